@@ -1,0 +1,571 @@
+/*
+ * job.c - jobs: membership bound to a uid, the collective in progress,
+ * point-to-point delivery, and failure that reaches every rank at once.
+ *
+ * Work per message is O(1), except a collective's release and a job's
+ * failure, which write one small frame to each rank: O(1) per rank.
+ */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+static struct job **job_hash;
+static size_t job_hash_size;	/* power of two */
+static struct job *job_list;
+static uint64_t job_seed;
+static uint32_t job_next_id;
+
+static uint64_t
+job_hashkey(const uint8_t *key)
+{
+	uint64_t h = 1469598103934665603ull ^ job_seed;
+	int i;
+
+	for (i = 0; i < WIRE_KEY_LEN; i++) {
+		h ^= key[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+static int
+job_hash_grow(void)
+{
+	size_t nsize = job_hash_size ? job_hash_size * 2 : 64, i;
+	struct job **nh, *j, *next;
+
+	if (job_seed == 0 && getrandom(&job_seed, sizeof job_seed, 0) !=
+	    sizeof job_seed)
+		job_seed = util_now_ns();
+	if ((nh = calloc(nsize, sizeof *nh)) == NULL)
+		return -1;
+	for (i = 0; i < job_hash_size; i++) {
+		for (j = job_hash[i]; j != NULL; j = next) {
+			size_t b = job_hashkey(j->key) & (nsize - 1);
+
+			next = j->hnext;
+			j->hnext = nh[b];
+			nh[b] = j;
+		}
+	}
+	free(job_hash);
+	job_hash = nh;
+	job_hash_size = nsize;
+	return 0;
+}
+
+struct job *
+job_find(const uint8_t *key)
+{
+	struct job *j;
+
+	if (job_hash_size == 0)
+		return NULL;
+	for (j = job_hash[job_hashkey(key) & (job_hash_size - 1)]; j != NULL;
+	    j = j->hnext)
+		if (memcmp(j->key, key, WIRE_KEY_LEN) == 0)
+			return j;
+	return NULL;
+}
+
+struct job *
+job_first(void)
+{
+	return job_list;
+}
+
+static struct job *
+job_new(const struct wire_join *m, uid_t uid)
+{
+	struct job *j;
+	size_t b;
+
+	if (dstats.jobs >= job_hash_size && job_hash_grow() == -1)
+		return NULL;
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return NULL;
+	memcpy(j->key, m->key, WIRE_KEY_LEN);
+	j->id = ++job_next_id;
+	j->uid = uid;
+	j->nranks = m->nranks;
+	j->memfd = -1;
+	j->created_ns = util_now_ns();
+	j->ranks = calloc(m->nranks, sizeof *j->ranks);
+	j->rstate = calloc(m->nranks, sizeof *j->rstate);
+	j->rarrived = calloc(m->nranks, sizeof *j->rarrived);
+	if (j->ranks == NULL || j->rstate == NULL || j->rarrived == NULL ||
+	    table_create(j) == -1) {
+		free(j->ranks);
+		free(j->rstate);
+		free(j->rarrived);
+		free(j);
+		return NULL;
+	}
+	b = job_hashkey(j->key) & (job_hash_size - 1);
+	j->hnext = job_hash[b];
+	job_hash[b] = j;
+	j->lnext = job_list;
+	if (job_list != NULL)
+		job_list->lprev = j;
+	job_list = j;
+	dstats.jobs++;
+	dstats.jobs_created++;
+	log_debug("job %u: created for uid %u, %u ranks", j->id,
+	    (unsigned)uid, j->nranks);
+	return j;
+}
+
+static void
+job_free(struct job *j)
+{
+	struct job **pp;
+
+	pp = &job_hash[job_hashkey(j->key) & (job_hash_size - 1)];
+	while (*pp != j)
+		pp = &(*pp)->hnext;
+	*pp = j->hnext;
+	if (j->lprev != NULL)
+		j->lprev->lnext = j->lnext;
+	else
+		job_list = j->lnext;
+	if (j->lnext != NULL)
+		j->lnext->lprev = j->lprev;
+	log_debug("job %u: freed", j->id);
+	table_destroy(j);
+	free(j->ranks);
+	free(j->rstate);
+	free(j->rarrived);
+	explicit_bzero(j->key, sizeof j->key);
+	free(j);
+	dstats.jobs--;
+	notify_status();
+}
+
+void
+job_free_all(void)
+{
+	/* Connections own jobs; closing them all frees every job. */
+	conn_close_all();
+}
+
+/* What the job was doing, for error texts. */
+static void
+job_phase(const struct job *j, char *buf, size_t size)
+{
+	if (!j->ready)
+		snprintf(buf, size, "during init (%u of %u ranks joined)",
+		    j->joined, j->nranks);
+	else if (j->coll_kind != 0)
+		snprintf(buf, size, "in %s #%u (%u of %u arrived)",
+		    wire_coll_name(j->coll_kind), j->coll_seq + 1,
+		    j->coll_arrived, j->nranks);
+	else
+		snprintf(buf, size, "after collective #%u", j->coll_seq);
+}
+
+static void
+job_send_status(struct conn *c, uint16_t type, uint32_t seq, int code,
+    uint32_t rank, const char *text)
+{
+	uint8_t frame[WIRE_STATUS_FRAME_MAX];
+	size_t n;
+
+	n = wire_encode_status(frame, type, seq, code, rank, text);
+	conn_send(c, frame, n);
+}
+
+/*
+ * The job can no longer complete: remember why and tell every rank now.
+ * Later calls of its ranks get the same error (the failure is sticky).
+ */
+void
+job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
+{
+	va_list ap;
+	uint32_t r;
+
+	if (j->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(j->error, sizeof j->error, fmt, ap);
+	va_end(ap);
+	j->failed = code;
+	j->failed_rank = rank;
+	j->coll_kind = 0;
+	dstats.jobs_failed++;
+	table_set_failed(j, code);
+	log_info("job %u (uid %u): %s", j->id, (unsigned)j->uid, j->error);
+	for (r = 0; r < j->nranks; r++) {
+		struct conn *c = j->ranks[r];
+
+		if (c != NULL && !c->left)
+			job_send_status(c, WIRE_FAIL, 0, code, rank, j->error);
+	}
+}
+
+/* A new connection presents JOIN.  Returns -1 if it was refused. */
+int
+job_join(struct conn *c, const struct wire_join *m)
+{
+	struct wire_join_ack ack;
+	struct wire_ready ready;
+	uint8_t frame[WIRE_HDR_LEN + WIRE_JOIN_ACK_LEN];
+	struct job *j;
+	uint32_t r;
+	size_t n;
+
+	if (m->nranks > dconf.max_ranks) {
+		conn_error(c, FB_E_LIMIT, "nranks %u is over fastbootd's cap "
+		    "of %u ranks per job", m->nranks, dconf.max_ranks);
+		return -1;
+	}
+	j = job_find(m->key);
+	if (j == NULL) {
+		if (dstats.jobs >= dconf.max_jobs) {
+			conn_error(c, FB_E_LIMIT, "fastbootd already serves "
+			    "%u jobs, its cap", dstats.jobs);
+			return -1;
+		}
+		if ((j = job_new(m, c->uid)) == NULL) {
+			conn_error(c, FB_E_NOMEM, "fastbootd could not make "
+			    "the job's table: %s", strerror(errno));
+			return -1;
+		}
+	} else if (c->uid != j->uid && !(c->uid == 0 && dconf.allow_root)) {
+		conn_error(c, FB_E_PERM, "the job belongs to another user "
+		    "(uid %u); pid %d runs as uid %u", (unsigned)j->uid,
+		    (int)c->pid, (unsigned)c->uid);
+		return -1;
+	}
+	if (j->failed) {
+		conn_error(c, j->failed, "%s", j->error);
+		return -1;
+	}
+	if (m->nranks != j->nranks) {
+		job_fail(j, FB_E_MISMATCH, m->rank, "rank %u (pid %d) says "
+		    "nranks=%u but the job has nranks=%u", m->rank,
+		    (int)c->pid, m->nranks, j->nranks);
+		conn_error(c, FB_E_MISMATCH, "%s", j->error);
+		return -1;
+	}
+	if (j->rstate[m->rank] != TABLE_RANK_ABSENT) {
+		conn_error(c, FB_E_INVAL, "rank %u of job %u is already "
+		    "taken%s", m->rank, j->id, j->ranks[m->rank] != NULL ?
+		    " by a live process" : " (it left)");
+		return -1;
+	}
+	c->job = j;
+	c->rank = m->rank;
+	c->state = CONN_MEMBER;
+	j->ranks[m->rank] = c;
+	j->rstate[m->rank] = TABLE_RANK_JOINED;
+	j->joined++;
+	j->attached++;
+	dstats.ranks++;
+	table_set_rank(j, m->rank, TABLE_RANK_JOINED, c);
+
+	memset(&ack, 0, sizeof ack);
+	ack.version = WIRE_VERSION;
+	ack.job_id = j->id;
+	ack.table_size = j->table_size;
+	ack.ctl_size = j->ctl_size;
+	n = wire_encode_join_ack(frame, &ack);
+	if (conn_send_fd(c, frame, n, j->memfd) == -1) {
+		conn_error(c, FB_E_SYS, "could not pass the rank table: %s",
+		    strerror(errno));
+		return -1;
+	}
+	log_debug("job %u: rank %u/%u joined (pid %d)", j->id, m->rank,
+	    j->nranks, (int)c->pid);
+
+	if (j->joined == j->nranks) {
+		j->ready = 1;
+		j->ready_ns = util_now_ns();
+		for (r = 0; r < j->nranks; r++) {
+			if (j->ranks[r] == NULL)
+				continue;
+			/* One node: local ranks are global ranks. */
+			ready.local_rank = r;
+			ready.local_size = j->nranks;
+			n = wire_encode_ready(frame, &ready);
+			conn_send(j->ranks[r], frame, n);
+		}
+		notify_status();
+	}
+	return 0;
+}
+
+/* The connection of a rank is going away (EOF, error, shutdown). */
+void
+job_detach(struct conn *c)
+{
+	struct job *j = c->job;
+	char phase[128];
+
+	if (j == NULL)
+		return;
+	if (!c->left) {
+		j->rstate[c->rank] = TABLE_RANK_LOST;
+		table_set_rank(j, c->rank, TABLE_RANK_LOST, c);
+		job_phase(j, phase, sizeof phase);
+		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) was "
+		    "lost %s: its connection closed without fb_comm_destroy",
+		    c->rank, (int)c->pid, phase);
+	}
+	if (c->wait_peer != 0)
+		j->nwaiting--;
+	j->ranks[c->rank] = NULL;
+	j->attached--;
+	dstats.ranks--;
+	c->job = NULL;
+	if (j->attached == 0)
+		job_free(j);
+}
+
+static void
+job_tell_left(struct job *j, uint32_t rank)
+{
+	uint8_t frame[WIRE_HDR_LEN];
+	uint32_t r;
+	size_t n;
+
+	if (j->nwaiting == 0)
+		return;
+	n = wire_encode_empty(frame, WIRE_LEFT, rank);
+	for (r = 0; r < j->nranks; r++) {
+		struct conn *w = j->ranks[r];
+
+		if (w != NULL && w->wait_peer == rank + 1) {
+			conn_send(w, frame, n);
+			w->wait_peer = 0;
+			j->nwaiting--;
+		}
+	}
+}
+
+/* fb_comm_destroy: a clean departure. */
+void
+job_leave(struct conn *c)
+{
+	struct job *j = c->job;
+
+	if (c->wait_peer != 0) {
+		c->wait_peer = 0;
+		j->nwaiting--;
+	}
+	c->left = 1;
+	j->nleft++;
+	j->rstate[c->rank] = TABLE_RANK_LEFT;
+	table_set_rank(j, c->rank, TABLE_RANK_LEFT, c);
+	log_debug("job %u: rank %u left", j->id, c->rank);
+	if (j->failed)
+		return;
+	if (!j->ready)
+		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
+		    "the job during init (%u of %u ranks joined)", c->rank,
+		    (int)c->pid, j->joined, j->nranks);
+	else if (j->coll_kind != 0 && j->rarrived[c->rank] != j->coll_seq + 1)
+		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
+		    "the job (fb_comm_destroy) before %s #%u", c->rank,
+		    (int)c->pid, wire_coll_name(j->coll_kind), j->coll_seq + 1);
+	else
+		job_tell_left(j, c->rank);
+}
+
+/* Blocked in recv from peer: tell it at once if that peer leaves. */
+void
+job_wait(struct conn *c, uint32_t peer)
+{
+	struct job *j = c->job;
+	uint8_t frame[WIRE_HDR_LEN];
+
+	if (peer >= j->nranks) {
+		conn_error(c, FB_E_PROTO, "WAIT for rank %u of %u", peer,
+		    j->nranks);
+		return;
+	}
+	if (j->rstate[peer] == TABLE_RANK_LEFT) {
+		conn_send(c, frame, wire_encode_empty(frame, WIRE_LEFT, peer));
+		return;
+	}
+	if (c->wait_peer == 0)
+		j->nwaiting++;
+	c->wait_peer = peer + 1;
+}
+
+static void
+job_release(struct job *j, uint32_t seq)
+{
+	uint8_t frame[WIRE_HDR_LEN];
+	uint32_t r;
+	size_t n;
+
+	j->coll_seq = seq;
+	j->coll_kind = 0;
+	j->coll_arrived = 0;
+	dstats.collectives++;
+	n = wire_encode_empty(frame, WIRE_RELEASE, seq);
+	for (r = 0; r < j->nranks; r++)
+		if (j->ranks[r] != NULL && !j->ranks[r]->left)
+			conn_send(j->ranks[r], frame, n);
+}
+
+static uint32_t
+job_some_left(const struct job *j)
+{
+	uint32_t r;
+
+	for (r = 0; r < j->nranks; r++)
+		if (j->rstate[r] == TABLE_RANK_LEFT)
+			return r;
+	return WIRE_NO_RANK;
+}
+
+void
+job_arrive(struct conn *c, uint32_t seq, const struct wire_arrive *a)
+{
+	struct job *j = c->job;
+	uint32_t left;
+
+	if (c->wait_peer != 0) {
+		c->wait_peer = 0;
+		j->nwaiting--;
+	}
+	if (j->failed)
+		return;		/* the rank has its FAIL already */
+	if (!j->ready) {
+		conn_error(c, FB_E_PROTO, "%s before all ranks joined",
+		    wire_coll_name(a->kind));
+		return;
+	}
+	if (seq != j->coll_seq + 1 || j->rarrived[c->rank] == seq) {
+		conn_error(c, FB_E_PROTO, "%s #%u out of order: the job is at "
+		    "#%u", wire_coll_name(a->kind), seq, j->coll_seq + 1);
+		return;
+	}
+	if (a->kind == WIRE_COLL_ALLTOALL &&
+	    a->bytes * j->nranks > FB_MAX_ALLTOALL_BYTES) {
+		conn_error(c, FB_E_PROTO, "alltoall of %llu bytes per peer "
+		    "exceeds the limit", (unsigned long long)a->bytes);
+		return;
+	}
+	if (j->coll_kind == 0) {
+		j->coll_kind = a->kind;
+		j->coll_bytes = a->bytes;
+		j->coll_first = c->rank;
+		j->coll_since_ns = util_now_ns();
+		if (j->nleft > 0 && (left = job_some_left(j)) != WIRE_NO_RANK) {
+			job_fail(j, FB_E_PEER_LOST, left, "%s #%u needs rank "
+			    "%u, which left the job (fb_comm_destroy)",
+			    wire_coll_name(a->kind), seq, left);
+			return;
+		}
+	} else if (a->kind != j->coll_kind || a->bytes != j->coll_bytes) {
+		job_fail(j, FB_E_MISMATCH, c->rank, "collective #%u: rank %u "
+		    "called %s with %llu bytes, rank %u called %s with %llu "
+		    "bytes", seq, j->coll_first, wire_coll_name(j->coll_kind),
+		    (unsigned long long)j->coll_bytes, c->rank,
+		    wire_coll_name(a->kind), (unsigned long long)a->bytes);
+		return;
+	}
+	j->rarrived[c->rank] = seq;
+	table_set_arrived(j, c->rank, seq);
+	if (++j->coll_arrived == j->nranks)
+		job_release(j, seq);
+}
+
+void
+job_send(struct conn *c, uint32_t seq, const struct wire_msg *m)
+{
+	struct job *j = c->job;
+	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
+	struct conn *dst;
+	char text[WIRE_TEXT_MAX];
+	size_t n;
+
+	if (c->wait_peer != 0) {
+		c->wait_peer = 0;
+		j->nwaiting--;
+	}
+	if (j->failed) {
+		job_send_status(c, WIRE_SEND_ACK, seq, j->failed,
+		    j->failed_rank, j->error);
+		return;
+	}
+	if (m->peer >= j->nranks) {
+		conn_error(c, FB_E_PROTO, "SEND to rank %u of %u", m->peer,
+		    j->nranks);
+		return;
+	}
+	dst = j->ranks[m->peer];
+	if (dst == NULL || dst->left) {
+		snprintf(text, sizeof text, "send to rank %u: it left the job",
+		    m->peer);
+		job_send_status(c, WIRE_SEND_ACK, seq, FB_E_PEER_LOST,
+		    m->peer, text);
+		return;
+	}
+	if (conn_pending(dst) + m->len > dconf.max_pending) {
+		snprintf(text, sizeof text, "send to rank %u: it has %zu "
+		    "bytes not yet received, the cap is %llu", m->peer,
+		    conn_pending(dst), (unsigned long long)dconf.max_pending);
+		job_send_status(c, WIRE_SEND_ACK, seq, FB_E_LIMIT, m->peer,
+		    text);
+		return;
+	}
+	n = wire_encode_msg_hdr(hdr, WIRE_DELIVER, seq, c->rank, m->tag,
+	    m->len);
+	conn_send2(dst, hdr, n, m->data, m->len);
+	dstats.messages++;
+	job_send_status(c, WIRE_SEND_ACK, seq, 0, m->peer, NULL);
+}
+
+/* A rank gave up (its deadline passed): fail the job for everyone. */
+void
+job_abort(struct conn *c, const struct wire_status_msg *m)
+{
+	struct job *j = c->job;
+
+	job_fail(j, FB_E_ABORTED, c->rank, "rank %u (pid %d) gave up: %.*s",
+	    c->rank, (int)c->pid, (int)m->text_len, m->text);
+}
+
+void
+job_missing(const struct job *j, char *buf, size_t size)
+{
+	uint32_t *v, r, n = 0;
+
+	if ((v = malloc(sizeof *v * (j->nranks ? j->nranks : 1))) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	for (r = 0; r < j->nranks; r++) {
+		if (!j->ready ? j->rstate[r] != TABLE_RANK_JOINED :
+		    (j->coll_kind != 0 && j->rarrived[r] != j->coll_seq + 1))
+			v[n++] = r;
+	}
+	util_ranges(buf, size, v, n);
+	free(v);
+}
+
+void
+job_registered(const struct job *j, char *buf, size_t size)
+{
+	uint32_t *v, r, n = 0;
+
+	if ((v = malloc(sizeof *v * (j->nranks ? j->nranks : 1))) == NULL) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	for (r = 0; r < j->nranks; r++)
+		if (j->rstate[r] == TABLE_RANK_JOINED)
+			v[n++] = r;
+	util_ranges(buf, size, v, n);
+	free(v);
+}

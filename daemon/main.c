@@ -1,0 +1,237 @@
+/*
+ * main.c - fastbootd: the per-node bootstrap daemon of fastboot.
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+struct daemon_config dconf = {
+	.socket_path = FB_DEFAULT_SOCKET,
+	.socket_mode = 0666,
+	.max_jobs = 8192,
+	.max_ranks = 4096,
+	.max_conns = 32768,
+	.max_conns_per_uid = 8192,
+	.max_pending = 64u << 20,
+	.handshake_ms = 10000,
+};
+struct daemon_stats dstats;
+struct event_base *dbase;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: fastbootd [-v] [-s PATH] [options]\n"
+"\n"
+"  -s, --socket PATH          listen on PATH (default: $FASTBOOT_SOCKET,\n"
+"                             else " FB_DEFAULT_SOCKET ")\n"
+"  -m, --socket-mode MODE     octal mode of a socket we create (default 0666)\n"
+"  -v, --verbose              log debug messages\n"
+"      --allow-root           let root join jobs of other users\n"
+"      --max-jobs N           jobs at once (default %u)\n"
+"      --max-ranks N          ranks per job (default %u)\n"
+"      --max-conns N          connections at once (default %u)\n"
+"      --max-conns-per-uid N  connections per user (default %u)\n"
+"      --max-pending BYTES    undelivered send bytes per rank (default %llu)\n"
+"      --handshake-ms MS      HELLO and JOIN deadline (default %d)\n"
+"  -V, --version              print the version and exit\n"
+"  -h, --help                 print this help and exit\n",
+	    dconf.max_jobs, dconf.max_ranks, dconf.max_conns,
+	    dconf.max_conns_per_uid, (unsigned long long)dconf.max_pending,
+	    dconf.handshake_ms);
+}
+
+static unsigned long long
+parse_num(const char *opt, const char *s, unsigned long long min,
+    unsigned long long max, int base)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "fastbootd: %s: '%s' is not a number in "
+		    "%llu..%llu\n", opt, s, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+main_signal_cb(int sig, short events, void *arg)
+{
+	log_info("signal %d: shutting down", sig);
+	event_base_loopbreak(dbase);
+}
+
+static void
+main_hup_cb(int sig, short events, void *arg)
+{
+	log_info("SIGHUP: fastbootd has no configuration file to reload");
+}
+
+static void
+main_event_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+static void
+main_event_fatal(int err)
+{
+	fatalx("libevent fatal error %d", err);
+}
+
+/* Each rank holds a descriptor here: take all the kernel allows. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit(RLIMIT_NOFILE)");
+	}
+}
+
+enum {
+	OPT_ALLOW_ROOT = 256, OPT_MAX_JOBS, OPT_MAX_RANKS, OPT_MAX_CONNS,
+	OPT_MAX_CONNS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+		{ "max-jobs", required_argument, NULL, OPT_MAX_JOBS },
+		{ "max-ranks", required_argument, NULL, OPT_MAX_RANKS },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "max-conns-per-uid", required_argument, NULL,
+		    OPT_MAX_CONNS_UID },
+		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
+		{ "handshake-ms", required_argument, NULL, OPT_HANDSHAKE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct event *ev_term, *ev_int, *ev_hup;
+	const char *env;
+	int ch;
+
+	if ((env = getenv("FASTBOOT_SOCKET")) != NULL && *env != '\0')
+		dconf.socket_path = env;
+	while ((ch = getopt_long(argc, argv, "s:m:vVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			dconf.socket_path = optarg;
+			break;
+		case 'm':
+			dconf.socket_mode = (mode_t)parse_num("--socket-mode",
+			    optarg, 0, 0777, 8);
+			break;
+		case 'v':
+			dconf.verbose++;
+			break;
+		case 'V':
+			printf("fastbootd %s (protocol %d)\n", PACKAGE_VERSION,
+			    WIRE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_ALLOW_ROOT:
+			dconf.allow_root = 1;
+			break;
+		case OPT_MAX_JOBS:
+			dconf.max_jobs = (uint32_t)parse_num("--max-jobs",
+			    optarg, 1, 1u << 20, 10);
+			break;
+		case OPT_MAX_RANKS:
+			dconf.max_ranks = (uint32_t)parse_num("--max-ranks",
+			    optarg, 1, FB_MAX_NRANKS, 10);
+			break;
+		case OPT_MAX_CONNS:
+			dconf.max_conns = (uint32_t)parse_num("--max-conns",
+			    optarg, 1, 1u << 22, 10);
+			break;
+		case OPT_MAX_CONNS_UID:
+			dconf.max_conns_per_uid = (uint32_t)parse_num(
+			    "--max-conns-per-uid", optarg, 1, 1u << 22, 10);
+			break;
+		case OPT_MAX_PENDING:
+			dconf.max_pending = parse_num("--max-pending", optarg,
+			    FB_MAX_MSG_BYTES, 1ull << 40, 10);
+			break;
+		case OPT_HANDSHAKE:
+			dconf.handshake_ms = (int)parse_num("--handshake-ms",
+			    optarg, 1, 3600000, 10);
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init(dconf.verbose, -1);
+	event_set_log_callback(main_event_log);
+	event_set_fatal_callback(main_event_fatal);
+	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
+	dstats.started_ns = util_now_ns();
+
+	if ((dbase = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (listener_open() == -1)
+		return 1;
+	ev_term = evsignal_new(dbase, SIGTERM, main_signal_cb, NULL);
+	ev_int = evsignal_new(dbase, SIGINT, main_signal_cb, NULL);
+	ev_hup = evsignal_new(dbase, SIGHUP, main_hup_cb, NULL);
+	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL)
+		fatalx("evsignal_new failed");
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	notify_init();
+	log_info("fastbootd %s ready (pid %ld, %s backend)", PACKAGE_VERSION,
+	    (long)getpid(), event_base_get_method(dbase));
+	notify_ready();
+
+	if (event_base_dispatch(dbase) == -1)
+		fatalx("event loop failed");
+
+	notify_stopping();
+	listener_close();
+	conn_close_all();
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	event_base_free(dbase);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * client.h - libfastboot-client's private header: one block per file.
+ */
+#ifndef FB_CLIENT_H
+#define FB_CLIENT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include "fastboot/fastboot.h"
+#include "wire/wire.h"
+#include "wire/table.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+
+/* Layout of the 128-byte unique id. */
+#define UID_MAGIC	0x44494246u	/* "FBID" */
+#define UID_VERSION	1
+#define UID_OFF_MAGIC	0
+#define UID_OFF_VERSION	4
+#define UID_OFF_KEY	8
+#define UID_OFF_HOST	24	/* creating node, for multi-node routing */
+#define UID_HOST_LEN	64
+
+struct msgq {
+	struct msgq *next;
+	uint32_t src;
+	uint32_t tag;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct fb_comm {
+	int fd;
+	int rank;
+	int nranks;
+	int local_rank;
+	int local_size;
+	int timeout_ms;		/* -1: none */
+	uint32_t job_id;
+	uint8_t key[WIRE_KEY_LEN];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	/* The rank table. */
+	void *table;
+	size_t table_size;
+	const struct table_hdr *hdr;
+	const struct table_rank *trank;
+	uint8_t *data;
+	uint64_t slot_bytes;
+
+	/* Input. */
+	uint8_t *rbuf;
+	size_t rlen;
+	size_t rsize;
+	int pending_fd;		/* arrived with the JOIN_ACK */
+
+	/* Progress. */
+	int joined;		/* JOIN_ACK handled */
+	int ready;		/* READY received */
+	uint32_t coll_seq;	/* collectives completed */
+	uint32_t released;	/* last RELEASE seen */
+	uint32_t send_seq;
+	uint32_t acked;		/* last SEND_ACK seen */
+	int ack_code;
+	char ack_text[WIRE_TEXT_MAX + 1];
+	uint8_t *left;		/* bitmap: peers the daemon says left */
+	struct msgq *mq_head;
+	struct msgq *mq_tail;
+
+	int failed;		/* sticky error, 0 if none */
+	char err[1024];		/* detail of the last failure */
+
+	fb_log_fn log_fn;
+	void *log_arg;
+	int log_level;
+};
+
+/* error.c */
+HIDDEN int comm_error(fb_comm *, int code, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+HIDDEN int comm_fail(fb_comm *, int code, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+HIDDEN void comm_log(const fb_comm *, int level, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+HIDDEN void comm_init_error(const char *);
+
+/* io.c */
+HIDDEN uint64_t io_now_ns(void);
+HIDDEN uint64_t io_deadline(const fb_comm *);
+HIDDEN int io_connect(fb_comm *, uint64_t deadline);
+HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);
+HIDDEN int io_wait(fb_comm *, uint64_t deadline,
+    int (*done)(fb_comm *, const void *), const void *arg);
+HIDDEN int io_ms_since(uint64_t start_ns);
+
+/* coll.c */
+HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
+HIDDEN void coll_abort(fb_comm *, const char *);
+
+/* p2p.c */
+HIDDEN void p2p_enqueue(fb_comm *, struct msgq *);
+HIDDEN void p2p_free_queue(fb_comm *);
+
+#endif /* FB_CLIENT_H */

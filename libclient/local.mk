@@ -1,0 +1,25 @@
+# libfastboot-client: the library each process of a job links.
+lib_LTLIBRARIES += libclient/libfastboot-client.la
+
+fastbootincludedir = $(includedir)/fastboot
+fastbootinclude_HEADERS = include/fastboot/fastboot.h
+libclient_libfastboot_client_la_SOURCES = \
+	libclient/client.h \
+	libclient/comm.c \
+	libclient/coll.c \
+	libclient/error.c \
+	libclient/io.c \
+	libclient/p2p.c
+libclient_libfastboot_client_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+libclient_libfastboot_client_la_LIBADD = wire/libwire.la
+# Interface version: see the bump rules beside LIBFASTBOOT_LT_VERSION in
+# configure.ac.
+libclient_libfastboot_client_la_LDFLAGS = $(AM_LDFLAGS) \
+	-version-info $(LIBFASTBOOT_LT_VERSION) -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/libclient/libfastboot-client.map
+EXTRA_libclient_libfastboot_client_la_DEPENDENCIES = \
+	libclient/libfastboot-client.map
+EXTRA_DIST += libclient/libfastboot-client.map \
+	libclient/libfastboot-client.pc.in
+pkgconfig_DATA += libclient/libfastboot-client.pc
+DISTCLEANFILES += libclient/libfastboot-client.pc

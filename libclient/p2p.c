@@ -1,0 +1,181 @@
+/*
+ * p2p.c - send and recv.  fb_send hands the message to the daemon, which
+ * forwards it to the receiver's socket at once (bounded per receiver) and
+ * acknowledges; the receiver keeps arrivals in a FIFO and matches
+ * (peer, tag) in order.  A receiver blocked on a peer tells the daemon, so
+ * that it hears at once if that peer leaves.
+ */
+#include <sys/uio.h>
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+void
+p2p_enqueue(fb_comm *c, struct msgq *q)
+{
+	q->next = NULL;
+	if (c->mq_tail != NULL)
+		c->mq_tail->next = q;
+	else
+		c->mq_head = q;
+	c->mq_tail = q;
+}
+
+void
+p2p_free_queue(fb_comm *c)
+{
+	struct msgq *q, *next;
+
+	for (q = c->mq_head; q != NULL; q = next) {
+		next = q->next;
+		free(q);
+	}
+	c->mq_head = c->mq_tail = NULL;
+}
+
+static int
+p2p_acked(fb_comm *c, const void *arg)
+{
+	return c->acked == *(const uint32_t *)arg;
+}
+
+int
+fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
+{
+	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
+	struct iovec iov[2];
+	uint64_t start = io_now_ns();
+	uint32_t seq;
+	int rc;
+
+	if (comm == NULL)
+		return FB_E_INVAL;
+	if (comm->failed)
+		return comm->failed;
+	if (peer < 0 || peer >= comm->nranks || tag < 0)
+		return comm_error(comm, FB_E_INVAL, "send to rank %d tag %d: "
+		    "need 0 <= peer < %d and tag >= 0", peer, tag,
+		    comm->nranks);
+	if (len > FB_MAX_MSG_BYTES)
+		return comm_error(comm, FB_E_INVAL, "send of %zu bytes: the "
+		    "limit is %u", len, FB_MAX_MSG_BYTES);
+	if (buf == NULL && len > 0)
+		return comm_error(comm, FB_E_INVAL, "send: buf is NULL");
+	seq = ++comm->send_seq;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_SEND, seq,
+	    (uint32_t)peer, (uint32_t)tag, (uint32_t)len);
+	iov[1].iov_base = (void *)buf;
+	iov[1].iov_len = len;
+	if ((rc = io_write(comm, iov, 2, io_deadline(comm))) != 0)
+		return rc;
+	rc = io_wait(comm, start + (comm->timeout_ms < 0 ? UINT64_MAX -
+	    start : (uint64_t)comm->timeout_ms * 1000000u), p2p_acked, &seq);
+	if (rc == FB_E_TIMEOUT)
+		return comm_fail(comm, FB_E_TIMEOUT, "send to rank %d: "
+		    "fastbootd did not acknowledge within %d ms", peer,
+		    io_ms_since(start));
+	if (rc != 0)
+		return rc;
+	if (comm->ack_code != 0)
+		return comm_error(comm, comm->ack_code, "%s", comm->ack_text);
+	return 0;
+}
+
+struct p2p_want {
+	uint32_t peer;
+	uint32_t tag;
+};
+
+static struct msgq **
+p2p_find(fb_comm *c, const struct p2p_want *w)
+{
+	struct msgq **pp;
+
+	for (pp = &c->mq_head; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->src == w->peer && (*pp)->tag == w->tag)
+			return pp;
+	return NULL;
+}
+
+static int
+p2p_peer_left(const fb_comm *c, uint32_t peer)
+{
+	uint32_t st;
+
+	if (c->left[peer / 8] & (1u << (peer % 8)))
+		return 1;
+	st = __atomic_load_n(&c->trank[peer].state, __ATOMIC_ACQUIRE);
+	return st == TABLE_RANK_LEFT || st == TABLE_RANK_LOST;
+}
+
+static int
+p2p_matched(fb_comm *c, const void *arg)
+{
+	const struct p2p_want *w = arg;
+
+	return p2p_find(c, w) != NULL || (c->left[w->peer / 8] &
+	    (1u << (w->peer % 8)));
+}
+
+int
+fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
+{
+	uint8_t frame[WIRE_HDR_LEN];
+	struct iovec iov = { frame, sizeof frame };
+	struct p2p_want w;
+	struct msgq **pp, *q;
+	uint64_t start = io_now_ns(), deadline;
+	int rc;
+
+	if (comm == NULL)
+		return FB_E_INVAL;
+	if (comm->failed)
+		return comm->failed;
+	if (peer < 0 || peer >= comm->nranks || tag < 0)
+		return comm_error(comm, FB_E_INVAL, "recv from rank %d tag %d: "
+		    "need 0 <= peer < %d and tag >= 0", peer, tag,
+		    comm->nranks);
+	if (len > FB_MAX_MSG_BYTES || (buf == NULL && len > 0))
+		return comm_error(comm, FB_E_INVAL, "recv of %zu bytes into "
+		    "%p: the limit is %u", len, buf, FB_MAX_MSG_BYTES);
+	w.peer = (uint32_t)peer;
+	w.tag = (uint32_t)tag;
+	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
+	    start + (uint64_t)comm->timeout_ms * 1000000u;
+	if ((pp = p2p_find(comm, &w)) == NULL) {
+		if (p2p_peer_left(comm, w.peer))
+			return comm_error(comm, FB_E_PEER_LOST, "recv from "
+			    "rank %d tag %d: it left the job and sent no such "
+			    "message", peer, tag);
+		wire_encode_empty(frame, WIRE_WAIT, w.peer);
+		if ((rc = io_write(comm, &iov, 1, deadline)) != 0)
+			return rc;
+		rc = io_wait(comm, deadline, p2p_matched, &w);
+		if (rc == FB_E_TIMEOUT)
+			return comm_error(comm, FB_E_TIMEOUT, "recv from rank "
+			    "%d tag %d timed out after %d ms: nothing arrived",
+			    peer, tag, io_ms_since(start));
+		if (rc != 0)
+			return rc;
+		if ((pp = p2p_find(comm, &w)) == NULL)
+			return comm_error(comm, FB_E_PEER_LOST, "recv from "
+			    "rank %d tag %d: it left the job and sent no such "
+			    "message", peer, tag);
+	}
+	q = *pp;
+	if (q->len != len)
+		return comm_error(comm, FB_E_MISMATCH, "recv from rank %d tag "
+		    "%d: the message has %u bytes, the buffer %zu (the "
+		    "message stays queued)", peer, tag, q->len, len);
+	memcpy(buf, q->data, len);
+	*pp = q->next;
+	if (comm->mq_tail == q)	/* pp is the next field of the one before */
+		comm->mq_tail = pp == &comm->mq_head ? NULL :
+		    (struct msgq *)((char *)pp - offsetof(struct msgq, next));
+	free(q);
+	return 0;
+}

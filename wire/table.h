@@ -1,0 +1,77 @@
+/*
+ * table.h - layout of a job's shared-memory rank table (a sealed memfd made
+ * by the daemon and passed to each rank with SCM_RIGHTS).
+ *
+ *	[ control part: header, then one record per rank ]  daemon writes
+ *	[ data part: 2 halves x nranks slots of slot_bytes ] ranks write
+ *
+ * The daemon maps only the control part and never reads anything a rank
+ * wrote.  Ranks read the control part (to name who is missing on a timeout)
+ * and exchange collective payloads through the data part: rank r writes its
+ * contribution to slot r of half (seq % 2) and reads the others' after the
+ * daemon's RELEASE.  Two halves are enough: a rank can be at most one
+ * collective ahead of the slowest reader.
+ */
+#ifndef FB_TABLE_H
+#define FB_TABLE_H
+
+#include <stdint.h>
+
+#define TABLE_MAGIC	0x42415446u	/* "FTAB" */
+#define TABLE_VERSION	1
+
+enum table_rank_state {
+	TABLE_RANK_ABSENT = 0,
+	TABLE_RANK_JOINED = 1,
+	TABLE_RANK_LEFT = 2,
+	TABLE_RANK_LOST = 3,
+};
+
+struct table_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nranks;
+	uint32_t job_id;
+	uint64_t ctl_size;	/* bytes of the control part */
+	uint64_t data_off;	/* start of the data part */
+	uint64_t slot_bytes;	/* bytes of one rank's slot */
+	uint64_t table_size;
+	uint32_t joined;	/* ranks that have joined */
+	uint32_t failed;	/* nonzero: the job failed (code, negated) */
+	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
+	uint8_t reserved[64];
+};
+
+struct table_rank {
+	uint32_t state;		/* enum table_rank_state */
+	int32_t pid;		/* from SO_PEERCRED */
+	uint32_t uid;
+	uint32_t local_rank;
+	uint64_t arrived;	/* last collective this rank arrived at */
+	uint64_t joined_ns;	/* CLOCK_MONOTONIC of its JOIN */
+	uint8_t reserved[32];
+};
+
+/* Bytes of a slot for a job of nranks: room for the largest contribution. */
+static inline uint64_t
+table_slot_bytes(uint32_t nranks)
+{
+	uint64_t s = (uint64_t)nranks << 20;
+
+	if (s < (1u << 20))
+		s = 1u << 20;
+	if (s > (64u << 20))
+		s = 64u << 20;
+	return s;
+}
+
+static inline uint64_t
+table_ctl_size(uint32_t nranks, uint64_t page)
+{
+	uint64_t n = sizeof(struct table_hdr) +
+	    (uint64_t)nranks * sizeof(struct table_rank);
+
+	return (n + page - 1) / page * page;
+}
+
+#endif /* FB_TABLE_H */
