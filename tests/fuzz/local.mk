@@ -1,1 +1,33 @@
-# tests/fuzz
+# tests/fuzz: the wire codec's libFuzzer target and its seed corpus.
+#
+# `make check` replays every corpus file through the target's entry point
+# (tests/fuzz/replay, a plain main(); one TAP test per file).  With
+# ./configure --enable-fuzzing CC=clang, `make tests/fuzz/fuzz_wire` builds
+# the libFuzzer binary; run it as
+#	tests/fuzz/fuzz_wire -max_total_time=600 NEWDIR $(srcdir)/tests/fuzz/corpus
+# and add what it finds (crash-*) to the corpus as regress-* cases.
+FUZZ_TESTS = tests/fuzz/replay
+check_PROGRAMS += $(FUZZ_TESTS)
+TESTS += $(FUZZ_TESTS)
+tests_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_wire.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_replay_LDADD = tests/lib/libharness.la wire/libwire.la
+
+# The seed generator (not a test; built with the tests so it stays true to
+# the codec).
+check_PROGRAMS += tests/fuzz/gen_corpus
+tests_fuzz_gen_corpus_SOURCES = tests/fuzz/gen_corpus.c
+tests_fuzz_gen_corpus_LDADD = wire/libwire.la
+
+EXTRA_DIST += tests/fuzz/corpus
+
+if ENABLE_FUZZING
+# The codec is compiled into the target so that libFuzzer sees its edges.
+noinst_PROGRAMS += tests/fuzz/fuzz_wire
+tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz_wire.c tests/fuzz/fuzz.h \
+	wire/wire.c wire/wire.h
+tests_fuzz_fuzz_wire_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
+	-fno-sanitize-recover=all
+tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+endif
