@@ -227,20 +227,21 @@ conn_send2(struct conn *c, const void *a, size_t alen, const void *b,
 	return conn_sendv(c, iov, 2);
 }
 
-/* A frame with a descriptor: only as the first bytes of an idle socket. */
+/* A frame with descriptors: only as the first bytes of an idle socket. */
 int
-conn_send_fd(struct conn *c, const void *buf, size_t len, int fd)
+conn_send_fds(struct conn *c, const void *buf, size_t len, const int *fds,
+    int nfds)
 {
 	union {
 		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
 	} cm;
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh;
 	struct cmsghdr *cmsg;
 	ssize_t n;
 
-	if (evbuffer_get_length(c->out) > 0) {
+	if (evbuffer_get_length(c->out) > 0 || nfds < 1 || nfds > 2) {
 		errno = EBUSY;
 		return -1;
 	}
@@ -249,12 +250,12 @@ conn_send_fd(struct conn *c, const void *buf, size_t len, int fd)
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof cm.buf;
+	mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 	cmsg = CMSG_FIRSTHDR(&mh);
 	cmsg->cmsg_level = SOL_SOCKET;
 	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)nfds);
 	do
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n == -1 && errno == EINTR);

@@ -70,8 +70,13 @@ ctl_jobs(struct conn *c)
 		return;
 	}
 	for (j = job_first(); j != NULL; j = j->lnext) {
+		uint32_t gen = 0;
+		int shm;
+
 		if (c->uid != 0 && c->uid != j->uid)
 			continue;
+		/* A shared-memory collective: the daemon sees it in the table. */
+		shm = j->ready && !j->coll_kind && table_pending(j, &gen);
 		if (evbuffer_get_length(b) > WIRE_CTL_MAX - 8192) {
 			evbuffer_add_printf(b, "truncated 1\n");
 			break;
@@ -83,21 +88,24 @@ ctl_jobs(struct conn *c)
 		job_registered(j, list, lsize);
 		evbuffer_add_printf(b, "registered %s\n", list);
 		evbuffer_add_printf(b, "state %s\n", j->failed ? "failed" :
-		    !j->ready ? "forming" : j->coll_kind ? "collective" :
+		    !j->ready ? "forming" : j->coll_kind || shm ? "collective" :
 		    "running");
 		evbuffer_add_printf(b, "age_ms %llu\n", (unsigned long long)
 		    ((now - j->created_ns) / 1000000));
-		evbuffer_add_printf(b, "collectives %u\n", j->coll_seq);
-		if (!j->failed && (!j->ready || j->coll_kind != 0)) {
+		evbuffer_add_printf(b, "collectives %u\n", shm || !j->coll_seq ?
+		    gen : j->coll_seq);
+		if (!j->failed && (!j->ready || j->coll_kind != 0 || shm)) {
 			job_missing(j, list, lsize);
 			evbuffer_add_printf(b, "pending %s\n", !j->ready ?
-			    "init" : wire_coll_name(j->coll_kind));
-			evbuffer_add_printf(b, "pending_seq %u\n",
-			    j->ready ? j->coll_seq + 1 : 0);
+			    "init" : shm ? "collective" :
+			    wire_coll_name(j->coll_kind));
+			evbuffer_add_printf(b, "pending_seq %u\n", !j->ready ?
+			    0 : shm ? gen + 1 : j->coll_seq + 1);
 			evbuffer_add_printf(b, "missing %s\n", list);
 			evbuffer_add_printf(b, "waiting_ms %llu\n",
-			    (unsigned long long)((now - (j->ready ?
-			    j->coll_since_ns : j->created_ns)) / 1000000));
+			    (unsigned long long)((now - (!j->ready ?
+			    j->created_ns : shm ? table_since(j, now) :
+			    j->coll_since_ns)) / 1000000));
 		}
 		if (j->failed)
 			evbuffer_add_printf(b, "error %s\n", j->error);

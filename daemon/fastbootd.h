@@ -112,7 +112,7 @@ struct conn *conn_accept(int fd);
 void conn_free(struct conn *);
 int conn_send(struct conn *, const void *, size_t);
 int conn_send2(struct conn *, const void *, size_t, const void *, size_t);
-int conn_send_fd(struct conn *, const void *, size_t, int);
+int conn_send_fds(struct conn *, const void *, size_t, const int *, int);
 void conn_error(struct conn *, int code, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 size_t conn_pending(const struct conn *);
@@ -126,6 +126,7 @@ struct job {
 	uint32_t id;
 	uid_t uid;
 	uint32_t nranks;
+	uint32_t flags;		/* WIRE_JOIN_* of the first rank */
 	uint32_t joined;	/* ranks that joined (and are still counted) */
 	uint32_t attached;	/* connections that reference the job */
 	int ready;		/* all ranks joined once */
@@ -148,6 +149,7 @@ struct job {
 	uint64_t ready_ns;
 	/* Shared memory. */
 	int memfd;
+	int evfd;		/* wakes ranks in shared-memory collectives */
 	uint64_t table_size;
 	uint64_t ctl_size;
 	struct table_hdr *tab;	/* the mapped control part */
@@ -179,6 +181,10 @@ void table_set_rank(struct job *, uint32_t rank, uint32_t state,
     const struct conn *);
 void table_set_arrived(struct job *, uint32_t rank, uint64_t seq);
 void table_set_failed(struct job *, int code);
+void table_set_left(struct job *);
+int table_pending(const struct job *, uint32_t *gen);
+int table_missed(const struct job *, uint32_t rank, uint32_t gen);
+uint64_t table_since(const struct job *, uint64_t now);
 
 /* ctl.c */
 void ctl_status(struct conn *);

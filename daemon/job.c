@@ -94,7 +94,9 @@ job_new(const struct wire_join *m, uid_t uid)
 	j->id = ++job_next_id;
 	j->uid = uid;
 	j->nranks = m->nranks;
+	j->flags = m->flags;
 	j->memfd = -1;
+	j->evfd = -1;
 	j->created_ns = util_now_ns();
 	j->ranks = calloc(m->nranks, sizeof *j->ranks);
 	j->rstate = calloc(m->nranks, sizeof *j->rstate);
@@ -219,6 +221,7 @@ job_join(struct conn *c, const struct wire_join *m)
 	struct job *j;
 	uint32_t r;
 	size_t n;
+	int fds[2];
 
 	if (m->nranks > dconf.max_ranks) {
 		conn_error(c, FB_E_LIMIT, "nranks %u is over fastbootd's cap "
@@ -254,6 +257,16 @@ job_join(struct conn *c, const struct wire_join *m)
 		conn_error(c, FB_E_MISMATCH, "%s", j->error);
 		return -1;
 	}
+	if (m->flags != j->flags) {
+		job_fail(j, FB_E_MISMATCH, m->rank, "rank %u (pid %d) runs "
+		    "collectives through %s, the job's first rank through %s "
+		    "(FASTBOOT_COLLECTIVES differs)", m->rank, (int)c->pid,
+		    m->flags & WIRE_JOIN_DAEMON_COLL ? "the daemon" :
+		    "shared memory", j->flags & WIRE_JOIN_DAEMON_COLL ?
+		    "the daemon" : "shared memory");
+		conn_error(c, FB_E_MISMATCH, "%s", j->error);
+		return -1;
+	}
 	if (j->rstate[m->rank] != TABLE_RANK_ABSENT) {
 		conn_error(c, FB_E_INVAL, "rank %u of job %u is already "
 		    "taken%s", m->rank, j->id, j->ranks[m->rank] != NULL ?
@@ -272,11 +285,14 @@ job_join(struct conn *c, const struct wire_join *m)
 
 	memset(&ack, 0, sizeof ack);
 	ack.version = WIRE_VERSION;
+	ack.flags = WIRE_ACK_EVENTFD;
 	ack.job_id = j->id;
 	ack.table_size = j->table_size;
 	ack.ctl_size = j->ctl_size;
 	n = wire_encode_join_ack(frame, &ack);
-	if (conn_send_fd(c, frame, n, j->memfd) == -1) {
+	fds[0] = j->memfd;
+	fds[1] = j->evfd;
+	if (conn_send_fds(c, frame, n, fds, 2) == -1) {
 		conn_error(c, FB_E_SYS, "could not pass the rank table: %s",
 		    strerror(errno));
 		return -1;
@@ -354,6 +370,7 @@ void
 job_leave(struct conn *c)
 {
 	struct job *j = c->job;
+	uint32_t gen;
 
 	if (c->wait_peer != 0) {
 		c->wait_peer = 0;
@@ -363,6 +380,7 @@ job_leave(struct conn *c)
 	j->nleft++;
 	j->rstate[c->rank] = TABLE_RANK_LEFT;
 	table_set_rank(j, c->rank, TABLE_RANK_LEFT, c);
+	table_set_left(j);
 	log_debug("job %u: rank %u left", j->id, c->rank);
 	if (j->failed)
 		return;
@@ -374,6 +392,11 @@ job_leave(struct conn *c)
 		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
 		    "the job (fb_comm_destroy) before %s #%u", c->rank,
 		    (int)c->pid, wire_coll_name(j->coll_kind), j->coll_seq + 1);
+	else if (j->ready && table_pending(j, &gen) &&
+	    table_missed(j, c->rank, gen))
+		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
+		    "the job (fb_comm_destroy) before collective #%u", c->rank,
+		    (int)c->pid, gen + 1);
 	else
 		job_tell_left(j, c->rank);
 }
@@ -439,9 +462,10 @@ job_arrive(struct conn *c, uint32_t seq, const struct wire_arrive *a)
 	}
 	if (j->failed)
 		return;		/* the rank has its FAIL already */
-	if (!j->ready) {
-		conn_error(c, FB_E_PROTO, "%s before all ranks joined",
-		    wire_coll_name(a->kind));
+	if (!j->ready || !(j->flags & WIRE_JOIN_DAEMON_COLL)) {
+		conn_error(c, FB_E_PROTO, "%s %s", wire_coll_name(a->kind),
+		    !j->ready ? "before all ranks joined" :
+		    "ARRIVE in a job that runs collectives in shared memory");
 		return;
 	}
 	if (seq != j->coll_seq + 1 || j->rarrived[c->rank] == seq) {
@@ -532,14 +556,19 @@ job_abort(struct conn *c, const struct wire_status_msg *m)
 {
 	struct job *j = c->job;
 
-	job_fail(j, FB_E_ABORTED, c->rank, "rank %u (pid %d) gave up: %.*s",
-	    c->rank, (int)c->pid, (int)m->text_len, m->text);
+	/* What a rank found (a disagreement, a departed rank) is the job's
+	 * error as it is; a rank's own timeout is ABORTED for the others. */
+	job_fail(j, m->code == FB_E_MISMATCH || m->code == FB_E_PEER_LOST ?
+	    m->code : FB_E_ABORTED,
+	    c->rank, "rank %u (pid %d) gave up: %.*s", c->rank, (int)c->pid,
+	    (int)m->text_len, m->text);
 }
 
 void
 job_missing(const struct job *j, char *buf, size_t size)
 {
-	uint32_t *v, r, n = 0;
+	uint32_t *v, r, n = 0, gen = 0;
+	int shm = j->ready && j->coll_kind == 0 && table_pending(j, &gen);
 
 	if ((v = malloc(sizeof *v * (j->nranks ? j->nranks : 1))) == NULL) {
 		snprintf(buf, size, "?");
@@ -547,6 +576,7 @@ job_missing(const struct job *j, char *buf, size_t size)
 	}
 	for (r = 0; r < j->nranks; r++) {
 		if (!j->ready ? j->rstate[r] != TABLE_RANK_JOINED :
+		    shm ? table_missed(j, r, gen) :
 		    (j->coll_kind != 0 && j->rarrived[r] != j->coll_seq + 1))
 			v[n++] = r;
 	}

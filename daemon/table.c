@@ -4,6 +4,7 @@
  * daemon maps only the control part (header and rank records) and writes
  * it; it never reads what ranks wrote.  See wire/table.h for the layout.
  */
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #include <errno.h>
@@ -40,6 +41,14 @@ table_create(struct job *j)
 	h = mmap(NULL, j->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		goto fail;
+	/* Never read: ranks wait for its writes with EPOLLET. */
+	j->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (j->evfd == -1) {
+		saved = errno;
+		munmap(h, j->ctl_size);
+		errno = saved;
+		goto fail;
+	}
 	h->magic = TABLE_MAGIC;
 	h->version = TABLE_VERSION;
 	h->nranks = j->nranks;
@@ -67,6 +76,9 @@ table_destroy(struct job *j)
 		munmap(j->tab, j->ctl_size);
 	if (j->memfd != -1)
 		close(j->memfd);
+	if (j->evfd != -1)
+		close(j->evfd);
+	j->evfd = -1;
 	j->tab = NULL;
 	j->trank = NULL;
 	j->memfd = -1;
@@ -98,4 +110,40 @@ void
 table_set_failed(struct job *j, int code)
 {
 	__atomic_store_n(&j->tab->failed, (uint32_t)-code, __ATOMIC_RELEASE);
+}
+
+/* Publish a clean departure before looking for a collective it would
+ * block (the ranks check nleft after adding themselves to count). */
+void
+table_set_left(struct job *j)
+{
+	__atomic_store_n(&j->tab->nleft, j->nleft, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Is a shared-memory collective under way?  Reads what ranks wrote, so the
+ * answer is only ever shown or used to fail the ranks' own job.
+ */
+int
+table_pending(const struct job *j, uint32_t *gen)
+{
+	*gen = __atomic_load_n(&j->tab->gen, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&j->tab->count, __ATOMIC_SEQ_CST) != 0;
+}
+
+/* Has rank not yet arrived at shared-memory collective gen + 1? */
+int
+table_missed(const struct job *j, uint32_t rank, uint32_t gen)
+{
+	return __atomic_load_n(&j->trank[rank].arrived, __ATOMIC_ACQUIRE) !=
+	    (uint64_t)gen + 1;
+}
+
+/* When the pending shared-memory collective began (a rank's word). */
+uint64_t
+table_since(const struct job *j, uint64_t now)
+{
+	uint64_t t = __atomic_load_n(&j->tab->since_ns, __ATOMIC_ACQUIRE);
+
+	return t > now ? now : t;
 }

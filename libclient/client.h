@@ -46,8 +46,11 @@ struct fb_comm {
 	/* The rank table. */
 	void *table;
 	size_t table_size;
-	const struct table_hdr *hdr;
-	const struct table_rank *trank;
+	struct table_hdr *hdr;		/* rank-written fields: see table.h */
+	struct table_rank *trank;
+	int evfd;		/* the job's eventfd: shared-memory releases */
+	int epfd;		/* waits on the socket and evfd together */
+	int daemon_coll;	/* collectives through the daemon */
 	uint8_t *data;
 	uint64_t slot_bytes;
 
@@ -55,7 +58,8 @@ struct fb_comm {
 	uint8_t *rbuf;
 	size_t rlen;
 	size_t rsize;
-	int pending_fd;		/* arrived with the JOIN_ACK */
+	int pending_fds[2];	/* arrived with the JOIN_ACK */
+	int npending;
 
 	/* Progress. */
 	int joined;		/* JOIN_ACK handled */
@@ -98,7 +102,7 @@ HIDDEN int io_ms_since(uint64_t start_ns);
 
 /* coll.c */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
-HIDDEN void coll_abort(fb_comm *, const char *);
+HIDDEN void coll_abort(fb_comm *, int code, const char *);
 
 /* p2p.c */
 HIDDEN void p2p_enqueue(fb_comm *, struct msgq *);

@@ -1,9 +1,21 @@
 /*
- * coll.c - barrier, allgather and alltoall: each rank writes its part into
- * its slot of the shared rank table, sends one 32-byte ARRIVE and waits for
- * one 16-byte RELEASE; then it reads the others' parts from the table.
+ * coll.c - barrier, allgather and alltoall.  Each rank writes its part into
+ * its slot of the shared rank table, then arrives:
+ *
+ *  - shared memory (the default): it adds itself to the table's count; the
+ *    last to arrive checks that all agree, publishes the collective's number
+ *    and writes the job's eventfd, which wakes every waiting rank at once.
+ *    The daemon is not on this path; it stays the failure detector (a lost
+ *    rank or the daemon's own death arrives on the socket the ranks wait on
+ *    together with the eventfd).
+ *  - daemon (FASTBOOT_COLLECTIVES=daemon): one 32-byte ARRIVE to fastbootd
+ *    and one 16-byte RELEASE back.
+ *
+ * Then it reads the others' parts from the table.
  */
 #include <sys/uio.h>
+
+#include <unistd.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -55,7 +67,7 @@ coll_missing(const fb_comm *c, uint32_t seq, char *buf, size_t size)
 
 /* Tell the daemon this rank gives up, so that the others hear at once. */
 void
-coll_abort(fb_comm *c, const char *why)
+coll_abort(fb_comm *c, int code, const char *why)
 {
 	uint8_t frame[WIRE_STATUS_FRAME_MAX];
 	struct iovec iov;
@@ -63,7 +75,7 @@ coll_abort(fb_comm *c, const char *why)
 	if (c->fd == -1)
 		return;
 	iov.iov_base = frame;
-	iov.iov_len = wire_encode_status(frame, WIRE_ABORT, 0, FB_E_TIMEOUT,
+	iov.iov_len = wire_encode_status(frame, WIRE_ABORT, 0, code,
 	    (uint32_t)c->rank, why);
 	io_write(c, &iov, 1, io_now_ns() + 100000000u);
 }
@@ -81,6 +93,103 @@ coll_slot(const fb_comm *c, uint32_t seq, int rank)
 	    (uint64_t)rank) * c->slot_bytes;
 }
 
+static int
+coll_published(fb_comm *c, const void *arg)
+{
+	return (int32_t)(__atomic_load_n(&c->hdr->gen, __ATOMIC_ACQUIRE) -
+	    *(const uint32_t *)arg) >= 0;
+}
+
+static int
+coll_timeout(fb_comm *c, uint32_t kind, uint32_t seq, uint64_t start)
+{
+	char missing[512];
+
+	coll_missing(c, seq, missing, sizeof missing);
+	comm_fail(c, FB_E_TIMEOUT, "%s #%u timed out after %d ms: ranks %s of "
+	    "%d have not arrived", wire_coll_name(kind), seq,
+	    io_ms_since(start), missing, c->nranks);
+	coll_abort(c, FB_E_TIMEOUT, c->err);
+	return FB_E_TIMEOUT;
+}
+
+/* The last rank to arrive: does everyone agree on kind and size? */
+static void
+coll_verify(fb_comm *c, uint32_t kind, uint64_t bytes)
+{
+	int32_t status = 0;
+	uint32_t bad = 0;
+	int r;
+
+	for (r = 0; r < c->nranks; r++) {
+		if (c->trank[r].kind != kind || c->trank[r].bytes != bytes) {
+			status = FB_E_MISMATCH;
+			bad = (uint32_t)r;
+			break;
+		}
+	}
+	c->hdr->status = status;
+	c->hdr->mismatch_rank = bad;
+}
+
+/* Collective #seq through shared memory. */
+static int
+coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
+{
+	struct table_rank *me = &c->trank[c->rank];
+	struct table_hdr *h = c->hdr;
+	uint64_t start = io_now_ns(), one = 1;
+	const struct table_rank *o;
+	uint32_t old, r;
+	int rc;
+
+	me->kind = kind;
+	me->bytes = bytes;
+	/* Publishes our slot's bytes too. */
+	__atomic_store_n(&me->arrived, seq, __ATOMIC_RELEASE);
+	old = __atomic_fetch_add(&h->count, 1, __ATOMIC_SEQ_CST);
+	if (old == 0)
+		__atomic_store_n(&h->since_ns, start, __ATOMIC_RELEASE);
+	/* Pairs with the daemon's store of nleft before it reads count. */
+	if (__atomic_load_n(&h->nleft, __ATOMIC_SEQ_CST) != 0) {
+		for (r = 0; r < (uint32_t)c->nranks; r++)
+			if (__atomic_load_n(&c->trank[r].state,
+			    __ATOMIC_ACQUIRE) == TABLE_RANK_LEFT)
+				break;
+		comm_fail(c, FB_E_PEER_LOST, "%s #%u needs rank %u, which "
+		    "left the job (fb_comm_destroy)", wire_coll_name(kind),
+		    seq, r);
+		coll_abort(c, FB_E_PEER_LOST, c->err);
+		return FB_E_PEER_LOST;
+	}
+	if (old + 1 == (uint32_t)c->nranks) {
+		coll_verify(c, kind, bytes);
+		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->gen, seq, __ATOMIC_RELEASE);
+		/* One write wakes every rank waiting in epoll. */
+		(void)!write(c->evfd, &one, sizeof one);
+	} else {
+		rc = io_wait(c, c->timeout_ms < 0 ? UINT64_MAX : start +
+		    (uint64_t)c->timeout_ms * 1000000u, coll_published, &seq);
+		if (rc == FB_E_TIMEOUT && !c->failed)
+			return coll_timeout(c, kind, seq, start);
+		if (rc != 0)
+			return rc;
+	}
+	if (__atomic_load_n(&h->status, __ATOMIC_ACQUIRE) != 0) {
+		o = &c->trank[h->mismatch_rank % (uint32_t)c->nranks];
+		comm_fail(c, FB_E_MISMATCH, "collective #%u: rank %d called %s "
+		    "with %llu bytes, rank %u called %s with %llu bytes", seq,
+		    c->rank, wire_coll_name(kind), (unsigned long long)bytes,
+		    h->mismatch_rank, wire_coll_name(o->kind),
+		    (unsigned long long)o->bytes);
+		if (old + 1 == (uint32_t)c->nranks)
+			coll_abort(c, FB_E_MISMATCH, c->err);
+		return FB_E_MISMATCH;
+	}
+	return 0;
+}
+
 /* Run collective #seq: arrive, wait for the release. */
 static int
 coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
@@ -90,9 +199,14 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 	struct iovec iov = { frame, 0 };
 	uint32_t seq = c->coll_seq + 1;
 	uint64_t start = io_now_ns();
-	char missing[512];
 	int rc;
 
+	if (!c->daemon_coll) {
+		if ((rc = coll_shm(c, kind, bytes, seq)) != 0)
+			return rc;
+		c->coll_seq = seq;
+		return 0;
+	}
 	iov.iov_len = wire_encode_arrive(frame, seq, &a);
 	/* Our slot's bytes must be visible before the daemon hears of it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -100,14 +214,8 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 		return rc;
 	rc = io_wait(c, start + (c->timeout_ms < 0 ? UINT64_MAX - start :
 	    (uint64_t)c->timeout_ms * 1000000u), coll_released, &seq);
-	if (rc == FB_E_TIMEOUT && !c->failed) {
-		coll_missing(c, seq, missing, sizeof missing);
-		comm_fail(c, FB_E_TIMEOUT, "%s #%u timed out after %d ms: "
-		    "ranks %s of %d have not arrived", wire_coll_name(kind),
-		    seq, io_ms_since(start), missing, c->nranks);
-		coll_abort(c, c->err);
-		return FB_E_TIMEOUT;
-	}
+	if (rc == FB_E_TIMEOUT && !c->failed)
+		return coll_timeout(c, kind, seq, start);
 	if (rc != 0)
 		return rc;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);

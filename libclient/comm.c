@@ -98,6 +98,13 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		    "positive value, 0 for the default or -1 for none",
 		    c->timeout_ms);
 
+	env = getenv("FASTBOOT_COLLECTIVES");
+	if (env != NULL && strcmp(env, "daemon") == 0)
+		c->daemon_coll = 1;
+	else if (env != NULL && *env != '\0' && strcmp(env, "shm") != 0)
+		return comm_error(c, FB_E_INVAL, "FASTBOOT_COLLECTIVES='%s': "
+		    "use shm (the default) or daemon", env);
+
 	path = cfg->socket_path;
 	if (path == NULL || *path == '\0')
 		path = getenv("FASTBOOT_SOCKET");
@@ -122,8 +129,12 @@ comm_free(fb_comm *c)
 {
 	if (c->fd != -1)
 		close(c->fd);
-	if (c->pending_fd != -1)
-		close(c->pending_fd);
+	while (c->npending > 0)
+		close(c->pending_fds[--c->npending]);
+	if (c->evfd != -1)
+		close(c->evfd);
+	if (c->epfd != -1)
+		close(c->epfd);
 	if (c->table != NULL)
 		munmap(c->table, c->table_size);
 	p2p_free_queue(c);
@@ -148,7 +159,7 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 	comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: ranks %s of "
 	    "%d have not joined (%u have)", io_ms_since(start), missing,
 	    c->nranks, __atomic_load_n(&c->hdr->joined, __ATOMIC_ACQUIRE));
-	coll_abort(c, c->err);
+	coll_abort(c, FB_E_TIMEOUT, c->err);
 }
 
 int
@@ -175,7 +186,8 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		return FB_E_NOMEM;
 	}
 	c->fd = -1;
-	c->pending_fd = -1;
+	c->evfd = -1;
+	c->epfd = -1;
 	c->rank = rank;
 	c->nranks = nranks;
 	if ((rc = comm_configure(c, config)) != 0)
@@ -207,6 +219,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	memcpy(join.key, c->key, WIRE_KEY_LEN);
 	join.rank = (uint32_t)rank;
 	join.nranks = (uint32_t)nranks;
+	join.flags = c->daemon_coll ? WIRE_JOIN_DAEMON_COLL : 0;
 	n = wire_encode_hello(frames, &hello);
 	n += wire_encode_join(frames + n, &join);
 	iov.iov_base = frames;

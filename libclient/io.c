@@ -3,6 +3,7 @@
  * frames, and wait in poll() (never spinning) while decoding what the
  * daemon sends into the handle's state.
  */
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -167,31 +168,61 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 	}
 }
 
+static void
+io_close_pending(fb_comm *comm)
+{
+	while (comm->npending > 0)
+		close(comm->pending_fds[--comm->npending]);
+}
+
+/* Wait on the socket (level) and the job's eventfd (edge) together. */
+static int
+io_epoll(fb_comm *comm)
+{
+	struct epoll_event ev;
+
+	comm->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (comm->epfd == -1)
+		return -1;
+	memset(&ev, 0, sizeof ev);
+	ev.events = EPOLLIN;
+	ev.data.fd = comm->fd;
+	if (epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->fd, &ev) == -1)
+		return -1;
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.fd = comm->evfd;
+	return epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->evfd, &ev);
+}
+
 static int
 io_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 {
 	struct wire_join_ack m;
 	const struct table_hdr *h;
 	void *t;
-	int fd = comm->pending_fd;
+	int want, fd;
 
-	comm->pending_fd = -1;
 	if (wire_decode_join_ack(p, len, &m) != WIRE_OK || comm->joined) {
-		if (fd != -1)
-			close(fd);
+		io_close_pending(comm);
 		return comm_fail(comm, FB_E_PROTO, "bad JOIN_ACK from "
 		    "fastbootd");
 	}
-	if (fd == -1)
-		return comm_fail(comm, FB_E_PROTO, "JOIN_ACK came without the "
-		    "rank table");
+	want = m.flags & WIRE_ACK_EVENTFD ? 2 : 1;
+	if (comm->npending != want) {
+		io_close_pending(comm);
+		return comm_fail(comm, FB_E_PROTO, "JOIN_ACK came with %d "
+		    "descriptors, not %d", comm->npending, want);
+	}
 	if (m.table_size > SIZE_MAX) {
-		close(fd);
+		io_close_pending(comm);
 		return comm_fail(comm, FB_E_PROTO, "rank table too large");
 	}
+	fd = comm->pending_fds[0];
 	t = mmap(NULL, (size_t)m.table_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0);
 	close(fd);
+	comm->npending = 0;
+	comm->evfd = want == 2 ? comm->pending_fds[1] : -1;
 	if (t == MAP_FAILED)
 		return comm_fail(comm, FB_E_SYS, "mmap of the %llu-byte rank "
 		    "table: %s", (unsigned long long)m.table_size,
@@ -208,12 +239,20 @@ io_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 	}
 	comm->table = t;
 	comm->table_size = (size_t)m.table_size;
-	comm->hdr = h;
-	comm->trank = (const struct table_rank *)(h + 1);
+	comm->hdr = t;
+	comm->trank = (struct table_rank *)(comm->hdr + 1);
 	comm->data = (uint8_t *)t + h->data_off;
 	comm->slot_bytes = h->slot_bytes;
 	comm->job_id = m.job_id;
 	comm->joined = 1;
+	if (!comm->daemon_coll) {
+		if (comm->evfd == -1)
+			return comm_fail(comm, FB_E_PROTO, "fastbootd passed "
+			    "no eventfd for shared-memory collectives");
+		if (io_epoll(comm) == -1)
+			return comm_fail(comm, FB_E_SYS, "epoll: %s",
+			    strerror(errno));
+	}
 	return 0;
 }
 
@@ -389,8 +428,8 @@ io_read(fb_comm *comm, int *rc)
 		for (k = 0; k < cnt; k++) {
 			memcpy(&fd, CMSG_DATA(cmsg) + k * sizeof(int),
 			    sizeof fd);
-			if (comm->pending_fd == -1 && !comm->joined)
-				comm->pending_fd = fd;
+			if (comm->npending < 2 && !comm->joined)
+				comm->pending_fds[comm->npending++] = fd;
 			else
 				close(fd);
 		}
@@ -411,8 +450,9 @@ int
 io_wait(fb_comm *comm, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg)
 {
+	struct epoll_event ev[2];
 	struct pollfd pfd;
-	int rc, ms;
+	int rc, ms, i, sock;
 
 	for (;;) {
 		if ((rc = io_parse(comm)) != 0)
@@ -423,17 +463,25 @@ io_wait(fb_comm *comm, uint64_t deadline,
 			return comm->failed;
 		if ((ms = io_remaining_ms(deadline)) == 0)
 			return FB_E_TIMEOUT;
-		pfd.fd = comm->fd;
-		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, ms);
+		if (comm->epfd != -1) {
+			rc = epoll_wait(comm->epfd, ev, 2, ms);
+			for (i = 0, sock = 0; i < rc; i++)
+				if (ev[i].data.fd == comm->fd)
+					sock = 1;
+		} else {
+			pfd.fd = comm->fd;
+			pfd.events = POLLIN;
+			rc = poll(&pfd, 1, ms);
+			sock = rc > 0;
+		}
 		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
 			return comm_error(comm, FB_E_SYS, "poll: %s",
 			    strerror(errno));
 		}
-		if (rc == 0)
-			continue;	/* the deadline check above ends it */
+		if (!sock)
+			continue;	/* a release, or the deadline passed */
 		if (io_read(comm, &rc) == -1) {
 			/* Frames that came before the EOF still count. */
 			io_parse(comm);

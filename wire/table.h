@@ -39,17 +39,37 @@ struct table_hdr {
 	uint32_t joined;	/* ranks that have joined */
 	uint32_t failed;	/* nonzero: the job failed (code, negated) */
 	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
-	uint8_t reserved[64];
+	uint32_t nleft;		/* daemon: ranks that left cleanly */
+	uint32_t reserved0;
+	uint8_t reserved[56];
+	/*
+	 * Shared-memory collectives (ranks write these; the daemon reads them
+	 * only to show a pending collective).  Ranks add themselves to count;
+	 * the last one checks that all agree, resets count, publishes status
+	 * and gen = the collective's number, and writes the job's eventfd,
+	 * which wakes every rank waiting in epoll.  On its own cache line.
+	 */
+	uint32_t gen __attribute__((aligned(64)));
+	uint32_t count;
+	int32_t status;		/* 0 or FB_E_MISMATCH, for collective gen */
+	uint32_t mismatch_rank;	/* a rank that disagreed */
+	uint64_t since_ns;	/* CLOCK_MONOTONIC when the first arrived */
+	uint8_t pad[40];
 };
 
 struct table_rank {
+	/* Written by the daemon. */
 	uint32_t state;		/* enum table_rank_state */
 	int32_t pid;		/* from SO_PEERCRED */
 	uint32_t uid;
 	uint32_t local_rank;
-	uint64_t arrived;	/* last collective this rank arrived at */
 	uint64_t joined_ns;	/* CLOCK_MONOTONIC of its JOIN */
-	uint8_t reserved[32];
+	/* Written by the rank itself (or by the daemon on the daemon path). */
+	uint64_t arrived;	/* last collective this rank arrived at */
+	uint32_t kind;		/* of that collective (enum wire_coll) */
+	uint32_t reserved0;
+	uint64_t bytes;		/* its size argument */
+	uint8_t reserved[16];
 };
 
 /* Bytes of a slot for a job of nranks: room for the largest contribution. */

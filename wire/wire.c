@@ -164,6 +164,8 @@ wire_decode_join(const uint8_t *p, size_t len, struct wire_join *m)
 	m->reserved = wire_get32(p + 28);
 	if (m->nranks == 0 || m->rank >= m->nranks)
 		return WIRE_EVALUE;
+	if (m->flags & ~WIRE_JOIN_DAEMON_COLL)
+		return WIRE_EVALUE;
 	return WIRE_OK;
 }
 
@@ -226,13 +228,15 @@ wire_decode_join_ack(const uint8_t *p, size_t len, struct wire_join_ack *m)
 	if (len != WIRE_JOIN_ACK_LEN)
 		return WIRE_ELENGTH;
 	m->version = wire_get16(p);
-	m->reserved = wire_get16(p + 2);
+	m->flags = wire_get16(p + 2);
 	m->job_id = wire_get32(p + 4);
 	m->table_size = wire_get64(p + 8);
 	m->ctl_size = wire_get64(p + 16);
 	if (m->version < WIRE_VERSION_MIN || m->version > WIRE_VERSION_MAX)
 		return WIRE_EVALUE;
 	if (m->ctl_size == 0 || m->ctl_size > m->table_size)
+		return WIRE_EVALUE;
+	if (m->flags & ~WIRE_ACK_EVENTFD)
 		return WIRE_EVALUE;
 	return WIRE_OK;
 }
@@ -319,7 +323,7 @@ wire_encode_join_ack(uint8_t *buf, const struct wire_join_ack *m)
 
 	wire_encode_hdr(buf, WIRE_JOIN_ACK, WIRE_JOIN_ACK_LEN, 0);
 	wire_put16(p, m->version);
-	wire_put16(p + 2, m->reserved);
+	wire_put16(p + 2, m->flags);
 	wire_put32(p + 4, m->job_id);
 	wire_put64(p + 8, m->table_size);
 	wire_put64(p + 16, m->ctl_size);

@@ -102,10 +102,13 @@ struct wire_join {
 	uint8_t key[WIRE_KEY_LEN];
 	uint32_t rank;
 	uint32_t nranks;
-	uint32_t flags;
+	uint32_t flags;		/* WIRE_JOIN_* */
 	uint32_t reserved;
 };
 #define WIRE_JOIN_LEN 32
+/* Collectives go through the daemon (ARRIVE/RELEASE) instead of shared
+ * memory; every rank of a job must agree. */
+#define WIRE_JOIN_DAEMON_COLL 0x1
 
 struct wire_arrive {
 	uint32_t kind;		/* enum wire_coll */
@@ -135,12 +138,16 @@ struct wire_status_msg {
 
 struct wire_join_ack {
 	uint16_t version;	/* negotiated */
-	uint16_t reserved;
+	uint16_t flags;		/* WIRE_ACK_* */
 	uint32_t job_id;	/* the daemon's number for the job (not secret) */
 	uint64_t table_size;	/* bytes of the memfd passed with this frame */
 	uint64_t ctl_size;	/* bytes of its control part */
 };
 #define WIRE_JOIN_ACK_LEN 24
+/* Descriptors passed with JOIN_ACK, in this order: the rank table memfd,
+ * then (with WIRE_ACK_EVENTFD) the job's eventfd for shared-memory
+ * collectives. */
+#define WIRE_ACK_EVENTFD 0x1
 
 struct wire_ready {
 	uint32_t local_rank;
