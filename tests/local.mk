@@ -20,3 +20,4 @@ include tests/integration/local.mk
 include tests/reliability/local.mk
 include tests/fuzz/local.mk
 include tests/packaging/local.mk
+include tests/install/local.mk
