@@ -153,9 +153,15 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* Shutdown: close every connection; ranks see the daemon go (EOF), not a
+ * lost peer. */
 void
 conn_close_all(void)
 {
+	struct conn_node *n;
+
+	for (n = conn_list; n != NULL; n = n->next)
+		n->c->left = 1;
 	while (conn_list != NULL)
 		conn_free(conn_list->c);
 }

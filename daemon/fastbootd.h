@@ -172,7 +172,6 @@ void job_fail(struct job *, int code, uint32_t rank, const char *, ...)
 struct job *job_first(void);
 void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
-void job_free_all(void);
 
 /* table.c */
 int table_create(struct job *);

@@ -149,13 +149,6 @@ job_free(struct job *j)
 	notify_status();
 }
 
-void
-job_free_all(void)
-{
-	/* Connections own jobs; closing them all frees every job. */
-	conn_close_all();
-}
-
 /* What the job was doing, for error texts. */
 static void
 job_phase(const struct job *j, char *buf, size_t size)
