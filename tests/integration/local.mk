@@ -1,7 +1,13 @@
 # Integration tests: a real fastbootd and real rank processes.
-INTEGRATION_TESTS = tests/integration/smoke_test
+INTEGRATION_TESTS = tests/integration/smoke_test \
+	tests/integration/calls_test
 check_PROGRAMS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)
+ITEST_SOURCES = tests/integration/itest.c tests/integration/itest.h
 tests_integration_smoke_test_SOURCES = tests/integration/smoke_test.c
 tests_integration_smoke_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_smoke_test_LDADD = $(TEST_LDADD)
+tests_integration_calls_test_SOURCES = tests/integration/calls_test.c \
+	$(ITEST_SOURCES)
+tests_integration_calls_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_calls_test_LDADD = $(TEST_LDADD)
