@@ -42,6 +42,8 @@ fb_strerror(int err)
 		return "a fastbootd resource limit was reached";
 	case FB_E_ABORTED:
 		return "another rank of the job gave up";
+	case FB_E_NOGPU:
+		return "no usable GPU";
 	}
 	return "unknown fastboot error";
 }

@@ -23,3 +23,20 @@ EXTRA_DIST += libclient/libfastboot-client.map \
 	libclient/libfastboot-client.pc.in
 pkgconfig_DATA += libclient/libfastboot-client.pc
 DISTCLEANFILES += libclient/libfastboot-client.pc
+
+# Optional CUDA helpers: a library of their own, so that the client library
+# never depends on CUDA.
+if HAVE_CUDA
+lib_LTLIBRARIES += libclient/libfastboot-cuda.la
+fastbootinclude_HEADERS += include/fastboot/fastboot_cuda.h
+libclient_libfastboot_cuda_la_SOURCES = libclient/cuda.c
+libclient_libfastboot_cuda_la_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS)
+libclient_libfastboot_cuda_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+libclient_libfastboot_cuda_la_LIBADD = libclient/libfastboot-client.la \
+	$(CUDA_LIBS)
+libclient_libfastboot_cuda_la_LDFLAGS = $(AM_LDFLAGS) \
+	-version-info $(LIBFASTBOOT_LT_VERSION) -no-undefined \
+	-Wl,--version-script=$(top_srcdir)/libclient/libfastboot-client.map
+else
+EXTRA_DIST += include/fastboot/fastboot_cuda.h libclient/cuda.c
+endif

@@ -21,3 +21,4 @@ include tests/reliability/local.mk
 include tests/fuzz/local.mk
 include tests/packaging/local.mk
 include tests/install/local.mk
+include tests/cuda/local.mk

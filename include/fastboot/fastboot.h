@@ -51,6 +51,7 @@ enum fb_error {
 	FB_E_SYS = -11,		/* a system call failed; detail has errno */
 	FB_E_LIMIT = -12,	/* a daemon resource cap was reached */
 	FB_E_ABORTED = -13,	/* another rank gave up (its timeout) */
+	FB_E_NOGPU = -14,	/* CUDA helpers: no usable GPU */
 };
 
 /* Documented limits, enforced by library and daemon. */
