@@ -23,6 +23,7 @@
 #define CONN_READS_PER_WAKEUP	8	/* fairness: then let others run */
 #define CONN_CLOSE_MS		1000	/* flushing a last reply */
 #define CONN_CTL_IDLE_MS	30000
+#define CONN_OUT_SLACK		(16u << 20)	/* replies beyond max_pending */
 
 static uint64_t conn_next_id;
 
@@ -524,6 +525,14 @@ conn_read_cb(int fd, short events, void *arg)
 	ssize_t n;
 	int i, nfds;
 
+	/* A client that keeps asking but never reads the answers would make
+	 * us buffer without bound. */
+	if (evbuffer_get_length(c->out) > dconf.max_pending + CONN_OUT_SLACK) {
+		conn_error(c, FB_E_LIMIT, "%zu bytes of replies unread: the "
+		    "client does not read its socket",
+		    evbuffer_get_length(c->out));
+		return;
+	}
 	for (i = 0; i < CONN_READS_PER_WAKEUP; i++) {
 		if (c->rsize - c->rlen < 512) {
 			size_t ns = c->rsize < CONN_RBUF_INIT ?
