@@ -132,6 +132,34 @@ coll_verify(fb_comm *c, uint32_t kind, uint64_t bytes)
 	c->hdr->mismatch_rank = bad;
 }
 
+static int
+coll_never(fb_comm *c, const void *arg)
+{
+	return 0;
+}
+
+/*
+ * The daemon marks a failed job in the table before it sends each rank the
+ * FAIL that says why: report that FAIL, not what the table shows since
+ * (ranks that left after the failure, a count that can still complete).
+ */
+static int
+coll_job_failed(fb_comm *c, uint64_t start)
+{
+	uint32_t code = __atomic_load_n(&c->hdr->failed, __ATOMIC_ACQUIRE);
+	int rc;
+
+	if (code == 0)
+		return 0;
+	rc = io_wait(c, c->timeout_ms < 0 ? UINT64_MAX : start +
+	    (uint64_t)c->timeout_ms * 1000000u, coll_never, NULL);
+	if (c->failed)
+		return c->failed;
+	return comm_fail(c, rc != FB_E_TIMEOUT ? rc : -(int)code, "the job "
+	    "failed (%s); fastbootd's detail did not arrive",
+	    fb_strerror(-(int)code));
+}
+
 /* Collective #seq through shared memory. */
 static int
 coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
@@ -143,6 +171,8 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	uint32_t old, r;
 	int rc;
 
+	if ((rc = coll_job_failed(c, start)) != 0)
+		return rc;
 	me->kind = kind;
 	me->bytes = bytes;
 	/* Publishes our slot's bytes too. */
@@ -152,6 +182,8 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		__atomic_store_n(&h->since_ns, start, __ATOMIC_RELEASE);
 	/* Pairs with the daemon's store of nleft before it reads count. */
 	if (__atomic_load_n(&h->nleft, __ATOMIC_SEQ_CST) != 0) {
+		if ((rc = coll_job_failed(c, start)) != 0)
+			return rc;
 		for (r = 0; r < (uint32_t)c->nranks; r++)
 			if (__atomic_load_n(&c->trank[r].state,
 			    __ATOMIC_ACQUIRE) == TABLE_RANK_LEFT)
