@@ -1,1 +1,19 @@
-# tests/reliability
+# tests/reliability: failures, isolation, caps, hostile input, soak and
+# valgrind, each against a real fastbootd.
+check_LTLIBRARIES += tests/reliability/librel.la
+tests_reliability_librel_la_SOURCES = tests/reliability/rel.c \
+	tests/reliability/rel.h
+tests_reliability_librel_la_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_librel_la_LIBADD = tests/lib/libharness.la \
+	wire/libwire.la -lpthread
+
+REL_LDADD = tests/reliability/librel.la $(TEST_LDADD) wire/libwire.la \
+	-lpthread
+RELIABILITY_TESTS = \
+	tests/reliability/failure_test
+check_PROGRAMS += $(RELIABILITY_TESTS)
+TESTS += $(RELIABILITY_TESTS)
+
+tests_reliability_failure_test_SOURCES = tests/reliability/failure_test.c
+tests_reliability_failure_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_failure_test_LDADD = $(REL_LDADD)

@@ -1,0 +1,67 @@
+/*
+ * rel.h - helpers of the reliability tests: daemons started in special ways
+ * (same socket path, low descriptor limit, under valgrind), raw-frame
+ * clients that say what libfastboot-client never would, /proc figures of
+ * the daemon, and jobs whose ranks are threads of the test.
+ */
+#ifndef FB_REL_H
+#define FB_REL_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastboot/fastboot.h"
+#include "wire/wire.h"
+#include "harness.h"
+
+struct rel_opts {
+	int reuse;		/* same socket and notify socket as before */
+	unsigned long nofile;	/* RLIMIT_NOFILE (soft and hard); 0: as is */
+	const char *const *wrapper;	/* argv prefix (valgrind ...) */
+	int ready_ms;		/* wait for READY=1 (default 10000) */
+};
+
+int rel_daemon_start(struct th_daemon *, const char *const *args,
+    const struct rel_opts *);
+/* SIGTERM, wait up to ms (then SIGKILL); returns the wait status. */
+int rel_daemon_stop(struct th_daemon *, int ms);
+int rel_daemon_alive(const struct th_daemon *);
+
+/* Raw clients: blocking sockets, every read bounded by ms. */
+int rel_connect(const char *sock);
+int rel_send(int fd, const void *, size_t);
+int rel_send_fds(int fd, const void *, size_t, const int *fds, int nfds);
+size_t rel_hello_frame(uint8_t *);
+size_t rel_join_frame(uint8_t *, const uint8_t *key, uint32_t rank,
+    uint32_t nranks);
+/* One frame: 1, 0 on EOF, -1 on timeout or error.  Descriptors that came
+ * with it are closed.  payload gets at most size bytes (rest dropped). */
+int rel_read_frame(int fd, struct wire_hdr *, uint8_t *payload, size_t size,
+    int ms);
+/* Frames until an ERROR or FAIL, then EOF (ERROR only).  Returns the code
+ * (negative) or 1 if none came; text gets the message. */
+int rel_expect_error(int fd, int ms, char *text, size_t size);
+/* 1 if the daemon closed the connection within ms (frames skipped). */
+int rel_expect_eof(int fd, int ms);
+/* HELLO + JOIN, wait for JOIN_ACK: 0, or the error code. */
+int rel_join(int fd, const uint8_t *key, uint32_t rank, uint32_t nranks,
+    int ms);
+void rel_key(const fb_unique_id *, uint8_t *key);
+void rel_random_key(uint8_t *key);
+
+/* /proc figures. */
+int rel_proc_fds(pid_t);
+long rel_proc_rss_kb(pid_t);
+double rel_proc_cpu_ms(pid_t);
+/* Whether the process maps a memfd whose name contains name. */
+int rel_proc_maps_has(pid_t, const char *needle);
+
+/* A job of nranks threads: init, barrier, allgather (verified), alltoall
+ * (verified), destroy.  Returns 0 if every rank succeeded. */
+int rel_job(int nranks);
+
+double rel_median(double *, int);
+double rel_max(const double *, int);
+
+#endif
