@@ -2,7 +2,8 @@
 lib_LTLIBRARIES += libclient/libfastboot-client.la
 
 fastbootincludedir = $(includedir)/fastboot
-fastbootinclude_HEADERS = include/fastboot/fastboot.h
+fastbootinclude_HEADERS = include/fastboot/fastboot.h \
+	include/fastboot/mscclpp_bootstrap.hpp
 libclient_libfastboot_client_la_SOURCES = \
 	libclient/client.h \
 	libclient/comm.c \

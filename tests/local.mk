@@ -22,3 +22,4 @@ include tests/fuzz/local.mk
 include tests/packaging/local.mk
 include tests/install/local.mk
 include tests/cuda/local.mk
+include tests/mscclpp/local.mk
