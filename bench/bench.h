@@ -1,0 +1,121 @@
+/*
+ * bench.h - private header of the bootstrap benchmark, one block per file.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Allgather sweep: bytes per rank. */
+#define BENCH_NSIZES	9
+extern const size_t bench_sizes[BENCH_NSIZES];
+
+/*
+ * A system under test.  boot() runs one bootstrap: rank 0 makes the job id,
+ * it is broadcast with MPI_Bcast, every rank joins and the first barrier
+ * completes.  The operations return 0 on success, -1 on failure (with the
+ * reason in err).  NULL operations are not offered by the system.
+ */
+struct bench_sys {
+	const char	*name;
+	const char	*boot_what;	/* what "bootstrap" means for it */
+	int		 (*boot)(void **h, char *err, size_t errlen);
+	int		 (*fini)(void *h);
+	int		 (*barrier)(void *h, char *err, size_t errlen);
+	int		 (*allgather)(void *h, void *buf, size_t bytes,
+			     char *err, size_t errlen);
+	int		 (*alltoall)(void *h, const void *sbuf, void *rbuf,
+			     size_t bytes, char *err, size_t errlen);
+	/* Ping-pong with peer: the even rank of the pair sends first. */
+	int		 (*pingpong)(void *h, void *buf, size_t len, int peer,
+			     char *err, size_t errlen);
+	pid_t		 (*server_pid)(void *h);	/* its server, or 0 */
+	int		 boot_iterations_max;	/* 0: as many as asked */
+};
+
+/* bootstrap_benchmark.c */
+extern int	bench_rank;
+extern int	bench_nranks;
+double		bench_now_us(void);
+void		bench_progress(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* sys_fastboot.c */
+extern const struct bench_sys	sys_fastboot;
+extern const char		*sys_fastboot_socket;
+extern pid_t			 sys_fastboot_daemon_pid;
+int		sys_fastboot_start_daemon(const char *path, char *err,
+		    size_t errlen);
+void		sys_fastboot_stop_daemon(void);
+
+/* sys_mpi.c */
+extern const struct bench_sys	sys_mpi;
+
+/* sys_floor.c */
+extern const struct bench_sys	sys_floor;
+
+/* sys_pmix.c */
+extern const struct bench_sys	sys_pmix;
+extern double			 sys_pmix_init_us;	/* PMIx_Init+Fence */
+int		sys_pmix_preinit(char *err, size_t errlen);
+void		sys_pmix_finalize(void);
+const char	*sys_pmix_version(void);
+
+/* sys_mscclpp.cc */
+extern const struct bench_sys	sys_mscclpp;
+const char	*sys_mscclpp_version(void);
+
+/* stats.c */
+struct bench_stats {
+	size_t	n;
+	double	mean, median, stddev, min, max, p90, p99, ci_lo, ci_hi;
+};
+void		stats_compute(const double *v, size_t n, struct bench_stats *s);
+
+/* cpu.c */
+double		cpu_self_us(void);
+double		cpu_pid_us(pid_t pid);
+
+/* report.c */
+struct report_series {
+	const char	*system;
+	const char	*metric;	/* "bootstrap", "barrier", ... */
+	size_t		 bytes;		/* message size, 0 if none */
+	double		*samples;	/* per op or per iteration, us */
+	size_t		 n;
+	double		 cpu_per_op_us;	/* summed over ranks, <0 unknown */
+	double		 server_cpu_per_op_us; /* daemon/mpirun, <0 unknown */
+	double		 ops_per_rank_total; /* how many ops were timed */
+	struct bench_stats st;
+};
+struct report_run {
+	const char	*outdir;
+	int		 nranks;
+	int		 iterations;
+	double		 budget_s;
+	double		 wall_s;
+	const char	*notes[16];
+	int		 nnotes;
+	const char	*systems[8];	/* that ran */
+	const char	*absent[8];	/* that did not, with why */
+	int		 nsystems, nabsent;
+	struct report_series *series;
+	size_t		 nseries;
+	unsigned long long verified_ops, verified_bytes, verify_failures;
+	const char	*pmix_version, *mscclpp_version, *mpi_version;
+	const char	*fastboot_version, *gnuplot;
+};
+int		report_write(struct report_run *run);
+void		report_text_summary(struct report_run *run);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BENCH_H */

@@ -1,0 +1,275 @@
+/*
+ * sys_fastboot.c - fastboot as a system under test, and a private fastbootd
+ * for one-command runs.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mpi.h>
+
+#include <fastboot/fastboot.h>
+
+#include "bench/bench.h"
+
+extern char **environ;
+
+const char	*sys_fastboot_socket;	/* NULL: the library's default */
+pid_t		 sys_fastboot_daemon_pid;
+static char	 sys_fastboot_dir[64];
+static char	 sys_fastboot_sock[128];
+static pid_t	 sys_fastboot_peer_pid = -1;
+
+static void
+sys_fastboot_err(char *err, size_t errlen, const char *what, int rc,
+    fb_comm *comm)
+{
+	snprintf(err, errlen, "%s: %s (%s)", what, fb_strerror(rc),
+	    comm != NULL ? fb_comm_last_error(comm) : "");
+}
+
+/*
+ * Start fastbootd on a private socket and wait for its READY=1 on a notify
+ * socket we own (bounded).  Called by rank 0 only.
+ */
+int
+sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	char notify[128], buf[512];
+	char *argv[] = { (char *)path, (char *)"-s", sys_fastboot_sock, NULL };
+	struct pollfd pfd;
+	double end;
+	ssize_t n;
+	int fd, rc;
+
+	strcpy(sys_fastboot_dir, "/tmp/fbbench.XXXXXX");
+	if (mkdtemp(sys_fastboot_dir) == NULL) {
+		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(sys_fastboot_sock, sizeof sys_fastboot_sock,
+	    "%s/fastbootd.sock", sys_fastboot_dir);
+	snprintf(notify, sizeof notify, "%s/notify", sys_fastboot_dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(notify) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "%s: path too long", notify);
+		return -1;
+	}
+	memcpy(sun.sun_path, notify, strlen(notify) + 1);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		snprintf(err, errlen, "notify socket: %s", strerror(errno));
+		return -1;
+	}
+	setenv("NOTIFY_SOCKET", notify, 1);
+	rc = posix_spawn(&sys_fastboot_daemon_pid, path, NULL, NULL, argv,
+	    environ);
+	unsetenv("NOTIFY_SOCKET");
+	if (rc != 0) {
+		snprintf(err, errlen, "spawn %s: %s", path, strerror(rc));
+		close(fd);
+		return -1;
+	}
+	end = bench_now_us() + 10e6;
+	for (;;) {
+		int left = (int)((end - bench_now_us()) / 1000);
+
+		if (left <= 0) {
+			snprintf(err, errlen, "%s: no READY=1 within 10 s",
+			    path);
+			sys_fastboot_stop_daemon();
+			close(fd);
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof buf - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		if (strstr(buf, "READY=1") != NULL)
+			break;
+	}
+	close(fd);
+	unlink(notify);
+	sys_fastboot_socket = sys_fastboot_sock;
+	return 0;
+}
+
+void
+sys_fastboot_stop_daemon(void)
+{
+	int i, status;
+
+	if (sys_fastboot_daemon_pid <= 0)
+		return;
+	kill(sys_fastboot_daemon_pid, SIGTERM);
+	for (i = 0; i < 300; i++) {
+		if (waitpid(sys_fastboot_daemon_pid, &status, WNOHANG) ==
+		    sys_fastboot_daemon_pid)
+			break;
+		usleep(10000);
+	}
+	if (i == 300) {
+		kill(sys_fastboot_daemon_pid, SIGKILL);
+		waitpid(sys_fastboot_daemon_pid, &status, 0);
+	}
+	sys_fastboot_daemon_pid = 0;
+	unlink(sys_fastboot_sock);
+	rmdir(sys_fastboot_dir);
+}
+
+static int
+sys_fastboot_boot(void **h, char *err, size_t errlen)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_unique_id id;
+	fb_comm *comm = NULL;
+	int rc = 0;
+
+	if (bench_rank == 0)
+		rc = fb_get_unique_id(&id);
+	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	if (rc != 0) {
+		sys_fastboot_err(err, errlen, "fb_get_unique_id", rc, NULL);
+		return -1;
+	}
+	MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
+	cfg.socket_path = sys_fastboot_socket;
+	if ((rc = fb_comm_init_config(&comm, &id, bench_rank, bench_nranks,
+	    &cfg)) != 0) {
+		sys_fastboot_err(err, errlen, "fb_comm_init", rc, comm);
+		fb_comm_destroy(comm);
+		return -1;
+	}
+	if ((rc = fb_barrier(comm)) != 0) {
+		sys_fastboot_err(err, errlen, "fb_barrier", rc, comm);
+		fb_comm_destroy(comm);
+		return -1;
+	}
+	*h = comm;
+	return 0;
+}
+
+static int
+sys_fastboot_fini(void *h)
+{
+	return fb_comm_destroy(h) == 0 ? 0 : -1;
+}
+
+static int
+sys_fastboot_barrier(void *h, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = fb_barrier(h)) != 0) {
+		sys_fastboot_err(err, errlen, "fb_barrier", rc, h);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sys_fastboot_allgather(void *h, void *buf, size_t bytes, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = fb_allgather(h, buf, bytes)) != 0) {
+		sys_fastboot_err(err, errlen, "fb_allgather", rc, h);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sys_fastboot_alltoall(void *h, const void *sbuf, void *rbuf, size_t bytes,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = fb_alltoall(h, sbuf, rbuf, bytes)) != 0) {
+		sys_fastboot_err(err, errlen, "fb_alltoall", rc, h);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sys_fastboot_pingpong(void *h, void *buf, size_t len, int peer, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	if (bench_rank < peer) {
+		if ((rc = fb_send(h, buf, len, peer, 1)) == 0)
+			rc = fb_recv(h, buf, len, peer, 2);
+	} else {
+		if ((rc = fb_recv(h, buf, len, peer, 1)) == 0)
+			rc = fb_send(h, buf, len, peer, 2);
+	}
+	if (rc != 0) {
+		sys_fastboot_err(err, errlen, "fb_send/fb_recv", rc, h);
+		return -1;
+	}
+	return 0;
+}
+
+/* The daemon's pid: ours, or the peer of a bare connection (SO_PEERCRED). */
+static pid_t
+sys_fastboot_server_pid(void *h)
+{
+	struct sockaddr_un sun;
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+	const char *path;
+	int fd;
+
+	if (sys_fastboot_daemon_pid > 0)
+		return sys_fastboot_daemon_pid;
+	if (sys_fastboot_peer_pid != -1)
+		return sys_fastboot_peer_pid;
+	sys_fastboot_peer_pid = 0;
+	path = sys_fastboot_socket;
+	if (path == NULL && (path = getenv("FASTBOOT_SOCKET")) == NULL)
+		path = FB_DEFAULT_SOCKET;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0)
+		sys_fastboot_peer_pid = uc.pid;
+	close(fd);
+	return sys_fastboot_peer_pid;
+}
+
+const struct bench_sys sys_fastboot = {
+	.name = "fastboot",
+	.boot_what = "fb_get_unique_id (rank 0) -> MPI_Bcast -> "
+	    "fb_comm_init -> first fb_barrier",
+	.boot = sys_fastboot_boot,
+	.fini = sys_fastboot_fini,
+	.barrier = sys_fastboot_barrier,
+	.allgather = sys_fastboot_allgather,
+	.alltoall = sys_fastboot_alltoall,
+	.pingpong = sys_fastboot_pingpong,
+	.server_pid = sys_fastboot_server_pid,
+};

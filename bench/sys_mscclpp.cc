@@ -1,0 +1,150 @@
+/*
+ * sys_mscclpp.cc - mscclpp's TcpBootstrap through its public C++ API
+ * (mscclpp/core.hpp).  Built only when configure found mscclpp; the only C++
+ * in the project.  Exceptions never cross into the C part.
+ */
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include <mpi.h>
+
+#include <mscclpp/core.hpp>
+#include <mscclpp/version.hpp>
+
+#include "bench/bench.h"
+
+namespace {
+
+int
+mscclpp_fail(char *err, size_t errlen, const char *what, const char *why)
+{
+	std::snprintf(err, errlen, "%s: %s", what, why);
+	return -1;
+}
+
+int
+mscclpp_boot(void **h, char *err, size_t errlen)
+{
+	mscclpp::UniqueId id{};
+	mscclpp::TcpBootstrap *b = nullptr;
+	int rc = 0;
+
+	if (bench_rank == 0) {
+		try {
+			id = mscclpp::TcpBootstrap::createUniqueId();
+		} catch (const std::exception &e) {
+			rc = -1;
+			std::snprintf(err, errlen, "createUniqueId: %s",
+			    e.what());
+		}
+	}
+	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	if (rc != 0) {
+		if (bench_rank != 0)
+			std::snprintf(err, errlen, "createUniqueId failed "
+			    "on rank 0");
+		return -1;
+	}
+	MPI_Bcast(id.data(), (int)id.size(), MPI_BYTE, 0, MPI_COMM_WORLD);
+	try {
+		b = new mscclpp::TcpBootstrap(bench_rank, bench_nranks);
+		b->initialize(id, 30);
+		b->barrier();
+	} catch (const std::exception &e) {
+		delete b;
+		return mscclpp_fail(err, errlen, "TcpBootstrap", e.what());
+	}
+	*h = b;
+	return 0;
+}
+
+int
+mscclpp_fini(void *h)
+{
+	try {
+		delete static_cast<mscclpp::TcpBootstrap *>(h);
+	} catch (...) {
+		return -1;
+	}
+	return 0;
+}
+
+int
+mscclpp_barrier(void *h, char *err, size_t errlen)
+{
+	try {
+		static_cast<mscclpp::TcpBootstrap *>(h)->barrier();
+	} catch (const std::exception &e) {
+		return mscclpp_fail(err, errlen, "barrier", e.what());
+	}
+	return 0;
+}
+
+int
+mscclpp_allgather(void *h, void *buf, size_t bytes, char *err,
+    size_t errlen)
+{
+	try {
+		static_cast<mscclpp::TcpBootstrap *>(h)->allGather(buf,
+		    (int)bytes);
+	} catch (const std::exception &e) {
+		return mscclpp_fail(err, errlen, "allGather", e.what());
+	}
+	return 0;
+}
+
+int
+mscclpp_pingpong(void *h, void *buf, size_t len, int peer, char *err,
+    size_t errlen)
+{
+	auto *b = static_cast<mscclpp::TcpBootstrap *>(h);
+
+	try {
+		if (bench_rank < peer) {
+			b->send(buf, (int)len, peer, 1);
+			b->recv(buf, (int)len, peer, 2);
+		} else {
+			b->recv(buf, (int)len, peer, 1);
+			b->send(buf, (int)len, peer, 2);
+		}
+	} catch (const std::exception &e) {
+		return mscclpp_fail(err, errlen, "send/recv", e.what());
+	}
+	return 0;
+}
+
+bench_sys
+mscclpp_sys()
+{
+	bench_sys s;
+
+	std::memset(&s, 0, sizeof s);
+	s.name = "mscclpp";
+	s.boot_what = "TcpBootstrap::createUniqueId (rank 0) -> MPI_Bcast -> "
+	    "TcpBootstrap(rank, n).initialize(id) -> first barrier()";
+	s.boot = mscclpp_boot;
+	s.fini = mscclpp_fini;
+	s.barrier = mscclpp_barrier;
+	s.allgather = mscclpp_allgather;
+	s.pingpong = mscclpp_pingpong;
+	return s;
+}
+
+}	/* namespace */
+
+extern "C" {
+
+const struct bench_sys sys_mscclpp = mscclpp_sys();
+
+const char *
+sys_mscclpp_version(void)
+{
+	static char v[64];
+
+	std::snprintf(v, sizeof v, "%d.%d.%d (%s)", MSCCLPP_MAJOR,
+	    MSCCLPP_MINOR, MSCCLPP_PATCH, MSCCLPP_GIT_COMMIT);
+	return v;
+}
+
+}
