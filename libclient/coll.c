@@ -121,7 +121,11 @@ coll_verify(fb_comm *c, uint32_t kind, uint64_t bytes)
 	uint32_t bad = 0;
 	int r;
 
-	for (r = 0; r < c->nranks; r++) {
+	/* Against rank 0, so that the detail names two ranks that differ
+	 * whichever came last. */
+	kind = c->trank[0].kind;
+	bytes = c->trank[0].bytes;
+	for (r = 1; r < c->nranks; r++) {
 		if (c->trank[r].kind != kind || c->trank[r].bytes != bytes) {
 			status = FB_E_MISMATCH;
 			bad = (uint32_t)r;
@@ -210,9 +214,10 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	}
 	if (__atomic_load_n(&h->status, __ATOMIC_ACQUIRE) != 0) {
 		o = &c->trank[h->mismatch_rank % (uint32_t)c->nranks];
-		comm_fail(c, FB_E_MISMATCH, "collective #%u: rank %d called %s "
+		comm_fail(c, FB_E_MISMATCH, "collective #%u: rank 0 called %s "
 		    "with %llu bytes, rank %u called %s with %llu bytes", seq,
-		    c->rank, wire_coll_name(kind), (unsigned long long)bytes,
+		    wire_coll_name(c->trank[0].kind),
+		    (unsigned long long)c->trank[0].bytes,
 		    h->mismatch_rank, wire_coll_name(o->kind),
 		    (unsigned long long)o->bytes);
 		if (old + 1 == (uint32_t)c->nranks)
