@@ -21,6 +21,9 @@ static struct job *job_list;
 static uint64_t job_seed;
 static uint32_t job_next_id;
 
+/* How long a job that failed during init outlives its last rank. */
+#define JOB_LINGER_MS	FB_DEFAULT_TIMEOUT_MS
+
 static uint64_t
 job_hashkey(const uint8_t *key)
 {
@@ -310,6 +313,30 @@ job_join(struct conn *c, const struct wire_join *m)
 	return 0;
 }
 
+static void
+job_linger_cb(int fd, short events, void *arg)
+{
+	job_free(arg);
+}
+
+/*
+ * A job that failed before all its ranks joined keeps its record (and its
+ * error) for a while after its last rank went, so that ranks still on
+ * their way are refused with the job's error instead of starting a new
+ * job under the same id and timing out.  Returns 1 if it lingers.
+ */
+static int
+job_linger(struct job *j)
+{
+	struct timeval tv = { JOB_LINGER_MS / 1000,
+	    (JOB_LINGER_MS % 1000) * 1000 };
+
+	if (!j->failed || j->ready)
+		return 0;
+	return event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
+	    &tv) == 0;
+}
+
 /* The connection of a rank is going away (EOF, error, shutdown). */
 void
 job_detach(struct conn *c)
@@ -333,7 +360,7 @@ job_detach(struct conn *c)
 	j->attached--;
 	dstats.ranks--;
 	c->job = NULL;
-	if (j->attached == 0)
+	if (j->attached == 0 && !job_linger(j))
 		job_free(j);
 }
 
