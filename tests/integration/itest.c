@@ -96,3 +96,23 @@ itest_wait_flags(struct itest *t, int nranks, int skip, int ms)
 		usleep(1000);
 	}
 }
+
+int
+itest_wait_steps(struct itest *t, int nranks, int skip, int want, int ms)
+{
+	double end = th_now_ms() + ms;
+	int i, all;
+
+	for (;;) {
+		all = 1;
+		for (i = 0; i < nranks; i++)
+			if (i != skip && __atomic_load_n(&t->r[i].step,
+			    __ATOMIC_SEQ_CST) < want)
+				all = 0;
+		if (all)
+			return 1;
+		if (th_now_ms() > end)
+			return 0;
+		usleep(1000);
+	}
+}

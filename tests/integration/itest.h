@@ -19,6 +19,7 @@ struct itest_rank {
 	int rc;			/* the call's result */
 	int done;		/* the body reached its end */
 	int flag;		/* a step the parent waits for */
+	int step;		/* a step other ranks wait for */
 	double t_ms;		/* th_now_ms() when the call returned */
 	double elapsed_ms;	/* how long the call took */
 	char err[600];		/* fb_comm_last_error() after the call */
@@ -45,6 +46,9 @@ void itest_note(struct itest *, int rank, fb_comm *, int rc, double start);
 /* Wait (polling, bounded) until flag is set for each of the ranks in
  * [0, nranks) but skip; returns 1 if all did within ms. */
 int itest_wait_flags(struct itest *, int nranks, int skip, int ms);
+/* The same for step >= want (ranks waiting for each other outside the
+ * library, so that a test's phases do not race). */
+int itest_wait_steps(struct itest *, int nranks, int skip, int want, int ms);
 /* The byte at offset i of a slice that src made for dst with seed. */
 static inline uint8_t
 itest_byte(int src, int dst, size_t i, uint32_t seed)

@@ -11,3 +11,8 @@ tests_integration_calls_test_SOURCES = tests/integration/calls_test.c \
 	$(ITEST_SOURCES)
 tests_integration_calls_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_calls_test_LDADD = $(TEST_LDADD)
+INTEGRATION_TESTS += tests/integration/failure_test
+tests_integration_failure_test_SOURCES = tests/integration/failure_test.c \
+	$(ITEST_SOURCES)
+tests_integration_failure_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_failure_test_LDADD = $(TEST_LDADD)
