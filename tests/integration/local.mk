@@ -16,3 +16,8 @@ tests_integration_failure_test_SOURCES = tests/integration/failure_test.c \
 	$(ITEST_SOURCES)
 tests_integration_failure_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_failure_test_LDADD = $(TEST_LDADD)
+INTEGRATION_TESTS += tests/integration/daemon_test
+tests_integration_daemon_test_SOURCES = tests/integration/daemon_test.c \
+	$(ITEST_SOURCES)
+tests_integration_daemon_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_daemon_test_LDADD = $(TEST_LDADD)
