@@ -346,6 +346,9 @@ job_detach(struct conn *c)
 
 	if (j == NULL)
 		return;
+	/* Out of the job first: a rank dropped for a protocol error gets its
+	 * ERROR, not a FAIL that names itself as the lost rank. */
+	j->ranks[c->rank] = NULL;
 	if (!c->left) {
 		j->rstate[c->rank] = TABLE_RANK_LOST;
 		table_set_rank(j, c->rank, TABLE_RANK_LOST, c);
@@ -356,7 +359,6 @@ job_detach(struct conn *c)
 	}
 	if (c->wait_peer != 0)
 		j->nwaiting--;
-	j->ranks[c->rank] = NULL;
 	j->attached--;
 	dstats.ranks--;
 	c->job = NULL;
