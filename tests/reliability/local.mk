@@ -10,10 +10,15 @@ tests_reliability_librel_la_LIBADD = tests/lib/libharness.la \
 REL_LDADD = tests/reliability/librel.la $(TEST_LDADD) wire/libwire.la \
 	-lpthread
 RELIABILITY_TESTS = \
-	tests/reliability/failure_test
+	tests/reliability/failure_test \
+	tests/reliability/hostile_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
 tests_reliability_failure_test_SOURCES = tests/reliability/failure_test.c
 tests_reliability_failure_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_reliability_failure_test_LDADD = $(REL_LDADD)
+
+tests_reliability_hostile_test_SOURCES = tests/reliability/hostile_test.c
+tests_reliability_hostile_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_hostile_test_LDADD = $(REL_LDADD)

@@ -377,6 +377,32 @@ rel_proc_fds(pid_t pid)
 	return n;
 }
 
+int
+rel_proc_fds_min(pid_t pid, int ms)
+{
+	double end = th_now_ms() + ms;
+	int n, min = -1;
+
+	do {
+		n = rel_proc_fds(pid);
+		if (min == -1 || (n != -1 && n < min))
+			min = n;
+		usleep(10000);
+	} while (th_now_ms() < end);
+	return min;
+}
+
+int
+rel_proc_fds_wait(pid_t pid, int want, int ms)
+{
+	double end = th_now_ms() + ms;
+	int n;
+
+	while ((n = rel_proc_fds(pid)) > want && th_now_ms() < end)
+		usleep(10000);
+	return n;
+}
+
 long
 rel_proc_rss_kb(pid_t pid)
 {

@@ -52,6 +52,11 @@ void rel_random_key(uint8_t *key);
 
 /* /proc figures. */
 int rel_proc_fds(pid_t);
+/* The fewest descriptors seen over ms: connections that clients closed
+ * take the daemon a moment to drop. */
+int rel_proc_fds_min(pid_t, int ms);
+/* Wait up to ms for the count to come down to want; returns the last. */
+int rel_proc_fds_wait(pid_t, int want, int ms);
 long rel_proc_rss_kb(pid_t);
 double rel_proc_cpu_ms(pid_t);
 /* Whether the process maps a memfd whose name contains name. */
