@@ -316,13 +316,31 @@ report_ncols(struct report_run *run, int skip_fastboot)
 	return n;
 }
 
+/* One clustered bar per system that ran, each in its own colour. */
+static void
+report_hist_plot(FILE *f, struct report_run *run, const char *dat,
+    int skip_fastboot)
+{
+	int k, col = 2;
+
+	fprintf(f, "plot ");
+	for (k = 0; k < REPORT_PEERS; k++) {
+		if (!report_ran(run, report_order[k]) ||
+		    (skip_fastboot && k == 0))
+			continue;
+		fprintf(f, "%s'%s' using %d:xtic(1) title columnhead(%d) "
+		    "lt %d", col > 2 ? ", " : "", dat, col, col, k + 1);
+		col++;
+	}
+}
+
 static int
 report_plots(struct report_run *run)
 {
 	char path[PATH_MAX], cmd[PATH_MAX * 2 + 64];
 	struct report_series *s;
-	size_t i, k;
-	int c, n, first, rc;
+	size_t i, k, maxit = 0;
+	int c, first, rc;
 	FILE *f;
 
 	/* Per-iteration bootstrap samples and the size sweep, per system. */
@@ -334,6 +352,8 @@ report_plots(struct report_run *run)
 			for (k = 0; k < s->n; k++)
 				fprintf(f, "%zu %.6g\n", k + 1,
 				    s->samples[k] / 1e3);
+			if (s->n > maxit)
+				maxit = s->n;
 			fclose(f);
 		}
 		snprintf(path, sizeof path, "%s/sweep-%s.dat", run->outdir,
@@ -370,7 +390,8 @@ report_plots(struct report_run *run)
 	fprintf(f, "set output 'bootstrap.svg'\n"
 	    "set title 'Bootstrap time per iteration (%d ranks, max over "
 	    "ranks)'\nset xlabel 'iteration'\nset ylabel 'ms'\n"
-	    "set logscale y\nplot ", run->nranks);
+	    "set xtics %zu\nset logscale y\nplot ", run->nranks,
+	    maxit <= 20 ? (size_t)1 : (maxit + 19) / 20);
 	for (c = 0, first = 1; c < REPORT_PEERS; c++)
 		if (report_find(run, report_order[c], "bootstrap", 0) !=
 		    NULL) {
@@ -384,33 +405,30 @@ report_plots(struct report_run *run)
 	fprintf(f, "set style data histograms\n"
 	    "set style histogram clustered gap 1\n"
 	    "set style fill solid 0.85 border -1\n"
-	    "set boxwidth 0.9\nset xtics rotate by -20 nomirror\n"
+	    "set boxwidth 0.9\nset xtics autofreq rotate by -20 nomirror\n"
 	    "set xlabel ''\nset logscale y\n");
-	n = report_ncols(run, 0);
 	fprintf(f, "set output 'mean.svg'\nset title 'Mean latency per "
 	    "operation (log scale)'\nset ylabel 'us'\n");
-	fprintf(f, "plot for [i=2:%d] 'mean.dat' using i:xtic(1) title "
-	    "columnhead(i) lt (i-1)\n", n + 1);
-	n = report_ncols(run, 1);
-	if (n > 0) {
+	report_hist_plot(f, run, "mean.dat", 0);
+	fprintf(f, "\n");
+	if (report_ncols(run, 1) > 0) {
 		fprintf(f, "set output 'speedup.svg'\nset title 'Speedup of "
 		    "fastboot over each peer (peer median / fastboot median; "
 		    "above 1: fastboot faster)'\nset ylabel 'x'\n");
-		fprintf(f, "plot for [i=2:%d] 'speedup.dat' using i:xtic(1) "
-		    "title columnhead(i) lt i, 1 with lines lc rgb 'black' "
-		    "dt 2 notitle\n", n + 1);
+		report_hist_plot(f, run, "speedup.dat", 1);
+		fprintf(f, ", 1 with lines lc rgb 'black' dt 2 notitle\n");
 	}
-	n = report_ncols(run, 0);
 	fprintf(f, "set output 'cpu.svg'\nset title 'CPU time per operation, "
 	    "all ranks + daemon/server'\nset ylabel 'us CPU per op'\n");
-	fprintf(f, "plot for [i=2:%d] 'cpu.dat' using i:xtic(1) title "
-	    "columnhead(i) lt (i-1)\n", n + 1);
+	report_hist_plot(f, run, "cpu.dat", 0);
+	fprintf(f, "\n");
 	/* Latency vs size. */
 	fprintf(f, "set style data linespoints\nunset style\n"
 	    "set xtics norotate\nset output 'sizes.svg'\n"
 	    "set title 'Allgather latency vs bytes per rank (median)'\n"
 	    "set xlabel 'bytes per rank'\nset ylabel 'us'\n"
-	    "set logscale xy\nset format x '%%.0s%%cB'\nplot ");
+	    "set logscale xy\nset xtics auto\nset autoscale xfix\n"
+	    "set format x '%%.0s%%cB'\nplot ");
 	for (c = 0, first = 1; c < REPORT_PEERS; c++)
 		if (report_find(run, report_order[c], "allgather", 64) !=
 		    NULL) {
@@ -736,6 +754,12 @@ report_text_summary(struct report_run *run)
 		fb = report_find(run, "fastboot", report_heads[h].metric,
 		    report_heads[h].bytes);
 		if (fb == NULL || fb->st.median <= 0)
+			continue;
+		for (k = 1; k < REPORT_PEERS; k++)
+			if (report_find(run, report_order[k],
+			    report_heads[h].metric, report_heads[h].bytes))
+				break;
+		if (k == REPORT_PEERS)
 			continue;
 		printf("  %-16s", report_heads[h].label);
 		for (k = 1; k < REPORT_PEERS; k++) {

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <exception>
 
+/* The C API only: no MPI C++ bindings (they need libmpi_cxx). */
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
 #include <mscclpp/core.hpp>
