@@ -21,3 +21,8 @@ tests_integration_daemon_test_SOURCES = tests/integration/daemon_test.c \
 	$(ITEST_SOURCES)
 tests_integration_daemon_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_daemon_test_LDADD = $(TEST_LDADD)
+INTEGRATION_TESTS += tests/integration/jobs_test
+tests_integration_jobs_test_SOURCES = tests/integration/jobs_test.c \
+	$(ITEST_SOURCES)
+tests_integration_jobs_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_jobs_test_LDADD = $(TEST_LDADD) wire/libwire.la

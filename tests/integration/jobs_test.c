@@ -1,0 +1,458 @@
+/*
+ * jobs_test.c - many jobs on one daemon: 16 at once without crosstalk, a
+ * process holding handles of two jobs, and hostile clients dropped with an
+ * error reply while another job keeps running.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire/wire.h"
+#include "libclient/client.h"	/* UID_OFF_KEY: where the job key sits */
+#include "harness.h"
+#include "tap.h"
+#include "itest.h"
+
+#define GROUP_MS	30000
+#define NJOBS		16
+#define JOB_RANKS	4
+
+static struct itest *t;
+static const char *sock_path;
+
+/* --- 16 jobs at once ------------------------------------------------- */
+
+static int
+many_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	int job = *(const int *)arg, slot = job * JOB_RANKS + rank, r, k, rc;
+	uint32_t seed = (uint32_t)job * 7777u;
+	uint8_t ag[JOB_RANKS * 256], s[JOB_RANKS * 64], d[JOB_RANKS * 64];
+	uint8_t m[100], got[100];
+	fb_comm *comm;
+	size_t i;
+
+	rc = fb_comm_init(&comm, id, rank, n);
+	if (rc != 0)
+		return itest_fail(t, slot, "job %d: init: %s (%s)", job,
+		    fb_strerror(rc), fb_comm_last_error(NULL));
+	for (k = 0; k < 10; k++) {
+		for (i = 0; i < 256; i++)
+			ag[rank * 256 + i] = itest_byte(rank, job, i, seed + k);
+		rc = fb_allgather(comm, ag, 256);
+		ITEST_CHECK(t, slot, rc == 0, "job %d: allgather: %s (%s)",
+		    job, fb_strerror(rc), fb_comm_last_error(comm));
+		for (r = 0; r < n; r++)
+			for (i = 0; i < 256; i++)
+				ITEST_CHECK(t, slot, ag[r * 256 + i] ==
+				    itest_byte(r, job, i, seed + k), "job %d: "
+				    "allgather %d: byte %zu from rank %d "
+				    "(another job's data?)", job, k, i, r);
+		for (r = 0; r < n; r++)
+			for (i = 0; i < 64; i++)
+				s[r * 64 + i] = itest_byte(rank, r, i,
+				    seed + 100 + k);
+		rc = fb_alltoall(comm, s, d, 64);
+		ITEST_CHECK(t, slot, rc == 0, "job %d: alltoall: %s", job,
+		    fb_strerror(rc));
+		for (r = 0; r < n; r++)
+			for (i = 0; i < 64; i++)
+				ITEST_CHECK(t, slot, d[r * 64 + i] ==
+				    itest_byte(r, rank, i, seed + 100 + k),
+				    "job %d: alltoall %d: byte %zu from rank "
+				    "%d", job, k, i, r);
+		/* Same ranks and tags in every job: only the job tells
+		 * them apart. */
+		for (i = 0; i < sizeof m; i++)
+			m[i] = itest_byte(rank, job, i, seed + 200 + k);
+		rc = fb_send(comm, m, sizeof m, (rank + 1) % n, 1);
+		ITEST_CHECK(t, slot, rc == 0, "job %d: send: %s", job,
+		    fb_strerror(rc));
+		rc = fb_recv(comm, got, sizeof got, (rank + n - 1) % n, 1);
+		ITEST_CHECK(t, slot, rc == 0, "job %d: recv: %s", job,
+		    fb_strerror(rc));
+		for (i = 0; i < sizeof got; i++)
+			ITEST_CHECK(t, slot, got[i] == itest_byte((rank + n -
+			    1) % n, job, i, seed + 200 + k), "job %d: recv "
+			    "%d: byte %zu", job, k, i);
+		rc = fb_barrier(comm);
+		ITEST_CHECK(t, slot, rc == 0, "job %d: barrier: %s", job,
+		    fb_strerror(rc));
+	}
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+static void
+test_many_jobs(void)
+{
+	static int jobidx[NJOBS];
+	fb_unique_id id;
+	pid_t pids[NJOBS * JOB_RANKS];
+	double start = th_now_ms();
+	int j, failed;
+
+	itest_reset(t);
+	for (j = 0; j < NJOBS; j++) {
+		jobidx[j] = j;
+		fb_get_unique_id(&id);
+		th_spawn_ranks(JOB_RANKS, many_rank, &jobidx[j], &id,
+		    pids + j * JOB_RANKS);
+	}
+	failed = th_wait_pids(pids, NJOBS * JOB_RANKS, GROUP_MS, NULL);
+	itest_report(t, NJOBS * JOB_RANKS);
+	ok(failed == 0, "%d jobs of %d ranks at once, same ranks and tags: "
+	    "10 rounds of allgather, alltoall, send/recv, barrier each, no "
+	    "crosstalk (%.0f ms)", NJOBS, JOB_RANKS, th_now_ms() - start);
+}
+
+/* --- one process, two jobs ------------------------------------------- */
+
+struct two_arg {
+	fb_unique_id a, b;
+};
+
+/* Process p is rank p of job A and rank 1-p of job B. */
+static int
+two_rank(const fb_unique_id *unused, int p, int n, void *arg)
+{
+	const struct two_arg *ids = arg;
+	fb_comm *a, *b;
+	int ra = p, rb = 1 - p, v[2], w[2], rc;
+	char m[8];
+
+	rc = fb_comm_init(&a, &ids->a, ra, 2);
+	ITEST_CHECK(t, p, rc == 0, "init A: %s", fb_strerror(rc));
+	rc = fb_comm_init(&b, &ids->b, rb, 2);
+	ITEST_CHECK(t, p, rc == 0, "init B: %s", fb_strerror(rc));
+	ITEST_CHECK(t, p, fb_comm_rank(a, &v[0]) == 0 && v[0] == ra &&
+	    fb_comm_rank(b, &v[1]) == 0 && v[1] == rb, "ranks");
+	v[ra] = 100 + ra;
+	w[rb] = 200 + rb;
+	ITEST_CHECK(t, p, fb_allgather(a, v, sizeof v[0]) == 0 &&
+	    fb_allgather(b, w, sizeof w[0]) == 0, "allgathers");
+	ITEST_CHECK(t, p, v[0] == 100 && v[1] == 101 && w[0] == 200 &&
+	    w[1] == 201, "allgather results mixed up: %d %d %d %d", v[0],
+	    v[1], w[0], w[1]);
+	/* The same peer and tag on both handles. */
+	ITEST_CHECK(t, p, fb_send(a, "A-msg", 6, 1 - ra, 3) == 0 &&
+	    fb_send(b, "B-msg", 6, 1 - rb, 3) == 0, "sends");
+	ITEST_CHECK(t, p, fb_recv(b, m, 6, 1 - rb, 3) == 0 &&
+	    strcmp(m, "B-msg") == 0, "recv on B got \"%.6s\"", m);
+	ITEST_CHECK(t, p, fb_recv(a, m, 6, 1 - ra, 3) == 0 &&
+	    strcmp(m, "A-msg") == 0, "recv on A got \"%.6s\"", m);
+	ITEST_CHECK(t, p, fb_barrier(b) == 0 && fb_barrier(a) == 0,
+	    "barriers in opposite orders");
+	/* Leaving A does not disturb B. */
+	ITEST_CHECK(t, p, fb_comm_destroy(a) == 0, "destroy A");
+	rc = fb_barrier(b);
+	ITEST_CHECK(t, p, rc == 0, "barrier on B after A was destroyed: %s "
+	    "(%s)", fb_strerror(rc), fb_comm_last_error(b));
+	ITEST_CHECK(t, p, fb_comm_destroy(b) == 0, "destroy B");
+	return 0;
+}
+
+static void
+test_two_handles(void)
+{
+	struct two_arg ids;
+	int failed;
+
+	itest_reset(t);
+	fb_get_unique_id(&ids.a);
+	fb_get_unique_id(&ids.b);
+	failed = th_run_ranks(2, two_rank, &ids, GROUP_MS);
+	itest_report(t, 2);
+	ok(failed == 0, "two processes each holding handles of two jobs "
+	    "(ranks crossed): collectives and send/recv stay apart; "
+	    "destroying one leaves the other working");
+}
+
+/* --- hostile clients ------------------------------------------------- */
+
+static int
+raw_connect(void)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock_path);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) ==
+	    -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read what the daemon sends until EOF (bounded by ms).  Returns the
+ * ERROR's code, or 1 if the stream held no ERROR, or 2 if no EOF came.
+ */
+static int
+raw_reply(int fd, int ms, char *text, size_t size)
+{
+	uint8_t buf[65536];
+	size_t len = 0, off = 0;
+	double end = th_now_ms() + ms;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct wire_hdr h;
+	struct wire_status_msg st;
+	ssize_t n;
+	int code = 1;
+
+	text[0] = '\0';
+	for (;;) {
+		int left = (int)(end - th_now_ms());
+
+		if (left <= 0)
+			return 2;
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof buf - len);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			break;	/* ECONNRESET: also the end */
+		}
+		len += (size_t)n;
+		if (len == sizeof buf)
+			return 2;
+	}
+	while (wire_decode_hdr_untrusted(buf + off, len - off,
+	    WIRE_FROM_DAEMON, &h) == WIRE_OK && len - off - WIRE_HDR_LEN >=
+	    h.length) {
+		if (h.type == WIRE_ERROR && wire_decode_status(buf + off +
+		    WIRE_HDR_LEN, h.length, &st) == WIRE_OK) {
+			code = st.code;
+			snprintf(text, size, "%.*s", (int)st.text_len, st.text);
+		}
+		off += WIRE_HDR_LEN + h.length;
+	}
+	return code;
+}
+
+/* Send bytes, read the reply: the daemon's ERROR code. */
+static int
+raw_try(const void *bytes, size_t len, char *text, size_t size)
+{
+	int fd, code;
+
+	if ((fd = raw_connect()) == -1)
+		return 3;
+	if (len > 0 && send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		close(fd);
+		return 4;
+	}
+	code = raw_reply(fd, 5000, text, size);
+	close(fd);
+	return code;
+}
+
+/* The job that runs while the hostile clients come and go. */
+static int
+busy_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint64_t v[JOB_RANKS];
+	fb_comm *comm;
+	int k, r, rc;
+
+	rc = fb_comm_init(&comm, id, rank, n);
+	if (rc != 0)
+		return itest_fail(t, rank, "init: %s", fb_strerror(rc));
+	__atomic_store_n(&t->r[rank].flag, 1, __ATOMIC_SEQ_CST);
+	for (k = 0; k < 100000; k++) {
+		/* Rank 0 decides when to stop, so that all stop together. */
+		v[0] = rank == 0 ? __atomic_load_n(&t->go, __ATOMIC_SEQ_CST) :
+		    0;
+		v[rank] = rank == 0 ? v[0] : (uint64_t)k * 10 + (uint64_t)rank;
+		rc = fb_allgather(comm, v, sizeof v[0]);
+		ITEST_CHECK(t, rank, rc == 0, "allgather %d while others "
+		    "misbehave: %s (%s)", k, fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		for (r = 1; r < n; r++)
+			ITEST_CHECK(t, rank, v[r] == (uint64_t)k * 10 +
+			    (uint64_t)r, "allgather %d: rank %d's value", k, r);
+		rc = fb_send(comm, &k, sizeof k, (rank + 1) % n, 0);
+		ITEST_CHECK(t, rank, rc == 0, "send %d: %s", k,
+		    fb_strerror(rc));
+		rc = fb_recv(comm, &r, sizeof r, (rank + n - 1) % n, 0);
+		ITEST_CHECK(t, rank, rc == 0 && r == k, "recv %d: %s", k,
+		    fb_strerror(rc));
+		if (v[0] != 0)
+			break;
+	}
+	t->r[rank].t_ms = k;
+	ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "destroy");
+	return 0;
+}
+
+/* A job whose rank 1 is a raw client that turns hostile after joining. */
+static int
+victim_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_comm *comm;
+	double start;
+	char b[4];
+	int rc;
+
+	cfg.timeout_ms = 20000;
+	rc = fb_comm_init_config(&comm, id, 0, 2, &cfg);
+	if (rc != 0)
+		return itest_fail(t, 8, "victim init: %s (%s)",
+		    fb_strerror(rc), fb_comm_last_error(NULL));
+	__atomic_store_n(&t->r[8].flag, 1, __ATOMIC_SEQ_CST);
+	start = th_now_ms();
+	rc = fb_recv(comm, b, sizeof b, 1, 0);
+	itest_note(t, 8, comm, rc, start);
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+static int
+victim_ready(void)
+{
+	double end = th_now_ms() + GROUP_MS;
+
+	while (!__atomic_load_n(&t->r[8].flag, __ATOMIC_SEQ_CST))
+		if (th_now_ms() > end)
+			return 0;
+		else
+			usleep(1000);
+	return 1;
+}
+
+static void
+test_hostile(void)
+{
+	uint8_t f[256], key[WIRE_KEY_LEN];
+	struct wire_hello hello = { 1, 1, WIRE_ROLE_RANK, 0 };
+	struct wire_join join;
+	fb_unique_id id, vid;
+	pid_t pids[JOB_RANKS], vpid[1];
+	char text[600];
+	size_t n;
+	int code, fd, failed, i;
+
+	itest_reset(t);
+	fb_get_unique_id(&id);
+	th_spawn_ranks(JOB_RANKS, busy_rank, NULL, &id, pids);
+	if (!ok(itest_wait_flags(t, JOB_RANKS, -1, GROUP_MS), "a %d-rank job "
+	    "is running", JOB_RANKS)) {
+		th_wait_pids(pids, JOB_RANKS, 0, NULL);
+		return;
+	}
+
+	for (i = 0; i < (int)sizeof f; i++)
+		f[i] = (uint8_t)(i * 37 + 11);
+	code = raw_try(f, sizeof f, text, sizeof text);
+	ok(code == FB_E_PROTO, "256 bytes of garbage: ERROR %d (%s) then "
+	    "EOF: \"%s\"", code, fb_strerror(code), text);
+
+	n = wire_encode_hello(f, &hello);
+	memset(&join, 0, sizeof join);
+	join.nranks = 0;
+	wire_encode_join(f + n, &join);
+	code = raw_try(f, n + WIRE_HDR_LEN + WIRE_JOIN_LEN, text, sizeof text);
+	ok(code == FB_E_PROTO, "JOIN with nranks 0: ERROR %d (%s): \"%s\"",
+	    code, fb_strerror(code), text);
+
+	wire_encode_hdr(f, WIRE_SEND, 0xffffffffu, 0);
+	code = raw_try(f, WIRE_HDR_LEN, text, sizeof text);
+	ok(code == FB_E_PROTO, "a header claiming a 4 GiB SEND: ERROR %d "
+	    "(%s): \"%s\"", code, fb_strerror(code), text);
+
+	wire_encode_hdr(f, WIRE_RELEASE, 0, 0);
+	code = raw_try(f, WIRE_HDR_LEN, text, sizeof text);
+	ok(code == FB_E_PROTO, "a daemon-only type from a client: ERROR %d "
+	    "(%s): \"%s\"", code, fb_strerror(code), text);
+
+	hello.min_version = 7;
+	hello.max_version = 9;
+	n = wire_encode_hello(f, &hello);
+	code = raw_try(f, n, text, sizeof text);
+	ok(code == FB_E_VERSION, "HELLO for versions 7-9: ERROR %d (%s): "
+	    "\"%s\"", code, fb_strerror(code), text);
+	hello.min_version = hello.max_version = 1;
+
+	n = wire_encode_hello(f, &hello);
+	wire_encode_empty(f + n, WIRE_ARRIVE, 1);
+	code = raw_try(f, n + WIRE_HDR_LEN, text, sizeof text);
+	ok(code == FB_E_PROTO, "an ARRIVE with a bad length: ERROR %d (%s): "
+	    "\"%s\"", code, fb_strerror(code), text);
+
+	/* Silence after connecting: the handshake deadline (1 s here). */
+	code = raw_try(NULL, 0, text, sizeof text);
+	ok(code == FB_E_TIMEOUT, "a client that says nothing: ERROR %d (%s) "
+	    "after --handshake-ms: \"%s\"", code, fb_strerror(code), text);
+
+	/* Half a header, then it closes: nothing to answer, no harm. */
+	if ((fd = raw_connect()) != -1) {
+		(void)!send(fd, f, 7, MSG_NOSIGNAL);
+		close(fd);
+	}
+
+	/* A member that turns hostile: its job fails, the other does not. */
+	fb_get_unique_id(&vid);
+	th_spawn_ranks(1, victim_rank, NULL, &vid, vpid);
+	memcpy(key, vid.internal + UID_OFF_KEY, sizeof key);
+	memset(&join, 0, sizeof join);
+	memcpy(join.key, key, sizeof key);
+	join.rank = 1;
+	join.nranks = 2;
+	n = wire_encode_hello(f, &hello);
+	n += wire_encode_join(f + n, &join);
+	fd = raw_connect();
+	if (fd != -1 && send(fd, f, n, MSG_NOSIGNAL) == (ssize_t)n &&
+	    victim_ready()) {
+		memset(f, 0xa5, 64);
+		(void)!send(fd, f, 64, MSG_NOSIGNAL);
+		code = raw_reply(fd, 5000, text, sizeof text);
+		ok(code == FB_E_PROTO, "a joined rank sending garbage: ERROR "
+		    "%d (%s): \"%s\"", code, fb_strerror(code), text);
+	} else
+		ok(0, "a raw rank joined a job");
+	if (fd != -1)
+		close(fd);
+	th_wait_pids(vpid, 1, GROUP_MS, NULL);
+	ok(t->r[8].rc == FB_E_PEER_LOST && strstr(t->r[8].err, "rank 1") !=
+	    NULL, "its peer gets FB_E_PEER_LOST naming rank 1: \"%s\"",
+	    t->r[8].err);
+
+	__atomic_store_n(&t->go, 1, __ATOMIC_SEQ_CST);
+	failed = th_wait_pids(pids, JOB_RANKS, GROUP_MS, NULL);
+	itest_report(t, JOB_RANKS);
+	ok(failed == 0 && t->r[0].t_ms > 0, "meanwhile the other job ran %.0f "
+	    "rounds of allgather and send/recv, all verified, and finished",
+	    t->r[0].t_ms);
+}
+
+int
+main(void)
+{
+	static const char *const args[] = { "--handshake-ms", "1000", NULL };
+	struct th_daemon d;
+
+	th_deadline(120);
+	t = itest_shared();
+	if (!ok(th_daemon_start(&d, args) == 0, "fastbootd started"))
+		return tap_done();
+	sock_path = d.sock;
+	test_many_jobs();
+	test_two_handles();
+	test_hostile();
+	th_daemon_cleanup(&d);
+	return tap_done();
+}
