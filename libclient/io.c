@@ -455,10 +455,13 @@ io_wait(fb_comm *comm, uint64_t deadline,
 	int rc, ms, i, sock;
 
 	for (;;) {
-		if ((rc = io_parse(comm)) != 0)
-			return rc;
+		rc = io_parse(comm);
+		/* What came before a FAIL still counts: a collective released
+		 * before the job failed completed on every rank. */
 		if (done(comm, arg))
 			return 0;
+		if (rc != 0)
+			return rc;
 		if (comm->failed)
 			return comm->failed;
 		if ((ms = io_remaining_ms(deadline)) == 0)
