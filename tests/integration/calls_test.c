@@ -280,6 +280,13 @@ main(void)
 	int failed, n;
 
 	th_deadline(120);
+#ifdef ITEST_DAEMON_COLL
+	/* The same, with collectives through the daemon (ARRIVE/RELEASE). */
+	setenv("FASTBOOT_COLLECTIVES", "daemon", 1);
+	tap_diag("FASTBOOT_COLLECTIVES=daemon");
+#else
+	unsetenv("FASTBOOT_COLLECTIVES");
+#endif
 	t = itest_shared();
 	tap_plan(1 + (int)(sizeof sizes / sizeof sizes[0]));
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))

@@ -478,6 +478,13 @@ main(void)
 	struct th_daemon d;
 
 	th_deadline(150);
+#ifdef ITEST_DAEMON_COLL
+	/* The same, with collectives through the daemon (ARRIVE/RELEASE). */
+	setenv("FASTBOOT_COLLECTIVES", "daemon", 1);
+	tap_diag("FASTBOOT_COLLECTIVES=daemon");
+#else
+	unsetenv("FASTBOOT_COLLECTIVES");
+#endif
 	t = itest_shared();
 	unsetenv("FASTBOOT_TIMEOUT_MS");
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))

@@ -26,3 +26,17 @@ tests_integration_jobs_test_SOURCES = tests/integration/jobs_test.c \
 	$(ITEST_SOURCES)
 tests_integration_jobs_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_jobs_test_LDADD = $(TEST_LDADD) wire/libwire.la
+# The same tests with collectives through the daemon instead of shared
+# memory (FASTBOOT_COLLECTIVES=daemon).
+INTEGRATION_TESTS += tests/integration/calls_daemon_test \
+	tests/integration/failure_daemon_test
+tests_integration_calls_daemon_test_SOURCES = \
+	tests/integration/calls_test.c $(ITEST_SOURCES)
+tests_integration_calls_daemon_test_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DITEST_DAEMON_COLL
+tests_integration_calls_daemon_test_LDADD = $(TEST_LDADD)
+tests_integration_failure_daemon_test_SOURCES = \
+	tests/integration/failure_test.c $(ITEST_SOURCES)
+tests_integration_failure_daemon_test_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DITEST_DAEMON_COLL
+tests_integration_failure_daemon_test_LDADD = $(TEST_LDADD)
