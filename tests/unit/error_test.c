@@ -26,6 +26,7 @@ static const struct {
 	{ FB_E_SYS, "FB_E_SYS" },
 	{ FB_E_LIMIT, "FB_E_LIMIT" },
 	{ FB_E_ABORTED, "FB_E_ABORTED" },
+	{ FB_E_NOGPU, "FB_E_NOGPU" },
 };
 #define NCODES (sizeof error_test_codes / sizeof error_test_codes[0])
 
@@ -39,10 +40,10 @@ error_test_strerror(void)
 	unk = fb_strerror(-9999);
 	ok(unk != NULL && *unk != '\0', "fb_strerror(-9999) is not NULL or "
 	    "empty: \"%s\"", unk != NULL ? unk : "(null)");
-	ok(fb_strerror(1) != NULL && fb_strerror(-14) != NULL &&
-	    fb_strerror(-2147483647 - 1) != NULL, "fb_strerror of codes "
-	    "just past the enum and INT_MIN is not NULL");
-	ok(strcmp(fb_strerror(-14), unk) == 0 && strcmp(fb_strerror(1),
+	ok(fb_strerror(1) != NULL && fb_strerror(-1000) != NULL &&
+	    fb_strerror(-2147483647 - 1) != NULL, "fb_strerror of 1, -1000 "
+	    "and INT_MIN is not NULL");
+	ok(strcmp(fb_strerror(-1000), unk) == 0 && strcmp(fb_strerror(1),
 	    unk) == 0, "unknown codes share the unknown text");
 	ok(fb_strerror(0) != NULL && strcmp(fb_strerror(0), unk) != 0,
 	    "FB_OK has its own text: \"%s\"", fb_strerror(0));
@@ -65,6 +66,21 @@ error_test_strerror(void)
 				distinct = 0;
 			}
 	ok(distinct, "all %zu codes have distinct texts", NCODES);
+	/* A code added to the header without a line above fails here. */
+	distinct = 1;
+	for (i = 1; i <= 64; i++) {
+		int code = -(int)i, known = 0;
+
+		for (j = 0; j < NCODES; j++)
+			if (error_test_codes[j].code == code)
+				known = 1;
+		if (!known && strcmp(fb_strerror(code), unk) != 0) {
+			tap_diag("code %d has a text but no line in this "
+			    "test", code);
+			distinct = 0;
+		}
+	}
+	ok(distinct, "every named code from -1 to -64 is tested here");
 	ok(FB_E_INVAL < 0 && FB_E_ABORTED < 0 && FB_OK == 0,
 	    "codes are negative");
 }
