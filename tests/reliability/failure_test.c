@@ -230,7 +230,7 @@ run(enum scenario s, double *lat, int *nlat, char *why, size_t whysize)
 		kill(victim, SIGKILL);
 	}
 	sh->go = 1;
-	th_wait_pids(pids, n, 30000, NULL);
+	rel_wait_pids(pids, n, 30000);
 	if (s == S_EXIT)
 		t_kill = sh->t_death;
 	snprintf(want, sizeof want, "pid %d", (int)victim);
@@ -482,8 +482,8 @@ test_daemon_lost(struct th_daemon *d)
 	waitpid(d->pid, &st, 0);
 	d->pid = 0;
 	sh->go = 1;
-	th_wait_pids(pa, 4, 30000, NULL);
-	th_wait_pids(pb, 2, 30000, NULL);
+	rel_wait_pids(pa, 4, 30000);
+	rel_wait_pids(pb, 2, 30000);
 	n = 0;
 	for (r = 0; r < 6; r++) {
 		if (sh->stage[r] != 3 || sh->rc[r] != FB_E_DAEMON_LOST ||

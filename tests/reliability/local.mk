@@ -11,7 +11,8 @@ REL_LDADD = tests/reliability/librel.la $(TEST_LDADD) wire/libwire.la \
 	-lpthread
 RELIABILITY_TESTS = \
 	tests/reliability/failure_test \
-	tests/reliability/hostile_test
+	tests/reliability/hostile_test \
+	tests/reliability/isolation_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
@@ -22,3 +23,7 @@ tests_reliability_failure_test_LDADD = $(REL_LDADD)
 tests_reliability_hostile_test_SOURCES = tests/reliability/hostile_test.c
 tests_reliability_hostile_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_reliability_hostile_test_LDADD = $(REL_LDADD)
+
+tests_reliability_isolation_test_SOURCES = tests/reliability/isolation_test.c
+tests_reliability_isolation_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_isolation_test_LDADD = $(REL_LDADD)

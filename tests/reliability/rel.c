@@ -521,6 +521,41 @@ rel_job(int nranks)
 	return failed;
 }
 
+int
+rel_wait_pids(const pid_t *pids, int n, int timeout_ms)
+{
+	double end = th_now_ms() + timeout_ms;
+	int i, st, left = n, failed = 0, *done;
+
+	if ((done = calloc((size_t)n, sizeof *done)) == NULL)
+		return n;
+	while (left > 0) {
+		for (i = 0; i < n; i++) {
+			if (done[i] || waitpid(pids[i], &st, WNOHANG) !=
+			    pids[i])
+				continue;
+			done[i] = 1;
+			left--;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed++;
+		}
+		if (left == 0)
+			break;
+		if (th_now_ms() > end) {
+			for (i = 0; i < n; i++)
+				if (!done[i]) {
+					kill(pids[i], SIGKILL);
+					waitpid(pids[i], &st, 0);
+					failed++;
+				}
+			break;
+		}
+		usleep(2000);
+	}
+	free(done);
+	return failed;
+}
+
 static int
 rel_dcmp(const void *a, const void *b)
 {

@@ -66,6 +66,10 @@ int rel_proc_maps_has(pid_t, const char *needle);
  * (verified), destroy.  Returns 0 if every rank succeeded. */
 int rel_job(int nranks);
 
+/* Like th_wait_pids, but reaps only the given children (th_wait_pids
+ * reaps any child, which loses the status of another group's). */
+int rel_wait_pids(const pid_t *, int n, int timeout_ms);
+
 double rel_median(double *, int);
 double rel_max(const double *, int);
 
