@@ -380,7 +380,7 @@ static void
 fastbootctl_json_block(const struct block *b, const char *indent)
 {
 	const struct kv *kv;
-	int i;
+	int i, ranks;
 
 	printf("{");
 	for (i = 0; i < b->n; i++) {
@@ -388,13 +388,14 @@ fastbootctl_json_block(const struct block *b, const char *indent)
 		printf("%s\n%s  ", i ? "," : "", indent);
 		fastbootctl_json_string(kv->key);
 		printf(": ");
-		if (fastbootctl_is_number(kv->value))
+		ranks = strcmp(kv->key, "registered") == 0 ||
+		    strcmp(kv->key, "missing") == 0;
+		/* Rank lists stay strings, even when they name one rank. */
+		if (!ranks && fastbootctl_is_number(kv->value))
 			printf("%s", kv->value);
 		else
 			fastbootctl_json_string(kv->value);
-		if ((strcmp(kv->key, "registered") == 0 ||
-		    strcmp(kv->key, "missing") == 0) &&
-		    fastbootctl_count_ranks(kv->value) >= 0) {
+		if (ranks && fastbootctl_count_ranks(kv->value) >= 0) {
 			printf(",\n%s  \"%s_ranks\": ", indent, kv->key);
 			fastbootctl_json_ranks(kv->value);
 		}
