@@ -12,7 +12,8 @@ REL_LDADD = tests/reliability/librel.la $(TEST_LDADD) wire/libwire.la \
 RELIABILITY_TESTS = \
 	tests/reliability/failure_test \
 	tests/reliability/hostile_test \
-	tests/reliability/isolation_test
+	tests/reliability/isolation_test \
+	tests/reliability/caps_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
@@ -27,3 +28,7 @@ tests_reliability_hostile_test_LDADD = $(REL_LDADD)
 tests_reliability_isolation_test_SOURCES = tests/reliability/isolation_test.c
 tests_reliability_isolation_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_reliability_isolation_test_LDADD = $(REL_LDADD)
+
+tests_reliability_caps_test_SOURCES = tests/reliability/caps_test.c
+tests_reliability_caps_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_caps_test_LDADD = $(REL_LDADD)

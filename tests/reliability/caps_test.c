@@ -1,0 +1,307 @@
+/*
+ * caps_test.c - resource caps answer with clear errors and the daemon
+ * serves again once the load goes: --max-ranks, --max-jobs,
+ * --max-conns-per-uid, --max-conns, --max-pending (a receiver that does
+ * not receive), payload limits, the handshake deadline, and EMFILE on
+ * accept (a low RLIMIT_NOFILE) backing off instead of spinning.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <grp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "rel.h"
+#include "tap.h"
+
+#define MS	5000
+
+static int
+init1(fb_comm **c, int nranks, char *err, size_t size)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_unique_id id;
+	int rc;
+
+	cfg.timeout_ms = 5000;
+	fb_get_unique_id(&id);
+	rc = fb_comm_init_config(c, &id, 0, nranks, &cfg);
+	snprintf(err, size, "%s", fb_comm_last_error(NULL));
+	return rc;
+}
+
+static int
+hold_ready_job(int *fds)
+{
+	uint8_t key[WIRE_KEY_LEN];
+	struct wire_hdr h;
+
+	rel_random_key(key);
+	fds[0] = rel_connect(getenv("FASTBOOT_SOCKET"));
+	fds[1] = rel_connect(getenv("FASTBOOT_SOCKET"));
+	if (fds[0] == -1 || fds[1] == -1 || rel_join(fds[0], key, 0, 2, MS) ||
+	    rel_join(fds[1], key, 1, 2, MS))
+		return -1;
+	return rel_read_frame(fds[0], &h, NULL, 0, MS) == 1 &&
+	    h.type == WIRE_READY ? 0 : -1;
+}
+
+static void
+caps_ranks_jobs_conns(struct th_daemon *d)
+{
+	char err[600];
+	fb_comm *c;
+	int held[8], i, rc, ok1;
+
+	rc = init1(&c, 5, err, sizeof err);
+	ok(rc == FB_E_LIMIT && strstr(err, "cap of 4") != NULL,
+	    "--max-ranks 4: a 5-rank job gets FB_E_LIMIT: %s", err);
+
+	ok1 = hold_ready_job(held) == 0 && hold_ready_job(held + 2) == 0;
+	rc = init1(&c, 1, err, sizeof err);
+	ok(ok1 && rc == FB_E_LIMIT && strstr(err, "2 jobs") != NULL,
+	    "--max-jobs 2: a third job gets FB_E_LIMIT: %s", err);
+	for (i = 0; i < 4; i++)
+		close(held[i]);
+	rel_proc_fds_wait(d->pid, 0, 300);
+	ok(rel_job(2) == 0, "once those jobs end, a new job runs");
+
+	for (i = 0; i < 6; i++) {
+		uint8_t b[64];
+
+		held[i] = rel_connect(d->sock);
+		rel_send(held[i], b, rel_hello_frame(b));
+	}
+	rc = init1(&c, 1, err, sizeof err);
+	ok(rc == FB_E_LIMIT && strstr(err, "uid") != NULL &&
+	    strstr(err, "6 connections") != NULL, "--max-conns-per-uid 6: "
+	    "a 7th connection of the uid gets FB_E_LIMIT: %s", err);
+	if (geteuid() == 0) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			alarm(0);
+			if (setgroups(0, NULL) || setgid(65534) ||
+			    setuid(65534))
+				_exit(2);
+			rc = init1(&c, 1, err, sizeof err);
+			_exit(rc == 0 && fb_barrier(c) == 0 ? 0 : 1);
+		}
+		ok(rel_wait_pids(&p, 1, 10000) == 0, "another uid (nobody) "
+		    "still gets in meanwhile");
+	} else
+		tap_skip("not root: no second uid");
+	for (i = 0; i < 6; i++)
+		close(held[i]);
+	usleep(100000);
+	ok(rel_job(2) == 0, "once they close, the uid's new job runs");
+}
+
+struct pend {
+	const fb_unique_id *id;
+	int rank;
+	volatile int *flag;
+	int sent, limited, received, rc;
+	char err[600];
+};
+
+/* Rank 0 sends 1 MiB messages to rank 1, which does not receive, until the
+ * daemon refuses; then rank 1 receives them all; both barrier. */
+static void *
+pend_main(void *arg)
+{
+	struct pend *p = arg;
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	size_t len = FB_MAX_MSG_BYTES;
+	uint8_t *buf;
+	fb_comm *c;
+	int i, rc;
+
+	p->rc = -1;
+	cfg.timeout_ms = 20000;
+	if ((buf = malloc(len)) == NULL ||
+	    fb_comm_init_config(&c, p->id, p->rank, 2, &cfg) != 0)
+		return NULL;
+	if (p->rank == 0) {
+		for (i = 0; i < 64; i++) {
+			memset(buf, i, len);
+			rc = fb_send(c, buf, len, 1, 3);
+			if (rc == FB_E_LIMIT) {
+				p->limited = 1;
+				snprintf(p->err, sizeof p->err, "%s",
+				    fb_comm_last_error(c));
+				break;
+			}
+			if (rc != 0)
+				break;
+			p->sent++;
+		}
+		__atomic_store_n(p->flag, p->sent + 1, __ATOMIC_SEQ_CST);
+	} else {
+		double end = th_now_ms() + 20000;
+
+		while (__atomic_load_n(p->flag, __ATOMIC_SEQ_CST) == 0 &&
+		    th_now_ms() < end)
+			usleep(1000);
+		for (i = 0; i < *p->flag - 1; i++) {
+			if (fb_recv(c, buf, len, 0, 3) != 0 ||
+			    buf[0] != (uint8_t)i || buf[len - 1] != (uint8_t)i)
+				break;
+			p->received++;
+		}
+	}
+	p->rc = fb_barrier(c);
+	fb_comm_destroy(c);
+	free(buf);
+	return NULL;
+}
+
+static void
+cap_pending(void)
+{
+	struct pend p[2];
+	pthread_t t[2];
+	fb_unique_id id;
+	volatile int flag = 0;
+	int r;
+
+	fb_get_unique_id(&id);
+	memset(p, 0, sizeof p);
+	for (r = 0; r < 2; r++) {
+		p[r].id = &id;
+		p[r].rank = r;
+		p[r].flag = &flag;
+		pthread_create(&t[r], NULL, pend_main, &p[r]);
+	}
+	for (r = 0; r < 2; r++)
+		pthread_join(t[r], NULL);
+	ok(p[0].limited && strstr(p[0].err, "not yet received") != NULL,
+	    "--max-pending 1 MiB, receiver not receiving: fb_send gets "
+	    "FB_E_LIMIT after %d messages: %s", p[0].sent, p[0].err);
+	ok(p[0].sent > 0 && p[1].received == p[0].sent && p[0].rc == 0 &&
+	    p[1].rc == 0, "the %d accepted messages all arrive intact and the "
+	    "job goes on (barrier)", p[0].sent);
+}
+
+static void
+cap_payload(void)
+{
+	char err[600];
+	uint8_t *buf;
+	fb_comm *c;
+	int rc1, rc2, rc3, rc4;
+
+	if (init1(&c, 1, err, sizeof err) != 0 ||
+	    (buf = calloc(1, FB_MAX_ALLTOALL_BYTES + 16)) == NULL) {
+		ok(0, "payload limits: %s", err);
+		return;
+	}
+	rc1 = fb_send(c, buf, FB_MAX_MSG_BYTES + 1, 0, 0);
+	rc2 = fb_allgather(c, buf, FB_MAX_SLICE_BYTES + 1);
+	rc3 = fb_alltoall(c, buf, buf + 8, FB_MAX_PEER_BYTES + 1);
+	rc4 = fb_barrier(c);
+	ok(rc1 == FB_E_INVAL && rc2 == FB_E_INVAL && rc3 == FB_E_INVAL &&
+	    rc4 == 0, "payload limits: send, allgather and alltoall over the "
+	    "limit get FB_E_INVAL and the handle stays usable");
+	fb_comm_destroy(c);
+	free(buf);
+}
+
+static void
+caps_conns_handshake(void)
+{
+	static const char *const args[] = { "--max-conns", "8",
+	    "--handshake-ms", "200", NULL };
+	struct th_daemon d;
+	char err[600];
+	int held[8], i, fd, rc;
+	double t0, t;
+
+	ok(th_daemon_start(&d, args) == 0, "fastbootd --max-conns 8 "
+	    "--handshake-ms 200 started");
+	for (i = 0; i < 8; i++)
+		held[i] = rel_connect(d.sock);
+	fd = rel_connect(d.sock);
+	rc = rel_expect_error(fd, MS, err, sizeof err);
+	close(fd);
+	ok(rc == FB_E_LIMIT && strstr(err, "8 connections") != NULL,
+	    "--max-conns 8: a 9th connection gets FB_E_LIMIT: %s", err);
+	t0 = th_now_ms();
+	rc = rel_expect_error(held[0], MS, err, sizeof err);
+	t = th_now_ms() - t0;
+	ok(rc == FB_E_TIMEOUT, "--handshake-ms 200: a silent client is "
+	    "dropped with FB_E_TIMEOUT: %s", err);
+	tap_diag("silent client dropped %.0f ms after the test started "
+	    "waiting", t);
+	for (i = 0; i < 8; i++)
+		close(held[i]);
+	ok(rel_job(4) == 0, "then the daemon serves a 4-rank job");
+	th_daemon_cleanup(&d);
+}
+
+/* Accept with every descriptor in use: back off, don't spin. */
+static void
+emfile(void)
+{
+	enum { N = 48 };
+	struct rel_opts o = { .nofile = 24 };
+	struct th_daemon d;
+	int fds[N], i, n = 0;
+	double cpu0, cpu1, t0, t1, share;
+
+	if (rel_daemon_start(&d, NULL, &o) == -1) {
+		ok(0, "fastbootd under RLIMIT_NOFILE 24 started");
+		return;
+	}
+	ok(1, "fastbootd under RLIMIT_NOFILE 24 started");
+	for (i = 0; i < N; i++)
+		if ((fds[i] = rel_connect(d.sock)) != -1)
+			n++;
+	usleep(200000);
+	cpu0 = rel_proc_cpu_ms(d.pid);
+	t0 = th_now_ms();
+	usleep(1500000);
+	cpu1 = rel_proc_cpu_ms(d.pid);
+	t1 = th_now_ms();
+	share = (cpu1 - cpu0) / (t1 - t0);
+	tap_diag("%d connections on a daemon with 24 descriptors: it used "
+	    "%.0f ms of CPU in %.0f ms (%.1f%%)", n, cpu1 - cpu0, t1 - t0,
+	    share * 100);
+	ok(n == N && rel_daemon_alive(&d) && share < 0.5, "EMFILE on accept "
+	    "backs off: the daemon's CPU stays low (%.1f%% < 50%%)",
+	    share * 100);
+	for (i = 0; i < N; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	ok(rel_job(4) == 0, "once the connections close it serves a 4-rank "
+	    "job again");
+	th_daemon_cleanup(&d);
+}
+
+int
+main(void)
+{
+	static const char *const args[] = { "--max-ranks", "4", "--max-jobs",
+	    "2", "--max-conns-per-uid", "6", "--max-pending", "1048576",
+	    NULL };
+	struct th_daemon d;
+
+	th_deadline(180);
+	tap_plan(1 + 6 + 2 + 1 + 4 + 3);
+	ok(th_daemon_start(&d, args) == 0, "fastbootd --max-ranks 4 "
+	    "--max-jobs 2 --max-conns-per-uid 6 --max-pending 1048576 started");
+	chmod(d.dir, 0755);
+	caps_ranks_jobs_conns(&d);
+	cap_pending();
+	cap_payload();
+	th_daemon_cleanup(&d);
+	caps_conns_handshake();
+	emfile();
+	return tap_done();
+}
