@@ -295,6 +295,7 @@ job_join(struct conn *c, const struct wire_join *m)
 	}
 	log_debug("job %u: rank %u/%u joined (pid %d)", j->id, m->rank,
 	    j->nranks, (int)c->pid);
+	notify_status();	/* a job still forming shows in STATUS= too */
 
 	if (j->joined == j->nranks) {
 		j->ready = 1;

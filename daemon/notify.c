@@ -73,7 +73,9 @@ notify_status(void)
 {
 	struct timeval tv = { 0, NOTIFY_STATUS_MS * 1000 };
 
-	if (!notify_enabled || evtimer_pending(notify_status_ev, NULL))
+	/* NULL after notify_stopping(): jobs freed at shutdown call here. */
+	if (!notify_enabled || notify_status_ev == NULL ||
+	    evtimer_pending(notify_status_ev, NULL))
 		return;
 	evtimer_add(notify_status_ev, &tv);
 }
