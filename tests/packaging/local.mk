@@ -5,7 +5,7 @@ tests_packaging_libptest_la_SOURCES = tests/packaging/ptest.c \
 	tests/packaging/ptest.h
 tests_packaging_libptest_la_CPPFLAGS = $(TEST_CPPFLAGS)
 
-PACKAGING_C_TESTS = tests/packaging/ctl_test
+PACKAGING_C_TESTS = tests/packaging/ctl_test tests/packaging/systemd_test
 check_PROGRAMS += $(PACKAGING_C_TESTS)
 TESTS += $(PACKAGING_C_TESTS)
 PTEST_LDADD = tests/packaging/libptest.la $(TEST_LDADD)
@@ -13,3 +13,16 @@ PTEST_LDADD = tests/packaging/libptest.la $(TEST_LDADD)
 tests_packaging_ctl_test_SOURCES = tests/packaging/ctl_test.c
 tests_packaging_ctl_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_packaging_ctl_test_LDADD = $(PTEST_LDADD)
+tests_packaging_systemd_test_SOURCES = tests/packaging/systemd_test.c
+tests_packaging_systemd_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_packaging_systemd_test_LDADD = $(PTEST_LDADD)
+
+# Tools the packaging tests drive (configure found them; empty: skip).
+AM_TESTS_ENVIRONMENT += \
+	SYSTEMD_SOCKET_ACTIVATE='$(SYSTEMD_SOCKET_ACTIVATE)'; \
+	export SYSTEMD_SOCKET_ACTIVATE; \
+	SYSTEMD_ANALYZE='$(SYSTEMD_ANALYZE)'; export SYSTEMD_ANALYZE; \
+	MAKE='$(MAKE)'; export MAKE; CC='$(CC)'; export CC; \
+	sbindir='$(sbindir)'; export sbindir; \
+	systemdsystemunitdir='$(systemdsystemunitdir)'; \
+	export systemdsystemunitdir;
