@@ -39,12 +39,14 @@ fail_init(int rank, int nranks, const fb_unique_id *id, int timeout_ms)
 /* --- a rank killed during a barrier ---------------------------------- */
 
 #define KILLED 5
+#define RECEIVER 6	/* in a recv from KILLED, not in the barrier */
 
 static int
 kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_comm *comm;
 	double start;
+	char b[4];
 	int rc;
 
 	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
@@ -57,7 +59,10 @@ kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	}
 	__atomic_store_n(&t->r[rank].flag, 1, __ATOMIC_SEQ_CST);
 	start = th_now_ms();
-	rc = fb_barrier(comm);
+	if (rank == RECEIVER)
+		rc = fb_recv(comm, b, sizeof b, KILLED, 0);
+	else
+		rc = fb_barrier(comm);
 	itest_note(t, rank, comm, rc, start);
 	/* Every later call fails the same way. */
 	ITEST_CHECK(t, rank, fb_barrier(comm) == FB_E_PEER_LOST, "a later "
@@ -80,8 +85,9 @@ test_kill_in_barrier(void)
 	itest_reset(t);
 	fb_get_unique_id(&id);
 	th_spawn_ranks(8, kill_rank, NULL, &id, pids);
-	if (!ok(itest_wait_flags(t, 8, -1, GROUP_MS), "8 ranks joined; 7 "
-	    "entering a barrier, rank %d holding back", KILLED)) {
+	if (!ok(itest_wait_flags(t, 8, -1, GROUP_MS), "8 ranks joined; 6 "
+	    "entering a barrier, rank %d a recv from rank %d, rank %d holding "
+	    "back", RECEIVER, KILLED, KILLED)) {
 		itest_report(t, 8);
 		th_wait_pids(pids, 8, 0, NULL);
 		return;
@@ -111,7 +117,7 @@ test_kill_in_barrier(void)
 	}
 	itest_report(t, 8);
 	ok(good && failed == 1, "the 7 others get FB_E_PEER_LOST from the "
-	    "barrier, and from later calls");
+	    "barrier or the recv, and from later calls");
 	ok(named, "fb_comm_last_error names rank %d and its pid: \"%s\"",
 	    KILLED, t->r[0].err);
 	tap_diag("failure detection latency (SIGKILL to the last rank's "
@@ -472,6 +478,140 @@ test_leave(void)
 	    lat, t->r[0].err);
 }
 
+/* --- a rank that leaves while the others wait in a barrier ------------ */
+
+static int
+leave_barrier_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_comm *comm;
+	double start;
+	int rc;
+
+	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
+		return 1;
+	rc = fb_barrier(comm);
+	ITEST_CHECK(t, rank, rc == 0, "first barrier: %s", fb_strerror(rc));
+	if (rank == LEAVER) {
+		itest_wait_flags(t, n, LEAVER, GROUP_MS);
+		usleep(100000);		/* not needed to pass */
+		t->r[rank].t_ms = th_now_ms();
+		ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "destroy");
+		return 0;
+	}
+	__atomic_store_n(&t->r[rank].flag, 1, __ATOMIC_SEQ_CST);
+	start = th_now_ms();
+	rc = fb_barrier(comm);
+	itest_note(t, rank, comm, rc, start);
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+static void
+test_leave_in_barrier(void)
+{
+	double worst = 0, lat;
+	int r, good = 1, failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(4, leave_barrier_rank, NULL, GROUP_MS);
+	itest_report(t, 4);
+	for (r = 0; r < 3; r++) {
+		lat = t->r[r].t_ms - t->r[LEAVER].t_ms;
+		if (lat > worst)
+			worst = lat;
+		if (t->r[r].rc != FB_E_PEER_LOST ||
+		    strstr(t->r[r].err, "rank 3") == NULL) {
+			tap_diag("rank %d: %s: \"%s\"", r,
+			    fb_strerror(t->r[r].rc), t->r[r].err);
+			good = 0;
+		}
+	}
+	ok(failed == 0 && good, "a rank calls fb_comm_destroy while 3 wait in "
+	    "a barrier: FB_E_PEER_LOST naming it on all 3 (\"%s\")",
+	    t->r[0].err);
+	tap_diag("barrier left by a destroyed rank: the last rank returned "
+	    "%.1f ms after fb_comm_destroy", worst);
+	ok(good && worst < PROMPT_MS, "within %.1f ms, well below the %d ms "
+	    "timeout", worst, LONG_MS);
+}
+
+/* --- a rank lost during init, and one that comes after ---------------- */
+
+#define LATE 3
+
+struct init_arg {
+	int rank;		/* -1: the rank th_spawn_ranks gives */
+};
+
+static int
+lost_init_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	const struct init_arg *a = arg;
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_comm *comm = NULL;
+	double start;
+	int rc;
+
+	if (a->rank >= 0)
+		rank = a->rank;
+	n = 4;
+	t->r[rank].pid = getpid();
+	cfg.timeout_ms = LONG_MS;
+	start = th_now_ms();
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	itest_note(t, rank, NULL, rc, start);
+	if (rc == 0)
+		fb_comm_destroy(comm);
+	return 0;
+}
+
+static void
+test_lost_in_init(const char *sock)
+{
+	struct init_arg a = { -1 }, late = { LATE };
+	fb_unique_id id;
+	pid_t pids[3], lpid[1];
+	char pidtxt[32];
+	double killed;
+	int r, good = 1;
+
+	itest_reset(t);
+	if (!ok(itest_ctl_wait(sock, "ranks", 0, GROUP_MS), "no ranks left "
+	    "from earlier tests")) 
+		return;
+	fb_get_unique_id(&id);
+	th_spawn_ranks(3, lost_init_rank, &a, &id, pids);
+	if (!ok(itest_ctl_wait(sock, "ranks", 3, GROUP_MS), "ranks 0-2 of 4 "
+	    "joined (fastbootd's status says 3 ranks)")) {
+		th_wait_pids(pids, 3, 0, NULL);
+		return;
+	}
+	killed = th_now_ms();
+	kill(pids[2], SIGKILL);
+	th_wait_pids(pids, 3, GROUP_MS, NULL);
+	snprintf(pidtxt, sizeof pidtxt, "pid %d", (int)pids[2]);
+	for (r = 0; r < 2; r++)
+		if (t->r[r].rc != FB_E_PEER_LOST || t->r[r].t_ms - killed >=
+		    PROMPT_MS || strstr(t->r[r].err, "rank 2") == NULL ||
+		    strstr(t->r[r].err, pidtxt) == NULL) {
+			tap_diag("rank %d: %s after %.0f ms: \"%s\"", r,
+			    fb_strerror(t->r[r].rc), t->r[r].t_ms - killed,
+			    t->r[r].err);
+			good = 0;
+		}
+	ok(good, "rank 2 SIGKILLed during init: ranks 0 and 1 get "
+	    "FB_E_PEER_LOST naming it and its pid within %d ms (\"%s\")",
+	    PROMPT_MS, t->r[0].err);
+	/* Rank 3 comes after all that: it hears why, at once. */
+	th_spawn_ranks(1, lost_init_rank, &late, &id, lpid);
+	th_wait_pids(lpid, 1, GROUP_MS, NULL);
+	ok(t->r[LATE].rc == FB_E_PEER_LOST && t->r[LATE].elapsed_ms <
+	    PROMPT_MS && strstr(t->r[LATE].err, "rank 2") != NULL,
+	    "rank 3, coming after the others went, gets FB_E_PEER_LOST in "
+	    "%.0f ms, not a timeout: \"%s\"", t->r[LATE].elapsed_ms,
+	    t->r[LATE].err);
+}
+
 int
 main(void)
 {
@@ -496,6 +636,8 @@ main(void)
 	test_env_timeout("60000", 600, 600);
 	test_mismatch();
 	test_leave();
+	test_leave_in_barrier();
+	test_lost_in_init(d.sock);
 	th_daemon_cleanup(&d);
 	return tap_done();
 }

@@ -2,6 +2,11 @@
  * itest.c - shared results for the integration tests (see itest.h).
  */
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <poll.h>
+#include <stdlib.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +15,7 @@
 
 #include "harness.h"
 #include "tap.h"
+#include "wire/wire.h"
 #include "itest.h"
 
 struct itest *
@@ -114,5 +120,82 @@ itest_wait_steps(struct itest *t, int nranks, int skip, int want, int ms)
 		if (th_now_ms() > end)
 			return 0;
 		usleep(1000);
+	}
+}
+
+long
+itest_ctl_value(const char *path, const char *key)
+{
+	struct wire_hello hello = { 1, 1, WIRE_ROLE_CTL, 0 };
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	struct wire_hdr h;
+	uint8_t out[64];
+	static uint8_t in[65536];
+	size_t n, len = 0, klen = strlen(key);
+	ssize_t got;
+	double end = th_now_ms() + 5000;
+	char *line;
+	long v = -1;
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	n = wire_encode_hello(out, &hello);
+	n += wire_encode_empty(out + n, WIRE_CTL_STATUS, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (len >= WIRE_HDR_LEN && wire_decode_hdr_untrusted(in, len,
+		    WIRE_FROM_DAEMON, &h) == WIRE_OK && h.type ==
+		    WIRE_CTL_REPLY && len - WIRE_HDR_LEN >= h.length &&
+		    h.length < sizeof in - WIRE_HDR_LEN)
+			break;
+		if (th_now_ms() > end || len == sizeof in - 1 ||
+		    poll(&pfd, 1, 100) < 0) {
+			close(fd);
+			return -1;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		got = read(fd, in + len, sizeof in - 1 - len);
+		if (got <= 0) {
+			close(fd);
+			return -1;
+		}
+		len += (size_t)got;
+	}
+	close(fd);
+	in[WIRE_HDR_LEN + h.length] = '\0';
+	for (line = (char *)in + WIRE_HDR_LEN; line != NULL && *line != '\0';
+	    line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 :
+	    NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	return v;
+}
+
+int
+itest_ctl_wait(const char *path, const char *key, long want, int ms)
+{
+	double end = th_now_ms() + ms;
+
+	for (;;) {
+		if (itest_ctl_value(path, key) == want)
+			return 1;
+		if (th_now_ms() > end)
+			return 0;
+		usleep(2000);
 	}
 }

@@ -49,6 +49,11 @@ int itest_wait_flags(struct itest *, int nranks, int skip, int ms);
 /* The same for step >= want (ranks waiting for each other outside the
  * library, so that a test's phases do not race). */
 int itest_wait_steps(struct itest *, int nranks, int skip, int want, int ms);
+/* Ask the daemon at path for its status (CTL_STATUS over the control
+ * protocol) and return the number on the line "key N", or -1. */
+long itest_ctl_value(const char *path, const char *key);
+/* Poll itest_ctl_value until it equals want (bounded); 1 if it did. */
+int itest_ctl_wait(const char *path, const char *key, long want, int ms);
 /* The byte at offset i of a slice that src made for dst with seed. */
 static inline uint8_t
 itest_byte(int src, int dst, size_t i, uint32_t seed)
