@@ -439,10 +439,149 @@ test_hostile(void)
 	    t->r[0].t_ms);
 }
 
+/* --- the daemon's cap on bytes waiting for a receiver ------------------ */
+
+#define MAX_PENDING	(3u << 20)
+#define BIG		(1u << 20)
+
+static int
+pending_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	static uint8_t m[BIG], got[BIG];
+	fb_comm *comm;
+	size_t i;
+	int k, sent = 0, rc;
+
+	rc = fb_comm_init(&comm, id, rank, n);
+	if (rc != 0)
+		return itest_fail(t, rank, "init: %s", fb_strerror(rc));
+	if (rank == 0) {
+		/* Rank 1 is not receiving: the daemon holds what it sends. */
+		for (k = 0; k < 16; k++) {
+			memset(m, k, sizeof m);
+			rc = fb_send(comm, m, sizeof m, 1, k);
+			if (rc != 0)
+				break;
+			sent++;
+		}
+		snprintf(t->r[0].err, sizeof t->r[0].err, "%s",
+		    fb_comm_last_error(comm));
+		t->r[0].rc = rc;
+		t->r[0].flag = sent;
+		__atomic_store_n(&t->r[0].step, 1, __ATOMIC_SEQ_CST);
+		ITEST_CHECK(t, rank, rc == FB_E_LIMIT && sent >= 2,
+		    "send #%d of 1 MiB with a %u-byte cap: %s (%s)", sent,
+		    MAX_PENDING, fb_strerror(rc), fb_comm_last_error(comm));
+		/* Once rank 1 has taken them, there is room again. */
+		ITEST_CHECK(t, rank, itest_wait_steps(t, 2, 0, 1, GROUP_MS),
+		    "rank 1 did not receive");
+		memset(m, 0x77, sizeof m);
+		rc = fb_send(comm, m, sizeof m, 1, 99);
+		ITEST_CHECK(t, rank, rc == 0, "a send after the receiver "
+		    "drained: %s (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+	} else {
+		ITEST_CHECK(t, rank, itest_wait_steps(t, 1, -1, 1, GROUP_MS),
+		    "rank 0 did not finish sending");
+		sent = t->r[0].flag;
+		for (k = 0; k < sent; k++) {
+			rc = fb_recv(comm, got, sizeof got, 0, k);
+			ITEST_CHECK(t, rank, rc == 0, "recv %d: %s", k,
+			    fb_strerror(rc));
+			for (i = 0; i < sizeof got; i++)
+				ITEST_CHECK(t, rank, got[i] == k, "recv %d: "
+				    "byte %zu", k, i);
+		}
+		__atomic_store_n(&t->r[1].step, 1, __ATOMIC_SEQ_CST);
+		rc = fb_recv(comm, got, sizeof got, 0, 99);
+		ITEST_CHECK(t, rank, rc == 0 && got[0] == 0x77 &&
+		    got[BIG - 1] == 0x77, "recv after the drain: %s",
+		    fb_strerror(rc));
+	}
+	ITEST_CHECK(t, rank, fb_barrier(comm) == 0, "final barrier");
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+static void
+test_pending_cap(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(2, pending_rank, NULL, GROUP_MS);
+	itest_report(t, 2);
+	ok(failed == 0 && t->r[0].rc == FB_E_LIMIT, "--max-pending %u: "
+	    "send #%d of 1 MiB to a rank not receiving is FB_E_LIMIT (\"%s\"); "
+	    "the %d before arrive intact and, once received, sending works "
+	    "again", MAX_PENDING, t->r[0].flag + 1, t->r[0].err,
+	    t->r[0].flag);
+}
+
+/* --- a rank claimed twice ---------------------------------------------- */
+
+struct dup_arg {
+	int rank;
+};
+
+static int
+dup_rank(const fb_unique_id *id, int unused, int n, void *arg)
+{
+	const struct dup_arg *a = arg;
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_comm *comm = NULL;
+	int slot = a->rank < 0 ? 2 : a->rank, rc;
+	double start = th_now_ms();
+
+	cfg.timeout_ms = 20000;
+	rc = fb_comm_init_config(&comm, id, a->rank < 0 ? 0 : a->rank, 2,
+	    &cfg);
+	itest_note(t, slot, NULL, rc, start);
+	if (rc == 0) {
+		rc = fb_barrier(comm);
+		t->r[slot].rc = rc;
+		fb_comm_destroy(comm);
+	}
+	return 0;
+}
+
+static void
+test_duplicate_rank(void)
+{
+	struct dup_arg first = { 0 }, dup = { -1 }, second = { 1 };
+	fb_unique_id id;
+	pid_t p[2], pd[1];
+
+	itest_reset(t);
+	fb_get_unique_id(&id);
+	if (!ok(itest_ctl_wait(sock_path, "ranks", 0, GROUP_MS),
+	    "no ranks left from earlier tests"))
+		return;
+	th_spawn_ranks(1, dup_rank, &first, &id, &p[0]);
+	if (!ok(itest_ctl_wait(sock_path, "ranks", 1, GROUP_MS), "rank 0 of "
+	    "2 joined")) {
+		th_wait_pids(p, 1, 0, NULL);
+		return;
+	}
+	th_spawn_ranks(1, dup_rank, &dup, &id, pd);
+	th_wait_pids(pd, 1, GROUP_MS, NULL);
+	ok(t->r[2].rc == FB_E_INVAL && t->r[2].elapsed_ms < 5000 &&
+	    strstr(t->r[2].err, "already taken") != NULL, "a second process "
+	    "claiming rank 0: FB_E_INVAL at once: \"%s\"", t->r[2].err);
+	th_spawn_ranks(1, dup_rank, &second, &id, &p[1]);
+	/* Both at once: th_wait_pids reaps any child it sees. */
+	th_wait_pids(p, 2, GROUP_MS, NULL);
+	ok(t->r[0].done && t->r[1].done && t->r[0].rc == 0 &&
+	    t->r[1].rc == 0, "the first rank 0 and rank 1 still make the job "
+	    "and pass a barrier (%s, %s)",
+	    fb_strerror(t->r[0].rc), fb_strerror(t->r[1].rc));
+}
+
 int
 main(void)
 {
-	static const char *const args[] = { "--handshake-ms", "1000", NULL };
+	static const char *const args[] = { "--handshake-ms", "1000",
+	    "--max-pending", "3145728", NULL };
 	struct th_daemon d;
 
 	th_deadline(120);
@@ -453,6 +592,8 @@ main(void)
 	test_many_jobs();
 	test_two_handles();
 	test_hostile();
+	test_pending_cap();
+	test_duplicate_rank();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
