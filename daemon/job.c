@@ -334,8 +334,11 @@ job_linger(struct job *j)
 
 	if (!j->failed || j->ready)
 		return 0;
-	return event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
-	    &tv) == 0;
+	if (event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
+	    &tv) != 0)
+		return 0;
+	table_destroy(j);	/* only the error is needed now */
+	return 1;
 }
 
 /* The connection of a rank is going away (EOF, error, shutdown). */
