@@ -398,6 +398,51 @@ test_hostile(void)
 	ok(code == FB_E_TIMEOUT, "a client that says nothing: ERROR %d (%s) "
 	    "after --handshake-ms: \"%s\"", code, fb_strerror(code), text);
 
+	/* A descriptor attached to a HELLO. */
+	if ((fd = raw_connect()) != -1) {
+		union {
+			struct cmsghdr hdr;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} cm;
+		struct msghdr mh;
+		struct iovec iov;
+		struct cmsghdr *cmsg;
+		int pass = 0;
+
+		n = wire_encode_hello(f, &hello);
+		iov.iov_base = f;
+		iov.iov_len = n;
+		memset(&mh, 0, sizeof mh);
+		memset(&cm, 0, sizeof cm);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof cm.buf;
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &pass, sizeof pass);
+		code = sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)n ?
+		    raw_reply(fd, 5000, text, sizeof text) : 4;
+		close(fd);
+		ok(code == FB_E_PROTO, "a HELLO carrying a descriptor: ERROR "
+		    "%d (%s): \"%s\"", code, fb_strerror(code), text);
+	}
+
+	/* Over the daemon's cap on ranks, through the library. */
+	{
+		fb_unique_id big;
+		fb_comm *comm = NULL;
+		double start = th_now_ms();
+
+		fb_get_unique_id(&big);
+		code = fb_comm_init(&comm, &big, 0, 5000);
+		ok(code == FB_E_LIMIT && comm == NULL && th_now_ms() - start <
+		    5000, "init of rank 0 of 5000 (the daemon's cap is 4096): "
+		    "FB_E_LIMIT at once: \"%s\"", fb_comm_last_error(NULL));
+	}
+
 	/* Half a header, then it closes: nothing to answer, no harm. */
 	if ((fd = raw_connect()) != -1) {
 		(void)!send(fd, f, 7, MSG_NOSIGNAL);
