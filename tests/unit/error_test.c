@@ -2,8 +2,10 @@
  * error_test.c - every FB_E_* code through fb_strerror, and the detail of
  * a failed fb_comm_init through fb_comm_last_error(NULL).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fastboot/fastboot.h"
 #include "harness.h"
@@ -160,6 +162,93 @@ error_test_init(void)
 	    fb_version());
 }
 
+struct error_test_log {
+	int calls;
+	int level;
+	char last[1200];
+};
+
+static void
+error_test_log_fn(void *arg, int level, const char *msg)
+{
+	struct error_test_log *l = arg;
+
+	l->calls++;
+	l->level = level;
+	snprintf(l->last, sizeof l->last, "%s", msg);
+}
+
+/* Run one failing init with stderr going to a file; return its size. */
+static long
+error_test_stderr_of(const fb_config *cfg)
+{
+	char path[] = "/tmp/fberrtest.XXXXXX";
+	fb_unique_id id;
+	fb_comm *comm;
+	long size;
+	int fd, saved;
+
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fb_get_unique_id(&id);
+	(void)fb_comm_init_config(&comm, &id, 0, 1, cfg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	size = (long)lseek(fd, 0, SEEK_END);
+	close(fd);
+	return size;
+}
+
+static void
+error_test_logging(void)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	struct error_test_log l;
+	long n;
+
+	unsetenv("FASTBOOT_DEBUG");
+	cfg.socket_path = "/nonexistent/fastboot-log-test.sock";
+	n = error_test_stderr_of(&cfg);
+	ok(n == 0, "a failed init prints nothing by default (%ld bytes on "
+	    "stderr)", n);
+	setenv("FASTBOOT_DEBUG", "1", 1);
+	n = error_test_stderr_of(&cfg);
+	ok(n > 0, "with FASTBOOT_DEBUG=1 it logs to stderr (%ld bytes)", n);
+	memset(&l, 0, sizeof l);
+	cfg.log_fn = error_test_log_fn;
+	cfg.log_arg = &l;
+	n = error_test_stderr_of(&cfg);
+	ok(n == 0 && l.calls > 0 && strstr(l.last,
+	    "fastboot-log-test.sock") != NULL, "with a log callback it logs "
+	    "there, not to stderr (%d calls, last \"%s\")", l.calls, l.last);
+	unsetenv("FASTBOOT_DEBUG");
+	memset(&l, 0, sizeof l);
+	cfg.log_level = FB_LOG_DEBUG;
+	n = error_test_stderr_of(&cfg);
+	ok(n == 0 && l.calls > 0 && l.level == FB_LOG_DEBUG, "log_level "
+	    "FB_LOG_DEBUG without FASTBOOT_DEBUG reaches the callback (%d "
+	    "calls)", l.calls);
+	memset(&l, 0, sizeof l);
+	cfg.log_level = 0;
+	n = error_test_stderr_of(&cfg);
+	ok(n == 0 && l.calls == 0, "log_level 0 without FASTBOOT_DEBUG: a "
+	    "debug detail is not logged (%d calls)", l.calls);
+}
+
+static void
+error_test_ids(void)
+{
+	fb_unique_id a, b;
+
+	ok(fb_get_unique_id(&a) == 0 && fb_get_unique_id(&b) == 0 &&
+	    memcmp(&a, &b, sizeof a) != 0, "two unique ids differ");
+}
+
 int
 main(void)
 {
@@ -167,5 +256,7 @@ main(void)
 	unsetenv("FASTBOOT_TIMEOUT_MS");
 	error_test_strerror();
 	error_test_init();
+	error_test_logging();
+	error_test_ids();
 	return tap_done();
 }
