@@ -216,6 +216,58 @@ test_missing(int at_barrier)
 	    "came after %.0f ms", SHORT_MS, shortest);
 }
 
+/* --- a recv that nothing answers -------------------------------------- */
+
+static int
+recv_timeout_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_comm *comm;
+	double start;
+	char b[4];
+	int rc;
+
+	if ((comm = fail_init(rank, n, id, rank == 0 ? SHORT_MS : LONG_MS)) ==
+	    NULL)
+		return 1;
+	if (rank == 0) {
+		start = th_now_ms();
+		rc = fb_recv(comm, b, sizeof b, 1, 42);
+		itest_note(t, rank, comm, rc, start);
+		/* Not a job failure: the handle goes on. */
+		rc = fb_send(comm, "ok", 3, 1, 43);
+		ITEST_CHECK(t, rank, rc == 0, "send after a recv timeout: %s "
+		    "(%s)", fb_strerror(rc), fb_comm_last_error(comm));
+	} else {
+		rc = fb_recv(comm, b, 3, 0, 43);
+		ITEST_CHECK(t, rank, rc == 0 && strcmp(b, "ok") == 0,
+		    "recv: %s (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+	}
+	rc = fb_barrier(comm);
+	ITEST_CHECK(t, rank, rc == 0, "barrier after a recv timeout: %s (%s)",
+	    fb_strerror(rc), fb_comm_last_error(comm));
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+static void
+test_recv_timeout(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(2, recv_timeout_rank, NULL, GROUP_MS);
+	itest_report(t, 2);
+	ok(t->r[0].rc == FB_E_TIMEOUT && t->r[0].elapsed_ms >= SHORT_MS - 1 &&
+	    t->r[0].elapsed_ms < SHORT_MS + PROMPT_MS &&
+	    strstr(t->r[0].err, "rank 1 tag 42") != NULL, "a recv from a rank "
+	    "that sends nothing: FB_E_TIMEOUT after %.0f ms (timeout %d) "
+	    "naming rank and tag: \"%s\"", t->r[0].elapsed_ms, SHORT_MS,
+	    t->r[0].err);
+	ok(failed == 0, "the handle goes on: a send, a recv and a barrier "
+	    "after it work");
+}
+
 /* --- FASTBOOT_TIMEOUT_MS, and the config over it ------------------- */
 
 struct env_arg {
@@ -632,6 +684,7 @@ main(void)
 	test_kill_in_barrier();
 	test_missing(0);
 	test_missing(1);
+	test_recv_timeout();
 	test_env_timeout("700", 0, 700);
 	test_env_timeout("60000", 600, 600);
 	test_mismatch();
