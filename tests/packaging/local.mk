@@ -26,3 +26,7 @@ AM_TESTS_ENVIRONMENT += \
 	sbindir='$(sbindir)'; export sbindir; \
 	systemdsystemunitdir='$(systemdsystemunitdir)'; \
 	export systemdsystemunitdir;
+
+PACKAGING_SCRIPT_TESTS = tests/packaging/units_test.sh
+TESTS += $(PACKAGING_SCRIPT_TESTS)
+EXTRA_DIST += $(PACKAGING_SCRIPT_TESTS)
