@@ -4,10 +4,12 @@
  * error reply while another job keeps running.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +624,73 @@ test_duplicate_rank(void)
 	    fb_strerror(t->r[0].rc), fb_strerror(t->r[1].rc));
 }
 
+/* --- calls interrupted by signals ------------------------------------- */
+
+static volatile sig_atomic_t sig_count;
+
+static void
+sig_tick(int sig)
+{
+	sig_count++;
+}
+
+static int
+signal_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	struct itimerval it = { { 0, 300 }, { 0, 300 } };
+	struct sigaction sa;
+	uint32_t v[JOB_RANKS];
+	fb_comm *comm;
+	int k, r, rc, got;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = sig_tick;	/* no SA_RESTART: calls see EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	rc = fb_comm_init(&comm, id, rank, n);
+	ITEST_CHECK(t, rank, rc == 0, "init under signals: %s (%s)",
+	    fb_strerror(rc), fb_comm_last_error(NULL));
+	for (k = 0; k < 300; k++) {
+		v[rank] = (uint32_t)(k * 8 + rank);
+		rc = fb_allgather(comm, v, sizeof v[0]);
+		ITEST_CHECK(t, rank, rc == 0, "allgather %d under signals: %s "
+		    "(%s)", k, fb_strerror(rc), fb_comm_last_error(comm));
+		for (r = 0; r < n; r++)
+			ITEST_CHECK(t, rank, v[r] == (uint32_t)(k * 8 + r),
+			    "allgather %d: rank %d's value", k, r);
+		rc = fb_send(comm, &k, sizeof k, (rank + 1) % n, 5);
+		ITEST_CHECK(t, rank, rc == 0, "send %d under signals: %s (%s)",
+		    k, fb_strerror(rc), fb_comm_last_error(comm));
+		rc = fb_recv(comm, &got, sizeof got, (rank + n - 1) % n, 5);
+		ITEST_CHECK(t, rank, rc == 0 && got == k, "recv %d under "
+		    "signals: %s (%s)", k, fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		rc = fb_barrier(comm);
+		ITEST_CHECK(t, rank, rc == 0, "barrier %d under signals: %s "
+		    "(%s)", k, fb_strerror(rc), fb_comm_last_error(comm));
+	}
+	it.it_value.tv_usec = it.it_interval.tv_usec = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+	t->r[rank].flag = (int)sig_count;
+	ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "destroy");
+	return 0;
+}
+
+static void
+test_signals(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(JOB_RANKS, signal_rank, NULL, GROUP_MS);
+	itest_report(t, JOB_RANKS);
+	ok(failed == 0 && t->r[0].flag > 0, "%d ranks, each taking a signal "
+	    "every 300 us (no SA_RESTART; rank 0 took %d): 300 rounds of "
+	    "allgather, send/recv and barrier succeed", JOB_RANKS,
+	    t->r[0].flag);
+}
+
 int
 main(void)
 {
@@ -639,6 +708,7 @@ main(void)
 	test_hostile();
 	test_pending_cap();
 	test_duplicate_rank();
+	test_signals();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
