@@ -74,30 +74,30 @@ kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_kill_in_barrier(void)
+test_kill_in_barrier(int n)
 {
 	fb_unique_id id;
-	pid_t pids[8];
+	pid_t pids[ITEST_MAX_RANKS];
 	double killed, lat, worst = 0;
 	char pidtxt[32];
 	int r, good = 1, named = 1, failed;
 
 	itest_reset(t);
 	fb_get_unique_id(&id);
-	th_spawn_ranks(8, kill_rank, NULL, &id, pids);
-	if (!ok(itest_wait_flags(t, 8, -1, GROUP_MS), "8 ranks joined; 6 "
+	th_spawn_ranks(n, kill_rank, NULL, &id, pids);
+	if (!ok(itest_wait_flags(t, n, -1, GROUP_MS), "%d ranks joined; %d "
 	    "entering a barrier, rank %d a recv from rank %d, rank %d holding "
-	    "back", RECEIVER, KILLED, KILLED)) {
-		itest_report(t, 8);
-		th_wait_pids(pids, 8, 0, NULL);
+	    "back", n, n - 2, RECEIVER, KILLED, KILLED)) {
+		itest_report(t, n);
+		th_wait_pids(pids, n, 0, NULL);
 		return;
 	}
 	usleep(100000);		/* let them block; not needed to pass */
 	killed = th_now_ms();
 	kill(pids[KILLED], SIGKILL);
-	failed = th_wait_pids(pids, 8, GROUP_MS, NULL);
+	failed = th_wait_pids(pids, n, GROUP_MS, NULL);
 	snprintf(pidtxt, sizeof pidtxt, "pid %d", (int)pids[KILLED]);
-	for (r = 0; r < 8; r++) {
+	for (r = 0; r < n; r++) {
 		if (r == KILLED)
 			continue;
 		lat = t->r[r].t_ms - killed;
@@ -115,13 +115,13 @@ test_kill_in_barrier(void)
 			named = 0;
 		}
 	}
-	itest_report(t, 8);
-	ok(good && failed == 1, "the 7 others get FB_E_PEER_LOST from the "
-	    "barrier or the recv, and from later calls");
+	itest_report(t, n);
+	ok(good && failed == 1, "the %d others get FB_E_PEER_LOST from the "
+	    "barrier or the recv, and from later calls", n - 1);
 	ok(named, "fb_comm_last_error names rank %d and its pid: \"%s\"",
 	    KILLED, t->r[0].err);
-	tap_diag("failure detection latency (SIGKILL to the last rank's "
-	    "return): %.1f ms, timeout %d ms", worst, LONG_MS);
+	tap_diag("failure detection latency, %d ranks (SIGKILL to the last "
+	    "rank's return): %.1f ms, timeout %d ms", n, worst, LONG_MS);
 	ok(good && worst < PROMPT_MS, "all saw it within %.1f ms, well "
 	    "below the %d ms timeout", worst, LONG_MS);
 }
@@ -681,7 +681,8 @@ main(void)
 	unsetenv("FASTBOOT_TIMEOUT_MS");
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
-	test_kill_in_barrier();
+	test_kill_in_barrier(8);
+	test_kill_in_barrier(64);
 	test_missing(0);
 	test_missing(1);
 	test_recv_timeout();

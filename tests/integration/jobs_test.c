@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -691,6 +692,59 @@ test_signals(void)
 	    t->r[0].flag);
 }
 
+/* --- fork() in a rank ---------------------------------------------------- */
+
+static int
+fork_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint32_t v[JOB_RANKS];
+	fb_comm *comm;
+	pid_t child;
+	int k, r, rc, st;
+
+	rc = fb_comm_init(&comm, id, rank, n);
+	ITEST_CHECK(t, rank, rc == 0, "init: %s", fb_strerror(rc));
+	for (k = 0; k < 3; k++) {
+		/* A child that drops the handle (exits, or execs), as the
+		 * header says it may. */
+		child = fork();
+		if (child == 0) {
+			if (k == 1)
+				execl("/bin/true", "true", (char *)NULL);
+			_exit(0);
+		}
+		ITEST_CHECK(t, rank, child > 0 && waitpid(child, &st, 0) ==
+		    child, "fork/wait");
+		v[rank] = (uint32_t)(k * 8 + rank);
+		rc = fb_allgather(comm, v, sizeof v[0]);
+		ITEST_CHECK(t, rank, rc == 0, "allgather after a child "
+		    "exited: %s (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		for (r = 0; r < n; r++)
+			ITEST_CHECK(t, rank, v[r] == (uint32_t)(k * 8 + r),
+			    "allgather %d: rank %d's value", k, r);
+		rc = fb_send(comm, &k, sizeof k, (rank + 1) % n, 0);
+		ITEST_CHECK(t, rank, rc == 0, "send: %s", fb_strerror(rc));
+		rc = fb_recv(comm, &r, sizeof r, (rank + n - 1) % n, 0);
+		ITEST_CHECK(t, rank, rc == 0 && r == k, "recv: %s",
+		    fb_strerror(rc));
+	}
+	ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "destroy");
+	return 0;
+}
+
+static void
+test_fork(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(JOB_RANKS, fork_rank, NULL, GROUP_MS);
+	itest_report(t, JOB_RANKS);
+	ok(failed == 0, "ranks fork children that exit or exec without "
+	    "touching the handle: the job does not notice");
+}
+
 int
 main(void)
 {
@@ -709,6 +763,7 @@ main(void)
 	test_pending_cap();
 	test_duplicate_rank();
 	test_signals();
+	test_fork();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
