@@ -322,7 +322,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 #endif
 	t = itest_shared();
-	tap_plan(1 + (int)(sizeof sizes / sizeof sizes[0]));
+	tap_plan(2 + (int)(sizeof sizes / sizeof sizes[0]));
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -343,6 +343,11 @@ main(void)
 		    " (FASTBOOT_TIMEOUT_MS=-1)" : "",
 		    th_now_ms() - start);
 	}
+	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
+	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
+	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
+	    "fastbootd holds no job, rank or connection but our status "
+	    "request's");
 	th_daemon_cleanup(&d);
 	return tap_done();
 }

@@ -764,6 +764,11 @@ main(void)
 	test_duplicate_rank();
 	test_signals();
 	test_fork();
+	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
+	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
+	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
+	    "fastbootd holds no job, rank or connection but our status "
+	    "request's");
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
