@@ -37,6 +37,7 @@ struct bench_sys {
 			     char *err, size_t errlen);
 	pid_t		 (*server_pid)(void *h);	/* its server, or 0 */
 	int		 boot_iterations_max;	/* 0: as many as asked */
+	int		 max_allgather_ops;	/* 0: the global cap */
 };
 
 /* bootstrap_benchmark.c */

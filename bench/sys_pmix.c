@@ -7,7 +7,12 @@
  * run.  The first fence follows, untimed: before MPI_Init the ranks are still
  * being launched one by one, and it would time the launcher instead.  Barrier is a data-less PMIx_Fence;
  * allgather is PMIx_Put + PMIx_Commit + PMIx_Fence(PMIX_COLLECT_DATA) +
- * PMIx_Get of every peer, with a fresh key per operation.
+ * PMIx_Get of every peer, with a fresh key per operation (with PMIx 4.2.2 a
+ * key put again under the same name made the next collecting fence hang until
+ * its timeout).  A collecting fence gathers every key a rank ever put, so
+ * the allgather slows as the job puts more: the benchmark caps the PMIx
+ * allgather count and reports the drift.  Every fence and get carries
+ * PMIX_TIMEOUT so that no wait is unbounded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +24,11 @@
 #include "bench/bench.h"
 
 double			 sys_pmix_init_us = -1;
+#define SYS_PMIX_TIMEOUT_S	30
+
 static pmix_proc_t	 sys_pmix_me;
-static int		 sys_pmix_ready;
 static unsigned long	 sys_pmix_seq;
+static int		 sys_pmix_ready;
 
 static void
 sys_pmix_err(char *err, size_t errlen, const char *what, pmix_status_t rc)
@@ -34,6 +41,8 @@ int
 sys_pmix_preinit(char *err, size_t errlen)
 {
 	pmix_status_t rc;
+	pmix_info_t info;
+	int tmo = SYS_PMIX_TIMEOUT_S;
 	double t0;
 
 	if (getenv("PMIX_NAMESPACE") == NULL && getenv("PMIX_RANK") == NULL &&
@@ -50,7 +59,10 @@ sys_pmix_preinit(char *err, size_t errlen)
 		return -1;
 	}
 	sys_pmix_init_us = bench_now_us() - t0;
-	if ((rc = PMIx_Fence(NULL, 0, NULL, 0)) != PMIX_SUCCESS) {
+	PMIX_INFO_LOAD(&info, PMIX_TIMEOUT, &tmo, PMIX_INT);
+	rc = PMIx_Fence(NULL, 0, &info, 1);
+	PMIX_INFO_DESTRUCT(&info);
+	if (rc != PMIX_SUCCESS) {
 		sys_pmix_err(err, errlen, "PMIx_Fence", rc);
 		PMIx_Finalize(NULL, 0);
 		return -1;
@@ -94,8 +106,13 @@ static int
 sys_pmix_barrier(void *h, char *err, size_t errlen)
 {
 	pmix_status_t rc;
+	pmix_info_t info;
+	int tmo = SYS_PMIX_TIMEOUT_S;
 
-	if ((rc = PMIx_Fence(NULL, 0, NULL, 0)) != PMIX_SUCCESS) {
+	PMIX_INFO_LOAD(&info, PMIX_TIMEOUT, &tmo, PMIX_INT);
+	rc = PMIx_Fence(NULL, 0, &info, 1);
+	PMIX_INFO_DESTRUCT(&info);
+	if (rc != PMIX_SUCCESS) {
 		sys_pmix_err(err, errlen, "PMIx_Fence", rc);
 		return -1;
 	}
@@ -107,12 +124,12 @@ sys_pmix_allgather(void *h, void *buf, size_t bytes, char *err,
     size_t errlen)
 {
 	pmix_value_t v, *got;
-	pmix_info_t info;
+	pmix_info_t info[2];
 	pmix_proc_t p;
 	pmix_status_t rc;
 	pmix_key_t key;
 	bool collect = true;
-	int r;
+	int r, tmo = SYS_PMIX_TIMEOUT_S;
 
 	snprintf(key, sizeof key, "fbb.%lu", sys_pmix_seq++);
 	memset(&v, 0, sizeof v);
@@ -127,9 +144,10 @@ sys_pmix_allgather(void *h, void *buf, size_t bytes, char *err,
 		sys_pmix_err(err, errlen, "PMIx_Commit", rc);
 		return -1;
 	}
-	PMIX_INFO_LOAD(&info, PMIX_COLLECT_DATA, &collect, PMIX_BOOL);
-	rc = PMIx_Fence(NULL, 0, &info, 1);
-	PMIX_INFO_DESTRUCT(&info);
+	PMIX_INFO_LOAD(&info[0], PMIX_COLLECT_DATA, &collect, PMIX_BOOL);
+	PMIX_INFO_LOAD(&info[1], PMIX_TIMEOUT, &tmo, PMIX_INT);
+	rc = PMIx_Fence(NULL, 0, info, 2);
+	PMIX_INFO_DESTRUCT(&info[0]);
 	if (rc != PMIX_SUCCESS) {
 		sys_pmix_err(err, errlen, "PMIx_Fence(collect)", rc);
 		return -1;
@@ -138,7 +156,8 @@ sys_pmix_allgather(void *h, void *buf, size_t bytes, char *err,
 		if (r == bench_rank)
 			continue;
 		PMIX_LOAD_PROCID(&p, sys_pmix_me.nspace, (pmix_rank_t)r);
-		if ((rc = PMIx_Get(&p, key, NULL, 0, &got)) != PMIX_SUCCESS) {
+		if ((rc = PMIx_Get(&p, key, &info[1], 1, &got)) !=
+		    PMIX_SUCCESS) {
 			sys_pmix_err(err, errlen, "PMIx_Get", rc);
 			return -1;
 		}
@@ -155,6 +174,7 @@ sys_pmix_allgather(void *h, void *buf, size_t bytes, char *err,
 		    bytes);
 		PMIX_VALUE_RELEASE(got);
 	}
+	PMIX_INFO_DESTRUCT(&info[1]);
 	return 0;
 }
 
@@ -176,4 +196,5 @@ const struct bench_sys sys_pmix = {
 	.allgather = sys_pmix_allgather,
 	.server_pid = sys_pmix_server_pid,
 	.boot_iterations_max = 1,
+	.max_allgather_ops = 100,
 };
