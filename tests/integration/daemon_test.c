@@ -25,7 +25,7 @@
 static struct itest *t;
 
 static int
-nodaemon_init(const char *path, double *ms, char *err, size_t size)
+daemon_nodaemon_init(const char *path, double *ms, char *err, size_t size)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_unique_id id;
@@ -45,7 +45,7 @@ nodaemon_init(const char *path, double *ms, char *err, size_t size)
 }
 
 static void
-test_nodaemon(void)
+daemon_nodaemon(void)
 {
 	struct sockaddr_un sun;
 	char dir[] = "/tmp/fbnodaemon.XXXXXX", path[128], err[1024];
@@ -57,7 +57,7 @@ test_nodaemon(void)
 		return;
 	}
 	snprintf(path, sizeof path, "%s/none.sock", dir);
-	rc = nodaemon_init(path, &ms, err, sizeof err);
+	rc = daemon_nodaemon_init(path, &ms, err, sizeof err);
 	ok(rc == FB_E_NODAEMON && ms < PROMPT_MS && strstr(err, path) != NULL,
 	    "no socket file: FB_E_NODAEMON in %.1f ms, naming the path: "
 	    "\"%s\"", ms, err);
@@ -71,7 +71,7 @@ test_nodaemon(void)
 		ok(0, "bind a stale socket");
 	else {
 		close(fd);
-		rc = nodaemon_init(path, &ms, err, sizeof err);
+		rc = daemon_nodaemon_init(path, &ms, err, sizeof err);
 		ok(rc == FB_E_NODAEMON && ms < PROMPT_MS, "a stale socket "
 		    "file: FB_E_NODAEMON in %.1f ms: \"%s\"", ms, err);
 	}
@@ -80,14 +80,14 @@ test_nodaemon(void)
 	/* A plain file in its place. */
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	rc = nodaemon_init(path, &ms, err, sizeof err);
+	rc = daemon_nodaemon_init(path, &ms, err, sizeof err);
 	ok(rc == FB_E_NODAEMON && ms < PROMPT_MS, "a plain file at the path: "
 	    "FB_E_NODAEMON in %.1f ms: \"%s\"", ms, err);
 	unlink(path);
 
 	/* FASTBOOT_SOCKET is used when the config names none. */
 	setenv("FASTBOOT_SOCKET", path, 1);
-	rc = nodaemon_init(NULL, &ms, err, sizeof err);
+	rc = daemon_nodaemon_init(NULL, &ms, err, sizeof err);
 	ok(rc == FB_E_NODAEMON && strstr(err, path) != NULL,
 	    "FASTBOOT_SOCKET is honoured: \"%s\"", err);
 	rmdir(dir);
@@ -98,7 +98,7 @@ test_nodaemon(void)
  * recv from rank 2, rank 2 in a recv from rank 1.  Then the daemon goes.
  */
 static int
-lost_rank(const fb_unique_id *id, int rank, int n, void *arg)
+daemon_lost_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_comm *comm = NULL;
@@ -130,7 +130,7 @@ lost_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_daemon_gone(int sig)
+daemon_gone(int sig)
 {
 	struct th_daemon d;
 	fb_unique_id id;
@@ -144,7 +144,7 @@ test_daemon_gone(int sig)
 		return;
 	}
 	fb_get_unique_id(&id);
-	th_spawn_ranks(3, lost_rank, NULL, &id, pids);
+	th_spawn_ranks(3, daemon_lost_rank, NULL, &id, pids);
 	if (!itest_wait_flags(t, 3, -1, GROUP_MS)) {
 		itest_report(t, 3);
 		ok(0, "3 ranks joined");
@@ -176,7 +176,7 @@ test_daemon_gone(int sig)
 	if (sig == SIGKILL) {
 		double ms;
 		char err[1024];
-		int rc = nodaemon_init(d.sock, &ms, err, sizeof err);
+		int rc = daemon_nodaemon_init(d.sock, &ms, err, sizeof err);
 
 		ok(rc == FB_E_NODAEMON && ms < PROMPT_MS, "a new init on the "
 		    "dead daemon's socket: FB_E_NODAEMON in %.1f ms", ms);
@@ -189,8 +189,8 @@ main(void)
 {
 	th_deadline(90);
 	t = itest_shared();
-	test_nodaemon();
-	test_daemon_gone(SIGKILL);
-	test_daemon_gone(SIGTERM);
+	daemon_nodaemon();
+	daemon_gone(SIGKILL);
+	daemon_gone(SIGTERM);
 	return tap_done();
 }

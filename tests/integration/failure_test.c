@@ -20,7 +20,7 @@
 static struct itest *t;
 
 static fb_comm *
-fail_init(int rank, int nranks, const fb_unique_id *id, int timeout_ms)
+failure_init(int rank, int nranks, const fb_unique_id *id, int timeout_ms)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_comm *comm = NULL;
@@ -42,14 +42,14 @@ fail_init(int rank, int nranks, const fb_unique_id *id, int timeout_ms)
 #define RECEIVER 6	/* in a recv from KILLED, not in the barrier */
 
 static int
-kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_comm *comm;
 	double start;
 	char b[4];
 	int rc;
 
-	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
+	if ((comm = failure_init(rank, n, id, LONG_MS)) == NULL)
 		return 1;
 	t->r[rank].pid = getpid();
 	if (rank == KILLED) {
@@ -74,7 +74,7 @@ kill_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_kill_in_barrier(int n)
+failure_kill_in_barrier(int n)
 {
 	fb_unique_id id;
 	pid_t pids[ITEST_MAX_RANKS];
@@ -84,7 +84,7 @@ test_kill_in_barrier(int n)
 
 	itest_reset(t);
 	fb_get_unique_id(&id);
-	th_spawn_ranks(n, kill_rank, NULL, &id, pids);
+	th_spawn_ranks(n, failure_kill_rank, NULL, &id, pids);
 	if (!ok(itest_wait_flags(t, n, -1, GROUP_MS), "%d ranks joined; %d "
 	    "entering a barrier, rank %d a recv from rank %d, rank %d holding "
 	    "back", n, n - 2, RECEIVER, KILLED, KILLED)) {
@@ -136,7 +136,7 @@ struct missing_arg {
 };
 
 static int
-missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	const struct missing_arg *a = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
@@ -180,7 +180,7 @@ missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_missing(int at_barrier)
+failure_missing(int at_barrier)
 {
 	struct missing_arg a = { at_barrier };
 	const char *want = at_barrier ? "ranks 3 of 8 have not arrived" :
@@ -189,7 +189,7 @@ test_missing(int at_barrier)
 	double shortest = 1e9;
 
 	itest_reset(t);
-	failed = th_run_ranks(8, missing_rank, &a, GROUP_MS);
+	failed = th_run_ranks(8, failure_missing_rank, &a, GROUP_MS);
 	itest_report(t, 8);
 	for (r = 0; r < 8; r++) {
 		if (r == MISSING)
@@ -219,14 +219,14 @@ test_missing(int at_barrier)
 /* --- a recv that nothing answers -------------------------------------- */
 
 static int
-recv_timeout_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_recv_timeout_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_comm *comm;
 	double start;
 	char b[4];
 	int rc;
 
-	if ((comm = fail_init(rank, n, id, rank == 0 ? SHORT_MS : LONG_MS)) ==
+	if ((comm = failure_init(rank, n, id, rank == 0 ? SHORT_MS : LONG_MS)) ==
 	    NULL)
 		return 1;
 	if (rank == 0) {
@@ -251,12 +251,12 @@ recv_timeout_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_recv_timeout(void)
+failure_recv_timeout(void)
 {
 	int failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(2, recv_timeout_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(2, failure_recv_timeout_rank, NULL, GROUP_MS);
 	itest_report(t, 2);
 	ok(t->r[0].rc == FB_E_TIMEOUT && t->r[0].elapsed_ms >= SHORT_MS - 1 &&
 	    t->r[0].elapsed_ms < SHORT_MS + PROMPT_MS &&
@@ -276,7 +276,7 @@ struct env_arg {
 };
 
 static int
-env_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_env_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	const struct env_arg *a = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
@@ -295,13 +295,13 @@ env_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_env_timeout(const char *env, int cfg_ms, int want_ms)
+failure_env_timeout(const char *env, int cfg_ms, int want_ms)
 {
 	struct env_arg a = { env, cfg_ms };
 	int failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(2, env_rank, &a, GROUP_MS);
+	failed = th_run_ranks(2, failure_env_rank, &a, GROUP_MS);
 	ok(failed == 0 && t->r[0].rc == FB_E_TIMEOUT &&
 	    t->r[0].elapsed_ms >= want_ms - 1 &&
 	    t->r[0].elapsed_ms < want_ms + PROMPT_MS &&
@@ -316,7 +316,7 @@ test_env_timeout(const char *env, int cfg_ms, int want_ms)
 #define ODD 2
 
 static int
-nranks_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_nranks_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_comm *comm = NULL;
@@ -338,7 +338,7 @@ struct size_arg {
 };
 
 static int
-size_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_size_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	const struct size_arg *a = arg;
 	uint8_t buf[4 * 64], out[4 * 64];
@@ -347,7 +347,7 @@ size_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	int rc = 0;
 
 	memset(buf, rank, sizeof buf);
-	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
+	if ((comm = failure_init(rank, n, id, LONG_MS)) == NULL)
 		return 1;
 	rc = fb_allgather(comm, buf, 16);
 	ITEST_CHECK(t, rank, rc == 0, "a first, agreeing allgather: %s (%s)",
@@ -372,7 +372,7 @@ size_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static int
-all_rc(int n, int want, int skip)
+failure_all_rc(int n, int want, int skip)
 {
 	int r, good = 1;
 
@@ -389,7 +389,7 @@ all_rc(int n, int want, int skip)
 }
 
 static void
-test_mismatch(void)
+failure_mismatch(void)
 {
 	static const char *what[] = { "allgather of 32 vs 64 bytes",
 	    "barrier vs allgather", "alltoall of 16 vs 8 bytes" };
@@ -399,16 +399,16 @@ test_mismatch(void)
 	int failed, k;
 
 	itest_reset(t);
-	failed = th_run_ranks(4, nranks_rank, NULL, GROUP_MS);
-	ok(failed == 0 && all_rc(4, FB_E_MISMATCH, -1), "rank %d says "
+	failed = th_run_ranks(4, failure_nranks_rank, NULL, GROUP_MS);
+	ok(failed == 0 && failure_all_rc(4, FB_E_MISMATCH, -1), "rank %d says "
 	    "nranks=5, the others 4: FB_E_MISMATCH on every rank (\"%s\")",
 	    ODD, t->r[ODD].err);
 	for (k = 0; k < 3; k++) {
 		itest_reset(t);
 		a.kind = k;
-		failed = th_run_ranks(4, size_rank, &a, GROUP_MS);
+		failed = th_run_ranks(4, failure_size_rank, &a, GROUP_MS);
 		itest_report(t, 4);
-		ok(failed == 0 && all_rc(4, FB_E_MISMATCH, -1), "%s: "
+		ok(failed == 0 && failure_all_rc(4, FB_E_MISMATCH, -1), "%s: "
 		    "FB_E_MISMATCH on every rank", what[k]);
 		ok(strstr(t->r[0].err, odd[k]) != NULL && strstr(t->r[2].err,
 		    odd[k]) != NULL, "the detail names the rank that "
@@ -426,14 +426,14 @@ test_mismatch(void)
  * among themselves; only what needs rank 3 fails.
  */
 static int
-leave_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_leave_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_comm *comm;
 	char m[16];
 	double start;
 	int rc, s;
 
-	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
+	if ((comm = failure_init(rank, n, id, LONG_MS)) == NULL)
 		return 1;
 	rc = fb_barrier(comm);
 	ITEST_CHECK(t, rank, rc == 0, "barrier: %s", fb_strerror(rc));
@@ -511,13 +511,13 @@ leave_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_leave(void)
+failure_leave(void)
 {
 	int failed;
 	double lat;
 
 	itest_reset(t);
-	failed = th_run_ranks(4, leave_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(4, failure_leave_rank, NULL, GROUP_MS);
 	itest_report(t, 4);
 	ok(failed == 0, "a rank that leaves cleanly: the others keep "
 	    "sending and receiving among themselves; its earlier message "
@@ -533,13 +533,13 @@ test_leave(void)
 /* --- a rank that leaves while the others wait in a barrier ------------ */
 
 static int
-leave_barrier_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_leave_barrier_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_comm *comm;
 	double start;
 	int rc;
 
-	if ((comm = fail_init(rank, n, id, LONG_MS)) == NULL)
+	if ((comm = failure_init(rank, n, id, LONG_MS)) == NULL)
 		return 1;
 	rc = fb_barrier(comm);
 	ITEST_CHECK(t, rank, rc == 0, "first barrier: %s", fb_strerror(rc));
@@ -559,13 +559,13 @@ leave_barrier_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_leave_in_barrier(void)
+failure_leave_in_barrier(void)
 {
 	double worst = 0, lat;
 	int r, good = 1, failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(4, leave_barrier_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(4, failure_leave_barrier_rank, NULL, GROUP_MS);
 	itest_report(t, 4);
 	for (r = 0; r < 3; r++) {
 		lat = t->r[r].t_ms - t->r[LEAVER].t_ms;
@@ -596,7 +596,7 @@ struct init_arg {
 };
 
 static int
-lost_init_rank(const fb_unique_id *id, int rank, int n, void *arg)
+failure_lost_init_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	const struct init_arg *a = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
@@ -618,7 +618,7 @@ lost_init_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_lost_in_init(const char *sock)
+failure_lost_in_init(const char *sock)
 {
 	struct init_arg a = { -1 }, late = { LATE };
 	fb_unique_id id;
@@ -632,7 +632,7 @@ test_lost_in_init(const char *sock)
 	    "from earlier tests")) 
 		return;
 	fb_get_unique_id(&id);
-	th_spawn_ranks(3, lost_init_rank, &a, &id, pids);
+	th_spawn_ranks(3, failure_lost_init_rank, &a, &id, pids);
 	if (!ok(itest_ctl_wait(sock, "ranks", 3, GROUP_MS), "ranks 0-2 of 4 "
 	    "joined (fastbootd's status says 3 ranks)")) {
 		th_wait_pids(pids, 3, 0, NULL);
@@ -655,7 +655,7 @@ test_lost_in_init(const char *sock)
 	    "FB_E_PEER_LOST naming it and its pid within %d ms (\"%s\")",
 	    PROMPT_MS, t->r[0].err);
 	/* Rank 3 comes after all that: it hears why, at once. */
-	th_spawn_ranks(1, lost_init_rank, &late, &id, lpid);
+	th_spawn_ranks(1, failure_lost_init_rank, &late, &id, lpid);
 	th_wait_pids(lpid, 1, GROUP_MS, NULL);
 	ok(t->r[LATE].rc == FB_E_PEER_LOST && t->r[LATE].elapsed_ms <
 	    PROMPT_MS && strstr(t->r[LATE].err, "rank 2") != NULL,
@@ -681,17 +681,17 @@ main(void)
 	unsetenv("FASTBOOT_TIMEOUT_MS");
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
-	test_kill_in_barrier(8);
-	test_kill_in_barrier(64);
-	test_missing(0);
-	test_missing(1);
-	test_recv_timeout();
-	test_env_timeout("700", 0, 700);
-	test_env_timeout("60000", 600, 600);
-	test_mismatch();
-	test_leave();
-	test_leave_in_barrier();
-	test_lost_in_init(d.sock);
+	failure_kill_in_barrier(8);
+	failure_kill_in_barrier(64);
+	failure_missing(0);
+	failure_missing(1);
+	failure_recv_timeout();
+	failure_env_timeout("700", 0, 700);
+	failure_env_timeout("60000", 600, 600);
+	failure_mismatch();
+	failure_leave();
+	failure_leave_in_barrier();
+	failure_lost_in_init(d.sock);
 	th_daemon_cleanup(&d);
 	return tap_done();
 }

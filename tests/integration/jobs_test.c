@@ -32,7 +32,7 @@ static const char *sock_path;
 /* --- 16 jobs at once ------------------------------------------------- */
 
 static int
-many_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_many_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	int job = *(const int *)arg, slot = job * JOB_RANKS + rank, r, k, rc;
 	uint32_t seed = (uint32_t)job * 7777u;
@@ -93,7 +93,7 @@ many_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_many_jobs(void)
+jobs_many_jobs(void)
 {
 	static int jobidx[NJOBS];
 	fb_unique_id id;
@@ -105,7 +105,7 @@ test_many_jobs(void)
 	for (j = 0; j < NJOBS; j++) {
 		jobidx[j] = j;
 		fb_get_unique_id(&id);
-		th_spawn_ranks(JOB_RANKS, many_rank, &jobidx[j], &id,
+		th_spawn_ranks(JOB_RANKS, jobs_many_rank, &jobidx[j], &id,
 		    pids + j * JOB_RANKS);
 	}
 	failed = th_wait_pids(pids, NJOBS * JOB_RANKS, GROUP_MS, NULL);
@@ -123,7 +123,7 @@ struct two_arg {
 
 /* Process p is rank p of job A and rank 1-p of job B. */
 static int
-two_rank(const fb_unique_id *unused, int p, int n, void *arg)
+jobs_two_rank(const fb_unique_id *unused, int p, int n, void *arg)
 {
 	const struct two_arg *ids = arg;
 	fb_comm *a, *b;
@@ -162,7 +162,7 @@ two_rank(const fb_unique_id *unused, int p, int n, void *arg)
 }
 
 static void
-test_two_handles(void)
+jobs_two_handles(void)
 {
 	struct two_arg ids;
 	int failed;
@@ -170,7 +170,7 @@ test_two_handles(void)
 	itest_reset(t);
 	fb_get_unique_id(&ids.a);
 	fb_get_unique_id(&ids.b);
-	failed = th_run_ranks(2, two_rank, &ids, GROUP_MS);
+	failed = th_run_ranks(2, jobs_two_rank, &ids, GROUP_MS);
 	itest_report(t, 2);
 	ok(failed == 0, "two processes each holding handles of two jobs "
 	    "(ranks crossed): collectives and send/recv stay apart; "
@@ -180,7 +180,7 @@ test_two_handles(void)
 /* --- hostile clients ------------------------------------------------- */
 
 static int
-raw_connect(void)
+jobs_raw_connect(void)
 {
 	struct sockaddr_un sun;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -202,7 +202,7 @@ raw_connect(void)
  * ERROR's code, or 1 if the stream held no ERROR, or 2 if no EOF came.
  */
 static int
-raw_reply(int fd, int ms, char *text, size_t size)
+jobs_raw_reply(int fd, int ms, char *text, size_t size)
 {
 	uint8_t buf[65536];
 	size_t len = 0, off = 0;
@@ -248,24 +248,24 @@ raw_reply(int fd, int ms, char *text, size_t size)
 
 /* Send bytes, read the reply: the daemon's ERROR code. */
 static int
-raw_try(const void *bytes, size_t len, char *text, size_t size)
+jobs_raw_try(const void *bytes, size_t len, char *text, size_t size)
 {
 	int fd, code;
 
-	if ((fd = raw_connect()) == -1)
+	if ((fd = jobs_raw_connect()) == -1)
 		return 3;
 	if (len > 0 && send(fd, bytes, len, MSG_NOSIGNAL) != (ssize_t)len) {
 		close(fd);
 		return 4;
 	}
-	code = raw_reply(fd, 5000, text, size);
+	code = jobs_raw_reply(fd, 5000, text, size);
 	close(fd);
 	return code;
 }
 
 /* The job that runs while the hostile clients come and go. */
 static int
-busy_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_busy_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	uint64_t v[JOB_RANKS];
 	fb_comm *comm;
@@ -303,7 +303,7 @@ busy_rank(const fb_unique_id *id, int rank, int n, void *arg)
 
 /* A job whose rank 1 is a raw client that turns hostile after joining. */
 static int
-victim_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_victim_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_comm *comm;
@@ -325,7 +325,7 @@ victim_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static int
-victim_ready(void)
+jobs_victim_ready(void)
 {
 	double end = th_now_ms() + GROUP_MS;
 
@@ -338,7 +338,7 @@ victim_ready(void)
 }
 
 static void
-test_hostile(void)
+jobs_hostile(void)
 {
 	uint8_t f[256], key[WIRE_KEY_LEN];
 	struct wire_hello hello = { 1, 1, WIRE_ROLE_RANK, 0 };
@@ -351,7 +351,7 @@ test_hostile(void)
 
 	itest_reset(t);
 	fb_get_unique_id(&id);
-	th_spawn_ranks(JOB_RANKS, busy_rank, NULL, &id, pids);
+	th_spawn_ranks(JOB_RANKS, jobs_busy_rank, NULL, &id, pids);
 	if (!ok(itest_wait_flags(t, JOB_RANKS, -1, GROUP_MS), "a %d-rank job "
 	    "is running", JOB_RANKS)) {
 		th_wait_pids(pids, JOB_RANKS, 0, NULL);
@@ -360,7 +360,7 @@ test_hostile(void)
 
 	for (i = 0; i < (int)sizeof f; i++)
 		f[i] = (uint8_t)(i * 37 + 11);
-	code = raw_try(f, sizeof f, text, sizeof text);
+	code = jobs_raw_try(f, sizeof f, text, sizeof text);
 	ok(code == FB_E_PROTO, "256 bytes of garbage: ERROR %d (%s) then "
 	    "EOF: \"%s\"", code, fb_strerror(code), text);
 
@@ -368,41 +368,41 @@ test_hostile(void)
 	memset(&join, 0, sizeof join);
 	join.nranks = 0;
 	wire_encode_join(f + n, &join);
-	code = raw_try(f, n + WIRE_HDR_LEN + WIRE_JOIN_LEN, text, sizeof text);
+	code = jobs_raw_try(f, n + WIRE_HDR_LEN + WIRE_JOIN_LEN, text, sizeof text);
 	ok(code == FB_E_PROTO, "JOIN with nranks 0: ERROR %d (%s): \"%s\"",
 	    code, fb_strerror(code), text);
 
 	wire_encode_hdr(f, WIRE_SEND, 0xffffffffu, 0);
-	code = raw_try(f, WIRE_HDR_LEN, text, sizeof text);
+	code = jobs_raw_try(f, WIRE_HDR_LEN, text, sizeof text);
 	ok(code == FB_E_PROTO, "a header claiming a 4 GiB SEND: ERROR %d "
 	    "(%s): \"%s\"", code, fb_strerror(code), text);
 
 	wire_encode_hdr(f, WIRE_RELEASE, 0, 0);
-	code = raw_try(f, WIRE_HDR_LEN, text, sizeof text);
+	code = jobs_raw_try(f, WIRE_HDR_LEN, text, sizeof text);
 	ok(code == FB_E_PROTO, "a daemon-only type from a client: ERROR %d "
 	    "(%s): \"%s\"", code, fb_strerror(code), text);
 
 	hello.min_version = 7;
 	hello.max_version = 9;
 	n = wire_encode_hello(f, &hello);
-	code = raw_try(f, n, text, sizeof text);
+	code = jobs_raw_try(f, n, text, sizeof text);
 	ok(code == FB_E_VERSION, "HELLO for versions 7-9: ERROR %d (%s): "
 	    "\"%s\"", code, fb_strerror(code), text);
 	hello.min_version = hello.max_version = 1;
 
 	n = wire_encode_hello(f, &hello);
 	wire_encode_empty(f + n, WIRE_ARRIVE, 1);
-	code = raw_try(f, n + WIRE_HDR_LEN, text, sizeof text);
+	code = jobs_raw_try(f, n + WIRE_HDR_LEN, text, sizeof text);
 	ok(code == FB_E_PROTO, "an ARRIVE with a bad length: ERROR %d (%s): "
 	    "\"%s\"", code, fb_strerror(code), text);
 
 	/* Silence after connecting: the handshake deadline (1 s here). */
-	code = raw_try(NULL, 0, text, sizeof text);
+	code = jobs_raw_try(NULL, 0, text, sizeof text);
 	ok(code == FB_E_TIMEOUT, "a client that says nothing: ERROR %d (%s) "
 	    "after --handshake-ms: \"%s\"", code, fb_strerror(code), text);
 
 	/* A descriptor attached to a HELLO. */
-	if ((fd = raw_connect()) != -1) {
+	if ((fd = jobs_raw_connect()) != -1) {
 		union {
 			struct cmsghdr hdr;
 			char buf[CMSG_SPACE(sizeof(int))];
@@ -427,7 +427,7 @@ test_hostile(void)
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &pass, sizeof pass);
 		code = sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)n ?
-		    raw_reply(fd, 5000, text, sizeof text) : 4;
+		    jobs_raw_reply(fd, 5000, text, sizeof text) : 4;
 		close(fd);
 		ok(code == FB_E_PROTO, "a HELLO carrying a descriptor: ERROR "
 		    "%d (%s): \"%s\"", code, fb_strerror(code), text);
@@ -447,14 +447,14 @@ test_hostile(void)
 	}
 
 	/* Half a header, then it closes: nothing to answer, no harm. */
-	if ((fd = raw_connect()) != -1) {
+	if ((fd = jobs_raw_connect()) != -1) {
 		(void)!send(fd, f, 7, MSG_NOSIGNAL);
 		close(fd);
 	}
 
 	/* A member that turns hostile: its job fails, the other does not. */
 	fb_get_unique_id(&vid);
-	th_spawn_ranks(1, victim_rank, NULL, &vid, vpid);
+	th_spawn_ranks(1, jobs_victim_rank, NULL, &vid, vpid);
 	memcpy(key, vid.internal + UID_OFF_KEY, sizeof key);
 	memset(&join, 0, sizeof join);
 	memcpy(join.key, key, sizeof key);
@@ -462,12 +462,12 @@ test_hostile(void)
 	join.nranks = 2;
 	n = wire_encode_hello(f, &hello);
 	n += wire_encode_join(f + n, &join);
-	fd = raw_connect();
+	fd = jobs_raw_connect();
 	if (fd != -1 && send(fd, f, n, MSG_NOSIGNAL) == (ssize_t)n &&
-	    victim_ready()) {
+	    jobs_victim_ready()) {
 		memset(f, 0xa5, 64);
 		(void)!send(fd, f, 64, MSG_NOSIGNAL);
-		code = raw_reply(fd, 5000, text, sizeof text);
+		code = jobs_raw_reply(fd, 5000, text, sizeof text);
 		ok(code == FB_E_PROTO, "a joined rank sending garbage: ERROR "
 		    "%d (%s): \"%s\"", code, fb_strerror(code), text);
 	} else
@@ -493,7 +493,7 @@ test_hostile(void)
 #define BIG		(1u << 20)
 
 static int
-pending_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_pending_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	static uint8_t m[BIG], got[BIG];
 	fb_comm *comm;
@@ -552,12 +552,12 @@ pending_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_pending_cap(void)
+jobs_pending_cap(void)
 {
 	int failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(2, pending_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(2, jobs_pending_rank, NULL, GROUP_MS);
 	itest_report(t, 2);
 	ok(failed == 0 && t->r[0].rc == FB_E_LIMIT, "--max-pending %u: "
 	    "send #%d of 1 MiB to a rank not receiving is FB_E_LIMIT (\"%s\"); "
@@ -573,7 +573,7 @@ struct dup_arg {
 };
 
 static int
-dup_rank(const fb_unique_id *id, int unused, int n, void *arg)
+jobs_dup_rank(const fb_unique_id *id, int unused, int n, void *arg)
 {
 	const struct dup_arg *a = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
@@ -594,7 +594,7 @@ dup_rank(const fb_unique_id *id, int unused, int n, void *arg)
 }
 
 static void
-test_duplicate_rank(void)
+jobs_duplicate_rank(void)
 {
 	struct dup_arg first = { 0 }, dup = { -1 }, second = { 1 };
 	fb_unique_id id;
@@ -605,18 +605,18 @@ test_duplicate_rank(void)
 	if (!ok(itest_ctl_wait(sock_path, "ranks", 0, GROUP_MS),
 	    "no ranks left from earlier tests"))
 		return;
-	th_spawn_ranks(1, dup_rank, &first, &id, &p[0]);
+	th_spawn_ranks(1, jobs_dup_rank, &first, &id, &p[0]);
 	if (!ok(itest_ctl_wait(sock_path, "ranks", 1, GROUP_MS), "rank 0 of "
 	    "2 joined")) {
 		th_wait_pids(p, 1, 0, NULL);
 		return;
 	}
-	th_spawn_ranks(1, dup_rank, &dup, &id, pd);
+	th_spawn_ranks(1, jobs_dup_rank, &dup, &id, pd);
 	th_wait_pids(pd, 1, GROUP_MS, NULL);
 	ok(t->r[2].rc == FB_E_INVAL && t->r[2].elapsed_ms < 5000 &&
 	    strstr(t->r[2].err, "already taken") != NULL, "a second process "
 	    "claiming rank 0: FB_E_INVAL at once: \"%s\"", t->r[2].err);
-	th_spawn_ranks(1, dup_rank, &second, &id, &p[1]);
+	th_spawn_ranks(1, jobs_dup_rank, &second, &id, &p[1]);
 	/* Both at once: th_wait_pids reaps any child it sees. */
 	th_wait_pids(p, 2, GROUP_MS, NULL);
 	ok(t->r[0].done && t->r[1].done && t->r[0].rc == 0 &&
@@ -630,13 +630,13 @@ test_duplicate_rank(void)
 static volatile sig_atomic_t sig_count;
 
 static void
-sig_tick(int sig)
+jobs_sig_tick(int sig)
 {
 	sig_count++;
 }
 
 static int
-signal_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_signal_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	struct itimerval it = { { 0, 300 }, { 0, 300 } };
 	struct sigaction sa;
@@ -645,7 +645,7 @@ signal_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	int k, r, rc, got;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = sig_tick;	/* no SA_RESTART: calls see EINTR */
+	sa.sa_handler = jobs_sig_tick;	/* no SA_RESTART: calls see EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
@@ -679,12 +679,12 @@ signal_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_signals(void)
+jobs_signals(void)
 {
 	int failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(JOB_RANKS, signal_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(JOB_RANKS, jobs_signal_rank, NULL, GROUP_MS);
 	itest_report(t, JOB_RANKS);
 	ok(failed == 0 && t->r[0].flag > 0, "%d ranks, each taking a signal "
 	    "every 300 us (no SA_RESTART; rank 0 took %d): 300 rounds of "
@@ -695,7 +695,7 @@ test_signals(void)
 /* --- fork() in a rank ---------------------------------------------------- */
 
 static int
-fork_rank(const fb_unique_id *id, int rank, int n, void *arg)
+jobs_fork_rank(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	uint32_t v[JOB_RANKS];
 	fb_comm *comm;
@@ -734,12 +734,12 @@ fork_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-test_fork(void)
+jobs_fork(void)
 {
 	int failed;
 
 	itest_reset(t);
-	failed = th_run_ranks(JOB_RANKS, fork_rank, NULL, GROUP_MS);
+	failed = th_run_ranks(JOB_RANKS, jobs_fork_rank, NULL, GROUP_MS);
 	itest_report(t, JOB_RANKS);
 	ok(failed == 0, "ranks fork children that exit or exec without "
 	    "touching the handle: the job does not notice");
@@ -757,13 +757,13 @@ main(void)
 	if (!ok(th_daemon_start(&d, args) == 0, "fastbootd started"))
 		return tap_done();
 	sock_path = d.sock;
-	test_many_jobs();
-	test_two_handles();
-	test_hostile();
-	test_pending_cap();
-	test_duplicate_rank();
-	test_signals();
-	test_fork();
+	jobs_many_jobs();
+	jobs_two_handles();
+	jobs_hostile();
+	jobs_pending_cap();
+	jobs_duplicate_rank();
+	jobs_signals();
+	jobs_fork();
 	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
