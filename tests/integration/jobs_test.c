@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,6 +746,91 @@ jobs_fork(void)
 	    "touching the handle: the job does not notice");
 }
 
+/* --- ranks as threads of one process ----------------------------------- */
+
+struct jobs_thread {
+	pthread_t tid;
+	const fb_unique_id *id;
+	int rank;
+	int rc;			/* 0 or the first failing line */
+	char err[300];
+};
+
+static void *
+jobs_thread_main(void *arg)
+{
+	struct jobs_thread *th = arg;
+	uint32_t v[JOB_RANKS], a[JOB_RANKS], b[JOB_RANKS];
+	fb_comm *comm;
+	int k, r, got, n = JOB_RANKS, rank = th->rank, rc;
+
+#define TCHECK(cond) do {						\
+	if (!(cond)) {							\
+		th->rc = __LINE__;					\
+		snprintf(th->err, sizeof th->err, "rank %d: %s: %s", rank, \
+		    #cond, comm != NULL ? fb_comm_last_error(comm) :	\
+		    fb_comm_last_error(NULL));				\
+		return NULL;						\
+	}								\
+} while (0)
+	comm = NULL;
+	rc = fb_comm_init(&comm, th->id, rank, n);
+	TCHECK(rc == 0);
+	for (k = 0; k < 100; k++) {
+		v[rank] = (uint32_t)(k * 8 + rank);
+		TCHECK(fb_allgather(comm, v, sizeof v[0]) == 0);
+		for (r = 0; r < n; r++)
+			TCHECK(v[r] == (uint32_t)(k * 8 + r));
+		for (r = 0; r < n; r++)
+			a[r] = (uint32_t)(rank * 1000 + r + k);
+		TCHECK(fb_alltoall(comm, a, b, sizeof a[0]) == 0);
+		for (r = 0; r < n; r++)
+			TCHECK(b[r] == (uint32_t)(r * 1000 + rank + k));
+		TCHECK(fb_send(comm, &k, sizeof k, (rank + 1) % n, 3) == 0);
+		TCHECK(fb_recv(comm, &got, sizeof got, (rank + n - 1) % n,
+		    3) == 0 && got == k);
+		TCHECK(fb_barrier(comm) == 0);
+	}
+	TCHECK(fb_comm_destroy(comm) == 0);
+#undef TCHECK
+	return NULL;
+}
+
+static int
+jobs_threads_body(const fb_unique_id *id, int unused, int one, void *arg)
+{
+	struct jobs_thread th[JOB_RANKS];
+	int r, bad = 0;
+
+	for (r = 0; r < JOB_RANKS; r++) {
+		memset(&th[r], 0, sizeof th[r]);
+		th[r].id = id;
+		th[r].rank = r;
+		if (pthread_create(&th[r].tid, NULL, jobs_thread_main,
+		    &th[r]) != 0)
+			return itest_fail(t, 0, "pthread_create");
+	}
+	for (r = 0; r < JOB_RANKS; r++) {
+		pthread_join(th[r].tid, NULL);
+		if (th[r].rc != 0 && !bad++)
+			itest_fail(t, 0, "line %d: %s", th[r].rc, th[r].err);
+	}
+	return bad;
+}
+
+static void
+jobs_threads(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(1, jobs_threads_body, NULL, GROUP_MS);
+	itest_report(t, 1);
+	ok(failed == 0, "one process, %d threads, each a rank of the same "
+	    "job: 100 rounds of allgather, alltoall, send/recv and barrier",
+	    JOB_RANKS);
+}
+
 int
 main(void)
 {
@@ -764,6 +850,7 @@ main(void)
 	jobs_duplicate_rank();
 	jobs_signals();
 	jobs_fork();
+	jobs_threads();
 	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "

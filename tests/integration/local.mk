@@ -26,7 +26,7 @@ INTEGRATION_TESTS += tests/integration/jobs_test
 tests_integration_jobs_test_SOURCES = tests/integration/jobs_test.c \
 	$(ITEST_SOURCES)
 tests_integration_jobs_test_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_integration_jobs_test_LDADD = $(ITEST_LDADD)
+tests_integration_jobs_test_LDADD = $(ITEST_LDADD) -lpthread
 # The same tests with collectives through the daemon instead of shared
 # memory (FASTBOOT_COLLECTIVES=daemon).
 INTEGRATION_TESTS += tests/integration/calls_daemon_test \
