@@ -324,8 +324,15 @@ failure_nranks_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	int rc;
 
 	cfg.timeout_ms = LONG_MS;
-	rc = fb_comm_init_config(&comm, id, rank, rank == ODD ? n + 1 : n,
-	    &cfg);
+	if (arg != NULL && rank == ODD) {
+		/* The odd rank runs collectives the other way. */
+		const char *e = getenv("FASTBOOT_COLLECTIVES");
+
+		setenv("FASTBOOT_COLLECTIVES", e != NULL &&
+		    strcmp(e, "daemon") == 0 ? "shm" : "daemon", 1);
+	}
+	rc = fb_comm_init_config(&comm, id, rank, rank == ODD && arg == NULL ?
+	    n + 1 : n, &cfg);
 	itest_note(t, rank, NULL, rc, start);
 	if (rc == 0)
 		fb_comm_destroy(comm);
@@ -403,6 +410,11 @@ failure_mismatch(void)
 	ok(failed == 0 && failure_all_rc(4, FB_E_MISMATCH, -1), "rank %d says "
 	    "nranks=5, the others 4: FB_E_MISMATCH on every rank (\"%s\")",
 	    ODD, t->r[ODD].err);
+	itest_reset(t);
+	failed = th_run_ranks(4, failure_nranks_rank, "flip", GROUP_MS);
+	ok(failed == 0 && failure_all_rc(4, FB_E_MISMATCH, -1), "rank %d "
+	    "runs collectives the other way (FASTBOOT_COLLECTIVES): "
+	    "FB_E_MISMATCH on every rank (\"%s\")", ODD, t->r[0].err);
 	for (k = 0; k < 3; k++) {
 		itest_reset(t);
 		a.kind = k;
