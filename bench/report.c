@@ -664,7 +664,7 @@ report_html(struct report_run *run)
 			fprintf(f, "<td>&ndash;</td><td>&ndash;</td><td>not "
 			    "measurable in this run</td></tr>\n");
 		else
-			fprintf(f, "<td>%.3g</td><td>%s%.3g</td><td class=\"%s\">"
+			fprintf(f, "<td>%.4g</td><td>%s%.3g</td><td class=\"%s\">"
 			    "%s</td></tr>\n", t[k].measured,
 			    t[k].limit < 0 ? "&ge; " : "&le; ",
 			    fabs(t[k].limit), report_met(&t[k]) ? "ok" : "warn",
@@ -777,7 +777,7 @@ report_text_summary(struct report_run *run)
 		if (!t[k].known)
 			printf("  n/a     %s\n", t[k].what);
 		else
-			printf("  %-7s %s: %.3g (limit %s%.3g)\n",
+			printf("  %-7s %s: %.4g (limit %s%.3g)\n",
 			    report_met(&t[k]) ? "met" : "MISSED", t[k].what,
 			    t[k].measured, t[k].limit < 0 ? ">= " : "<= ",
 			    fabs(t[k].limit));
