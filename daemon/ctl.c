@@ -44,7 +44,7 @@ ctl_status(struct conn *c)
 	evbuffer_add_printf(b, "jobs_failed %llu\n",
 	    (unsigned long long)dstats.jobs_failed);
 	evbuffer_add_printf(b, "collectives %llu\n",
-	    (unsigned long long)dstats.collectives);
+	    (unsigned long long)job_collectives_served());
 	evbuffer_add_printf(b, "messages %llu\n",
 	    (unsigned long long)dstats.messages);
 	evbuffer_add_printf(b, "connections_accepted %llu\n",

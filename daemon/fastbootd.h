@@ -39,7 +39,7 @@ struct daemon_stats {
 	uint64_t conns_dropped;	/* for protocol errors */
 	uint64_t jobs_created;
 	uint64_t jobs_failed;
-	uint64_t collectives;
+	uint64_t collectives;	/* of finished jobs: job_collectives_served() */
 	uint64_t messages;
 	uint32_t conns;
 	uint32_t jobs;
@@ -170,6 +170,8 @@ void job_wait(struct conn *, uint32_t peer);
 void job_fail(struct job *, int code, uint32_t rank, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 struct job *job_first(void);
+uint32_t job_collectives(const struct job *);
+uint64_t job_collectives_served(void);
 void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
 

@@ -83,6 +83,29 @@ job_first(void)
 	return job_list;
 }
 
+/* Collectives a job completed: shared-memory ones (the table's gen) and
+ * the daemon's share one numbering. */
+uint32_t
+job_collectives(const struct job *j)
+{
+	uint32_t gen = j->tab != NULL ?
+	    __atomic_load_n(&j->tab->gen, __ATOMIC_ACQUIRE) : 0;
+
+	return gen > j->coll_seq ? gen : j->coll_seq;
+}
+
+/* Collectives served: by finished jobs, and so far by live ones. */
+uint64_t
+job_collectives_served(void)
+{
+	const struct job *j;
+	uint64_t n = dstats.collectives;
+
+	for (j = job_list; j != NULL; j = j->lnext)
+		n += job_collectives(j);
+	return n;
+}
+
 static struct job *
 job_new(const struct wire_join *m, uid_t uid)
 {
@@ -142,6 +165,7 @@ job_free(struct job *j)
 	if (j->lnext != NULL)
 		j->lnext->lprev = j->lprev;
 	log_debug("job %u: freed", j->id);
+	dstats.collectives += job_collectives(j);
 	table_destroy(j);
 	free(j->ranks);
 	free(j->rstate);
@@ -458,7 +482,6 @@ job_release(struct job *j, uint32_t seq)
 	j->coll_seq = seq;
 	j->coll_kind = 0;
 	j->coll_arrived = 0;
-	dstats.collectives++;
 	n = wire_encode_empty(frame, WIRE_RELEASE, seq);
 	for (r = 0; r < j->nranks; r++)
 		if (j->ranks[r] != NULL && !j->ranks[r]->left)

@@ -28,7 +28,7 @@ notify_send_status(void)
 {
 	sd_notifyf(0, "STATUS=%u jobs, %u ranks, %u connections, "
 	    "%llu collectives served", dstats.jobs, dstats.ranks, dstats.conns,
-	    (unsigned long long)dstats.collectives);
+	    (unsigned long long)job_collectives_served());
 }
 
 static void
