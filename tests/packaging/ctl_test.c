@@ -94,7 +94,7 @@ main(void)
 	th_deadline(90);
 	if (access(ptest_fastbootctl(), X_OK) != 0)
 		tap_plan_skip("no fastbootctl at %s", ptest_fastbootctl());
-	tap_plan(13);
+	tap_plan(14);
 
 	rc = ptest_run(nodaemon, out, sizeof out, 10000);
 	ok(rc != 0 && rc != -1 && strstr(out, "not running") != NULL,
@@ -156,6 +156,11 @@ main(void)
 	    "the job completes once the late ranks come");
 	ok(ctl_until(&d, "\"jobs\": []", out, sizeof out),
 	    "jobs: the finished job is gone");
+	rc = ctl(&d, "status", 1, out, sizeof out);
+	ok(rc == 0 && strstr(out, "\"jobs_created\": 1,") != NULL &&
+	    strstr(out, "\"collectives\": 1,") != NULL,
+	    "status --json: 1 job created, its 1 collective counted as served");
+	diag_output(out);
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
