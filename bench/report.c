@@ -650,9 +650,9 @@ report_html(struct report_run *run)
 		report_html_str(f, run->absent[k]);
 		fprintf(f, "</p>\n");
 	}
-	fprintf(f, "<p class=\"%s\">fastboot allgather and alltoall results "
-	    "checked byte for byte: %llu results, %llu bytes, %llu "
-	    "mismatches.</p>\n", run->verify_failures ? "warn" : "ok",
+	fprintf(f, "<p class=\"%s\">fastboot results checked byte for byte "
+	    "(every allgather slice, alltoall cell and send/recv message, on "
+	    "every rank): %llu checked, %llu bytes, %llu mismatches.</p>\n", run->verify_failures ? "warn" : "ok",
 	    run->verified_ops, run->verified_bytes, run->verify_failures);
 
 	fprintf(f, "<h2>Targets (issue 3)</h2>\n<table><tr><th>target</th>"
