@@ -30,3 +30,13 @@ AM_TESTS_ENVIRONMENT += \
 PACKAGING_SCRIPT_TESTS = tests/packaging/units_test.sh
 TESTS += $(PACKAGING_SCRIPT_TESTS)
 EXTRA_DIST += $(PACKAGING_SCRIPT_TESTS)
+
+# The Debian packages: a full dpkg-buildpackage and lintian (about 100 s);
+# skipped without dpkg-buildpackage, under distcheck or with
+# FASTBOOT_TEST_DEBS=0.  "make check-debs" runs it alone.
+TESTS += tests/packaging/debs_test.sh
+EXTRA_DIST += tests/packaging/debs_test.sh
+check-debs: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/packaging/debs_test.sh \
+	    FASTBOOT_TEST_DEBS=1
+.PHONY: check-debs
