@@ -2,6 +2,7 @@
  * sys_fastboot.c - fastboot as a system under test, and a private fastbootd
  * for one-command runs.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -9,7 +10,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,6 @@
 #include <fastboot/fastboot.h>
 
 #include "bench/bench.h"
-
-extern char **environ;
 
 const char	*sys_fastboot_socket;	/* NULL: the library's default */
 pid_t		 sys_fastboot_daemon_pid;
@@ -50,7 +48,8 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 	struct pollfd pfd;
 	double end;
 	ssize_t n;
-	int fd, rc;
+	pid_t ppid;
+	int fd, status;
 
 	strcpy(sys_fastboot_dir, "/tmp/fbbench.XXXXXX");
 	if (mkdtemp(sys_fastboot_dir) == NULL) {
@@ -72,14 +71,25 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "notify socket: %s", strerror(errno));
 		return -1;
 	}
-	setenv("NOTIFY_SOCKET", notify, 1);
-	rc = posix_spawn(&sys_fastboot_daemon_pid, path, NULL, NULL, argv,
-	    environ);
-	unsetenv("NOTIFY_SOCKET");
-	if (rc != 0) {
-		snprintf(err, errlen, "spawn %s: %s", path, strerror(rc));
+	/*
+	 * fork + exec at once (no MPI call in between), so that the daemon can
+	 * be told to go when we do, even if we are killed (a timeout).
+	 */
+	ppid = getpid();
+	sys_fastboot_daemon_pid = fork();
+	if (sys_fastboot_daemon_pid == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(fd);
 		return -1;
+	}
+	if (sys_fastboot_daemon_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != ppid)
+			_exit(127);
+		setenv("NOTIFY_SOCKET", notify, 1);
+		execv(path, argv);
+		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+		_exit(127);
 	}
 	end = bench_now_us() + 10e6;
 	for (;;) {
@@ -92,9 +102,17 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 			close(fd);
 			return -1;
 		}
+		if (waitpid(sys_fastboot_daemon_pid, &status, WNOHANG) ==
+		    sys_fastboot_daemon_pid) {
+			snprintf(err, errlen, "%s exited before READY=1 "
+			    "(status %d)", path, status);
+			sys_fastboot_daemon_pid = 0;
+			close(fd);
+			return -1;
+		}
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, left) <= 0)
+		if (poll(&pfd, 1, left > 100 ? 100 : left) <= 0)
 			continue;
 		n = recv(fd, buf, sizeof buf - 1, 0);
 		if (n <= 0)
