@@ -606,12 +606,14 @@ usage(FILE *f)
 "usage: mpirun -n N bootstrap_benchmark [options] [iterations]\n"
 "\n"
 "  iterations               bootstrap iterations per system (default 20)\n"
-"  -o, --out DIR            write the report here (default ./bench-results-TIME)\n"
+"  -o, --out DIR            write the report here\n"
+"                           (default ./bench-results-TIME)\n"
 "  -d, --start-daemon       start a private fastbootd (default: use the\n"
 "                           running one: $FASTBOOT_SOCKET, else "
     FB_DEFAULT_SOCKET ")\n"
-"  -D, --fastbootd PATH     fastbootd for --start-daemon (default: $FASTBOOTD,\n"
-"                           else ../daemon/fastbootd beside this program)\n"
+"  -D, --fastbootd PATH     fastbootd for --start-daemon (default:\n"
+"                           $FASTBOOTD, else ../daemon/fastbootd beside\n"
+"                           this program)\n"
 "  -b, --budget SEC         time per measurement (default 1.0; size-sweep\n"
 "                           points get a third, alltoall half)\n"
 "      --min-ops N          fewest timed ops per measurement (default 5)\n"
@@ -750,6 +752,7 @@ main(int argc, char **argv)
 	if ((rc = bench_options(argc, argv)) != 0) {
 		if (rc < 0 && bench_rank == 0)
 			usage(stderr);
+		sys_pmix_finalize();
 		MPI_Finalize();
 		return rc < 0 ? 2 : 0;
 	}
@@ -775,6 +778,7 @@ main(int argc, char **argv)
 	}
 	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
 	if (rc != 0) {
+		sys_pmix_finalize();
 		MPI_Finalize();
 		return 1;
 	}

@@ -41,8 +41,9 @@ cpu_pid_us(pid_t pid)
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof path, "/proc/%d/task/%s/schedstat",
-			    (int)pid, de->d_name);
+			snprintf(path, sizeof path,
+			    "/proc/%d/task/%s/schedstat", (int)pid,
+			    de->d_name);
 			if ((f = fopen(path, "r")) == NULL)
 				continue;
 			if (fscanf(f, "%llu", &ns) == 1) {

@@ -56,7 +56,7 @@ struct floor {
 };
 
 static long
-floor_futex(_Atomic uint32_t *w, int op, uint32_t val,
+sys_floor_futex(_Atomic uint32_t *w, int op, uint32_t val,
     const struct timespec *ts)
 {
 	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
@@ -64,8 +64,8 @@ floor_futex(_Atomic uint32_t *w, int op, uint32_t val,
 
 /* Wait while *w == val, in the kernel, bounded by the deadline. */
 static int
-floor_wait(_Atomic uint32_t *w, uint32_t val, double end, char *err,
-    size_t errlen, const char *what)
+sys_floor_wait(_Atomic uint32_t *w, uint32_t val, double end,
+    char *err, size_t errlen, const char *what)
 {
 	struct timespec ts = { 1, 0 };
 
@@ -75,7 +75,7 @@ floor_wait(_Atomic uint32_t *w, uint32_t val, double end, char *err,
 			    what, FLOOR_DEADLINE_US / 1e6);
 			return -1;
 		}
-		if (floor_futex(w, FUTEX_WAIT, val, &ts) == -1 &&
+		if (sys_floor_futex(w, FUTEX_WAIT, val, &ts) == -1 &&
 		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
 			snprintf(err, errlen, "%s: futex: %s", what,
 			    strerror(errno));
@@ -86,7 +86,7 @@ floor_wait(_Atomic uint32_t *w, uint32_t val, double end, char *err,
 }
 
 static int
-floor_barrier(void *h, char *err, size_t errlen)
+sys_floor_barrier(void *h, char *err, size_t errlen)
 {
 	struct floor *f = h;
 	uint32_t gen;
@@ -97,15 +97,15 @@ floor_barrier(void *h, char *err, size_t errlen)
 		atomic_store_explicit(&f->hdr->count, 0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&f->hdr->gen, 1,
 		    memory_order_release);
-		floor_futex(&f->hdr->gen, FUTEX_WAKE, INT_MAX, NULL);
+		sys_floor_futex(&f->hdr->gen, FUTEX_WAKE, INT_MAX, NULL);
 		return 0;
 	}
-	return floor_wait(&f->hdr->gen, gen, bench_now_us() +
+	return sys_floor_wait(&f->hdr->gen, gen, bench_now_us() +
 	    FLOOR_DEADLINE_US, err, errlen, "floor barrier");
 }
 
 static int
-floor_boot(void **h, char *err, size_t errlen)
+sys_floor_boot(void **h, char *err, size_t errlen)
 {
 	struct floor *f;
 	char name[64];
@@ -160,7 +160,7 @@ floor_boot(void **h, char *err, size_t errlen)
 	f->table[1] = f->table[0] + n * FLOOR_MAX_SLICE;
 	f->a2a[0] = f->table[1] + n * FLOOR_MAX_SLICE;
 	f->a2a[1] = f->a2a[0] + n * n * FLOOR_MAX_PEER;
-	if (floor_barrier(f, err, errlen) != 0) {
+	if (sys_floor_barrier(f, err, errlen) != 0) {
 		munmap(f->base, f->size);
 		free(f);
 		return -1;
@@ -172,7 +172,7 @@ floor_boot(void **h, char *err, size_t errlen)
 }
 
 static int
-floor_fini(void *h)
+sys_floor_fini(void *h)
 {
 	struct floor *f = h;
 
@@ -183,7 +183,8 @@ floor_fini(void *h)
 
 /* Write our slice into this op's table, barrier, read all slices. */
 static int
-floor_allgather(void *h, void *buf, size_t bytes, char *err, size_t errlen)
+sys_floor_allgather(void *h, void *buf, size_t bytes, char *err,
+    size_t errlen)
 {
 	struct floor *f = h;
 	unsigned char *t = f->table[f->parity++ & 1];
@@ -195,7 +196,7 @@ floor_allgather(void *h, void *buf, size_t bytes, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(t + r * bytes, (unsigned char *)buf + r * bytes, bytes);
-	if (floor_barrier(f, err, errlen) != 0)
+	if (sys_floor_barrier(f, err, errlen) != 0)
 		return -1;
 	memcpy(buf, t, r * bytes);
 	memcpy((unsigned char *)buf + (r + 1) * bytes, t + (r + 1) * bytes,
@@ -204,7 +205,7 @@ floor_allgather(void *h, void *buf, size_t bytes, char *err, size_t errlen)
 }
 
 static int
-floor_alltoall(void *h, const void *sbuf, void *rbuf, size_t bytes,
+sys_floor_alltoall(void *h, const void *sbuf, void *rbuf, size_t bytes,
     char *err, size_t errlen)
 {
 	struct floor *f = h;
@@ -218,7 +219,7 @@ floor_alltoall(void *h, const void *sbuf, void *rbuf, size_t bytes,
 	}
 	/* Row r holds what r sends: cell (r, p) goes to p. */
 	memcpy(t + r * n * bytes, sbuf, n * bytes);
-	if (floor_barrier(f, err, errlen) != 0)
+	if (sys_floor_barrier(f, err, errlen) != 0)
 		return -1;
 	for (p = 0; p < n; p++)
 		memcpy((unsigned char *)rbuf + p * bytes,
@@ -227,37 +228,37 @@ floor_alltoall(void *h, const void *sbuf, void *rbuf, size_t bytes,
 }
 
 static int
-floor_send(struct floor *f, const void *buf, size_t len, int peer, char *err,
-    size_t errlen)
+sys_floor_send(struct floor *f, const void *buf, size_t len, int peer,
+    char *err, size_t errlen)
 {
 	struct floor_mbox *mb = &f->mbox[peer];
 
-	if (floor_wait(&mb->full, 1, bench_now_us() + FLOOR_DEADLINE_US, err,
-	    errlen, "floor send") != 0)
+	if (sys_floor_wait(&mb->full, 1, bench_now_us() + FLOOR_DEADLINE_US,
+	    err, errlen, "floor send") != 0)
 		return -1;
 	memcpy(mb->data, buf, len);
 	mb->len = (uint32_t)len;
 	atomic_store_explicit(&mb->full, 1, memory_order_release);
-	floor_futex(&mb->full, FUTEX_WAKE, INT_MAX, NULL);
+	sys_floor_futex(&mb->full, FUTEX_WAKE, INT_MAX, NULL);
 	return 0;
 }
 
 static int
-floor_recv(struct floor *f, void *buf, size_t len, char *err, size_t errlen)
+sys_floor_recv(struct floor *f, void *buf, size_t len, char *err, size_t errlen)
 {
 	struct floor_mbox *mb = &f->mbox[bench_rank];
 
-	if (floor_wait(&mb->full, 0, bench_now_us() + FLOOR_DEADLINE_US, err,
-	    errlen, "floor recv") != 0)
+	if (sys_floor_wait(&mb->full, 0, bench_now_us() + FLOOR_DEADLINE_US,
+	    err, errlen, "floor recv") != 0)
 		return -1;
 	memcpy(buf, mb->data, len < mb->len ? len : mb->len);
 	atomic_store_explicit(&mb->full, 0, memory_order_release);
-	floor_futex(&mb->full, FUTEX_WAKE, INT_MAX, NULL);
+	sys_floor_futex(&mb->full, FUTEX_WAKE, INT_MAX, NULL);
 	return 0;
 }
 
 static int
-floor_pingpong(void *h, void *buf, size_t len, int peer, char *err,
+sys_floor_pingpong(void *h, void *buf, size_t len, int peer, char *err,
     size_t errlen)
 {
 	struct floor *f = h;
@@ -268,23 +269,23 @@ floor_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 		return -1;
 	}
 	if (bench_rank < peer) {
-		if (floor_send(f, buf, len, peer, err, errlen) != 0)
+		if (sys_floor_send(f, buf, len, peer, err, errlen) != 0)
 			return -1;
-		return floor_recv(f, buf, len, err, errlen);
+		return sys_floor_recv(f, buf, len, err, errlen);
 	}
-	if (floor_recv(f, buf, len, err, errlen) != 0)
+	if (sys_floor_recv(f, buf, len, err, errlen) != 0)
 		return -1;
-	return floor_send(f, buf, len, peer, err, errlen);
+	return sys_floor_send(f, buf, len, peer, err, errlen);
 }
 
 const struct bench_sys sys_floor = {
 	.name = "shm-floor",
 	.boot_what = "shm_open (rank 0) -> MPI_Bcast of the name -> mmap -> "
 	    "first futex barrier",
-	.boot = floor_boot,
-	.fini = floor_fini,
-	.barrier = floor_barrier,
-	.allgather = floor_allgather,
-	.alltoall = floor_alltoall,
-	.pingpong = floor_pingpong,
+	.boot = sys_floor_boot,
+	.fini = sys_floor_fini,
+	.barrier = sys_floor_barrier,
+	.allgather = sys_floor_allgather,
+	.alltoall = sys_floor_alltoall,
+	.pingpong = sys_floor_pingpong,
 };

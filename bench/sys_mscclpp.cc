@@ -20,14 +20,14 @@
 namespace {
 
 int
-mscclpp_fail(char *err, size_t errlen, const char *what, const char *why)
+sys_mscclpp_fail(char *err, size_t errlen, const char *what, const char *why)
 {
 	std::snprintf(err, errlen, "%s: %s", what, why);
 	return -1;
 }
 
 int
-mscclpp_boot(void **h, char *err, size_t errlen)
+sys_mscclpp_boot(void **h, char *err, size_t errlen)
 {
 	mscclpp::UniqueId id{};
 	mscclpp::TcpBootstrap *b = nullptr;
@@ -56,14 +56,14 @@ mscclpp_boot(void **h, char *err, size_t errlen)
 		b->barrier();
 	} catch (const std::exception &e) {
 		delete b;
-		return mscclpp_fail(err, errlen, "TcpBootstrap", e.what());
+		return sys_mscclpp_fail(err, errlen, "TcpBootstrap", e.what());
 	}
 	*h = b;
 	return 0;
 }
 
 int
-mscclpp_fini(void *h)
+sys_mscclpp_fini(void *h)
 {
 	try {
 		delete static_cast<mscclpp::TcpBootstrap *>(h);
@@ -74,31 +74,31 @@ mscclpp_fini(void *h)
 }
 
 int
-mscclpp_barrier(void *h, char *err, size_t errlen)
+sys_mscclpp_barrier(void *h, char *err, size_t errlen)
 {
 	try {
 		static_cast<mscclpp::TcpBootstrap *>(h)->barrier();
 	} catch (const std::exception &e) {
-		return mscclpp_fail(err, errlen, "barrier", e.what());
+		return sys_mscclpp_fail(err, errlen, "barrier", e.what());
 	}
 	return 0;
 }
 
 int
-mscclpp_allgather(void *h, void *buf, size_t bytes, char *err,
+sys_mscclpp_allgather(void *h, void *buf, size_t bytes, char *err,
     size_t errlen)
 {
 	try {
 		static_cast<mscclpp::TcpBootstrap *>(h)->allGather(buf,
 		    (int)bytes);
 	} catch (const std::exception &e) {
-		return mscclpp_fail(err, errlen, "allGather", e.what());
+		return sys_mscclpp_fail(err, errlen, "allGather", e.what());
 	}
 	return 0;
 }
 
 int
-mscclpp_pingpong(void *h, void *buf, size_t len, int peer, char *err,
+sys_mscclpp_pingpong(void *h, void *buf, size_t len, int peer, char *err,
     size_t errlen)
 {
 	auto *b = static_cast<mscclpp::TcpBootstrap *>(h);
@@ -112,13 +112,13 @@ mscclpp_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 			b->send(buf, (int)len, peer, 2);
 		}
 	} catch (const std::exception &e) {
-		return mscclpp_fail(err, errlen, "send/recv", e.what());
+		return sys_mscclpp_fail(err, errlen, "send/recv", e.what());
 	}
 	return 0;
 }
 
 bench_sys
-mscclpp_sys()
+sys_mscclpp_sys()
 {
 	bench_sys s;
 
@@ -126,11 +126,11 @@ mscclpp_sys()
 	s.name = "mscclpp";
 	s.boot_what = "TcpBootstrap::createUniqueId (rank 0) -> MPI_Bcast -> "
 	    "TcpBootstrap(rank, n).initialize(id) -> first barrier()";
-	s.boot = mscclpp_boot;
-	s.fini = mscclpp_fini;
-	s.barrier = mscclpp_barrier;
-	s.allgather = mscclpp_allgather;
-	s.pingpong = mscclpp_pingpong;
+	s.boot = sys_mscclpp_boot;
+	s.fini = sys_mscclpp_fini;
+	s.barrier = sys_mscclpp_barrier;
+	s.allgather = sys_mscclpp_allgather;
+	s.pingpong = sys_mscclpp_pingpong;
 	return s;
 }
 
@@ -138,7 +138,7 @@ mscclpp_sys()
 
 extern "C" {
 
-const struct bench_sys sys_mscclpp = mscclpp_sys();
+const struct bench_sys sys_mscclpp = sys_mscclpp_sys();
 
 const char *
 sys_mscclpp_version(void)

@@ -5,7 +5,8 @@
  * (so that it is a real first connection to the server, not a reference count
  * on OpenMPI's) and times PMIx_Init as the PMIx bootstrap, one sample per
  * run.  The first fence follows, untimed: before MPI_Init the ranks are still
- * being launched one by one, and it would time the launcher instead.  Barrier is a data-less PMIx_Fence;
+ * being launched one by one, and it would time the launcher instead.
+ * Barrier is a data-less PMIx_Fence;
  * allgather is PMIx_Put + PMIx_Commit + PMIx_Fence(PMIX_COLLECT_DATA) +
  * PMIx_Get of every peer, with a fresh key per operation (with PMIx 4.2.2 a
  * key put again under the same name made the next collecting fence hang until
