@@ -307,13 +307,75 @@ test_restart(void)
 	th_daemon_cleanup(&d);
 }
 
+/*
+ * Under systemd, stderr is the journal ($JOURNAL_STREAM names it): every
+ * line carries a <N> priority prefix.  And the socket fastbootd makes
+ * itself gets the mode of -m (the default 0666: every local user).
+ */
+static void
+test_journal_mode(void)
+{
+	const char *m0600[] = { "-m", "0600", NULL };
+	char path[160], env[64], buf[4096];
+	const char *argv[5];
+	struct th_daemon d;
+	struct stat st;
+	unsigned mode;
+	ssize_t n;
+	int fd, status;
+
+	if (ptest_daemon_init(&d) == -1)
+		tap_plan_skip("cannot make a temporary directory");
+	snprintf(path, sizeof path, "%s/journal", d.dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==
+	    -1 || fstat(fd, &st) == -1)
+		tap_plan_skip("cannot make a log file");
+	snprintf(env, sizeof env, "JOURNAL_STREAM=%llu:%llu",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	argv[0] = th_fastbootd_path();
+	argv[1] = "-s";
+	argv[2] = d.sock;
+	argv[3] = NULL;
+	fflush(stdout);
+	if ((d.pid = fork()) == 0) {
+		dup2(fd, STDERR_FILENO);
+		putenv(env);
+		setenv("NOTIFY_SOCKET", d.notify, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	mode = d.pid > 0 && th_daemon_notified(&d, "READY=1", 10000) &&
+	    stat(d.sock, &st) == 0 ? st.st_mode & 0777 : 0;
+	ok(mode == 0666, "socket mode: fastbootd's own socket is 0666 by "
+	    "default (%o)", mode);
+	status = th_daemon_stop(&d);
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	ok(exited_cleanly(status) && strncmp(buf, "<6>", 3) == 0 &&
+	    strstr(buf, "\n<6>fastbootd " PACKAGE_VERSION " ready") != NULL &&
+	    strstr(buf, "fastbootd: ") == NULL,
+	    "journal: with $JOURNAL_STREAM every log line has a <N> prefix");
+	th_daemon_cleanup(&d);
+
+	if (th_daemon_start(&d, m0600) == -1) {
+		tap_skip("no daemon");
+		return;
+	}
+	mode = stat(d.sock, &st) == 0 ? st.st_mode & 0777 : 0;
+	ok(mode == 0600, "socket mode: -m 0600 gives a 0600 socket (%o)",
+	    mode);
+	th_daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
 	th_deadline(150);
-	tap_plan(18);
+	tap_plan(21);
 	test_notify();
 	test_activate();
 	test_restart();
+	test_journal_mode();
 	return tap_done();
 }
