@@ -296,6 +296,8 @@ fb_allgather(fb_comm *comm, void *buf, size_t bytes)
 		    "per rank: the limit is %u", bytes, FB_MAX_SLICE_BYTES);
 	if (buf == NULL && bytes > 0)
 		return comm_error(comm, FB_E_INVAL, "allgather: buf is NULL");
+	if (bytes == 0)		/* nothing to copy; buf may be NULL */
+		return coll_run(comm, WIRE_COLL_ALLGATHER, 0);
 	seq = comm->coll_seq + 1;
 	memcpy(coll_slot(comm, seq, comm->rank), b + (size_t)comm->rank * bytes,
 	    bytes);
@@ -333,6 +335,8 @@ fb_alltoall(fb_comm *comm, const void *sendbuf, void *recvbuf, size_t bytes)
 	if (bytes > 0 && s < d + total && d < s + total)
 		return comm_error(comm, FB_E_INVAL, "alltoall: sendbuf and "
 		    "recvbuf overlap");
+	if (bytes == 0)		/* nothing to copy; the buffers may be NULL */
+		return coll_run(comm, WIRE_COLL_ALLTOALL, 0);
 	seq = comm->coll_seq + 1;
 	memcpy(coll_slot(comm, seq, comm->rank), s, total);
 	if ((rc = coll_run(comm, WIRE_COLL_ALLTOALL, bytes)) != 0)

@@ -171,7 +171,8 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		return comm_error(comm, FB_E_MISMATCH, "recv from rank %d tag "
 		    "%d: the message has %u bytes, the buffer %zu (the "
 		    "message stays queued)", peer, tag, q->len, len);
-	memcpy(buf, q->data, len);
+	if (len > 0)		/* buf may be NULL for an empty message */
+		memcpy(buf, q->data, len);
 	*pp = q->next;
 	if (comm->mq_tail == q)	/* pp is the next field of the one before */
 		comm->mq_tail = pp == &comm->mq_head ? NULL :
