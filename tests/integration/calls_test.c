@@ -294,6 +294,11 @@ calls_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	CHECK(fb_comm_rank(comm, NULL) == FB_E_INVAL, "fb_comm_rank(NULL)");
 	CALL(fb_barrier(comm));
 	CALL(fb_barrier(comm));
+	/* Nothing to move: NULL buffers are fine. */
+	CALL(fb_allgather(comm, NULL, 0));
+	CALL(fb_alltoall(comm, NULL, NULL, 0));
+	CALL(fb_send(comm, NULL, 0, rank, 11));
+	CALL(fb_recv(comm, NULL, 0, rank, 11));
 	if (calls_collectives(comm, rank, n))
 		return 1;
 	if (calls_p2p(comm, rank, n))

@@ -48,7 +48,7 @@ static void
 daemon_nodaemon(void)
 {
 	struct sockaddr_un sun;
-	char dir[] = "/tmp/fbnodaemon.XXXXXX", path[128], err[1024];
+	char dir[] = "/tmp/fbnodaemon.XXXXXX", path[64], err[1024];
 	double ms;
 	int fd, rc;
 
