@@ -25,6 +25,7 @@ extern const size_t bench_sizes[BENCH_NSIZES];
 struct bench_sys {
 	const char	*name;
 	const char	*boot_what;	/* what "bootstrap" means for it */
+	const char	*note;		/* for the reader of the report */
 	int		 (*boot)(void **h, char *err, size_t errlen);
 	int		 (*fini)(void *h);
 	int		 (*barrier)(void *h, char *err, size_t errlen);

@@ -572,6 +572,8 @@ bench_system(const struct bench_sys *sys)
 	if (bench_rank == 0) {
 		run.systems[run.nsystems++] = sys->name;
 		bench_note("%s: bootstrap is %s", sys->name, sys->boot_what);
+		if (sys->note != NULL)
+			bench_note("%s: %s", sys->name, sys->note);
 		if (sys->max_allgather_ops > 0)
 			bench_drift(sys);
 		if (sys == &sys_fastboot) {

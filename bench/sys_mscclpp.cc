@@ -126,6 +126,11 @@ sys_mscclpp_sys()
 	s.name = "mscclpp";
 	s.boot_what = "TcpBootstrap::createUniqueId (rank 0) -> MPI_Bcast -> "
 	    "TcpBootstrap(rank, n).initialize(id) -> first barrier()";
+	s.note = "TcpBootstrap waits by polling non-blocking sockets in a "
+	    "loop (it spins), and barrier/allGather go around a ring of "
+	    "n-1 serial hops; with more ranks than cores its latencies depend "
+	    "on the scheduler and vary widely from run to run (see the 95% "
+	    "CI of its medians); it has no alltoall";
 	s.boot = sys_mscclpp_boot;
 	s.fini = sys_mscclpp_fini;
 	s.barrier = sys_mscclpp_barrier;

@@ -191,6 +191,9 @@ const struct bench_sys sys_pmix = {
 	.boot_what = "PMIx_Init alone, before MPI_Init (once per process: "
 	    "one sample per run, max over ranks; the first fence is left out "
 	    "as it would time the launcher starting the ranks)",
+	.note = "barrier is a data-less PMIx_Fence; allgather is PMIx_Put + "
+	    "PMIx_Commit + PMIx_Fence(PMIX_COLLECT_DATA) + PMIx_Get of every "
+	    "peer; no alltoall or send/recv",
 	.boot = sys_pmix_boot,
 	.fini = sys_pmix_fini,
 	.barrier = sys_pmix_barrier,
