@@ -16,8 +16,8 @@ const struct bench_sys sys_pmix = {
 int
 sys_pmix_preinit(char *err, size_t errlen)
 {
-	snprintf(err, errlen, "not built in (configure found no PMIx "
-	    "development files)");
+	snprintf(err, errlen, "not built in (configure was given "
+	    "--without-pmix or found no PMIx development files)");
 	return -1;
 }
 
