@@ -3,6 +3,8 @@
  * running every call of the API against one real fastbootd, with every
  * byte of every result checked.
  */
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,7 +318,7 @@ main(void)
 	struct th_daemon d;
 	size_t k;
 	double start;
-	int failed, n;
+	int failed, n, st;
 
 	th_deadline(120);
 #ifdef ITEST_DAEMON_COLL
@@ -327,7 +329,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 #endif
 	t = itest_shared();
-	tap_plan(2 + (int)(sizeof sizes / sizeof sizes[0]));
+	tap_plan(3 + (int)(sizeof sizes / sizeof sizes[0]));
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -353,6 +355,9 @@ main(void)
 	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
 	    "fastbootd holds no job, rank or connection but our status "
 	    "request's");
+	st = th_daemon_stop(&d);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd stopped cleanly "
+	    "on SIGTERM (wait status %d)", st);
 	th_daemon_cleanup(&d);
 	return tap_done();
 }

@@ -4,6 +4,8 @@
  * detail that names the rank.
  */
 #include <signal.h>
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,6 +682,7 @@ int
 main(void)
 {
 	struct th_daemon d;
+	int st;
 
 	th_deadline(150);
 #ifdef ITEST_DAEMON_COLL
@@ -704,6 +707,9 @@ main(void)
 	failure_leave();
 	failure_leave_in_barrier();
 	failure_lost_in_init(d.sock);
+	st = th_daemon_stop(&d);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd stopped cleanly "
+	    "on SIGTERM (wait status %d)", st);
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
