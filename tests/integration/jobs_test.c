@@ -831,6 +831,37 @@ jobs_threads(void)
 	    JOB_RANKS);
 }
 
+/* --- fb_config.socket_path over FASTBOOT_SOCKET ----------------------- */
+
+static int
+jobs_path_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_comm *comm;
+	int rc;
+
+	setenv("FASTBOOT_SOCKET", "/nonexistent/fastbootd.sock", 1);
+	cfg.socket_path = sock_path;
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	ITEST_CHECK(t, rank, rc == 0, "init through fb_config.socket_path: "
+	    "%s (%s)", fb_strerror(rc), fb_comm_last_error(NULL));
+	ITEST_CHECK(t, rank, fb_barrier(comm) == 0, "barrier");
+	ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "destroy");
+	return 0;
+}
+
+static void
+jobs_socket_path(void)
+{
+	int failed;
+
+	itest_reset(t);
+	failed = th_run_ranks(2, jobs_path_rank, NULL, GROUP_MS);
+	itest_report(t, 2);
+	ok(failed == 0, "fb_config.socket_path wins over a FASTBOOT_SOCKET "
+	    "that leads nowhere");
+}
+
 int
 main(void)
 {
@@ -852,6 +883,7 @@ main(void)
 	jobs_signals();
 	jobs_fork();
 	jobs_threads();
+	jobs_socket_path();
 	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
 	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
