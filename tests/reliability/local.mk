@@ -13,7 +13,9 @@ RELIABILITY_TESTS = \
 	tests/reliability/failure_test \
 	tests/reliability/hostile_test \
 	tests/reliability/isolation_test \
-	tests/reliability/caps_test
+	tests/reliability/caps_test \
+	tests/reliability/soak_test \
+	tests/reliability/valgrind_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
@@ -32,3 +34,15 @@ tests_reliability_isolation_test_LDADD = $(REL_LDADD)
 tests_reliability_caps_test_SOURCES = tests/reliability/caps_test.c
 tests_reliability_caps_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_reliability_caps_test_LDADD = $(REL_LDADD)
+
+tests_reliability_soak_test_SOURCES = tests/reliability/soak_test.c
+tests_reliability_soak_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_soak_test_LDADD = $(REL_LDADD)
+
+tests_reliability_valgrind_test_SOURCES = tests/reliability/valgrind_test.c
+tests_reliability_valgrind_test_CPPFLAGS = $(TEST_CPPFLAGS) \
+	-DVALGRIND_PATH='"$(VALGRIND)"'
+if ENABLE_SANITIZERS
+tests_reliability_valgrind_test_CPPFLAGS += -DFB_SANITIZERS
+endif
+tests_reliability_valgrind_test_LDADD = $(REL_LDADD)
