@@ -98,8 +98,9 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		if (left <= 0) {
 			snprintf(err, errlen, "%s: no READY=1 within 10 s",
 			    path);
-			sys_fastboot_stop_daemon();
 			close(fd);
+			unlink(notify);
+			sys_fastboot_stop_daemon();
 			return -1;
 		}
 		if (waitpid(sys_fastboot_daemon_pid, &status, WNOHANG) ==
@@ -108,6 +109,8 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 			    "(status %d)", path, status);
 			sys_fastboot_daemon_pid = 0;
 			close(fd);
+			unlink(notify);
+			rmdir(sys_fastboot_dir);
 			return -1;
 		}
 		pfd.fd = fd;
