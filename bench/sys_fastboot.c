@@ -105,8 +105,10 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		}
 		if (waitpid(sys_fastboot_daemon_pid, &status, WNOHANG) ==
 		    sys_fastboot_daemon_pid) {
-			snprintf(err, errlen, "%s exited before READY=1 "
-			    "(status %d)", path, status);
+			snprintf(err, errlen, "%s %s %d before READY=1",
+			    path, WIFEXITED(status) ? "exited with" :
+			    "was killed by signal", WIFEXITED(status) ?
+			    WEXITSTATUS(status) : WTERMSIG(status));
 			sys_fastboot_daemon_pid = 0;
 			close(fd);
 			unlink(notify);
