@@ -130,11 +130,12 @@ failure_kill_in_barrier(int n)
 
 /* --- a rank that never comes ------------------------------------------ */
 
-#define MISSING 3
 #define SHORT_MS 1500
 
 struct missing_arg {
-	int at_barrier;		/* 0: rank 3 never joins; 1: never arrives */
+	int at_barrier;		/* 0: never join; 1: join, never arrive */
+	unsigned mask;		/* the missing ranks */
+	const char *want;	/* what every detail must say */
 };
 
 static int
@@ -143,10 +144,11 @@ failure_missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	const struct missing_arg *a = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_comm *comm = NULL;
+	int missing = (a->mask >> rank) & 1;
 	double start;
 	int rc, i;
 
-	if (rank == MISSING && !a->at_barrier)
+	if (missing && !a->at_barrier)
 		return 0;
 	cfg.timeout_ms = SHORT_MS;
 	start = th_now_ms();
@@ -158,14 +160,14 @@ failure_missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	if (rc != 0)
 		return itest_fail(t, rank, "init: %s (%s)", fb_strerror(rc),
 		    fb_comm_last_error(NULL));
-	if (rank == MISSING) {
+	if (missing) {
 		/* Stay in the job without arriving, until the others are
 		 * done (then leave by exiting). */
 		for (i = 0; i < 3000; i++) {
 			int r, all = 1;
 
 			for (r = 0; r < n; r++)
-				if (r != MISSING && !__atomic_load_n(
+				if (!((a->mask >> r) & 1) && !__atomic_load_n(
 				    &t->r[r].done, __ATOMIC_SEQ_CST))
 					all = 0;
 			if (all)
@@ -182,20 +184,19 @@ failure_missing_rank(const fb_unique_id *id, int rank, int n, void *arg)
 }
 
 static void
-failure_missing(int at_barrier)
+failure_missing(int at_barrier, unsigned mask, const char *want)
 {
-	struct missing_arg a = { at_barrier };
-	const char *want = at_barrier ? "ranks 3 of 8 have not arrived" :
-	    "ranks 3 of 8 have not joined";
-	int r, good = 1, ntimeout = 0, failed;
+	struct missing_arg a = { at_barrier, mask, want };
+	int r, good = 1, ntimeout = 0, failed, nhere = 0;
 	double shortest = 1e9;
 
 	itest_reset(t);
 	failed = th_run_ranks(8, failure_missing_rank, &a, GROUP_MS);
 	itest_report(t, 8);
 	for (r = 0; r < 8; r++) {
-		if (r == MISSING)
+		if ((mask >> r) & 1)
 			continue;
+		nhere++;
 		if (t->r[r].rc == FB_E_TIMEOUT) {
 			ntimeout++;
 			if (t->r[r].elapsed_ms < shortest)
@@ -209,10 +210,10 @@ failure_missing(int at_barrier)
 			good = 0;
 		}
 	}
-	ok(failed == 0 && good && ntimeout > 0, "missing rank at %s: "
-	    "FB_E_TIMEOUT (or FB_E_ABORTED from the first to time out) on "
-	    "all 7, each saying \"%s\"; e.g. \"%s\"", at_barrier ? "a barrier" :
-	    "init", want, t->r[0].err);
+	ok(failed == 0 && good && ntimeout > 0, "missing at %s: FB_E_TIMEOUT "
+	    "(or FB_E_ABORTED from the first to time out) on all %d, each "
+	    "saying \"%s\"; e.g. \"%s\"", at_barrier ? "a barrier" : "init",
+	    nhere, want, t->r[0].err);
 	ok(ntimeout > 0 && shortest >= SHORT_MS - 1 && shortest < SHORT_MS +
 	    PROMPT_MS, "fb_config.timeout_ms %d honoured: the first timeout "
 	    "came after %.0f ms", SHORT_MS, shortest);
@@ -698,8 +699,10 @@ main(void)
 		return tap_done();
 	failure_kill_in_barrier(8);
 	failure_kill_in_barrier(64);
-	failure_missing(0);
-	failure_missing(1);
+	failure_missing(0, 1u << 3, "ranks 3 of 8 have not joined");
+	failure_missing(1, 1u << 3, "ranks 3 of 8 have not arrived");
+	failure_missing(1, 1u << 3 | 1u << 5 | 1u << 6 | 1u << 7,
+	    "ranks 3,5-7 of 8 have not arrived");
 	failure_recv_timeout();
 	failure_env_timeout("700", 0, 700);
 	failure_env_timeout("60000", 600, 600);
