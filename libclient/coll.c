@@ -184,8 +184,11 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	old = __atomic_fetch_add(&h->count, 1, __ATOMIC_SEQ_CST);
 	if (old == 0)
 		__atomic_store_n(&h->since_ns, start, __ATOMIC_RELEASE);
-	/* Pairs with the daemon's store of nleft before it reads count. */
-	if (__atomic_load_n(&h->nleft, __ATOMIC_SEQ_CST) != 0) {
+	/* Pairs with the daemon's store of nleft before it reads count.  If
+	 * the collective was published meanwhile, a rank that left did so
+	 * after it: nothing is missing. */
+	if (__atomic_load_n(&h->nleft, __ATOMIC_SEQ_CST) != 0 &&
+	    !coll_published(c, &seq)) {
 		if ((rc = coll_job_failed(c, start)) != 0)
 			return rc;
 		for (r = 0; r < (uint32_t)c->nranks; r++)
