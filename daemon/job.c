@@ -451,13 +451,22 @@ job_leave(struct conn *c)
 		job_tell_left(j, c->rank);
 }
 
-/* Blocked in recv from peer: tell it at once if that peer leaves. */
+/*
+ * Blocked in recv from peer: tell it at once if that peer leaves.
+ * WIRE_NO_RANK: the receive is over.
+ */
 void
 job_wait(struct conn *c, uint32_t peer)
 {
 	struct job *j = c->job;
 	uint8_t frame[WIRE_HDR_LEN];
 
+	if (peer == WIRE_NO_RANK) {
+		if (c->wait_peer != 0)
+			j->nwaiting--;
+		c->wait_peer = 0;
+		return;
+	}
 	if (peer >= j->nranks) {
 		conn_error(c, FB_E_PROTO, "WAIT for rank %u of %u", peer,
 		    j->nranks);

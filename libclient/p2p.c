@@ -2,8 +2,8 @@
  * p2p.c - send and recv.  fb_send hands the message to the daemon, which
  * forwards it to the receiver's socket at once (bounded per receiver) and
  * acknowledges; the receiver keeps arrivals in a FIFO and matches
- * (peer, tag) in order.  A receiver blocked on a peer tells the daemon, so
- * that it hears at once if that peer leaves.
+ * (peer, tag) in order.  A receiver still blocked on a peer after 2 ms
+ * tells the daemon (WAIT), so that it hears at once if that peer leaves.
  */
 #include <sys/uio.h>
 
@@ -85,6 +85,8 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 	return 0;
 }
 
+#define P2P_WAIT_GRACE_NS	2000000u	/* 2 ms before WAIT */
+
 struct p2p_want {
 	uint32_t peer;
 	uint32_t tag;
@@ -128,7 +130,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 	struct iovec iov = { frame, sizeof frame };
 	struct p2p_want w;
 	struct msgq **pp, *q;
-	uint64_t start = io_now_ns(), deadline;
+	uint64_t start = io_now_ns(), deadline, grace;
 	int rc;
 
 	if (comm == NULL)
@@ -151,10 +153,26 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 			return comm_error(comm, FB_E_PEER_LOST, "recv from "
 			    "rank %d tag %d: it left the job and sent no such "
 			    "message", peer, tag);
-		wire_encode_empty(frame, WIRE_WAIT, w.peer);
-		if ((rc = io_write(comm, &iov, 1, deadline)) != 0)
-			return rc;
-		rc = io_wait(comm, deadline, p2p_matched, &w);
+		/* Most receives are answered within microseconds: only one
+		 * that is still waiting after a grace period asks the daemon
+		 * to hear at once if the peer leaves (and says when done). */
+		grace = start + P2P_WAIT_GRACE_NS < deadline ?
+		    start + P2P_WAIT_GRACE_NS : deadline;
+		rc = io_wait(comm, grace, p2p_matched, &w);
+		if (rc == FB_E_TIMEOUT && grace < deadline) {
+			if (p2p_peer_left(comm, w.peer))
+				return comm_error(comm, FB_E_PEER_LOST, "recv "
+				    "from rank %d tag %d: it left the job and "
+				    "sent no such message", peer, tag);
+			wire_encode_empty(frame, WIRE_WAIT, w.peer);
+			if ((rc = io_write(comm, &iov, 1, deadline)) != 0)
+				return rc;
+			rc = io_wait(comm, deadline, p2p_matched, &w);
+			wire_encode_empty(frame, WIRE_WAIT, WIRE_NO_RANK);
+			if (!comm->failed)
+				io_write(comm, &iov, 1, io_now_ns() +
+				    P2P_WAIT_GRACE_NS);
+		}
 		if (rc == FB_E_TIMEOUT)
 			return comm_error(comm, FB_E_TIMEOUT, "recv from rank "
 			    "%d tag %d timed out after %d ms: nothing arrived",
