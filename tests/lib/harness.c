@@ -196,23 +196,22 @@ th_wait_pids(pid_t *pids, int n, int timeout_ms, int *status)
 {
 	double end = th_now_ms() + timeout_ms;
 	int failed = 0, left = n, i, st;
-	pid_t p;
 
+	/* Only our pids: other groups of the test may still be running. */
 	while (left > 0) {
-		p = waitpid(-1, &st, WNOHANG);
-		if (p > 0) {
-			for (i = 0; i < n; i++) {
-				if (pids[i] != p)
-					continue;
-				if (status != NULL)
-					status[i] = st;
-				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-					failed++;
-				pids[i] = -pids[i];
-				left--;
-			}
-			continue;
+		for (i = 0; i < n; i++) {
+			if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) !=
+			    pids[i])
+				continue;
+			if (status != NULL)
+				status[i] = st;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed++;
+			pids[i] = -pids[i];
+			left--;
 		}
+		if (left == 0)
+			break;
 		if (th_now_ms() > end) {
 			for (i = 0; i < n; i++)
 				if (pids[i] > 0) {
