@@ -54,17 +54,24 @@ hello(uint8_t *b, uint16_t min, uint16_t max, uint32_t role)
 }
 
 static size_t
-join(uint8_t *b, uint32_t rank, uint32_t nranks)
+join_flags(uint8_t *b, uint32_t rank, uint32_t nranks, uint32_t flags)
 {
 	struct wire_join m;
 	int i;
 
 	memset(&m, 0, sizeof m);
+	m.flags = flags;
 	for (i = 0; i < WIRE_KEY_LEN; i++)
 		m.key[i] = (uint8_t)(0xa0 + i);
 	m.rank = rank;
 	m.nranks = nranks;
 	return wire_encode_join(b, &m);
+}
+
+static size_t
+join(uint8_t *b, uint32_t rank, uint32_t nranks)
+{
+	return join_flags(b, rank, nranks, 0);
 }
 
 static size_t
@@ -84,6 +91,15 @@ msg(uint8_t *b, uint16_t type, uint32_t seq, uint32_t peer, uint32_t tag,
 
 	memcpy(b + h, data, n);
 	return h + n;
+}
+
+static size_t
+ack_flags(uint8_t *b, uint64_t table, uint64_t ctl, uint16_t version,
+    uint16_t flags)
+{
+	struct wire_join_ack m = { version, flags, 7, table, ctl };
+
+	return wire_encode_join_ack(b, &m);
 }
 
 static size_t
@@ -123,6 +139,8 @@ main(int argc, char **argv)
 	put("c-hello-range", b, hello(b, 1, 9, WIRE_ROLE_RANK));
 	put("c-join", b, join(b, 3, 8));
 	put("c-join-last", b, join(b, 65535, 65536));
+	put("c-join-daemon-coll", b, join_flags(b, 1, 4,
+	    WIRE_JOIN_DAEMON_COLL));
 	put("c-arrive-barrier", b, arrive(b, 1, WIRE_COLL_BARRIER, 0));
 	put("c-arrive-allgather", b, arrive(b, 2, WIRE_COLL_ALLGATHER, 64));
 	put("c-arrive-alltoall", b, arrive(b, 3, WIRE_COLL_ALLTOALL,
@@ -152,6 +170,8 @@ main(int argc, char **argv)
 
 	/* Valid frames, daemon to client. */
 	put("d-join-ack", b, ack(b, 1u << 24, 4096, 1));
+	put("d-join-ack-eventfd", b, ack_flags(b, 1u << 24, 4096, 1,
+	    WIRE_ACK_EVENTFD));
 	put("d-ready", b, ready(b, 3, 8));
 	put("d-release", b, wire_encode_empty(b, WIRE_RELEASE, 4));
 	put("d-deliver", b, msg(b, WIRE_DELIVER, 1, 3, 77, "from rank 3"));
@@ -234,6 +254,9 @@ main(int argc, char **argv)
 	n = wire_encode_status(b, WIRE_ERROR, 0, -7, 0, "ab");
 	b[n - 1] = '\0';	/* a NUL inside the text */
 	put("e-error-text-nul", b, n);
+	put("e-join-flags-unknown", b, join_flags(b, 0, 2, 0x80));
+	put("e-join-ack-flags-unknown", b, ack_flags(b, 1u << 24, 4096, 1,
+	    0x8000));
 	put("e-join-ack-ctl-over-table", b, ack(b, 4096, 8192, 1));
 	put("e-join-ack-ctl-0", b, ack(b, 4096, 0, 1));
 	put("e-join-ack-version-2", b, ack(b, 1u << 24, 4096, 2));

@@ -64,6 +64,7 @@ main(int argc, char **argv)
 	struct dirent *de;
 	size_t n = 0, cap = 0, i, size;
 	DIR *d;
+	int rc;
 
 	th_deadline(120);
 	if (argc > 1)
@@ -95,8 +96,8 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		size = 0;
-		ok(replay_file(path, &size) == 0, "%s (%zu bytes)", names[i],
-		    size);
+		rc = replay_file(path, &size);
+		ok(rc == 0, "%s (%zu bytes)", names[i], size);
 		free(names[i]);
 	}
 	free(names);

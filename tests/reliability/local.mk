@@ -37,6 +37,9 @@ tests_reliability_caps_test_LDADD = $(REL_LDADD)
 
 tests_reliability_soak_test_SOURCES = tests/reliability/soak_test.c
 tests_reliability_soak_test_CPPFLAGS = $(TEST_CPPFLAGS)
+if ENABLE_SANITIZERS
+tests_reliability_soak_test_CPPFLAGS += -DFB_SANITIZERS
+endif
 tests_reliability_soak_test_LDADD = $(REL_LDADD)
 
 tests_reliability_valgrind_test_SOURCES = tests/reliability/valgrind_test.c

@@ -23,7 +23,11 @@
 #define NR		8
 #define NCONC		64
 #define ROUNDS		5
+#ifdef FB_SANITIZERS
+#define RSS_BOUND_KB	(768 * 1024)	/* ASan's quarantine holds freed memory */
+#else
 #define RSS_BOUND_KB	(32 * 1024)
+#endif
 
 struct seq {
 	pthread_barrier_t bar;
