@@ -22,10 +22,13 @@ shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 
 if [ -z "$builddir" ]; then
+	top=$(cd "$(dirname "$0")/.." && pwd)
 	if [ -x ./bench/bootstrap_benchmark ]; then
 		builddir=.
+	elif [ -x "$top/_build/bench/bootstrap_benchmark" ]; then
+		builddir=$top/_build	# where scripts/build.sh builds
 	else
-		builddir=$(cd "$(dirname "$0")/.." && pwd)
+		builddir=$top
 	fi
 fi
 bench=$builddir/bench/bootstrap_benchmark
