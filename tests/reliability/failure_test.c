@@ -240,7 +240,7 @@ run(enum scenario s, double *lat, int *nlat, char *why, size_t whysize)
 			continue;
 		if (sh->stage[r] != 3 || sh->rc[r] != FB_E_PEER_LOST ||
 		    strstr(sh->err[r], "rank 3") == NULL ||
-		    (s != S_INIT && strstr(sh->err[r], want) == NULL)) {
+		    strstr(sh->err[r], want) == NULL) {
 			snprintf(why, whysize, "rank %d: stage %d rc %d (%s)",
 			    r, sh->stage[r], sh->rc[r], sh->err[r]);
 			bad++;
