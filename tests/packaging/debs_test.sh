@@ -8,7 +8,7 @@
 # there), see the installed fastbootctl name a missing rank, verify the
 # installed units, and run lintian expecting no errors.
 #
-# Slow (a full package build, about 100 s on 2 cores): skipped where
+# Slow (a full package build: 35-100 s on 2 cores): skipped where
 # dpkg-buildpackage or the build dependencies are missing, under distcheck
 # (read-only source tree), or with FASTBOOT_TEST_DEBS=0; "make check-debs"
 # runs it alone.  Bounded to 480 s.
