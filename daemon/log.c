@@ -47,7 +47,7 @@ log_setverbose(int v)
 	log_debug_on = v;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(int pri, const char *emsg, const char *fmt, va_list ap)
 {
 	char msg[1024];

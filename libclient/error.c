@@ -79,7 +79,7 @@ comm_log(const fb_comm *comm, int level, const char *fmt, ...)
 		fprintf(stderr, "fastboot[rank %d]: %s\n", comm->rank, msg);
 }
 
-static int
+static int __attribute__((format(printf, 3, 0)))
 comm_verror(fb_comm *comm, int code, const char *fmt, va_list ap)
 {
 	vsnprintf(comm->err, sizeof comm->err, fmt, ap);

@@ -7,7 +7,8 @@
 #include <stdarg.h>
 
 void tap_plan(int n);
-void tap_plan_skip(const char *why, ...) __attribute__((noreturn));
+void tap_plan_skip(const char *why, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 int tap_ok(int cond, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tap_skip(const char *why, ...) __attribute__((format(printf, 1, 2)));
