@@ -9,8 +9,8 @@ PACKAGES="
 	libevent-dev libsystemd-dev
 	openmpi-bin libopenmpi-dev libpmix-dev
 	gnuplot-nox
-	systemd valgrind clang libclang-rt-14-dev
-	debhelper devscripts dpkg-dev fakeroot lintian
+	systemd strace valgrind clang libclang-rt-14-dev
+	debhelper devscripts dpkg-dev fakeroot lintian man-db binutils
 	procps psmisc util-linux file git ca-certificates
 "
 
