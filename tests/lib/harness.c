@@ -1,6 +1,7 @@
 /*
  * harness.c - a real fastbootd per test, ranks as real processes.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,11 +55,9 @@ th_fastbootd_path(void)
 }
 
 int
-th_daemon_start(struct th_daemon *d, const char *const *args)
+th_daemon_prepare(struct th_daemon *d)
 {
 	struct sockaddr_un sun;
-	const char *argv[32];
-	int i, n = 0;
 
 	memset(d, 0, sizeof *d);
 	d->notify_fd = -1;
@@ -74,30 +73,68 @@ th_daemon_start(struct th_daemon *d, const char *const *args)
 	if (d->notify_fd == -1 ||
 	    bind(d->notify_fd, (struct sockaddr *)&sun, sizeof sun) == -1)
 		return -1;
+	return 0;
+}
+
+int
+th_daemon_spawn(struct th_daemon *d, const char *const *args,
+    const struct th_daemon_opts *o)
+{
+	static const struct th_daemon_opts def;
+	struct rlimit rl;
+	const char *argv[64];
+	int i, n = 0;
+
+	if (o == NULL)
+		o = &def;
+	for (i = 0; o->wrapper != NULL && o->wrapper[i] != NULL && n < 40; i++)
+		argv[n++] = o->wrapper[i];
 	argv[n++] = th_fastbootd_path();
 	argv[n++] = "-s";
 	argv[n++] = d->sock;
-	for (i = 0; args != NULL && args[i] != NULL && n < 30; i++)
+	for (i = 0; args != NULL && args[i] != NULL && n < 62; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	fflush(stdout);
-	d->pid = fork();
-	if (d->pid == -1)
+	if ((d->pid = fork()) == -1)
 		return -1;
 	if (d->pid == 0) {
 		setenv("NOTIFY_SOCKET", d->notify, 1);
 		/* The daemon's log goes to the test's log, not its TAP. */
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execv(argv[0], (char *const *)argv);
+		if (o->nofile != 0) {
+			rl.rlim_cur = rl.rlim_max = o->nofile;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				_exit(126);
+		}
+		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	setenv("FASTBOOT_SOCKET", d->sock, 1);
-	if (!th_daemon_notified(d, "READY=1", 10000)) {
+	if (!th_daemon_notified(d, "READY=1", o->ready_ms ? o->ready_ms :
+	    10000)) {
 		th_daemon_kill(d, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = 0;
 		return -1;
 	}
 	return 0;
+}
+
+int
+th_daemon_start_opts(struct th_daemon *d, const char *const *args,
+    const struct th_daemon_opts *o)
+{
+	if (th_daemon_prepare(d) == -1)
+		return -1;
+	return th_daemon_spawn(d, args, o);
+}
+
+int
+th_daemon_start(struct th_daemon *d, const char *const *args)
+{
+	return th_daemon_start_opts(d, args, NULL);
 }
 
 int
@@ -139,24 +176,32 @@ th_daemon_kill(struct th_daemon *d, int sig)
 }
 
 int
-th_daemon_stop(struct th_daemon *d)
+th_daemon_stop_within(struct th_daemon *d, int ms)
 {
-	int status = -1, i;
+	double end = th_now_ms() + ms;
+	int status = -1;
 
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, SIGTERM);
-	for (i = 0; i < 500; i++) {
+	for (;;) {
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid)
 			break;
-		usleep(10000);
-	}
-	if (i == 500) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, &status, 0);
+		if (th_now_ms() > end) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+			break;
+		}
+		usleep(5000);
 	}
 	d->pid = 0;
 	return status;
+}
+
+int
+th_daemon_stop(struct th_daemon *d)
+{
+	return th_daemon_stop_within(d, 5000);
 }
 
 void

@@ -21,14 +21,29 @@ struct th_daemon {
 /* Bound the whole test binary: SIGALRM kills it (and its ranks). */
 void th_deadline(int seconds);
 
+/* How to start the daemon; all zero is the plain way. */
+struct th_daemon_opts {
+	unsigned long nofile;	/* RLIMIT_NOFILE (soft and hard); 0: as is */
+	const char *const *wrapper;	/* argv prefix (valgrind ...) */
+	int ready_ms;		/* wait for READY=1 (default 10000) */
+};
+
 /* Start daemon/fastbootd with extra arguments (NULL-terminated, may be
- * NULL); waits up to 10 s for READY=1.  Sets FASTBOOT_SOCKET for children.
- * Returns 0 or -1. */
+ * NULL) in a new private directory; waits up to 10 s for READY=1.  Sets
+ * FASTBOOT_SOCKET for children.  Returns 0 or -1. */
 int th_daemon_start(struct th_daemon *, const char *const *args);
+int th_daemon_start_opts(struct th_daemon *, const char *const *args,
+    const struct th_daemon_opts *);
+/* The two halves: make the directory, socket path and NOTIFY_SOCKET; start
+ * a daemon there (again, after one stopped: same paths). */
+int th_daemon_prepare(struct th_daemon *);
+int th_daemon_spawn(struct th_daemon *, const char *const *args,
+    const struct th_daemon_opts *);
 /* Read notify messages for up to ms; returns 1 if one contained want. */
 int th_daemon_notified(struct th_daemon *, const char *want, int ms);
-/* SIGTERM and reap (SIGKILL after 5 s); returns the exit status. */
+/* SIGTERM and reap (SIGKILL after 5 s, or ms); returns the wait status. */
 int th_daemon_stop(struct th_daemon *);
+int th_daemon_stop_within(struct th_daemon *, int ms);
 void th_daemon_kill(struct th_daemon *, int sig);
 void th_daemon_cleanup(struct th_daemon *);
 const char *th_fastbootd_path(void);

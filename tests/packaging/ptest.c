@@ -18,28 +18,6 @@
 #include "ptest.h"
 
 int
-ptest_daemon_init(struct th_daemon *d)
-{
-	struct sockaddr_un sun;
-
-	memset(d, 0, sizeof *d);
-	d->notify_fd = -1;
-	strcpy(d->dir, "/tmp/fbpkg.XXXXXX");
-	if (mkdtemp(d->dir) == NULL)
-		return -1;
-	snprintf(d->sock, sizeof d->sock, "%s/fastbootd.sock", d->dir);
-	snprintf(d->notify, sizeof d->notify, "%s/notify", d->dir);
-	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, d->notify);
-	if (d->notify_fd == -1 ||
-	    bind(d->notify_fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		return -1;
-	return 0;
-}
-
-int
 ptest_listen(const char *path)
 {
 	struct sockaddr_un sun;

@@ -10,8 +10,6 @@
 
 #include "harness.h"
 
-/* Make d's private directory, socket path and NOTIFY_SOCKET. */
-int ptest_daemon_init(struct th_daemon *d);
 /* A blocking listening socket on path, as systemd's socket unit makes. */
 int ptest_listen(const char *path);
 /* Exec argv (argv[0] a path) with NOTIFY_SOCKET=d->notify and, if lfd is

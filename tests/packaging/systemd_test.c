@@ -147,7 +147,7 @@ test_activate(void)
 			tap_skip("systemd-socket-activate not found");
 		return;
 	}
-	if (ptest_daemon_init(&d) == -1)
+	if (th_daemon_prepare(&d) == -1)
 		tap_plan_skip("cannot make a temporary directory");
 	snprintf(env, sizeof env, "NOTIFY_SOCKET=%s", d.notify);
 	argv[n++] = ssa;
@@ -257,7 +257,7 @@ test_restart(void)
 	char buf[128];
 	ssize_t n;
 
-	if (ptest_daemon_init(&d) == -1 || (lfd = ptest_listen(d.sock)) == -1)
+	if (th_daemon_prepare(&d) == -1 || (lfd = ptest_listen(d.sock)) == -1)
 		tap_plan_skip("cannot listen on a temporary socket");
 	setenv("FASTBOOT_SOCKET", d.sock, 1);
 	ok(start_on(&d, lfd) == 0, "restart: fastbootd took the held socket "
@@ -324,7 +324,7 @@ test_journal_mode(void)
 	ssize_t n;
 	int fd, status;
 
-	if (ptest_daemon_init(&d) == -1)
+	if (th_daemon_prepare(&d) == -1)
 		tap_plan_skip("cannot make a temporary directory");
 	snprintf(path, sizeof path, "%s/journal", d.dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) ==

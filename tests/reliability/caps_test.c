@@ -250,12 +250,12 @@ static void
 emfile(void)
 {
 	enum { N = 48 };
-	struct rel_opts o = { .nofile = 24 };
+	struct th_daemon_opts o = { .nofile = 24 };
 	struct th_daemon d;
 	int fds[N], i, n = 0;
 	double cpu0, cpu1, t0, t1, share;
 
-	if (rel_daemon_start(&d, NULL, &o) == -1) {
+	if (th_daemon_start_opts(&d, NULL, &o) == -1) {
 		ok(0, "fastbootd under RLIMIT_NOFILE 24 started");
 		return;
 	}

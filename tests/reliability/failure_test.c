@@ -455,7 +455,6 @@ dlost_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 static void
 test_daemon_lost(struct th_daemon *d)
 {
-	struct rel_opts ro = { .reuse = 1 };
 	fb_unique_id ida, idb;
 	pid_t pa[4], pb[2];
 	double lat[8], t_kill;
@@ -502,7 +501,7 @@ test_daemon_lost(struct th_daemon *d)
 	    "over %d waiting clients", rel_median(lat, n), rel_max(lat, n), n);
 	ok(n > 0 && rel_max(lat, n) < BOUND_MS, "daemon death detected "
 	    "within %.0f ms", BOUND_MS);
-	ok(rel_daemon_start(d, NULL, &ro) == 0, "a new fastbootd starts on "
+	ok(th_daemon_spawn(d, NULL, NULL) == 0, "a new fastbootd starts on "
 	    "the same socket path %s", d->sock);
 	ok(rel_job(8) == 0, "the new daemon serves a new 8-rank job");
 }

@@ -15,17 +15,6 @@
 #include "wire/wire.h"
 #include "harness.h"
 
-struct rel_opts {
-	int reuse;		/* same socket and notify socket as before */
-	unsigned long nofile;	/* RLIMIT_NOFILE (soft and hard); 0: as is */
-	const char *const *wrapper;	/* argv prefix (valgrind ...) */
-	int ready_ms;		/* wait for READY=1 (default 10000) */
-};
-
-int rel_daemon_start(struct th_daemon *, const char *const *args,
-    const struct rel_opts *);
-/* SIGTERM, wait up to ms (then SIGKILL); returns the wait status. */
-int rel_daemon_stop(struct th_daemon *, int ms);
 int rel_daemon_alive(const struct th_daemon *);
 
 /* Raw clients: blocking sockets, every read bounded by ms. */

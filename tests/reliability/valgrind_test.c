@@ -31,7 +31,7 @@ main(void)
 	    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
 	    "--track-fds=no", "-q", NULL };
 	static const char *const args[] = { "--handshake-ms", "2000", NULL };
-	struct rel_opts o = { .wrapper = vg, .ready_ms = 60000 };
+	struct th_daemon_opts o = { .wrapper = vg, .ready_ms = 60000 };
 	struct th_daemon d;
 	uint8_t b[128], key[WIRE_KEY_LEN];
 	int fd, fd2, pfd[2], st, rc;
@@ -44,7 +44,7 @@ main(void)
 	if (VALGRIND_PATH[0] == '\0' || access(VALGRIND_PATH, X_OK) != 0)
 		tap_plan_skip("valgrind not found");
 	tap_plan(6);
-	ok(rel_daemon_start(&d, args, &o) == 0, "fastbootd started under "
+	ok(th_daemon_start_opts(&d, args, &o) == 0, "fastbootd started under "
 	    "valgrind memcheck");
 
 	ok(rel_job(4) == 0 && rel_job(2) == 0, "two jobs through their whole "
@@ -97,7 +97,7 @@ main(void)
 	    "frame, silence");
 	ok(rel_job(3) == 0, "a job after them");
 
-	st = rel_daemon_stop(&d, 60000);
+	st = th_daemon_stop_within(&d, 60000);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd exits cleanly "
 	    "and memcheck reports no errors and no definite leaks (exit %d%s)",
 	    WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFEXITED(st) &&
