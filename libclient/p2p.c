@@ -106,11 +106,20 @@ p2p_find(fb_comm *c, const struct p2p_want *w)
 static int
 p2p_peer_left(const fb_comm *c, uint32_t peer)
 {
-	uint32_t st;
+	return (c->left[peer / 8] & (1u << (peer % 8))) != 0;
+}
 
-	if (c->left[peer / 8] & (1u << (peer % 8)))
-		return 1;
-	st = __atomic_load_n(&c->trank[peer].state, __ATOMIC_ACQUIRE);
+/*
+ * Does the rank table say the peer is gone?  Only a hint: the peer's last
+ * messages may still be on their way to us (in our socket, or queued in
+ * the daemon).  The daemon's LEFT frame is the proof, since it comes after
+ * every message the peer sent.
+ */
+static int
+p2p_peer_gone_hint(const fb_comm *c, uint32_t peer)
+{
+	uint32_t st = __atomic_load_n(&c->trank[peer].state, __ATOMIC_ACQUIRE);
+
 	return st == TABLE_RANK_LEFT || st == TABLE_RANK_LOST;
 }
 
@@ -154,16 +163,16 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 			    "rank %d tag %d: it left the job and sent no such "
 			    "message", peer, tag);
 		/* Most receives are answered within microseconds: only one
-		 * that is still waiting after a grace period asks the daemon
-		 * to hear at once if the peer leaves (and says when done). */
+		 * that is still waiting after a grace period (or whose peer
+		 * the table says is gone) asks the daemon to say at once if
+		 * the peer leaves, and says when it is done. */
 		grace = start + P2P_WAIT_GRACE_NS < deadline ?
 		    start + P2P_WAIT_GRACE_NS : deadline;
-		rc = io_wait(comm, grace, p2p_matched, &w);
+		if (p2p_peer_gone_hint(comm, w.peer))
+			grace = start;
+		rc = grace > start ? io_wait(comm, grace, p2p_matched, &w) :
+		    FB_E_TIMEOUT;
 		if (rc == FB_E_TIMEOUT && grace < deadline) {
-			if (p2p_peer_left(comm, w.peer))
-				return comm_error(comm, FB_E_PEER_LOST, "recv "
-				    "from rank %d tag %d: it left the job and "
-				    "sent no such message", peer, tag);
 			wire_encode_empty(frame, WIRE_WAIT, w.peer);
 			if ((rc = io_write(comm, &iov, 1, deadline)) != 0)
 				return rc;
