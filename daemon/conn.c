@@ -119,7 +119,7 @@ conn_accept(int fd)
 	if (conn_list != NULL)
 		conn_list->prev = node;
 	conn_list = node;
-	c->next_uid = (struct conn *)node;	/* back pointer for unlinking */
+	c->node = node;
 	event_add(c->ev_read, NULL);
 	conn_arm_timer(c, dconf.handshake_ms);
 	dstats.conns++;
@@ -132,7 +132,7 @@ conn_accept(int fd)
 void
 conn_free(struct conn *c)
 {
-	struct conn_node *node = (struct conn_node *)c->next_uid;
+	struct conn_node *node = c->node;
 
 	if (c->job != NULL)
 		job_detach(c);

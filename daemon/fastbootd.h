@@ -16,6 +16,7 @@
 
 struct job;
 struct conn;
+struct conn_node;
 
 /* Settings from the command line. */
 struct daemon_config {
@@ -105,7 +106,7 @@ struct conn {
 	uint32_t rank;
 	int left;		/* sent LEAVE */
 	uint32_t wait_peer;	/* +1: blocked in recv from this rank */
-	struct conn *next_uid;	/* unused; per-uid counts are in a table */
+	struct conn_node *node;	/* in conn.c's list of all connections */
 };
 
 struct conn *conn_accept(int fd);
