@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fastboot/fastboot.h"
 #include "fastbootd.h"
 
 static void
@@ -26,7 +27,7 @@ ctl_status(struct conn *c)
 	struct evbuffer *b = evbuffer_new();
 
 	if (b == NULL) {
-		conn_error(c, -2, "out of memory");
+		conn_error(c, FB_E_NOMEM, "out of memory");
 		return;
 	}
 	evbuffer_add_printf(b, "version %s\n", PACKAGE_VERSION);
@@ -66,7 +67,7 @@ ctl_jobs(struct conn *c)
 
 	if (b == NULL || (list = malloc(lsize)) == NULL) {
 		evbuffer_free(b);
-		conn_error(c, -2, "out of memory");
+		conn_error(c, FB_E_NOMEM, "out of memory");
 		return;
 	}
 	for (j = job_first(); j != NULL; j = j->lnext) {
