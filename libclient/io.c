@@ -121,6 +121,27 @@ io_lost(fb_comm *comm, const char *what)
 	    "(%s)", comm->path, what);
 }
 
+static int io_read(fb_comm *, int *);
+static int io_parse(fb_comm *);
+
+/*
+ * The daemon closed the connection under our write.  It may have said why
+ * first (an ERROR refusing us, a FAIL): that reply is still readable, and
+ * is the error to report, not the broken pipe.
+ */
+static int
+io_write_failed(fb_comm *comm, int err)
+{
+	int rc = 0;
+
+	while (!comm->failed && io_read(comm, &rc) == 1)
+		io_parse(comm);
+	io_parse(comm);
+	if (comm->failed)
+		return comm->failed;
+	return io_lost(comm, strerror(err));
+}
+
 int
 io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
     uint64_t deadline)
@@ -141,7 +162,7 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				return io_lost(comm, strerror(errno));
+				return io_write_failed(comm, errno);
 			n = 0;
 		}
 		/* Advance over what was written. */
