@@ -81,7 +81,7 @@ conn_accept(int fd)
 		conn_refuse(fd, FB_E_LIMIT, msg);
 		return NULL;
 	}
-	if (uidmap_add(cred.uid) == -1) {
+	if (uidmap_add(cred.uid, UIDMAP_CONN) == -1) {
 		if (log_ratelimit())
 			log_warnx("refusing pid %d uid %u: per-user "
 			    "connection cap %u reached", (int)cred.pid,
@@ -95,7 +95,7 @@ conn_accept(int fd)
 	if ((c = calloc(1, sizeof *c)) == NULL ||
 	    (node = calloc(1, sizeof *node)) == NULL) {
 		free(c);
-		uidmap_del(cred.uid);
+		uidmap_del(cred.uid, UIDMAP_CONN);
 		conn_refuse(fd, FB_E_NOMEM, "fastbootd is out of memory");
 		return NULL;
 	}
@@ -149,7 +149,7 @@ conn_free(struct conn *c)
 	evbuffer_free(c->out);
 	close(c->fd);
 	free(c->rbuf);
-	uidmap_del(c->uid);
+	uidmap_del(c->uid, UIDMAP_CONN);
 	dstats.conns--;
 	free(c);
 }

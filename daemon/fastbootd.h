@@ -29,6 +29,7 @@ struct daemon_config {
 	uint32_t max_ranks;	/* per job */
 	uint32_t max_conns;	/* in all */
 	uint32_t max_conns_per_uid;
+	uint32_t max_jobs_per_uid;
 	uint64_t max_pending;	/* undelivered send bytes per receiving rank */
 	int handshake_ms;	/* HELLO + JOIN must come within this */
 };
@@ -192,8 +193,9 @@ uint64_t table_since(const struct job *, uint64_t now);
 void ctl_status(struct conn *);
 void ctl_jobs(struct conn *);
 
-/* uidmap.c: connections per uid */
-int uidmap_add(uid_t);
-void uidmap_del(uid_t);
+/* uidmap.c: connections and jobs per uid */
+enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_NKINDS };
+int uidmap_add(uid_t, enum uidmap_kind);
+void uidmap_del(uid_t, enum uidmap_kind);
 
 #endif /* FASTBOOTD_H */

@@ -170,6 +170,7 @@ job_free(struct job *j)
 	free(j->ranks);
 	free(j->rstate);
 	free(j->rarrived);
+	uidmap_del(j->uid, UIDMAP_JOB);
 	explicit_bzero(j->key, sizeof j->key);
 	free(j);
 	dstats.jobs--;
@@ -255,7 +256,14 @@ job_join(struct conn *c, const struct wire_join *m)
 			    "%u jobs, its cap", dstats.jobs);
 			return -1;
 		}
+		if (uidmap_add(c->uid, UIDMAP_JOB) == -1) {
+			conn_error(c, FB_E_LIMIT, "uid %u already has %u jobs "
+			    "in fastbootd, the cap", (unsigned)c->uid,
+			    dconf.max_jobs_per_uid);
+			return -1;
+		}
 		if ((j = job_new(m, c->uid)) == NULL) {
+			uidmap_del(c->uid, UIDMAP_JOB);
 			conn_error(c, FB_E_NOMEM, "fastbootd could not make "
 			    "the job's table: %s", strerror(errno));
 			return -1;

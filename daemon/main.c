@@ -24,6 +24,7 @@ struct daemon_config dconf = {
 	.max_ranks = 4096,
 	.max_conns = 32768,
 	.max_conns_per_uid = 8192,
+	.max_jobs_per_uid = 4096,
 	.max_pending = 64u << 20,
 	.handshake_ms = 10000,
 };
@@ -45,12 +46,14 @@ usage(FILE *f)
 "      --max-ranks N          ranks per job (default %u)\n"
 "      --max-conns N          connections at once (default %u)\n"
 "      --max-conns-per-uid N  connections per user (default %u)\n"
+"      --max-jobs-per-uid N   jobs per user (default %u)\n"
 "      --max-pending BYTES    undelivered send bytes per rank (default %llu)\n"
 "      --handshake-ms MS      HELLO and JOIN deadline (default %d)\n"
 "  -V, --version              print the version and exit\n"
 "  -h, --help                 print this help and exit\n",
 	    dconf.max_jobs, dconf.max_ranks, dconf.max_conns,
-	    dconf.max_conns_per_uid, (unsigned long long)dconf.max_pending,
+	    dconf.max_conns_per_uid, dconf.max_jobs_per_uid,
+	    (unsigned long long)dconf.max_pending,
 	    dconf.handshake_ms);
 }
 
@@ -114,7 +117,7 @@ main_raise_nofile(void)
 
 enum {
 	OPT_ALLOW_ROOT = 256, OPT_MAX_JOBS, OPT_MAX_RANKS, OPT_MAX_CONNS,
-	OPT_MAX_CONNS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
+	OPT_MAX_CONNS_UID, OPT_MAX_JOBS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
 };
 
 int
@@ -132,6 +135,8 @@ main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "max-conns-per-uid", required_argument, NULL,
 		    OPT_MAX_CONNS_UID },
+		{ "max-jobs-per-uid", required_argument, NULL,
+		    OPT_MAX_JOBS_UID },
 		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
 		{ "handshake-ms", required_argument, NULL, OPT_HANDSHAKE },
 		{ NULL, 0, NULL, 0 },
@@ -179,6 +184,10 @@ main(int argc, char **argv)
 		case OPT_MAX_CONNS_UID:
 			dconf.max_conns_per_uid = (uint32_t)parse_num(
 			    "--max-conns-per-uid", optarg, 1, 1u << 22, 10);
+			break;
+		case OPT_MAX_JOBS_UID:
+			dconf.max_jobs_per_uid = (uint32_t)parse_num(
+			    "--max-jobs-per-uid", optarg, 1, 1u << 20, 10);
 			break;
 		case OPT_MAX_PENDING:
 			dconf.max_pending = parse_num("--max-pending", optarg,

@@ -103,6 +103,47 @@ caps_ranks_jobs_conns(struct th_daemon *d)
 	ok(rel_job(2) == 0, "once they close, the uid's new job runs");
 }
 
+/* --max-jobs-per-uid: one user cannot take every job slot, even with jobs
+ * that failed at init and linger. */
+static void
+caps_jobs_per_uid(void)
+{
+	static const char *const args[] = { "--max-jobs-per-uid", "2", NULL };
+	struct th_daemon d;
+	char err[600];
+	fb_comm *c;
+	int held[4], i, rc, ok1;
+
+	ok(th_daemon_start(&d, args) == 0, "fastbootd --max-jobs-per-uid 2 "
+	    "started");
+	chmod(d.dir, 0755);
+	ok1 = hold_ready_job(held) == 0 && hold_ready_job(held + 2) == 0;
+	rc = init1(&c, 1, err, sizeof err);
+	ok(ok1 && rc == FB_E_LIMIT && strstr(err, "2 jobs") != NULL &&
+	    strstr(err, "uid") != NULL, "--max-jobs-per-uid 2: the uid's "
+	    "third job gets FB_E_LIMIT: %s", err);
+	if (geteuid() == 0) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			alarm(0);
+			if (setgroups(0, NULL) || setgid(65534) ||
+			    setuid(65534))
+				_exit(2);
+			rc = init1(&c, 1, err, sizeof err);
+			_exit(rc == 0 && fb_barrier(c) == 0 ? 0 : 1);
+		}
+		ok(rel_wait_pids(&p, 1, 10000) == 0, "another uid (nobody) "
+		    "still makes a job meanwhile");
+	} else
+		tap_skip("not root: no second uid");
+	for (i = 0; i < 4; i++)
+		close(held[i]);
+	rel_proc_fds_wait(d.pid, 0, 300);
+	ok(rel_job(2) == 0, "once its jobs end, the uid makes a new job");
+	th_daemon_cleanup(&d);
+}
+
 struct pend {
 	const fb_unique_id *id;
 	int rank;
@@ -293,7 +334,7 @@ main(void)
 	struct th_daemon d;
 
 	th_deadline(180);
-	tap_plan(1 + 6 + 2 + 1 + 4 + 3);
+	tap_plan(1 + 6 + 2 + 1 + 4 + 3 + 4);
 	ok(th_daemon_start(&d, args) == 0, "fastbootd --max-ranks 4 "
 	    "--max-jobs 2 --max-conns-per-uid 6 --max-pending 1048576 started");
 	chmod(d.dir, 0755);
@@ -303,5 +344,6 @@ main(void)
 	th_daemon_cleanup(&d);
 	caps_conns_handshake();
 	emfile();
+	caps_jobs_per_uid();
 	return tap_done();
 }
