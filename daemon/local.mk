@@ -9,6 +9,7 @@ daemon_libfastbootd_la_SOURCES = \
 	daemon/listener.c \
 	daemon/log.c \
 	daemon/notify.c \
+	daemon/state.c \
 	daemon/table.c \
 	daemon/uidmap.c \
 	daemon/util.c

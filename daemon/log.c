@@ -16,6 +16,7 @@
 #include "fastbootd.h"
 
 static int log_debug_on;
+static int log_quiet;		/* only fatal messages (fuzz targets) */
 static int log_journal;
 
 /* Is stderr the stream $JOURNAL_STREAM names? */
@@ -34,10 +35,12 @@ log_stderr_is_journal(void)
 	    (unsigned long long)st.st_ino == ino;
 }
 
+/* debug: 1 debug messages too, 0 not, -1 nothing but fatal ones. */
 void
 log_init(int debug, int journal)
 {
-	log_debug_on = debug;
+	log_quiet = debug < 0;
+	log_debug_on = debug > 0;
 	log_journal = journal < 0 ? log_stderr_is_journal() : journal;
 }
 
@@ -53,6 +56,8 @@ log_vwrite(int pri, const char *emsg, const char *fmt, va_list ap)
 	char msg[1024];
 	int n;
 
+	if (log_quiet && pri > LOG_CRIT)
+		return;
 	n = vsnprintf(msg, sizeof msg, fmt, ap);
 	if (n < 0)
 		return;

@@ -17,20 +17,6 @@
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
 
-struct daemon_config dconf = {
-	.socket_path = FB_DEFAULT_SOCKET,
-	.socket_mode = 0666,
-	.max_jobs = 8192,
-	.max_ranks = 4096,
-	.max_conns = 32768,
-	.max_conns_per_uid = 8192,
-	.max_jobs_per_uid = 4096,
-	.max_pending = 64u << 20,
-	.handshake_ms = 10000,
-};
-struct daemon_stats dstats;
-struct event_base *dbase;
-
 static void
 usage(FILE *f)
 {

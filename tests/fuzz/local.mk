@@ -6,13 +6,21 @@
 # the libFuzzer binary; run it as
 #	tests/fuzz/fuzz_wire -max_total_time=600 NEWDIR $(srcdir)/tests/fuzz/corpus
 # and add what it finds (crash-*) to the corpus as regress-* cases.
-FUZZ_TESTS = tests/fuzz/replay
-check_PROGRAMS += $(FUZZ_TESTS)
-TESTS += $(FUZZ_TESTS)
+check_PROGRAMS += tests/fuzz/replay
+TESTS += tests/fuzz/replay
 tests_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_wire.c \
 	tests/fuzz/fuzz.h
 tests_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_fuzz_replay_LDADD = tests/lib/libharness.la wire/libwire.la
+
+# The daemon's connection state machine and job logic, driven in-process.
+check_PROGRAMS += tests/fuzz/replay_daemon
+TESTS += tests/fuzz/replay_daemon
+tests_fuzz_replay_daemon_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h
+tests_fuzz_replay_daemon_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS)
+tests_fuzz_replay_daemon_LDADD = tests/lib/libharness.la \
+	daemon/libfastbootd.la
 
 # The seed generator (not a test; built with the tests so it stays true to
 # the codec).
@@ -30,4 +38,15 @@ tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz_wire.c tests/fuzz/fuzz.h \
 tests_fuzz_fuzz_wire_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+
+# The daemon's sources are compiled into its target for the same reason.
+noinst_PROGRAMS += tests/fuzz/fuzz_daemon
+tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
+	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h
+tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
+	$(SYSTEMD_CFLAGS)
+tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
+	-fno-sanitize-recover=all
+tests_fuzz_fuzz_daemon_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS)
 endif

@@ -1,0 +1,21 @@
+/*
+ * state.c - the daemon's settings (defaults here, the command line in
+ * main.c), its counters and its event base: in the library, so that tests
+ * and fuzz targets that drive the daemon's code in-process share them.
+ */
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+struct daemon_config dconf = {
+	.socket_path = FB_DEFAULT_SOCKET,
+	.socket_mode = 0666,
+	.max_jobs = 8192,
+	.max_ranks = 4096,
+	.max_conns = 32768,
+	.max_conns_per_uid = 8192,
+	.max_jobs_per_uid = 4096,
+	.max_pending = 64u << 20,
+	.handshake_ms = 10000,
+};
+struct daemon_stats dstats;
+struct event_base *dbase;
