@@ -52,6 +52,28 @@ hold_ready_job(int *fds)
 	    h.type == WIRE_READY ? 0 : -1;
 }
 
+/* A user's cap leaves other users alone: nobody runs a one-rank job. */
+static void
+other_uid_job(const char *what)
+{
+	char err[600];
+	fb_comm *c;
+	pid_t p;
+
+	if (geteuid() != 0) {
+		tap_skip("not root: no second uid");
+		return;
+	}
+	if ((p = fork()) == 0) {
+		alarm(0);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(init1(&c, 1, err, sizeof err) == 0 && fb_barrier(c) == 0 ?
+		    0 : 1);
+	}
+	ok(rel_wait_pids(&p, 1, 10000) == 0, "another uid (nobody) %s", what);
+}
+
 static void
 caps_ranks_jobs_conns(struct th_daemon *d)
 {
@@ -82,21 +104,7 @@ caps_ranks_jobs_conns(struct th_daemon *d)
 	ok(rc == FB_E_LIMIT && strstr(err, "uid") != NULL &&
 	    strstr(err, "6 connections") != NULL, "--max-conns-per-uid 6: "
 	    "a 7th connection of the uid gets FB_E_LIMIT: %s", err);
-	if (geteuid() == 0) {
-		pid_t p = fork();
-
-		if (p == 0) {
-			alarm(0);
-			if (setgroups(0, NULL) || setgid(65534) ||
-			    setuid(65534))
-				_exit(2);
-			rc = init1(&c, 1, err, sizeof err);
-			_exit(rc == 0 && fb_barrier(c) == 0 ? 0 : 1);
-		}
-		ok(rel_wait_pids(&p, 1, 10000) == 0, "another uid (nobody) "
-		    "still gets in meanwhile");
-	} else
-		tap_skip("not root: no second uid");
+	other_uid_job("still gets in meanwhile");
 	for (i = 0; i < 6; i++)
 		close(held[i]);
 	usleep(100000);
@@ -122,21 +130,7 @@ caps_jobs_per_uid(void)
 	ok(ok1 && rc == FB_E_LIMIT && strstr(err, "2 jobs") != NULL &&
 	    strstr(err, "uid") != NULL, "--max-jobs-per-uid 2: the uid's "
 	    "third job gets FB_E_LIMIT: %s", err);
-	if (geteuid() == 0) {
-		pid_t p = fork();
-
-		if (p == 0) {
-			alarm(0);
-			if (setgroups(0, NULL) || setgid(65534) ||
-			    setuid(65534))
-				_exit(2);
-			rc = init1(&c, 1, err, sizeof err);
-			_exit(rc == 0 && fb_barrier(c) == 0 ? 0 : 1);
-		}
-		ok(rel_wait_pids(&p, 1, 10000) == 0, "another uid (nobody) "
-		    "still makes a job meanwhile");
-	} else
-		tap_skip("not root: no second uid");
+	other_uid_job("still makes a job meanwhile");
 	for (i = 0; i < 4; i++)
 		close(held[i]);
 	rel_proc_fds_wait(d.pid, 0, 300);
