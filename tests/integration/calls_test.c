@@ -318,7 +318,7 @@ main(void)
 	struct th_daemon d;
 	size_t k;
 	double start;
-	int failed, n, st;
+	int failed, n;
 
 	th_deadline(120);
 #ifdef ITEST_DAEMON_COLL
@@ -350,14 +350,6 @@ main(void)
 		    " (FASTBOOT_TIMEOUT_MS=-1)" : "",
 		    th_now_ms() - start);
 	}
-	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
-	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
-	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
-	    "fastbootd holds no job, rank or connection but our status "
-	    "request's");
-	st = th_daemon_stop(&d);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd stopped cleanly "
-	    "on SIGTERM (wait status %d)", st);
-	th_daemon_cleanup(&d);
+	itest_daemon_finish(&d);
 	return tap_done();
 }

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <poll.h>
 #include <stdlib.h>
@@ -198,4 +199,20 @@ itest_ctl_wait(const char *path, const char *key, long want, int ms)
 			return 0;
 		usleep(2000);
 	}
+}
+
+void
+itest_daemon_finish(struct th_daemon *d)
+{
+	int st;
+
+	ok(itest_ctl_wait(d->sock, "jobs", 0, 10000) &&
+	    itest_ctl_wait(d->sock, "ranks", 0, 10000) &&
+	    itest_ctl_wait(d->sock, "connections", 1, 10000), "afterwards "
+	    "fastbootd holds no job, rank or connection but our status "
+	    "request's");
+	st = th_daemon_stop(d);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd stopped cleanly "
+	    "on SIGTERM (wait status %d)", st);
+	th_daemon_cleanup(d);
 }

@@ -54,6 +54,9 @@ int itest_wait_steps(struct itest *, int nranks, int skip, int want, int ms);
 long itest_ctl_value(const char *path, const char *key);
 /* Poll itest_ctl_value until it equals want (bounded); 1 if it did. */
 int itest_ctl_wait(const char *path, const char *key, long want, int ms);
+/* Two TAP tests at the end of a binary: the daemon holds nothing any more,
+ * and it stops cleanly on SIGTERM; then clean up. */
+void itest_daemon_finish(struct th_daemon *);
 /* The byte at offset i of a slice that src made for dst with seed. */
 static inline uint8_t
 itest_byte(int src, int dst, size_t i, uint32_t seed)

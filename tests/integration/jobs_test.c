@@ -868,7 +868,6 @@ main(void)
 	static const char *const args[] = { "--handshake-ms", "1000",
 	    "--max-pending", "3145728", NULL };
 	struct th_daemon d;
-	int st;
 
 	th_deadline(120);
 	t = itest_shared();
@@ -884,14 +883,6 @@ main(void)
 	jobs_fork();
 	jobs_threads();
 	jobs_socket_path();
-	ok(itest_ctl_wait(d.sock, "jobs", 0, 10000) &&
-	    itest_ctl_wait(d.sock, "ranks", 0, 10000) &&
-	    itest_ctl_wait(d.sock, "connections", 1, 10000), "afterwards "
-	    "fastbootd holds no job, rank or connection but our status "
-	    "request's");
-	st = th_daemon_stop(&d);
-	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fastbootd stopped cleanly "
-	    "on SIGTERM (wait status %d)", st);
-	th_daemon_cleanup(&d);
+	itest_daemon_finish(&d);
 	return tap_done();
 }
