@@ -11,6 +11,7 @@ daemon_libfastbootd_la_SOURCES = \
 	daemon/notify.c \
 	daemon/state.c \
 	daemon/table.c \
+	daemon/transport.c \
 	daemon/uidmap.c \
 	daemon/util.c
 daemon_libfastbootd_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \

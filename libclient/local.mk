@@ -8,9 +8,12 @@ libclient_libfastboot_client_la_SOURCES = \
 	libclient/client.h \
 	libclient/comm.c \
 	libclient/coll.c \
+	libclient/decode.c \
 	libclient/error.c \
 	libclient/io.c \
-	libclient/p2p.c
+	libclient/mq.c \
+	libclient/p2p.c \
+	libclient/rtab.c
 libclient_libfastboot_client_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 libclient_libfastboot_client_la_LIBADD = wire/libwire.la
 # Interface version: see the bump rules beside LIBFASTBOOT_LT_VERSION in
