@@ -11,11 +11,15 @@
  */
 #include <sys/uio.h>
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+
+/* A tag is any non-negative int: "tag >= 0" is the whole check. */
+_Static_assert(FB_MAX_TAG == INT_MAX, "FB_MAX_TAG is INT_MAX");
 
 static int
 p2p_acked(fb_comm *c, const void *arg)
