@@ -34,7 +34,7 @@ if ENABLE_FUZZING
 # The codec is compiled into the target so that libFuzzer sees its edges.
 noinst_PROGRAMS += tests/fuzz/fuzz_wire
 tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz_wire.c tests/fuzz/fuzz.h \
-	wire/wire.c wire/wire.h
+	wire/wire.c wire/wire.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_wire_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
@@ -42,7 +42,8 @@ tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 # The daemon's sources are compiled into its target for the same reason.
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
-	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h
+	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
+	wire/reader.c wire/reader.h
 tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SYSTEMD_CFLAGS)
 tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
