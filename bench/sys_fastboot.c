@@ -33,9 +33,11 @@ static void
 sys_fastboot_err(char *err, size_t errlen, const char *what, int rc,
     fb_comm *comm)
 {
-	/* No handle (fb_comm_init failed): the library keeps the detail. */
-	snprintf(err, errlen, "%s: %s: %s", what, fb_strerror(rc),
-	    fb_comm_last_error(comm));
+	const char *detail = fb_comm_last_error(comm);	/* NULL: init's */
+
+	/* The detail names the rank, phase, time or socket; else the code. */
+	snprintf(err, errlen, "%s: %s", what, detail != NULL &&
+	    *detail != '\0' ? detail : fb_strerror(rc));
 }
 
 /* The last line of the private daemon's log, for an error message. */
