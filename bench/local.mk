@@ -3,7 +3,7 @@
 # renders the report from it (also for an old run).  Needs json-c; the
 # benchmark needs MPI too; PMIx and mscclpp are compared when configure
 # finds them.
-EXTRA_DIST += bench/bench_test.sh scripts/run-benchmark.sh \
+EXTRA_DIST += build.sh bench/bench_test.sh scripts/run-benchmark.sh \
 	bench/targets.json bench/testdata/results-old.json
 if HAVE_JSONC
 noinst_PROGRAMS += bench/bench_report
