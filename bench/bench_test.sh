@@ -12,11 +12,14 @@
 #  - A system that fails (fastboot with no daemon and --no-start-daemon) is
 #    reported as failed, with the socket's path, never as mismatches; the
 #    others still run and the exit status says a system failed.
+#  - With a fastbootd listening, the run uses it, names it on the first line,
+#    and leaves it running.
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 bench=$builddir/bench/bootstrap_benchmark
 report=$builddir/bench/bench_report
 daemon=${FASTBOOTD:-$builddir/daemon/fastbootd}
+ctl=${FASTBOOTCTL:-$builddir/tools/fastbootctl}
 ranks=${BENCH_TEST_RANKS:-4}
 limit=${BENCH_TEST_TIMEOUT:-240}
 
@@ -35,7 +38,8 @@ elif ! command -v timeout >/dev/null 2>&1; then
 fi
 
 out=$(mktemp -d /tmp/fbbench-test.XXXXXX) || exit 1
-trap 'rm -rf "$out"' EXIT
+dpid=
+trap '[ -n "$dpid" ] && kill "$dpid" 2>/dev/null; rm -rf "$out"' EXIT
 trap 'exit 1' INT TERM
 
 # Root and more ranks than cores: what OpenMPI needs to allow both.
@@ -65,7 +69,7 @@ show() {
 	sed 's/^/# stderr: /' "$1.stderr" | tail -n 30
 }
 
-echo "1..20"
+echo "1..23"
 
 # 1. A whole run, with a private daemon.
 if [ -n "$nompi" ]; then
@@ -85,11 +89,12 @@ case $first in
 *)	ok 1 "first line: no daemon listening, a private one started" ;;
 esac
 # "... (pid N) on SOCKET; it stops at the end"
-dpid=$(echo "$first" | sed -n 's/.*(pid \([0-9]*\)) on .*/\1/p')
-dsock=$(echo "$first" | sed -n 's/.*) on \(.*\); it stops at the end$/\1/p')
-[ -n "$dpid" ] && [ -n "$dsock" ] && ! kill -0 "$dpid" 2>/dev/null &&
-    [ ! -e "$dsock" ]
-ok $? "the private fastbootd (pid ${dpid:-?}) stopped, its socket removed"
+ppid=$(echo "$first" | sed -n 's/.*(pid \([0-9]*\)) on .*/\1/p')
+psock=$(echo "$first" | sed -n 's/.*) on \(.*\); it stops at the end$/\1/p')
+[ -n "$ppid" ] && [ -n "$psock" ] && ! kill -0 "$ppid" 2>/dev/null &&
+    [ ! -e "$psock" ] && grep -q "stopped the private fastbootd (pid $ppid)" \
+    "$out/run.stderr"
+ok $? "the private fastbootd (pid ${ppid:-?}) stopped, its socket removed"
 grep -q "\"fastbootd\": \"a private fastbootd started for this run" \
     "$out/r/results.json"
 ok $? "results.json says which fastbootd served the run"
@@ -168,7 +173,7 @@ ok $? "bench_report refuses a file that is not JSON, naming it (exit $rc)"
 
 # 3. A system that fails is reported as failed, the others still run.
 if [ -n "$nompi" ]; then
-	skip 5
+	skip 8
 	exit 0
 fi
 timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --no-start-daemon \
@@ -188,4 +193,35 @@ grep -Eq '^MPI: results verified byte for byte: [1-9]' "$out/fail.stdout"
 ok $? "the other systems still ran"
 grep -q 'socket ()' "$out/fail.stdout" "$out/fail.stderr"
 [ $? -ne 0 ]; ok $? "no error names an empty socket path"
+
+# 4. A fastbootd already listening is used, named, and left running.
+sock=$out/listening.sock
+"$daemon" -s "$sock" 2>"$out/daemon.log" &
+dpid=$!
+# Wait until it accepts a connection (bounded), not for the socket file.
+i=0
+until "$ctl" -s "$sock" -t 1000 status >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 "$dpid" 2>/dev/null; then
+		sed 's/^/# daemon: /' "$out/daemon.log"
+		break
+	fi
+	sleep 0.1
+done
+timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --socket "$sock" \
+    --systems fastboot --no-sweep --out "$out/u" --budget 0.02 \
+    --min-ops 3 --max-ops 10 3 >"$out/use.stdout" 2>"$out/use.stderr"
+rc=$?
+show "$out/use"
+[ "$(head -n 1 "$out/use.stdout")" = \
+    "bootstrap_benchmark: using the fastbootd listening on $sock (pid $dpid)" ]
+ok $? "first line: the fastbootd listening on the socket, with its pid"
+[ $rc -eq 0 ] && grep -Eq '^fastboot: results verified byte for byte: [1-9]' \
+    "$out/use.stdout"
+ok $? "the run used it (exit $rc)"
+kill -0 "$dpid" 2>/dev/null
+ok $? "the benchmark left the daemon it did not start running"
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+dpid=
 exit 0
