@@ -55,6 +55,8 @@ extern pid_t			 sys_fastboot_daemon_pid;
 int		sys_fastboot_start_daemon(const char *path, char *err,
 		    size_t errlen);
 void		sys_fastboot_stop_daemon(void);
+int		sys_fastboot_probe(const char *path, pid_t *pid, char *why,
+		    size_t len);
 
 /* sys_mpi.c */
 extern const struct bench_sys	sys_mpi;
@@ -79,6 +81,11 @@ struct bench_stats {
 	double	mean, median, stddev, min, max, p90, p99, ci_lo, ci_hi;
 };
 void		stats_compute(const double *v, size_t n, struct bench_stats *s);
+
+/* machine.c */
+struct bench_run;
+const char	*machine_binding(void);
+void		machine_describe(struct bench_run *run);
 
 /* cpu.c */
 double		cpu_self_us(void);

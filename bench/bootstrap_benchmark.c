@@ -13,10 +13,7 @@
  * the default socket; if none listens, rank 0 starts a private one for the
  * run and stops it at the end.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -25,7 +22,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,9 +72,7 @@ static char			 why_buf[BENCH_MAX_SYSTEMS][BENCH_ERRLEN];
 static char			 note_buf[BENCH_MAX_NOTES][BENCH_ERRLEN];
 static char			 mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
 static char			 daemon_buf[BENCH_ERRLEN];
-static char			 binding_buf[1024];
 static char			 started_buf[64];
-static char			 host_buf[256], kernel_buf[256], cpu_buf[256];
 static int			 series_full;
 static char			 fastboot_unusable[BENCH_ERRLEN];
 
@@ -845,42 +839,6 @@ bench_daemon_path(void)
 }
 
 /*
- * Is a fastbootd listening on path?  1 (and its pid, or 0), or 0 with the
- * reason.  A full backlog (EAGAIN) still means a listener.
- */
-static int
-bench_probe(const char *path, pid_t *pid, char *why, size_t len)
-{
-	struct sockaddr_un sun;
-	struct ucred uc;
-	socklen_t ulen = sizeof uc;
-	int fd, ok;
-
-	*pid = 0;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		snprintf(why, len, "path longer than %zu bytes",
-		    sizeof sun.sun_path - 1);
-		return 0;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		snprintf(why, len, "socket: %s", strerror(errno));
-		return 0;
-	}
-	ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ||
-	    errno == EAGAIN;
-	if (!ok)
-		snprintf(why, len, "%s", strerror(errno));
-	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ulen) == 0)
-		*pid = uc.pid;
-	close(fd);
-	return ok;
-}
-
-/*
  * Rank 0 finds fastboot's daemon, or starts a private one, and says which
  * on the first line of the run; every rank learns the socket, or why
  * fastboot cannot run.
@@ -903,7 +861,7 @@ bench_daemon(void)
 		snprintf(sock, sizeof sock, "%s", path);
 		if (opt.daemon == DAEMON_START)
 			snprintf(why, sizeof why, "--start-daemon");
-		else if (bench_probe(path, &pid, why, sizeof why)) {
+		else if (sys_fastboot_probe(path, &pid, why, sizeof why)) {
 			snprintf(daemon_buf, sizeof daemon_buf, "the fastbootd "
 			    "listening on %s (pid %ld)", path, (long)pid);
 			printf("bootstrap_benchmark: using %s\n", daemon_buf);
@@ -946,104 +904,6 @@ done:
 	MPI_Bcast(fastboot_unusable, sizeof fastboot_unusable, MPI_CHAR, 0,
 	    MPI_COMM_WORLD);
 	sys_fastboot_socket = sock;
-}
-
-/* "0-3,6": the CPUs this process may run on. */
-static void
-bench_cpulist(char *buf, size_t len, int *count)
-{
-	cpu_set_t set;
-	size_t off = 0;
-	int c, lo;
-
-	*count = 0;
-	buf[0] = '\0';
-	if (sched_getaffinity(0, sizeof set, &set) != 0) {
-		snprintf(buf, len, "unknown (%s)", strerror(errno));
-		return;
-	}
-	for (c = 0; c < CPU_SETSIZE; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		for (lo = c; c + 1 < CPU_SETSIZE && CPU_ISSET(c + 1, &set);)
-			c++;
-		*count += c - lo + 1;
-		if (off < len)
-			off += (size_t)snprintf(buf + off, len - off, "%s%d",
-			    off ? "," : "", lo);
-		if (c > lo && off < len)
-			off += (size_t)snprintf(buf + off, len - off, "-%d",
-			    c);
-	}
-}
-
-/* Where the ranks may run, gathered on rank 0 into run.binding. */
-static void
-bench_binding(void)
-{
-	char mine[128], *all = NULL;
-	size_t off = 0;
-	int count, r, same = 1;
-
-	bench_cpulist(mine, sizeof mine, &count);
-	if (bench_rank == 0 &&
-	    (all = malloc((size_t)bench_nranks * sizeof mine)) == NULL) {
-		fprintf(stderr, "bootstrap_benchmark: out of memory\n");
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
-	MPI_Gather(mine, sizeof mine, MPI_CHAR, all, sizeof mine, MPI_CHAR, 0,
-	    MPI_COMM_WORLD);
-	if (bench_rank != 0)
-		goto out;
-	for (r = 1; r < bench_nranks; r++)
-		if (strcmp(all + (size_t)r * sizeof mine, mine) != 0)
-			same = 0;
-	if (same) {
-		long online = sysconf(_SC_NPROCESSORS_ONLN);
-
-		snprintf(binding_buf, sizeof binding_buf, "every rank on CPUs "
-		    "%s%s", mine, count == online ? " (not bound: all online "
-		    "CPUs)" : "");
-		goto out;
-	}
-	for (r = 0; r < bench_nranks && off < sizeof binding_buf; r++)
-		off += (size_t)snprintf(binding_buf + off, sizeof binding_buf -
-		    off, "%srank %d on CPUs %s", r ? "; " : "", r,
-		    all + (size_t)r * sizeof mine);
-out:
-	free(all);
-	run.binding = binding_buf;
-}
-
-static void
-bench_machine(void)
-{
-	char line[512], *p;
-	struct utsname un;
-	FILE *f;
-
-	if (uname(&un) == 0) {
-		snprintf(host_buf, sizeof host_buf, "%s", un.nodename);
-		snprintf(kernel_buf, sizeof kernel_buf, "%s", un.release);
-	}
-	snprintf(cpu_buf, sizeof cpu_buf, "unknown");
-	run.host = host_buf;
-	run.kernel = kernel_buf;
-	run.cpu = cpu_buf;
-	run.ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	run.memory_mb = (long)(sysconf(_SC_PHYS_PAGES) / 1024 *
-	    (sysconf(_SC_PAGESIZE) / 1024));
-	if ((f = fopen("/proc/cpuinfo", "r")) == NULL)
-		return;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strncmp(line, "model name", 10) == 0 &&
-		    (p = strchr(line, ':')) != NULL) {
-			p += strspn(p + 1, " \t") + 1;
-			p[strcspn(p, "\n")] = '\0';
-			snprintf(cpu_buf, sizeof cpu_buf, "%s", p);
-			break;
-		}
-	fclose(f);
 }
 
 /* Render the report from results.json with bench_report; its exit code. */
@@ -1123,7 +983,7 @@ main(int argc, char **argv)
 
 	/* The first line: which fastbootd serves the run. */
 	bench_daemon();
-	bench_binding();
+	run.binding = machine_binding();
 
 	rc = 0;
 	if (bench_rank == 0) {
@@ -1220,7 +1080,7 @@ out:
 #else
 	run.mscclpp_version = "not built in";
 #endif
-	bench_machine();
+	machine_describe(&run);
 	bench_note("MPI_Init took %.1f ms (max over ranks, once per process)",
 	    mpi_init_us / 1e3);
 	bench_note("op counts per measurement are chosen by a time budget of "

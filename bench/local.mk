@@ -29,6 +29,7 @@ bench_bootstrap_benchmark_SOURCES = \
 	bench/bench.h \
 	bench/bootstrap_benchmark.c \
 	bench/cpu.c \
+	bench/machine.c \
 	bench/results.c \
 	bench/spawn.c \
 	bench/stats.c \
@@ -71,7 +72,7 @@ bench/buildinfo.h: bench-buildinfo-force
 	printf '#define BENCH_COMMIT "%s"\n#define BENCH_CONFIGURE "%s"\n' \
 	    "$$c" "$$a" >$@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
-.PHONY: bench-buildinfo-force
+# Never a file, so always out of date: buildinfo.h is checked every make.
 bench-buildinfo-force:
 endif
 endif

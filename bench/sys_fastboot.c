@@ -40,6 +40,42 @@ sys_fastboot_err(char *err, size_t errlen, const char *what, int rc,
 	    *detail != '\0' ? detail : fb_strerror(rc));
 }
 
+/*
+ * Is a fastbootd listening on path?  1 (and its pid, or 0), or 0 with the
+ * reason.  A full backlog (EAGAIN) still means a listener.
+ */
+int
+sys_fastboot_probe(const char *path, pid_t *pid, char *why, size_t len)
+{
+	struct sockaddr_un sun;
+	struct ucred uc;
+	socklen_t ulen = sizeof uc;
+	int fd, ok;
+
+	*pid = 0;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(why, len, "path longer than %zu bytes",
+		    sizeof sun.sun_path - 1);
+		return 0;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		snprintf(why, len, "socket: %s", strerror(errno));
+		return 0;
+	}
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ||
+	    errno == EAGAIN;
+	if (!ok)
+		snprintf(why, len, "%s", strerror(errno));
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ulen) == 0)
+		*pid = uc.pid;
+	close(fd);
+	return ok;
+}
+
 /* The last line of the private daemon's log, for an error message. */
 static void
 sys_fastboot_log_tail(char *buf, size_t len)
