@@ -74,6 +74,8 @@ bench/buildinfo.h: bench-buildinfo-force
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 # Never a file, so always out of date: buildinfo.h is checked every make.
 bench-buildinfo-force:
+# Also when only this program is made (BUILT_SOURCES serve all and check).
+bench/bootstrap_benchmark-bootstrap_benchmark.$(OBJEXT): bench/buildinfo.h
 endif
 endif
 TESTS += bench/bench_test.sh

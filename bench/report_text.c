@@ -127,6 +127,12 @@ report_text(struct report *r)
 	const struct bench_sysres *s;
 	int k;
 
+	printf("\ncommit %s, configure %s\nCPU binding: %s\nfastbootd: %s\n",
+	    r->run.commit ? r->run.commit : "unknown",
+	    r->run.configure == NULL ? "unknown" : *r->run.configure ?
+	    r->run.configure : "(no flags)",
+	    r->run.binding ? r->run.binding : "unknown",
+	    r->run.daemon ? r->run.daemon : "unknown");
 	report_text_table(r);
 	report_text_speedup(r);
 	report_text_targets(r);
