@@ -112,24 +112,28 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 
 	strcpy(sys_fastboot_dir, "/tmp/fbbench.XXXXXX");
 	if (mkdtemp(sys_fastboot_dir) == NULL) {
-		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+		snprintf(err, errlen, "mkdtemp /tmp/fbbench.XXXXXX: %s",
+		    strerror(errno));
 		return -1;
 	}
+	/* The folder's name is short: every path below fits sun_path. */
+	_Static_assert(sizeof "/tmp/fbbench.XXXXXX/fastbootd.sock" <=
+	    sizeof sun.sun_path, "private socket path fits sun_path");
 	snprintf(sys_fastboot_sock, sizeof sys_fastboot_sock,
 	    "%s/fastbootd.sock", sys_fastboot_dir);
 	snprintf(notify, sizeof notify, "%s/notify", sys_fastboot_dir);
 	snprintf(sys_fastboot_log, sizeof sys_fastboot_log,
 	    "%s/fastbootd.log", sys_fastboot_dir);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	if (strlen(notify) >= sizeof sun.sun_path) {
-		snprintf(err, errlen, "%s: path too long", notify);
-		return -1;
-	}
 	memcpy(sun.sun_path, notify, strlen(notify) + 1);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		snprintf(err, errlen, "notify socket: %s", strerror(errno));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		snprintf(err, errlen, "notify socket %s: %s", notify,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		rmdir(sys_fastboot_dir);
 		return -1;
 	}
 	/*
