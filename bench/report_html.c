@@ -204,8 +204,8 @@ report_html_targets(FILE *f, struct report *r)
 		fprintf(f, "<tr><td>");
 		report_html_str(f, t->what);
 		if (!t->known)
-			fprintf(f, "</td><td>&ndash;</td><td>%s%.3g</td><td>not "
-			    "measurable in this run</td></tr>\n",
+			fprintf(f, "</td><td>&ndash;</td><td>%s%.3g</td>"
+			    "<td>not measurable in this run</td></tr>\n",
 			    t->at_least ? "&ge; " : "&le; ", t->limit);
 		else
 			fprintf(f, "</td><td>%.4g</td><td>%s%.3g</td>"

@@ -153,8 +153,8 @@ report_parse(struct report *r, char *err, size_t errlen)
 	size_t i, n;
 
 	if (fmt == NULL || strcmp(fmt, REPORT_FORMAT) != 0) {
-		snprintf(err, errlen, "not a benchmark run: \"format\" is %s%s%s, "
-		    "not \"" REPORT_FORMAT "\"", fmt ? "\"" : "",
+		snprintf(err, errlen, "not a benchmark run: \"format\" is "
+		    "%s%s%s, not \"" REPORT_FORMAT "\"", fmt ? "\"" : "",
 		    fmt ? fmt : "missing", fmt ? "\"" : "");
 		return -1;
 	}
