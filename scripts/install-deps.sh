@@ -12,6 +12,7 @@ PACKAGES="
 	systemd strace valgrind clang libclang-rt-14-dev
 	debhelper devscripts dpkg-dev fakeroot lintian man-db binutils
 	procps psmisc util-linux file git ca-certificates
+	debootstrap systemd-container wget
 "
 
 missing=

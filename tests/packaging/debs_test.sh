@@ -1,12 +1,14 @@
 #!/bin/sh
 # debs_test.sh - the Debian packages as a new user meets them: build them
-# from "make dist" with packaging/build-debs.sh, check their contents and
-# maintainer scripts (the socket is enabled, the service is not), unpack
-# them into a private root, build examples/hello.c with the installed header
-# and "pkg-config --libs libfastboot-client", run an 8-rank job against the
-# installed fastbootd (socket-activated when systemd-socket-activate is
-# there), see the installed fastbootctl name a missing rank, verify the
-# installed units, and run lintian expecting no errors.
+# from "make dist" with packaging/build-debs.sh (once per state of the
+# tree: tests/packaging/debs.sh, shared with nspawn_test.sh), check their
+# contents and maintainer scripts (the socket is enabled, the service is
+# not), unpack them into a private root, build examples/hello.c with the
+# installed header and "pkg-config --libs libfastboot-client", run an
+# 8-rank job against the installed fastbootd (socket-activated when
+# systemd-socket-activate is there), see the installed fastbootctl name a
+# missing rank, verify the installed units, and run lintian expecting no
+# errors.
 #
 # Slow (a full package build: 35-100 s on 2 cores): skipped where
 # dpkg-buildpackage or the build dependencies are missing, under distcheck
@@ -59,19 +61,13 @@ skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 diag() { sed 's/^/# /' "$@"; }
 secs() { echo $(( $(date +%s) - $1 )); }
 
-# 1. Build.
-t0=$(date +%s)
-( cd "$top_builddir" && ${MAKE:-make} dist-gzip distdir=fbdebs-dist \
-    >"$tmp/dist.log" 2>&1 )
-tarball=$tmp/fbdebs-dist.tar.gz
-mv "$top_builddir/fbdebs-dist.tar.gz" "$tarball" 2>/dev/null
-TMPDIR=$tmp "$top_srcdir/packaging/build-debs.sh" -o "$tmp/debs" "$tarball" \
-    >"$tmp/build.out" 2>"$tmp/build.err"
+# 1. Build (or reuse what another test of this build tree built).
+. "$top_srcdir/tests/packaging/debs.sh"
+debs_ready "$tmp"
 rc=$?
-debs=$(tail -n 1 "$tmp/build.out")
-ok $rc "build-debs.sh built the packages into $debs ($(secs $t0) s)"
+ok $rc "build-debs.sh built the packages into $debs ($debs_how)"
 if [ $rc -ne 0 ]; then
-	diag "$tmp/dist.log" "$tmp/build.err" | tail -n 40
+	cat "$tmp/dist.log" "$tmp/build.err" 2>/dev/null | diag | tail -n 40
 	exit 1
 fi
 deb() { ls "$debs"/"$1"_*.deb 2>/dev/null | head -n 1; }
@@ -169,29 +165,8 @@ ok $? "installed fastbootctl status counts the collectives served"
 diag "$tmp/status"
 
 # 10. A job that waits for a rank that never starts.
-cat >"$tmp/partial.c" <<'PARTIAL'
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <fastboot/fastboot.h>
-/* Ranks 0..n-2 of an n-rank job; rank n-1 never comes. */
-int
-main(int argc, char **argv)
-{
-	int n = argc > 1 ? atoi(argv[1]) : 4, r;
-	fb_unique_id id;
-	fb_comm *comm;
-
-	if (fb_get_unique_id(&id) != 0)
-		return 1;
-	for (r = 0; r < n - 1; r++)
-		if (fork() == 0)
-			return fb_comm_init(&comm, &id, r, n) == 0;
-	pause();
-	return 0;
-}
-PARTIAL
-${CC:-cc} -o "$tmp/partial" "$tmp/partial.c" $cflags $libs &&
+${CC:-cc} -o "$tmp/partial" "$top_srcdir/tests/packaging/partial.c" \
+    $cflags $libs &&
     { FASTBOOT_SOCKET=$sock FASTBOOT_TIMEOUT_MS=60000 setsid "$tmp/partial" 8 &
       pids="$pids $!"; partial=$!; }
 found=1
