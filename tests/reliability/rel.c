@@ -326,6 +326,26 @@ rel_proc_fds_wait(pid_t pid, int want, int ms)
 	return n;
 }
 
+int
+rel_proc_sched(pid_t pid, double *run_ms, double *wait_ms)
+{
+	unsigned long long run, wait;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	if (n != 2)
+		return -1;
+	*run_ms = (double)run / 1e6;
+	*wait_ms = (double)wait / 1e6;
+	return 0;
+}
+
 long
 rel_proc_rss_kb(pid_t pid)
 {
