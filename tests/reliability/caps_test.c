@@ -30,7 +30,7 @@ init1(fb_comm **c, int nranks, char *err, size_t size)
 	int rc;
 
 	cfg.timeout_ms = 5000;
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	rc = fb_comm_init_config(c, &id, 0, nranks, &cfg);
 	snprintf(err, size, "%s", fb_comm_last_error(NULL));
 	return rc;
@@ -218,7 +218,7 @@ cap_pending(void)
 	volatile int flag = 0;
 	int r;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	memset(p, 0, sizeof p);
 	for (r = 0; r < 2; r++) {
 		p[r].id = &id;

@@ -197,7 +197,7 @@ run(enum scenario s, double *lat, int *nlat, char *why, size_t whysize)
 	double t_kill;
 
 	memset(sh, 0, sizeof *sh);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	if (s == S_SENDS)
 		sh->flag = 0;
 	if (th_spawn_ranks(n, rank_main, &s, &id, pids) == -1) {
@@ -455,8 +455,8 @@ test_daemon_lost(struct th_daemon *d)
 	int r, which, bad = 0, n = 0, st;
 
 	memset(sh, 0, sizeof *sh);
-	fb_get_unique_id(&ida);
-	fb_get_unique_id(&idb);
+	th_unique_id(&ida);
+	th_unique_id(&idb);
 	which = 0;
 	th_spawn_ranks(4, dlost_main, &which, &ida, pa);
 	which = 1;

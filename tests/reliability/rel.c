@@ -278,7 +278,7 @@ rel_random_key(uint8_t *key)
 {
 	fb_unique_id id;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	rel_key(&id, key);
 }
 
@@ -435,7 +435,8 @@ rel_rank_main(void *arg)
 			goto out;
 	a->rc = 0;
 out:
-	fb_comm_destroy(c);
+	if (fb_comm_destroy(c) != 0)
+		a->rc = 1;
 	return NULL;
 }
 

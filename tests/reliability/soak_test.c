@@ -83,7 +83,7 @@ seq_main(void *arg)
 
 	for (j = 0; j < s->njobs; j++) {
 		if (a->rank == 0)
-			fb_get_unique_id(&s->id);
+			th_unique_id(&s->id);
 		pthread_barrier_wait(&s->bar);
 		s->failed[a->rank] += one_job(&s->id, a->rank, (uint32_t)j);
 		s->done[a->rank]++;
@@ -177,7 +177,7 @@ main(void)
 	t1 = th_now_ms();
 	for (round = 0; round < ROUNDS; round++) {
 		for (j = 0; j < NCONC; j++) {
-			fb_get_unique_id(&ids[j]);
+			th_unique_id(&ids[j]);
 			for (r = 0; r < NR; r++) {
 				struct conc_arg *a = &ca[j * NR + r];
 

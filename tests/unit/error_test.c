@@ -197,7 +197,7 @@ error_test_stderr_of(const fb_config *cfg)
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	(void)fb_comm_init_config(&comm, &id, 0, 1, cfg);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
