@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -123,6 +124,45 @@ test_notify(void)
 	th_wait_pids(pids, 3, 20000, NULL);	/* they fail: no daemon */
 	close(gate[0]);
 	close(gate[1]);
+	th_daemon_cleanup(&d);
+}
+
+/*
+ * A stop while the notify socket's queue is full (a busy manager; here
+ * the test fills it): STOPPING=1 must not hold the daemon back forever.
+ */
+static void
+test_stop_full_queue(void)
+{
+	struct sockaddr_un sun;
+	struct th_daemon d;
+	int fd, sent = 0, full = 0, status;
+
+	if (th_daemon_start(&d, NULL) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		tap_skip("full notify queue: no daemon");
+		th_daemon_cleanup(&d);
+		return;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(d.notify) >= sizeof sun.sun_path)
+		tap_plan_skip("notify path too long: %s", d.notify);
+	memcpy(sun.sun_path, d.notify, strlen(d.notify) + 1);
+	while (sent < 10000) {
+		if (sendto(fd, "X-FILL=1", 8, 0, (struct sockaddr *)&sun,
+		    sizeof sun) == -1) {
+			full = errno == EAGAIN;
+			break;
+		}
+		sent++;
+	}
+	status = th_daemon_stop_within(&d, 10000);
+	ok(full && exited_cleanly(status), "notify: SIGTERM with the notify "
+	    "queue full (%d messages queued): exit 0 all the same (status "
+	    "%d)", sent, status);
+	close(fd);
 	th_daemon_cleanup(&d);
 }
 
@@ -369,8 +409,9 @@ main(void)
 	/* Bounds, not expectations: generous for a loaded machine. */
 	th_deadline(300);
 	setenv("FASTBOOT_TIMEOUT_MS", "60000", 1);
-	tap_plan(21);
+	tap_plan(22);
 	test_notify();
+	test_stop_full_queue();
 	test_activate();
 	test_restart();
 	test_journal_mode();
