@@ -2,9 +2,11 @@
  * replay.c - run every file of a fuzz corpus through the fuzz target's
  * entry point, one TAP test per file.  Each file runs in a child process
  * whose end is the target's verdict: exit 0 when the entry point returned 0
- * and nothing aborted.  A decoder that crashes, reads out of bounds or leaks
- * (under the sanitizers) or breaks a codec invariant (the targets abort())
- * fails that file's test, and the next files still run.
+ * and nothing aborted.  A decoder that crashes, reads out of bounds (under
+ * the sanitizers) or breaks a codec invariant (the targets abort()) fails
+ * that file's test, and the next files still run.  A last test runs them
+ * all in this process, as libFuzzer does: state carried from one input to
+ * the next, and LeakSanitizer's check at exit.
  *
  *	replay [DIR]	default: $top_srcdir/tests/fuzz/corpus
  */
@@ -43,9 +45,10 @@ replay_run(const uint8_t *buf, size_t n, char *why, size_t whysize)
 		return -1;
 	}
 	if (pid == 0) {
+		/* _exit(): leaks are the last test's (one LeakSanitizer
+		 * pass, not one per file). */
 		rc = LLVMFuzzerTestOneInput(buf, n);
-		/* exit(), not _exit(): LeakSanitizer checks at exit. */
-		exit(rc == 0 ? 0 : 3);
+		_exit(rc == 0 ? 0 : 3);
 	}
 	if (waitpid(pid, &status, 0) != pid) {
 		snprintf(why, whysize, "waitpid: %s", strerror(errno));
@@ -69,8 +72,10 @@ replay_run(const uint8_t *buf, size_t n, char *why, size_t whysize)
 	return 0;
 }
 
+/* inproc: call the target here and return its verdict, no child. */
 static int
-replay_file(const char *path, size_t *size, char *why, size_t whysize)
+replay_file(const char *path, size_t *size, int inproc, char *why,
+    size_t whysize)
 {
 	FILE *f;
 	uint8_t *buf;
@@ -102,7 +107,12 @@ replay_file(const char *path, size_t *size, char *why, size_t whysize)
 		return -1;
 	}
 	*size = n;
-	rc = replay_run(buf, n, why, whysize);
+	if (inproc) {
+		rc = LLVMFuzzerTestOneInput(buf, n) == 0 ? 0 : -1;
+		if (rc != 0)
+			snprintf(why, whysize, "the target returned nonzero");
+	} else
+		rc = replay_run(buf, n, why, whysize);
 	free(buf);
 	return rc;
 }
@@ -113,11 +123,11 @@ main(int argc, char **argv)
 	char dir[4096], path[8192], why[256], **names = NULL;
 	const char *top;
 	struct dirent *de;
-	size_t n = 0, cap = 0, i, size;
+	size_t n = 0, cap = 0, i, size, bad;
 	DIR *d;
 	int rc;
 
-	th_deadline(120);
+	th_deadline(300);	/* a bound for a loaded machine */
 	if (argc > 1)
 		snprintf(dir, sizeof dir, "%s", argv[1]);
 	else {
@@ -143,16 +153,29 @@ main(int argc, char **argv)
 	if (n == 0)
 		tap_plan_skip("corpus %s is empty", dir);
 	qsort(names, n, sizeof *names, replay_cmp);
-	tap_plan((int)n);
+	tap_plan((int)n + 1);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		size = 0;
 		why[0] = '\0';
-		rc = replay_file(path, &size, why, sizeof why);
+		rc = replay_file(path, &size, 0, why, sizeof why);
 		ok(rc == 0, "%s (%zu bytes): the target accepts it without a "
 		    "fault%s%s", names[i], size, rc ? ": " : "", why);
-		free(names[i]);
 	}
+	/* A fault here ends the binary: the harness reports that. */
+	bad = 0;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		why[0] = '\0';
+		if (replay_file(path, &size, 1, why, sizeof why) != 0) {
+			tap_diag("%s: %s", names[i], why);
+			bad++;
+		}
+	}
+	ok(bad == 0, "all %zu files in one process, one after another as "
+	    "libFuzzer runs them (%zu failed)", n, bad);
+	for (i = 0; i < n; i++)
+		free(names[i]);
 	free(names);
 	return tap_done();
 }
