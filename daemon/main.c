@@ -67,6 +67,26 @@ main_signal_cb(int sig, short events, void *arg)
 	event_base_loopbreak(dbase);
 }
 
+/*
+ * Block SIGTERM, SIGINT and SIGHUP, then set them to SIG_IGN (a pending one
+ * is dropped): called once the loop has stopped, and again after
+ * event_free() of their events put back SIG_DFL.
+ */
+static void
+main_ignore_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+}
+
 static void
 main_hup_cb(int sig, short events, void *arg)
 {
@@ -220,12 +240,20 @@ main(int argc, char **argv)
 	if (event_base_dispatch(dbase) == -1)
 		fatalx("event loop failed");
 
+	/*
+	 * Freeing the signal events puts back the handlers from before them
+	 * (SIG_DFL): a second SIGTERM during the shutdown would then kill us
+	 * instead of letting us finish and exit 0.  A stop is under way, so
+	 * further ones are ignored from here on.
+	 */
+	main_ignore_stop_signals();
 	notify_stopping();
 	listener_close();
 	conn_close_all();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	main_ignore_stop_signals();
 	event_base_free(dbase);
 	log_info("stopped");
 	return 0;

@@ -24,17 +24,22 @@ static struct event *notify_watchdog_ev;
 static struct event *notify_status_ev;
 static void (*notify_status_fn)(char *, size_t);
 
+#define NOTIFY_STOPPING_MS 1000
+
 /*
  * sd_notify() blocks while the receiver's queue is full (a busy manager, or
  * a test's notify socket that nobody reads: net.unix.max_dgram_qlen is 10),
  * and the event loop would stop with it.  The periodic messages go out
- * without waiting instead: a STATUS= or WATCHDOG=1 that finds the queue
- * full is dropped, the next one follows.
+ * without waiting instead (wait_ms 0): a STATUS= or WATCHDOG=1 that finds
+ * the queue full is dropped, the next one follows.  STOPPING=1 waits at
+ * most wait_ms: a blocking send there kept a stopping daemon from ever
+ * exiting (it hung in unix_wait_for_peer until SIGKILL).
  */
 static void
-notify_send_nowait(const char *msg)
+notify_send(const char *msg, int wait_ms)
 {
 	struct sockaddr_un sun;
+	struct timeval tv;
 	const char *path = getenv("NOTIFY_SOCKET");
 	socklen_t len;
 	int fd;
@@ -49,18 +54,22 @@ notify_send_nowait(const char *msg)
 		sun.sun_path[0] = '\0';
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 	    strlen(path) + (path[0] == '/'));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
-	(void)!sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
-	    (struct sockaddr *)&sun, len);
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	if (wait_ms > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+	    sizeof tv) == -1)
+		wait_ms = 0;
+	(void)!sendto(fd, msg, strlen(msg), MSG_NOSIGNAL |
+	    (wait_ms > 0 ? 0 : MSG_DONTWAIT), (struct sockaddr *)&sun, len);
 	close(fd);
 }
 
 static void
 notify_watchdog_cb(int fd, short events, void *arg)
 {
-	notify_send_nowait("WATCHDOG=1");
+	notify_send("WATCHDOG=1", 0);
 }
 
 static void
@@ -69,7 +78,7 @@ notify_send_status(void)
 	char msg[256];
 
 	notify_status_fn(msg, sizeof msg);
-	notify_send_nowait(msg);
+	notify_send(msg, 0);
 }
 
 static void
@@ -127,7 +136,7 @@ notify_stopping(void)
 {
 	if (!notify_enabled)
 		return;
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	notify_send("STOPPING=1\nSTATUS=stopping", NOTIFY_STOPPING_MS);
 	if (notify_watchdog_ev != NULL)
 		event_free(notify_watchdog_ev);
 	if (notify_status_ev != NULL)

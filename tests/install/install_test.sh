@@ -12,6 +12,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Wait until fastbootd on $1 answers fastbootctl ($2) status: connect()
+# succeeds and it replies (a socket file exists before listen(), so its
+# existence proves nothing).  Bounded: 600 tries.
+wait_daemon() {
+	_i=0
+	until timeout 20 "$2" -s "$1" -t 2000 status >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -lt 600 ] || return 1
+		sleep 0.05
+	done
+}
+
 dest=$tmp/root
 if make -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1
 then
@@ -47,8 +59,7 @@ fi
 sock=$tmp/fastbootd.sock
 "$dest$prefix/sbin/fastbootd" -s "$sock" 2>"$tmp/daemon.log" &
 daemon=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_daemon "$sock" "$top_builddir/tools/fastbootctl"
 if FASTBOOT_SOCKET=$sock FASTBOOT_TIMEOUT_MS=20000 timeout 60 \
     "$tmp/hello" 8 >"$tmp/hello.log" 2>&1 &&
     grep -q '^8 ranks done, 0 failed' "$tmp/hello.log"; then

@@ -320,7 +320,7 @@ main(void)
 	double start;
 	int failed, n;
 
-	th_deadline(120);
+	th_deadline(600);	/* bounds, not expectations: see below */
 #ifdef ITEST_DAEMON_COLL
 	/* The same, with collectives through the daemon (ARRIVE/RELEASE). */
 	setenv("FASTBOOT_COLLECTIVES", "daemon", 1);
@@ -341,7 +341,8 @@ main(void)
 		else
 			unsetenv("FASTBOOT_TIMEOUT_MS");
 		start = th_now_ms();
-		failed = th_run_ranks(n, calls_rank, NULL, 60000);
+		/* 64 ranks ran past 60 s at load ~30 (flake hunt). */
+		failed = th_run_ranks(n, calls_rank, NULL, 300000);
 		itest_report(t, n);
 		ok(failed == 0, "%d rank%s%s: init, getters, barrier, allgather, "
 		    "alltoall, send/recv (ring, all pairs, self, wrong length, "

@@ -33,7 +33,7 @@ daemon_nodaemon_init(const char *path, double *ms, char *err, size_t size)
 	double start = th_now_ms();
 	int rc;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	cfg.timeout_ms = LONG_MS;
 	cfg.socket_path = path;
 	rc = fb_comm_init_config(&comm, &id, 0, 2, &cfg);
@@ -143,7 +143,7 @@ daemon_gone(int sig)
 		th_daemon_cleanup(&d);
 		return;
 	}
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	th_spawn_ranks(3, daemon_lost_rank, NULL, &id, pids);
 	if (!itest_wait_flags(t, 3, -1, GROUP_MS)) {
 		itest_report(t, 3);

@@ -85,7 +85,7 @@ failure_kill_in_barrier(int n)
 	int r, good = 1, named = 1, failed;
 
 	itest_reset(t);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	th_spawn_ranks(n, failure_kill_rank, NULL, &id, pids);
 	if (!ok(itest_wait_flags(t, n, -1, GROUP_MS), "%d ranks joined; %d "
 	    "entering a barrier, rank %d a recv from rank %d, rank %d holding "
@@ -646,7 +646,7 @@ failure_lost_in_init(const char *sock)
 	if (!ok(itest_ctl_wait(sock, "ranks", 0, GROUP_MS), "no ranks left "
 	    "from earlier tests")) 
 		return;
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	th_spawn_ranks(3, failure_lost_init_rank, &a, &id, pids);
 	if (!ok(itest_ctl_wait(sock, "ranks", 3, GROUP_MS), "ranks 0-2 of 4 "
 	    "joined (fastbootd's status says 3 ranks)")) {

@@ -89,7 +89,9 @@ jobs_many_rank(const fb_unique_id *id, int rank, int n, void *arg)
 		ITEST_CHECK(t, slot, rc == 0, "job %d: barrier: %s", job,
 		    fb_strerror(rc));
 	}
-	fb_comm_destroy(comm);
+	rc = fb_comm_destroy(comm);
+	ITEST_CHECK(t, slot, rc == 0, "job %d: destroy: %s", job,
+	    fb_strerror(rc));
 	return 0;
 }
 
@@ -105,7 +107,7 @@ jobs_many_jobs(void)
 	itest_reset(t);
 	for (j = 0; j < NJOBS; j++) {
 		jobidx[j] = j;
-		fb_get_unique_id(&id);
+		th_unique_id(&id);
 		th_spawn_ranks(JOB_RANKS, jobs_many_rank, &jobidx[j], &id,
 		    pids + j * JOB_RANKS);
 	}
@@ -169,8 +171,8 @@ jobs_two_handles(void)
 	int failed;
 
 	itest_reset(t);
-	fb_get_unique_id(&ids.a);
-	fb_get_unique_id(&ids.b);
+	th_unique_id(&ids.a);
+	th_unique_id(&ids.b);
 	failed = th_run_ranks(2, jobs_two_rank, &ids, GROUP_MS);
 	itest_report(t, 2);
 	ok(failed == 0, "two processes each holding handles of two jobs "
@@ -351,7 +353,7 @@ jobs_hostile(void)
 	int code, fd, failed, i;
 
 	itest_reset(t);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	th_spawn_ranks(JOB_RANKS, jobs_busy_rank, NULL, &id, pids);
 	if (!ok(itest_wait_flags(t, JOB_RANKS, -1, GROUP_MS), "a %d-rank job "
 	    "is running", JOB_RANKS)) {
@@ -440,7 +442,7 @@ jobs_hostile(void)
 		fb_comm *comm = NULL;
 		double start = th_now_ms();
 
-		fb_get_unique_id(&big);
+		th_unique_id(&big);
 		code = fb_comm_init(&comm, &big, 0, 5000);
 		ok(code == FB_E_LIMIT && comm == NULL && th_now_ms() - start <
 		    5000, "init of rank 0 of 5000 (the daemon's cap is 4096): "
@@ -454,7 +456,7 @@ jobs_hostile(void)
 	}
 
 	/* A member that turns hostile: its job fails, the other does not. */
-	fb_get_unique_id(&vid);
+	th_unique_id(&vid);
 	th_spawn_ranks(1, jobs_victim_rank, NULL, &vid, vpid);
 	memcpy(key, vid.internal + UID_OFF_KEY, sizeof key);
 	memset(&join, 0, sizeof join);
@@ -602,7 +604,7 @@ jobs_duplicate_rank(void)
 	pid_t p[2], pd[1];
 
 	itest_reset(t);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	if (!ok(itest_ctl_wait(sock_path, "ranks", 0, GROUP_MS),
 	    "no ranks left from earlier tests"))
 		return;

@@ -27,6 +27,19 @@ th_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+void
+th_unique_id(fb_unique_id *id)
+{
+	int rc;
+
+	if ((rc = fb_get_unique_id(id)) != 0) {
+		printf("Bail out! fb_get_unique_id: %s (%s)\n", fb_strerror(rc),
+		    fb_comm_last_error(NULL));
+		fflush(stdout);
+		exit(99);
+	}
+}
+
 static void
 th_alarm(int sig)
 {

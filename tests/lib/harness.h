@@ -62,6 +62,10 @@ int th_spawn_ranks(int nranks, th_rank_fn fn, void *arg,
  * how many failed.  status[] (may be NULL) gets each wait status. */
 int th_wait_pids(pid_t *pids, int n, int timeout_ms, int *status);
 
+/* fb_get_unique_id(), or "Bail out!" with its code and detail: a test
+ * never goes on with an id it did not get. */
+void th_unique_id(fb_unique_id *);
+
 double th_now_ms(void);
 
 #endif

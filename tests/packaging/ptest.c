@@ -130,6 +130,32 @@ ptest_run(const char *const *argv, char *out, size_t size, int timeout_ms)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int
+ptest_wait_connect(const char *path, int ms)
+{
+	double end = th_now_ms() + ms;
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	for (;;) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			return 0;
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+		close(fd);
+		if (rc == 0)
+			return 1;
+		/* Not there yet, or bound but not yet listening. */
+		if ((errno != ENOENT && errno != ECONNREFUSED) ||
+		    th_now_ms() > end)
+			return 0;
+		usleep(10000);
+	}
+}
+
 const char *
 ptest_fastbootctl(void)
 {

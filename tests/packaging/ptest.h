@@ -23,6 +23,9 @@ int ptest_daemon_exec(struct th_daemon *d, int lfd,
  * timeout or failure to run. */
 int ptest_run(const char *const *argv, char *out, size_t size,
     int timeout_ms);
+/* Try connect() to path until it succeeds (1) or ms pass (0): the way to
+ * know something listens there; the file exists from bind() on. */
+int ptest_wait_connect(const char *path, int ms);
 const char *ptest_fastbootctl(void);
 /* Is an executable called name on $PATH? */
 int ptest_have(const char *name);

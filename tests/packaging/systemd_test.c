@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -51,18 +52,13 @@ rank_gated(const fb_unique_id *id, int rank, int nranks, void *arg)
 	return rank_job(id, rank, nranks, arg);
 }
 
+/* The socket file is still there (systemd's, not fastbootd's to remove). */
 static int
-wait_socket(const char *path)
+socket_exists(const char *path)
 {
 	struct stat st;
-	int i;
 
-	for (i = 0; i < 1000; i++) {
-		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			return 1;
-		usleep(10000);
-	}
-	return 0;
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 static int
@@ -131,6 +127,45 @@ test_notify(void)
 	th_daemon_cleanup(&d);
 }
 
+/*
+ * A stop while the notify socket's queue is full (a busy manager; here
+ * the test fills it): STOPPING=1 must not hold the daemon back forever.
+ */
+static void
+test_stop_full_queue(void)
+{
+	struct sockaddr_un sun;
+	struct th_daemon d;
+	int fd, sent = 0, full = 0, status;
+
+	if (th_daemon_start(&d, NULL) == -1 ||
+	    (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		tap_skip("full notify queue: no daemon");
+		th_daemon_cleanup(&d);
+		return;
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(d.notify) >= sizeof sun.sun_path)
+		tap_plan_skip("notify path too long: %s", d.notify);
+	memcpy(sun.sun_path, d.notify, strlen(d.notify) + 1);
+	while (sent < 10000) {
+		if (sendto(fd, "X-FILL=1", 8, 0, (struct sockaddr *)&sun,
+		    sizeof sun) == -1) {
+			full = errno == EAGAIN;
+			break;
+		}
+		sent++;
+	}
+	status = th_daemon_stop_within(&d, 10000);
+	ok(full && exited_cleanly(status), "notify: SIGTERM with the notify "
+	    "queue full (%d messages queued): exit 0 all the same (status "
+	    "%d)", sent, status);
+	close(fd);
+	th_daemon_cleanup(&d);
+}
+
 /* systemd-socket-activate binds, and execs fastbootd on a connection. */
 static void
 test_activate(void)
@@ -160,7 +195,7 @@ test_activate(void)
 	argv[n++] = d.sock;
 	argv[n] = NULL;
 	if (ptest_daemon_exec(&d, -1, argv, NULL) == -1 ||
-	    !wait_socket(d.sock))
+	    !ptest_wait_connect(d.sock, 10000))
 		tap_plan_skip("systemd-socket-activate did not listen");
 	setenv("FASTBOOT_SOCKET", d.sock, 1);
 	ok(th_run_ranks(8, rank_job, NULL, 60000) == 0,
@@ -174,7 +209,7 @@ test_activate(void)
 	ok(strstr(out, pidstr) != NULL, "activate: fastbootd runs as the "
 	    "process systemd-socket-activate started (%s)", pidstr);
 	status = th_daemon_stop(&d);
-	ok(exited_cleanly(status) && wait_socket(d.sock),
+	ok(exited_cleanly(status) && socket_exists(d.sock),
 	    "activate: fastbootd stops cleanly and leaves systemd's socket");
 	th_daemon_cleanup(&d);
 }
@@ -374,8 +409,9 @@ main(void)
 	/* Bounds, not expectations: generous for a loaded machine. */
 	th_deadline(300);
 	setenv("FASTBOOT_TIMEOUT_MS", "60000", 1);
-	tap_plan(21);
+	tap_plan(22);
 	test_notify();
+	test_stop_full_queue();
 	test_activate();
 	test_restart();
 	test_journal_mode();

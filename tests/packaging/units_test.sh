@@ -25,6 +25,18 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# Wait until fastbootd on $1 answers fastbootctl ($2) status: connect()
+# succeeds and it replies (a socket file exists before listen(), so its
+# existence proves nothing).  Bounded: 600 tries.
+wait_daemon() {
+	_i=0
+	until timeout 20 "$2" -s "$1" -t 2000 status >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -lt 600 ] || return 1
+		sleep 0.05
+	done
+}
 trap 'echo "Bail out! interrupted"; exit 1' INT TERM
 n=0
 ok() {	# ok CONDITION-STATUS DESCRIPTION
@@ -89,8 +101,7 @@ NOTIFY_SOCKET=$tmp/notify WATCHDOG_USEC=200000 timeout 120 \
     strace -f -qq -o "$tmp/trace" "$dest$sbindir/fastbootd" -s "$sock" \
     2>"$tmp/daemon.log" &
 daemon=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+wait_daemon "$sock" "$top_builddir/tools/fastbootctl"
 FASTBOOT_SOCKET=$sock timeout 60 "$top_builddir/examples/hello" 4 \
     >"$tmp/hello.log" 2>&1
 hello=$?

@@ -52,16 +52,19 @@ struct shm {
 };
 static struct shm *sh;
 
-static fb_comm *
-rank_init(const fb_unique_id *id, int rank, int nranks, int timeout_ms)
+/* Returns what fb_comm_init_config returned; *c is NULL on failure. */
+static int
+rank_init(fb_comm **c, const fb_unique_id *id, int rank, int nranks,
+    int timeout_ms)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
-	fb_comm *c;
+	int rc;
 
 	cfg.timeout_ms = timeout_ms;
-	if (fb_comm_init_config(&c, id, rank, nranks, &cfg) != 0)
-		return NULL;
-	return c;
+	*c = NULL;
+	if ((rc = fb_comm_init_config(c, id, rank, nranks, &cfg)) != 0)
+		*c = NULL;
+	return rc;
 }
 
 static void
@@ -106,21 +109,17 @@ rank_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 		if (rank != VICTIM)
 			sh->pending[rank] = 1;
 		sh->stage[rank] = 1;
-		c = rank_init(id, rank, NR, RANK_TIMEOUT);
+		sh->rc[rank] = rank_init(&c, id, rank, NR, RANK_TIMEOUT);
 		sh->t_ret[rank] = th_now_ms();
-		sh->rc[rank] = c == NULL ? -100 : 0;
-		if (c == NULL) {
+		/* A failed init leaves no handle: its detail is the
+		 * thread's last error. */
+		if (c == NULL)
 			snprintf(sh->err[rank], sizeof sh->err[rank], "%s",
 			    fb_comm_last_error(NULL));
-			/* The handle is gone; ask again with a fresh one. */
-			sh->rc[rank] = FB_E_PEER_LOST;
-			if (strstr(sh->err[rank], "rank 3") == NULL)
-				sh->rc[rank] = -100;
-		}
 		sh->stage[rank] = 3;
 		return 0;
 	}
-	if ((c = rank_init(id, rank, nranks, RANK_TIMEOUT)) == NULL ||
+	if (rank_init(&c, id, rank, nranks, RANK_TIMEOUT) != 0 ||
 	    fb_barrier(c) != 0)
 		return 1;
 	if (rank == VICTIM) {
@@ -198,7 +197,7 @@ run(enum scenario s, double *lat, int *nlat, char *why, size_t whysize)
 	double t_kill;
 
 	memset(sh, 0, sizeof *sh);
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	if (s == S_SENDS)
 		sh->flag = 0;
 	if (th_spawn_ranks(n, rank_main, &s, &id, pids) == -1) {
@@ -267,7 +266,7 @@ leave_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 	fb_comm *c;
 	int rc;
 
-	if ((c = rank_init(id, rank, nranks, RANK_TIMEOUT)) == NULL ||
+	if (rank_init(&c, id, rank, nranks, RANK_TIMEOUT) != 0 ||
 	    fb_barrier(c) != 0)
 		return 1;
 	if (rank == 7) {
@@ -342,15 +341,12 @@ timeout_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 
 	switch (which) {
 	case 0:		/* init: ranks 2-3 of 4 never come */
-		c = rank_init(id, rank, 4, 600);
-		sh->rc[rank] = c == NULL ? FB_E_TIMEOUT : 0;
+		sh->rc[rank] = rank_init(&c, id, rank, 4, 600);
 		snprintf(sh->err[rank], sizeof sh->err[rank], "%s",
 		    fb_comm_last_error(NULL));
-		if (strstr(sh->err[rank], "gave up") != NULL)
-			sh->rc[rank] = FB_E_ABORTED;
 		return 0;
 	case 1:		/* barrier: rank 2 of 3 never arrives */
-		if ((c = rank_init(id, rank, nranks, 600)) == NULL)
+		if (rank_init(&c, id, rank, nranks, 600) != 0)
 			return 1;
 		if (rank == 2) {
 			wait_for(&sh->flag, 2);
@@ -364,7 +360,7 @@ timeout_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 		fb_comm_destroy(c);
 		return 0;
 	default:	/* recv: rank 1 never sends */
-		if ((c = rank_init(id, rank, nranks, 400)) == NULL)
+		if (rank_init(&c, id, rank, nranks, 400) != 0)
 			return 1;
 		if (rank == 1) {
 			wait_for(&sh->flag, 1);
@@ -420,17 +416,15 @@ dlost_main(const fb_unique_id *id, int rank, int nranks, void *arg)
 
 	if (which == 1) {	/* job B: 2 of 4 ranks, blocked in init */
 		sh->stage[rank + 4] = 1;
-		c = rank_init(id, rank, 4, RANK_TIMEOUT);
+		sh->rc[rank + 4] = rank_init(&c, id, rank, 4, RANK_TIMEOUT);
 		sh->t_ret[rank + 4] = th_now_ms();
-		sh->rc[rank + 4] = c == NULL && strstr(fb_comm_last_error(NULL),
-		    "went away") != NULL ? FB_E_DAEMON_LOST : -100;
 		snprintf(sh->err[rank + 4], sizeof sh->err[0], "%s",
 		    fb_comm_last_error(NULL));
 		sh->stage[rank + 4] = 3;
 		return 0;
 	}
 	/* Job A: 4 ranks; 0-1 in barrier, 2 in recv, 3 idle. */
-	if ((c = rank_init(id, rank, nranks, RANK_TIMEOUT)) == NULL ||
+	if (rank_init(&c, id, rank, nranks, RANK_TIMEOUT) != 0 ||
 	    fb_barrier(c) != 0)
 		return 1;
 	sh->stage[rank] = 1;
@@ -461,8 +455,8 @@ test_daemon_lost(struct th_daemon *d)
 	int r, which, bad = 0, n = 0, st;
 
 	memset(sh, 0, sizeof *sh);
-	fb_get_unique_id(&ida);
-	fb_get_unique_id(&idb);
+	th_unique_id(&ida);
+	th_unique_id(&idb);
 	which = 0;
 	th_spawn_ranks(4, dlost_main, &which, &ida, pa);
 	which = 1;

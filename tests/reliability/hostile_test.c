@@ -313,7 +313,7 @@ size_disagreement(void)
 	fb_unique_id id;
 	int r;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	for (r = 0; r < 2; r++) {
 		a[r].id = &id;
 		a[r].rank = r;

@@ -178,7 +178,7 @@ scenario(struct th_daemon *d, uid_t owner, uid_t intruder, int expect,
 	pid_t pids[NR], p3;
 	int r, failed, shm_before = dev_shm_count(), joined = 1;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	memset(sh, 0, sizeof *sh);
 	sh->rc = 1;
 	th_spawn_ranks(NR - 1, rank_main, &owner, &id, pids);

@@ -278,7 +278,7 @@ rel_random_key(uint8_t *key)
 {
 	fb_unique_id id;
 
-	fb_get_unique_id(&id);
+	th_unique_id(&id);
 	rel_key(&id, key);
 }
 
@@ -324,6 +324,26 @@ rel_proc_fds_wait(pid_t pid, int want, int ms)
 	while ((n = rel_proc_fds(pid)) > want && th_now_ms() < end)
 		usleep(10000);
 	return n;
+}
+
+int
+rel_proc_sched(pid_t pid, double *run_ms, double *wait_ms)
+{
+	unsigned long long run, wait;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	if (n != 2)
+		return -1;
+	*run_ms = (double)run / 1e6;
+	*wait_ms = (double)wait / 1e6;
+	return 0;
 }
 
 long
@@ -415,7 +435,8 @@ rel_rank_main(void *arg)
 			goto out;
 	a->rc = 0;
 out:
-	fb_comm_destroy(c);
+	if (fb_comm_destroy(c) != 0)
+		a->rc = 1;
 	return NULL;
 }
 

@@ -48,6 +48,11 @@ int rel_proc_fds_min(pid_t, int ms);
 int rel_proc_fds_wait(pid_t, int want, int ms);
 long rel_proc_rss_kb(pid_t);
 double rel_proc_cpu_ms(pid_t);
+/* /proc/PID/schedstat: nanoseconds on a CPU and waiting on a run queue.
+ * Their sum over a stretch of wall time is how long the process was
+ * runnable, whatever the load: a spinning process is runnable all along.
+ * Returns 0, or -1 if the kernel does not keep the figures. */
+int rel_proc_sched(pid_t, double *run_ms, double *wait_ms);
 /* Whether the process maps a memfd whose name contains name. */
 int rel_proc_maps_has(pid_t, const char *needle);
 
