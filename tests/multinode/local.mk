@@ -30,5 +30,6 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/failure_test.sh \
 	tests/multinode/concurrent_test.sh \
 	tests/multinode/reuse_test.sh \
-	tests/multinode/pmix_test.sh
+	tests/multinode/pmix_test.sh \
+	tests/multinode/forged_test.sh
 EXTRA_DIST += $(MULTINODE_NETNS_TESTS)

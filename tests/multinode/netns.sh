@@ -101,7 +101,7 @@ mn_daemon() {
 	shift
 	ip netns exec "$(mn_ns "$_i")" "$MN_BIN/mn_spawn" \
 	    "$MN_DIR/n$_i/notify" "$MN_DIR/n$_i/pid" 10000 \
-	    "$FASTBOOTD" --socket "$(mn_sock "$_i")" --allow-root \
+	    "$FASTBOOTD" --socket "$(mn_sock "$_i")" \
 	    --listen-tcp "$(mn_addr "$_i")" --node-name "$(mn_ns "$_i")" \
 	    "$@" >>"$MN_DIR/n$_i/log" 2>&1
 }
