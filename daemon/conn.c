@@ -412,6 +412,10 @@ conn_dispatch(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 			ctl_status(c);
 		else if (h->type == WIRE_CTL_JOBS)
 			ctl_jobs(c);
+		else if (h->type == WIRE_CTL_PEERS)
+			ctl_peers(c);
+		else if (h->type == WIRE_CTL_ID)
+			fed_register_id(c);
 		else
 			goto unexpected;
 		return;

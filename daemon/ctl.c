@@ -52,6 +52,16 @@ ctl_status(struct conn *c)
 	    (unsigned long long)dstats.conns_accepted);
 	evbuffer_add_printf(b, "connections_dropped %llu\n",
 	    (unsigned long long)dstats.conns_dropped);
+	evbuffer_add_printf(b, "tcp %s\n", tcp_primary() != NULL ? "yes" :
+	    "no");
+	evbuffer_add_printf(b, "node_name %s\n", tcp_hostname());
+	evbuffer_add_printf(b, "peer_connects %llu\n",
+	    (unsigned long long)dstats.peer_connects);
+	evbuffer_add_printf(b, "peer_links %u\n", dstats.peer_links);
+	evbuffer_add_printf(b, "discovery_rounds %llu\n",
+	    (unsigned long long)dstats.discovery_rounds);
+	evbuffer_add_printf(b, "pmix_jobs %llu\n",
+	    (unsigned long long)dstats.pmix_jobs);
 	ctl_reply(c, b);
 	evbuffer_free(b);
 }
@@ -110,9 +120,25 @@ ctl_jobs(struct conn *c)
 		}
 		if (j->failed)
 			evbuffer_add_printf(b, "error %s\n", j->error);
+		fed_describe(j, b);
 		evbuffer_add_printf(b, "end\n");
 	}
 	free(list);
+	ctl_reply(c, b);
+	evbuffer_free(b);
+}
+
+/* The warm links to other daemons (no job secrets in them). */
+void
+ctl_peers(struct conn *c)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		conn_error(c, FB_E_NOMEM, "out of memory");
+		return;
+	}
+	fed_ctl_peers(c, b);
 	ctl_reply(c, b);
 	evbuffer_free(b);
 }

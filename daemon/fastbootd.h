@@ -11,12 +11,17 @@
 #include <event2/event.h>
 #include <event2/buffer.h>
 
+#include <sodium.h>
+
 #include "wire/wire.h"
+#include "wire/peer.h"
 #include "wire/table.h"
 
 struct job;
 struct conn;
 struct conn_node;
+struct peer;
+struct fed;
 
 /* Settings from the command line. */
 struct daemon_config {
@@ -32,6 +37,10 @@ struct daemon_config {
 	uint32_t max_jobs_per_uid;
 	uint64_t max_pending;	/* undelivered send bytes per receiving rank */
 	int handshake_ms;	/* HELLO + JOIN must come within this */
+	int peer_timeout_ms;	/* a silent peer link is lost after this */
+	int peer_idle_s;	/* an unused peer link is closed after this */
+	uint32_t max_peers;	/* peer links at once */
+	const char *node_name;	/* this node's name for the others */
 };
 
 /* Counters for status and fastbootctl. */
@@ -46,6 +55,10 @@ struct daemon_stats {
 	uint32_t conns;
 	uint32_t jobs;
 	uint32_t ranks;
+	uint64_t peer_connects;	/* TCP links opened or accepted, in all */
+	uint32_t peer_links;	/* up now */
+	uint64_t discovery_rounds;	/* jobs mapped through the id's root */
+	uint64_t pmix_jobs;	/* jobs whose map came with JOIN (PMIx) */
 };
 
 extern struct daemon_config dconf;
@@ -130,6 +143,7 @@ struct job {
 	uint32_t nranks;
 	uint32_t flags;		/* WIRE_JOIN_* of the first rank */
 	uint32_t joined;	/* ranks that joined (and are still counted) */
+	uint32_t nlocal;	/* ranks on this node (nranks on one node) */
 	uint32_t attached;	/* connections that reference the job */
 	int ready;		/* all ranks joined once */
 	int failed;		/* FB_E_* of the sticky failure, 0 if none */
@@ -156,6 +170,7 @@ struct job {
 	uint64_t ctl_size;
 	struct table_hdr *tab;	/* the mapped control part */
 	struct table_rank *trank;
+	struct fed *fed;	/* multi-node state, NULL on one node */
 	struct job *hnext;	/* hash chain */
 	struct job *lnext;	/* list of all jobs, for status */
 	struct job *lprev;
@@ -177,6 +192,14 @@ uint64_t job_collectives_served(void);
 void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
 
+void job_release(struct job *, uint32_t seq);
+void job_tell_left(struct job *, uint32_t rank);
+struct job *job_create(const uint8_t *key, uid_t uid, uint32_t nranks,
+    uint32_t flags);
+void job_free(struct job *);
+void job_send_ready(struct job *, uint32_t rank, uint32_t local_rank,
+    uint32_t local_size, uint32_t node, uint32_t nnodes);
+
 /* table.c */
 int table_create(struct job *);
 void table_destroy(struct job *);
@@ -189,9 +212,100 @@ int table_pending(const struct job *, uint32_t *gen);
 int table_missed(const struct job *, uint32_t rank, uint32_t gen);
 uint64_t table_since(const struct job *, uint64_t now);
 
+/* tcp.c: listening sockets, interface choice, socket options */
+int tcp_add_spec(const char *);
+int tcp_open(void);
+void tcp_close(void);
+int tcp_endpoints(struct wpeer_ep *, int max);
+const struct wpeer_ep *tcp_primary(void);
+int tcp_is_self(const struct wpeer_ep *);
+const char *tcp_hostname(void);
+uint64_t tcp_instance(void);
+void tcp_set_options(int fd);
+void tcp_quickack(int fd);
+struct sockaddr;
+struct sockaddr_storage;
+void tcp_sa_to_ep(const struct sockaddr *, struct wpeer_ep *);
+socklen_t tcp_ep_to_sa(const struct wpeer_ep *, struct sockaddr_storage *);
+
+/* peer.c: warm TCP links between daemons */
+enum peer_state { PEER_CONNECTING, PEER_HELLO, PEER_UP };
+
+struct peer {
+	int fd;
+	enum peer_state state;
+	int outbound;
+	int preferred;		/* the link we send on toward ep */
+	int dead;
+	int tries;
+	int retrying;
+	struct wpeer_ep ep;	/* where the peer daemon listens */
+	char host[WPEER_HOST_LEN];
+	char name[WPEER_HOST_LEN + 72];	/* "host (addr:port)" */
+	uint64_t instance;
+	uint8_t nonce[WPEER_NONCE_LEN];	/* ours */
+	uint8_t rnonce[WPEER_NONCE_LEN];	/* the peer's */
+	uint32_t sseq;		/* last sent */
+	uint32_t rseq;		/* last received */
+	uint64_t since_ns;
+	uint64_t last_ns;	/* last job frame either way */
+	uint64_t jobs_served;
+	uint64_t frames_in;
+	uint64_t frames_out;
+	uint32_t early;		/* frames of unknown jobs held */
+	struct event *ev_read;
+	struct event *ev_write;
+	struct event *ev_timer;	/* connect, HELLO, idle */
+	uint8_t *rbuf;
+	size_t rlen;
+	size_t rsize;
+	size_t rwant;
+	struct evbuffer *out;
+	struct peer_q *q;	/* job frames waiting for the peer's nonce */
+	struct peer *next, *prev;
+};
+
+struct peer *peer_get(const struct wpeer_ep *);
+struct peer *peer_find(const struct wpeer_ep *);
+struct peer *peer_first(void);
+void peer_accept(int fd, const struct sockaddr *);
+int peer_send_job(struct peer *, uint16_t type,
+    const crypto_auth_hmacsha512256_state *, const uint8_t *tag,
+    uint32_t node, const struct iovec *, int);
+int peer_verify(const struct peer *, const crypto_auth_hmacsha512256_state *,
+    const uint8_t *frame, size_t len);
+void peer_refuse(struct peer *, const uint8_t *tag, int code, const char *);
+void peer_close(struct peer *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void peer_close_all(void);
+const char *peer_name(const struct peer *);
+uint32_t peer_links(void);
+
+/* fed.c: a job across nodes */
+int fed_init(void);
+int fed_join(struct conn *, struct job *, const struct wire_join *);
+void fed_rank_joined(struct job *, uint32_t rank);
+void fed_arrived(struct job *, uint32_t seq);
+int fed_is_remote(const struct job *, uint32_t rank);
+void fed_send(struct conn *, uint32_t seq, const struct wire_msg *);
+void fed_left(struct job *, uint32_t rank);
+void fed_failed(struct job *);
+void fed_free(struct job *);
+void fed_frame(struct peer *, const struct wpeer_hdr *, const uint8_t *,
+    size_t);
+void fed_refused(struct peer *, const struct wpeer_refuse *);
+void fed_peer_up(struct peer *);
+void fed_peer_lost(struct peer *, const char *why);
+int fed_peer_busy(const struct peer *);
+void fed_register_id(struct conn *);
+void fed_describe(const struct job *, struct evbuffer *);
+void fed_missing(const struct job *, char *, size_t);
+void fed_ctl_peers(struct conn *, struct evbuffer *);
+
 /* ctl.c */
 void ctl_status(struct conn *);
 void ctl_jobs(struct conn *);
+void ctl_peers(struct conn *);
 
 /* uidmap.c: connections and jobs per uid */
 enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_NKINDS };

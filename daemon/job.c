@@ -107,7 +107,7 @@ job_collectives_served(void)
 }
 
 static struct job *
-job_new(const struct wire_join *m, uid_t uid)
+job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 {
 	struct job *j;
 	size_t b;
@@ -116,17 +116,18 @@ job_new(const struct wire_join *m, uid_t uid)
 		return NULL;
 	if ((j = calloc(1, sizeof *j)) == NULL)
 		return NULL;
-	memcpy(j->key, m->key, WIRE_KEY_LEN);
+	memcpy(j->key, key, WIRE_KEY_LEN);
 	j->id = ++job_next_id;
 	j->uid = uid;
-	j->nranks = m->nranks;
-	j->flags = m->flags;
+	j->nranks = nranks;
+	j->nlocal = nranks;
+	j->flags = flags;
 	j->memfd = -1;
 	j->evfd = -1;
 	j->created_ns = util_now_ns();
-	j->ranks = calloc(m->nranks, sizeof *j->ranks);
-	j->rstate = calloc(m->nranks, sizeof *j->rstate);
-	j->rarrived = calloc(m->nranks, sizeof *j->rarrived);
+	j->ranks = calloc(nranks, sizeof *j->ranks);
+	j->rstate = calloc(nranks, sizeof *j->rstate);
+	j->rarrived = calloc(nranks, sizeof *j->rarrived);
 	if (j->ranks == NULL || j->rstate == NULL || j->rarrived == NULL ||
 	    table_create(j) == -1) {
 		free(j->ranks);
@@ -149,7 +150,29 @@ job_new(const struct wire_join *m, uid_t uid)
 	return j;
 }
 
-static void
+/*
+ * A job a peer daemon announced before any of its ranks joined here (this
+ * daemon is the root of its id).  NULL with errno set if refused.
+ */
+struct job *
+job_create(const uint8_t *key, uid_t uid, uint32_t nranks, uint32_t flags)
+{
+	struct job *j;
+
+	if (nranks > dconf.max_ranks || dstats.jobs >= dconf.max_jobs) {
+		errno = EUSERS;
+		return NULL;
+	}
+	if (uidmap_add(uid, UIDMAP_JOB) == -1) {
+		errno = EDQUOT;
+		return NULL;
+	}
+	if ((j = job_new(key, nranks, flags, uid)) == NULL)
+		uidmap_del(uid, UIDMAP_JOB);
+	return j;
+}
+
+void
 job_free(struct job *j)
 {
 	struct job **pp;
@@ -166,6 +189,8 @@ job_free(struct job *j)
 		j->lnext->lprev = j->lprev;
 	log_debug("job %u: freed", j->id);
 	dstats.collectives += job_collectives(j);
+	if (j->fed != NULL)
+		fed_free(j);
 	table_destroy(j);
 	free(j->ranks);
 	free(j->rstate);
@@ -224,6 +249,8 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 	dstats.jobs_failed++;
 	table_set_failed(j, code);
 	log_info("job %u (uid %u): %s", j->id, (unsigned)j->uid, j->error);
+	if (j->fed != NULL)
+		fed_failed(j);
 	for (r = 0; r < j->nranks; r++) {
 		struct conn *c = j->ranks[r];
 
@@ -262,7 +289,8 @@ job_join(struct conn *c, const struct wire_join *m)
 			    dconf.max_jobs_per_uid);
 			return -1;
 		}
-		if ((j = job_new(m, c->uid)) == NULL) {
+		if ((j = job_new(m->key, m->nranks, m->flags,
+		    c->uid)) == NULL) {
 			uidmap_del(c->uid, UIDMAP_JOB);
 			conn_error(c, FB_E_NOMEM, "fastbootd could not make "
 			    "the job's table: %s", strerror(errno));
@@ -295,10 +323,20 @@ job_join(struct conn *c, const struct wire_join *m)
 		conn_error(c, FB_E_MISMATCH, "%s", j->error);
 		return -1;
 	}
+	if (j->fed != NULL && fed_is_remote(j, m->rank)) {
+		conn_error(c, FB_E_INVAL, "rank %u of job %u belongs to "
+		    "another node", m->rank, j->id);
+		return -1;
+	}
 	if (j->rstate[m->rank] != TABLE_RANK_ABSENT) {
 		conn_error(c, FB_E_INVAL, "rank %u of job %u is already "
 		    "taken%s", m->rank, j->id, j->ranks[m->rank] != NULL ?
 		    " by a live process" : " (it left)");
+		return -1;
+	}
+	if ((m->flags & WIRE_JOIN_MULTINODE) && fed_join(c, j, m) == -1) {
+		if (j->fed == NULL && j->attached == 0 && j->joined == 0)
+			job_free(j);
 		return -1;
 	}
 	c->job = j;
@@ -329,6 +367,10 @@ job_join(struct conn *c, const struct wire_join *m)
 	    j->nranks, (int)c->pid);
 	notify_status();	/* a job still forming shows in STATUS= too */
 
+	if (j->fed != NULL) {
+		fed_rank_joined(j, m->rank);
+		return 0;
+	}
 	if (j->joined == j->nranks) {
 		j->ready = 1;
 		j->ready_ns = util_now_ns();
@@ -338,12 +380,31 @@ job_join(struct conn *c, const struct wire_join *m)
 			/* One node: local ranks are global ranks. */
 			ready.local_rank = r;
 			ready.local_size = j->nranks;
+			ready.node = 0;
+			ready.nnodes = 1;
 			n = wire_encode_ready(frame, &ready);
 			conn_send(j->ranks[r], frame, n);
 		}
 		notify_status();
 	}
 	return 0;
+}
+
+/* READY to one rank of a job across nodes (fed.c). */
+void
+job_send_ready(struct job *j, uint32_t rank, uint32_t local_rank,
+    uint32_t local_size, uint32_t node, uint32_t nnodes)
+{
+	uint8_t frame[WIRE_HDR_LEN + WIRE_READY_LEN];
+	struct wire_ready ready;
+
+	if (j->ranks[rank] == NULL || j->ranks[rank]->left)
+		return;
+	ready.local_rank = local_rank;
+	ready.local_size = local_size;
+	ready.node = node;
+	ready.nnodes = nnodes;
+	conn_send(j->ranks[rank], frame, wire_encode_ready(frame, &ready));
 }
 
 static void
@@ -402,7 +463,7 @@ job_detach(struct conn *c)
 		job_free(j);
 }
 
-static void
+void
 job_tell_left(struct job *j, uint32_t rank)
 {
 	uint8_t frame[WIRE_HDR_LEN];
@@ -455,8 +516,11 @@ job_leave(struct conn *c)
 		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
 		    "the job (fb_comm_destroy) before collective #%u", c->rank,
 		    (int)c->pid, gen + 1);
-	else
+	else {
 		job_tell_left(j, c->rank);
+		if (j->fed != NULL)
+			fed_left(j, c->rank);
+	}
 }
 
 /*
@@ -489,7 +553,7 @@ job_wait(struct conn *c, uint32_t peer)
 	c->wait_peer = peer + 1;
 }
 
-static void
+void
 job_release(struct job *j, uint32_t seq)
 {
 	uint8_t frame[WIRE_HDR_LEN];
@@ -564,10 +628,20 @@ job_arrive(struct conn *c, uint32_t seq, const struct wire_arrive *a)
 		    wire_coll_name(a->kind), (unsigned long long)a->bytes);
 		return;
 	}
+	if (j->fed != NULL && a->kind == WIRE_COLL_ALLTOALL &&
+	    a->bytes * j->nranks > j->tab->slot_bytes) {
+		conn_error(c, FB_E_PROTO, "alltoall of %llu bytes per peer "
+		    "does not fit the job's slots", (unsigned long long)a->bytes);
+		return;
+	}
 	j->rarrived[c->rank] = seq;
 	table_set_arrived(j, c->rank, seq);
-	if (++j->coll_arrived == j->nranks)
-		job_release(j, seq);
+	if (++j->coll_arrived == j->nlocal) {
+		if (j->fed != NULL)
+			fed_arrived(j, seq);
+		else
+			job_release(j, seq);
+	}
 }
 
 void
@@ -591,6 +665,10 @@ job_send(struct conn *c, uint32_t seq, const struct wire_msg *m)
 	if (m->peer >= j->nranks) {
 		conn_error(c, FB_E_PROTO, "SEND to rank %u of %u", m->peer,
 		    j->nranks);
+		return;
+	}
+	if (j->fed != NULL && fed_is_remote(j, m->peer)) {
+		fed_send(c, seq, m);
 		return;
 	}
 	dst = j->ranks[m->peer];

@@ -113,7 +113,7 @@ ack(uint8_t *b, uint64_t table, uint64_t ctl, uint16_t version)
 static size_t
 ready(uint8_t *b, uint32_t lr, uint32_t ls)
 {
-	struct wire_ready m = { lr, ls };
+	struct wire_ready m = { lr, ls, 0, 1 };
 
 	return wire_encode_ready(b, &m);
 }

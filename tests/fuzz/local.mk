@@ -42,11 +42,12 @@ tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 # The daemon's sources are compiled into its target for the same reason.
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
-	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h
+	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
+	wire/peer.c wire/peer.h
 tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SYSTEMD_CFLAGS)
 tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_daemon_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS)
+tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(SODIUM_LIBS)
 endif
