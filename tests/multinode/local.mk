@@ -33,3 +33,8 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/pmix_test.sh \
 	tests/multinode/forged_test.sh
 EXTRA_DIST += $(MULTINODE_NETNS_TESTS)
+# A host without the secret: raw daemon-to-daemon frames (forged_test.sh).
+check_PROGRAMS += tests/multinode/mn_inject
+tests_multinode_mn_inject_SOURCES = tests/multinode/mn_inject.c
+tests_multinode_mn_inject_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_multinode_mn_inject_LDADD = wire/libwire.la $(SODIUM_LIBS)
