@@ -118,6 +118,10 @@ FB_EXPORT int fb_comm_rank(const fb_comm *comm, int *rank);
 FB_EXPORT int fb_comm_size(const fb_comm *comm, int *nranks);
 FB_EXPORT int fb_comm_local_rank(const fb_comm *comm, int *local_rank);
 FB_EXPORT int fb_comm_local_size(const fb_comm *comm, int *local_size);
+/* The node of this rank (0 .. nnodes-1, node 0 holds rank 0) and the job's
+ * number of nodes; 0 and 1 for a job on one node.  Either pointer may be
+ * NULL.  Since 0.2. */
+FB_EXPORT int fb_comm_node(const fb_comm *comm, int *node, int *nnodes);
 
 /* Collectives: every rank calls them in the same order with the same sizes. */
 FB_EXPORT int fb_barrier(fb_comm *comm);
