@@ -8,9 +8,10 @@
 #    unharmed;
 #  - mn_inject, a raw TCP client in node 3, sends node 1's daemon
 #    well-formed daemon-to-daemon frames carrying the live job's public tag
-#    but no valid MAC (JOIN, COLL, MSG), and frames replayed from another
-#    link; each is refused or the link dropped, and the daemon still serves
-#    the job and a new one afterwards.
+#    but no valid MAC (JOIN, COLL, MSG), frames replayed on another link and
+#    on their own, and a bad frame after a HELLO claiming to be node 2;
+#    each is refused or the link dropped, the live job (held at a gate on
+#    both nodes meanwhile) then completes, and the daemon serves a new job.
 # Skips without root or ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
@@ -25,8 +26,9 @@ fi
 key_off=16
 key_len=32
 
-mn_make_ids 1 "$MN_DIR/id"
-real=$(cat "$MN_DIR/id")
+# Two ids made by node 1: the real job's, and one for mn_inject's replays.
+mn_make_ids 1 "$MN_DIR/id" 2
+real=$(head -n 1 "$MN_DIR/id")
 forged=$(echo "$real" | awk -v o=$key_off -v l=$key_len '{
     s = substr($0, 1, o); k = substr($0, o + 1, l); t = substr($0, o + l + 1)
     f = ""; for (i = 1; i <= l; i++) {
@@ -36,13 +38,17 @@ echo "$forged" >"$MN_DIR/forged"
 [ "$forged" != "$real" ] && [ ${#forged} -eq ${#real} ]
 mn_ok $? "forged id: same length, secret replaced"
 
+# The real job joins on nodes 1 and 2, passes a first barrier, and waits
+# at a gate (SIGUSR1) while the attempts are made: it is live on both.
 pids=
 for i in 1 2; do
 	mn_bg $i "$MN_DIR/real.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/id" \
 	    --nranks 8 --ranks $(((i - 1) * 4))-$((i * 4 - 1)) --nnodes 2 \
-	    --mode calls --timeout 30000
+	    --mode calls --gate --timeout 60000
 	pids="$pids $MN_LAST"
 done
+mn_wait_lines "$MN_DIR/real.1" "$MN_DIR/real.2" -- ' joined ' 8 60000 ||
+    echo "# the real job did not form: its ranks' lines follow at the end"
 mn_exec 3 "$MN_BIN/mn_rank" --id "$MN_DIR/forged" --nranks 4 --ranks 2-3 \
     --mode init --timeout 10000 >"$MN_DIR/forged.3" 2>&1
 mn_show "$MN_DIR/forged.3"
@@ -55,7 +61,7 @@ mn_ok $? "forged id: both ranks refused (FB_E_PERM/FB_E_PROTO) naming node 1"
 
 if [ -x "$MN_BIN/mn_inject" ]; then
 	mn_exec 3 "$MN_BIN/mn_inject" "$(mn_addr 1)" "$MN_DIR/id" \
-	    >"$MN_DIR/inject" 2>&1
+	    "$(mn_addr 2):7720" >"$MN_DIR/inject" 2>&1
 	rc=$?
 	mn_show "$MN_DIR/inject"
 	[ $rc -eq 0 ]
@@ -64,6 +70,9 @@ else
 	mn_skip_test "mn_inject not built"
 fi
 
+for p in $pids; do
+	kill -USR1 "$p" 2>/dev/null
+done
 bad=0
 for p in $pids; do
 	wait "$p" || bad=$((bad + 1))

@@ -2,13 +2,19 @@
  * mn_inject.c - a host on the network without a job's secret tries to get
  * frames into a fastbootd's daemon-to-daemon port (forged_test.sh).
  *
- *   mn_inject ADDR[:PORT] IDFILE
+ *   mn_inject ADDR[:PORT] IDFILE [NODE_ADDR:PORT]
  *
  * IDFILE holds two ids made by the target daemon (hex lines, mn_rank
  * --make-id): the first is a live job's, of which the intruder knows only
  * the public tag (it travels in clear in every job frame, so anyone on the
  * path sees it); the second is an unused one whose secret stands for frames
  * the intruder recorded on the wire, to replay them.
+ *
+ * With NODE_ADDR:PORT, the endpoint of a real node of the live job, a last
+ * case says HELLO as that node (HELLO is not authenticated) and sends a
+ * frame of the live job with a bad MAC: the link is dropped, and the job
+ * must not take the impostor's failure for the real node's (the script
+ * checks that the job completes).
  *
  * Each case opens its own TCP connection and must end in a refusal (a
  * REFUSE frame) or a dropped link (EOF or reset) within MN_INJ_WAIT_MS;
@@ -54,6 +60,8 @@ struct mn_link {
 
 static struct sockaddr_in mn_target;
 static int mn_failed;
+static struct wpeer_ep mn_as;		/* the endpoint our HELLO claims */
+static int mn_as_set;
 
 static long
 mn_ms(void)
@@ -273,6 +281,10 @@ mn_hello(struct mn_link *l)
 	m.ep.port = 1;		/* nothing listens there */
 	memcpy(m.ep.addr, &me.sin_addr, 4);
 	snprintf(m.host, sizeof m.host, "intruder");
+	if (mn_as_set) {
+		m.ep = mn_as;
+		snprintf(m.host, sizeof m.host, "impostor");
+	}
 	if (mn_write(l->fd, buf, wpeer_encode_hello(buf, &m)) == -1)
 		goto bad;
 	for (;;) {
@@ -337,7 +349,7 @@ mn_join_body(uint8_t *b, const struct mn_link *l)
 
 	memset(b, 0, WPEER_JOIN_MIN + 4);
 	wire_put32(b, 4);
-	wire_put32(b + 4, 0);
+	wire_put32(b + 4, WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE);
 	memset(&ep, 0, sizeof ep);
 	getsockname(l->fd, (struct sockaddr *)&me, &melen);
 	ep.family = 4;
@@ -361,8 +373,9 @@ main(int argc, char **argv)
 	int port = WPEER_DEFAULT_PORT, fd;
 	uint8_t junk[64];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: mn_inject ADDR[:PORT] IDFILE\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: mn_inject ADDR[:PORT] IDFILE "
+		    "[NODE_ADDR:PORT]\n");
 		return 100;
 	}
 	if (sodium_init() < 0 || mn_read_ids(argv[2], keys) == -1) {
@@ -478,5 +491,36 @@ main(int argc, char **argv)
 		l.fd = -1;
 	}
 	mn_case("a frame replayed on its own link", l.fd, 1);
+	if (argc == 4) {
+		struct in_addr a;
+
+		snprintf(addr, sizeof addr, "%s", argv[3]);
+		if ((colon = strchr(addr, ':')) != NULL)
+			*colon = '\0';
+		if (colon == NULL || inet_pton(AF_INET, addr, &a) != 1) {
+			fprintf(stderr, "mn_inject: %s: not ADDR:PORT\n",
+			    argv[3]);
+			return 100;
+		}
+		memset(&mn_as, 0, sizeof mn_as);
+		mn_as.family = 4;
+		mn_as.port = (uint16_t)atoi(colon + 1);
+		memcpy(mn_as.addr, &a, 4);
+		mn_as_set = 1;
+		if (mn_hello(&l) == 0) {
+			memset(body, 0, sizeof body);
+			wire_put32(body, 1);
+			wire_put16(body + 4, 1);
+			wire_put64(body + 8, 64);
+			flen = mn_job_frame(frame, &l, 1, WPEER_COLL, live.tag,
+			    &fake.mac, body, WPEER_COLL_HDR + 64);
+			if (mn_write(l.fd, frame, flen) == -1) {
+				close(l.fd);
+				l.fd = -1;
+			}
+		}
+		mn_case("HELLO as a real node, then a frame with a bad MAC",
+		    l.fd, 0);
+	}
 	return mn_failed;
 }

@@ -33,6 +33,10 @@
  * gave it: rank PMIX_RANK; this node's ranks from OMPI_COMM_WORLD_LOCAL_RANK
  * and OMPI_COMM_WORLD_LOCAL_SIZE (contiguous, as mpirun maps by slot).
  *
+ * --gate (calls mode): after init and a first barrier, print the "joined"
+ * line and wait for SIGUSR1 (sent to the driver, which passes it on) before
+ * the rest, so that a test can act while the job is live on every node.
+ *
  * Options: --nnodes M (check fb_comm_node's count), --timeout MS (per call,
  * default 30000), --run-ms MS (loop modes, default 20000), --seed S,
  * --id-line J (use line J of the id file, from 0).
@@ -74,11 +78,14 @@ static struct {
 	uint32_t seed;
 	int count;
 	int id_line;
+	int gate;
 	enum mn_mode mode;
 } opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1 };
 
 static fb_unique_id *mn_ids;
 static int mn_nids;
+static pid_t *mn_pids;
+static int mn_npids;
 
 static double
 mn_mono_ms(void)
@@ -362,6 +369,24 @@ mn_calls(int rank)
 		return 1;
 	if (mn_where(c, rank, &node, &nnodes) != 0)
 		goto bad;
+	if (opt.gate) {
+		struct timespec ts = { opt.timeout_ms / 1000, 0 };
+		sigset_t set;
+
+		if ((rc = fb_barrier(c)) != 0) {
+			mn_fail(rank, c, "fb_barrier", rc);
+			goto bad;
+		}
+		mn_line("rank %d joined node %d nnodes %d init_ms %.3f", rank,
+		    node, nnodes, init_ms);
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		if (sigtimedwait(&set, NULL, &ts) != SIGUSR1) {
+			mn_wrong(rank, "gate", "no SIGUSR1 within %d ms",
+			    opt.timeout_ms);
+			goto bad;
+		}
+	}
 	for (i = 0; i < 3; i++)
 		if ((rc = fb_barrier(c)) != 0) {
 			mn_fail(rank, c, "fb_barrier", rc);
@@ -573,6 +598,18 @@ mn_make_ids(const char *path, int count)
 	return fclose(f) == 0 ? 0 : 1;
 }
 
+/* The driver passes SIGUSR1 on to its ranks (--gate). */
+static void
+mn_forward(int sig)
+{
+	int i, saved = errno;
+
+	for (i = 0; i < mn_npids; i++)
+		if (mn_pids[i] > 0)
+			kill(mn_pids[i], sig);
+	errno = saved;
+}
+
 static void
 mn_usage(void)
 {
@@ -580,7 +617,7 @@ mn_usage(void)
 	    "       mn_rank --id FILE --nranks N --ranks A-B [--mode "
 	    "calls|jobs|barrier|allgather|hold|init]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
-	    "[--count K] [--seed S] [--id-line J] [--pmix]\n");
+	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n");
 	exit(2);
 }
 
@@ -600,6 +637,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "id-line", required_argument, NULL, 'l' },
 		{ "pmix", no_argument, NULL, 'P' },
+		{ "gate", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
@@ -631,6 +669,7 @@ main(int argc, char **argv)
 		case 's': opt.seed = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'l': opt.id_line = atoi(optarg); break;
 		case 'P': pmix = 1; break;
+		case 'g': opt.gate = 1; break;
 		default: mn_usage();
 		}
 	}
@@ -669,6 +708,21 @@ main(int argc, char **argv)
 	n = opt.last - opt.first + 1;
 	if ((pids = calloc((size_t)n, sizeof *pids)) == NULL)
 		return 100;
+	mn_pids = pids;
+	mn_npids = n;
+	/* Ranks start with SIGUSR1 blocked (the gate); the driver forwards
+	 * it once they all exist. */
+	{
+		struct sigaction sa;
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = mn_forward;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	for (i = 0; i < n; i++) {
 		if ((pid = fork()) == -1) {
 			perror("mn_rank: fork");
@@ -683,6 +737,13 @@ main(int argc, char **argv)
 			_exit(mn_rank_main(opt.first + i) ? 1 : 0);
 		}
 		pids[i] = pid;
+	}
+	{
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 	}
 	/* Bounded: every rank's calls have deadlines; this is the backstop. */
 	limit_s = (opt.timeout_ms * 2 + opt.run_ms) / 1000 + 10;
