@@ -249,6 +249,8 @@ struct peer {
 	uint32_t rseq;		/* last received */
 	uint64_t since_ns;
 	uint64_t last_ns;	/* last job frame either way */
+	uint64_t rx_ns;		/* last bytes received */
+	uint64_t tx_ns;		/* last frame sent */
 	uint64_t jobs_served;
 	uint64_t frames_in;
 	uint64_t frames_out;
@@ -256,6 +258,7 @@ struct peer {
 	struct event *ev_read;
 	struct event *ev_write;
 	struct event *ev_timer;	/* connect, HELLO, idle */
+	struct event *ev_beat;	/* heartbeat and silence check when up */
 	uint8_t *rbuf;
 	size_t rlen;
 	size_t rsize;

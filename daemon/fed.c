@@ -141,6 +141,7 @@ static void fed_apply_map(struct fed *);
 static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
     const uint8_t *, uint32_t);
 static void fed_coll_progress(struct fed *);
+static void fed_replay_unknown(struct fed *);
 
 int
 fed_init(void)
@@ -584,14 +585,18 @@ fed_join(struct conn *c, struct job *j, const struct wire_join *m)
 			fed_free(j);
 			return -1;
 		}
-		return 0;
+	} else {
+		wpeer_get_ep(x.root, &f->root_ep);
+		wpeer_ep_format(&f->root_ep, a, sizeof a);
+		snprintf(f->root_name, sizeof f->root_name, "%s", a);
+		if (x.root_instance == tcp_instance() ||
+		    tcp_is_self(&f->root_ep))
+			f->root = 1;
 	}
-	wpeer_get_ep(x.root, &f->root_ep);
-	wpeer_ep_format(&f->root_ep, a, sizeof a);
-	snprintf(f->root_name, sizeof f->root_name, "%s", a);
-	if (x.root_instance == tcp_instance() || tcp_is_self(&f->root_ep))
-		f->root = 1;
-	return 0;
+	/* Other nodes may have spoken of the job before its first rank
+	 * joined here (the init barrier of a PMIx job). */
+	fed_replay_unknown(f);
+	return j->fed == f ? 0 : -1;
 }
 
 /* The root learns that rank joined on discovered node d. */

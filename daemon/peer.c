@@ -10,6 +10,10 @@
  *	CONNECTING --connect--> HELLO --peer's HELLO--> UP --EOF/error--> freed
  *	(accepted)              HELLO
  *
+ * An up link that carried nothing for a quarter of --peer-timeout gets a
+ * PING; one that heard nothing for three quarters of it is lost (TCP's
+ * keepalive and user timeout are set too, but count in whole seconds).
+ *
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
@@ -46,6 +50,7 @@ static uint32_t peer_count;
 static void peer_read_cb(int, short, void *);
 static void peer_write_cb(int, short, void *);
 static void peer_timer_cb(int, short, void *);
+static void peer_beat_cb(int, short, void *);
 static void peer_try_connect(struct peer *);
 
 const char *
@@ -85,10 +90,11 @@ peer_new(int fd, const struct wpeer_ep *ep, int outbound)
 		p->ep = *ep;
 	p->out = evbuffer_new();
 	p->ev_timer = evtimer_new(dbase, peer_timer_cb, p);
-	if (p->out == NULL || p->ev_timer == NULL)
+	p->ev_beat = event_new(dbase, -1, EV_PERSIST, peer_beat_cb, p);
+	if (p->out == NULL || p->ev_timer == NULL || p->ev_beat == NULL)
 		fatalx("out of memory for a peer link");
 	randombytes_buf(p->nonce, sizeof p->nonce);
-	p->since_ns = p->last_ns = util_now_ns();
+	p->since_ns = p->last_ns = p->rx_ns = p->tx_ns = util_now_ns();
 	p->next = peer_list;
 	if (peer_list != NULL)
 		peer_list->prev = p;
@@ -160,6 +166,7 @@ peer_close(struct peer *p, const char *fmt, ...)
 	if (p->ev_write != NULL)
 		event_free(p->ev_write);
 	event_free(p->ev_timer);
+	event_free(p->ev_beat);
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = -1;
@@ -187,6 +194,7 @@ peer_write_now(struct peer *p, const struct iovec *iov, int iovcnt)
 
 	if (p->fd == -1 || p->dead)
 		return -1;
+	p->tx_ns = util_now_ns();
 	if (evbuffer_get_length(p->out) == 0 && p->state != PEER_CONNECTING) {
 		memset(&mh, 0, sizeof mh);
 		mh.msg_iov = (struct iovec *)iov;
@@ -520,6 +528,12 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	dstats.peer_links++;
 	evtimer_del(p->ev_timer);
 	peer_arm(p, dconf.peer_idle_s * 1000);
+	{
+		int ms = dconf.peer_timeout_ms / 8;
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		event_add(p->ev_beat, &tv);
+	}
 	log_debug("peer %s: up (%s)", p->name, p->outbound ? "outbound" :
 	    "inbound");
 	peer_flush_queue(p);
@@ -552,6 +566,27 @@ peer_timer_cb(int fd, short events, void *arg)
 		}
 		peer_close(p, "idle for %llu s", (unsigned long long)idle);
 		return;
+	}
+}
+
+static void
+peer_beat_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t now = util_now_ns(), t = (uint64_t)dconf.peer_timeout_ms *
+	    1000000u;
+	uint8_t frame[WPEER_HDR_LEN];
+	struct iovec iov = { frame, sizeof frame };
+
+	if (now - p->rx_ns > t / 4 * 3) {
+		peer_close(p, "silent for %llu ms (--peer-timeout %d)",
+		    (unsigned long long)((now - p->rx_ns) / 1000000u),
+		    dconf.peer_timeout_ms);
+		return;
+	}
+	if (now - p->tx_ns >= t / 4) {
+		wpeer_encode_hdr(frame, WPEER_PING, 0, 0);
+		peer_write_now(p, &iov, 1);
 	}
 }
 
@@ -593,6 +628,8 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 		peer_close(p, "%s before HELLO", wpeer_type_name(h->type));
 		return;
 	}
+	if (h->type == WPEER_PING)
+		return;
 	if (h->type == WPEER_REFUSE) {
 		if (wpeer_decode_refuse(payload, h->length, &r) != WPEER_OK) {
 			peer_close(p, "bad REFUSE");
@@ -689,6 +726,7 @@ peer_read_cb(int fd, short events, void *arg)
 			return;
 		}
 		p->rlen += (size_t)n;
+		p->rx_ns = util_now_ns();
 		if (peer_parse(p) == -1)
 			return;
 		if ((size_t)n < avail)

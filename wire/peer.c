@@ -21,6 +21,7 @@ static const struct wpeer_rule wpeer_rules[] = {
 	{ WPEER_HELLO, WPEER_HELLO_LEN, WPEER_HELLO_LEN, "HELLO" },
 	{ WPEER_REFUSE, WPEER_REFUSE_MIN, WPEER_REFUSE_MIN + WPEER_TEXT_MAX,
 	    "REFUSE" },
+	{ WPEER_PING, 0, 0, "PING" },
 	{ WPEER_JOIN, JOBMIN(WPEER_JOIN_MIN), JOBMIN(WPEER_JOIN_MIN) +
 	    4u * 65536, "JOIN" },
 	{ WPEER_RANKS, JOBMIN(4), JOBMIN(4) + 4u * 65536, "RANKS" },
@@ -98,9 +99,9 @@ wpeer_decode_hdr_untrusted(const uint8_t *buf, size_t len,
 		return WPEER_ETYPE;
 	if (hdr->length < r->min_len || hdr->length > r->max_len)
 		return WPEER_ELENGTH;
-	/* HELLO and REFUSE are outside the link's numbering. */
-	if ((hdr->type == WPEER_HELLO || hdr->type == WPEER_REFUSE) !=
-	    (hdr->seq == 0))
+	/* HELLO, REFUSE and PING are outside the link's numbering. */
+	if ((hdr->type == WPEER_HELLO || hdr->type == WPEER_REFUSE ||
+	    hdr->type == WPEER_PING) != (hdr->seq == 0))
 		return WPEER_EVALUE;
 	return WPEER_OK;
 }
@@ -423,6 +424,8 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 		return wpeer_decode_hello(p, len, &u.hello);
 	case WPEER_REFUSE:
 		return wpeer_decode_refuse(p, len, &u.refuse);
+	case WPEER_PING:
+		return WPEER_OK;
 	}
 	if ((rc = wpeer_decode_job(p, len, &job)) != WPEER_OK)
 		return rc;

@@ -11,7 +11,7 @@
  *	u32 length	payload bytes, checked against the type's rule
  *	u32 seq		link sequence number of the sender, from 1; 0 in HELLO
  *
- * HELLO and REFUSE are the only unauthenticated frames.  Every other frame
+ * HELLO, REFUSE and PING are the only unauthenticated frames (seq 0).  Every other frame
  * belongs to a job and is laid out as
  *
  *	u8 tag[16]	the job's public tag (derived from its secret)
@@ -50,6 +50,7 @@
 enum wpeer_type {
 	WPEER_HELLO = 1,	/* link setup: nonce, endpoint, host */
 	WPEER_REFUSE = 2,	/* unknown job: tag, code, text */
+	WPEER_PING = 3,		/* heartbeat of a quiet link, empty */
 	WPEER_JOIN = 16,	/* node -> root: a node of the job, its ranks */
 	WPEER_RANKS = 17,	/* node -> root: more ranks joined */
 	WPEER_MAP = 18,		/* root -> node: every node and rank */
