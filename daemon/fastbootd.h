@@ -302,7 +302,7 @@ void fed_peer_lost(struct peer *, const char *why);
 int fed_peer_busy(const struct peer *);
 void fed_register_id(struct conn *);
 void fed_describe(const struct job *, struct evbuffer *);
-void fed_missing(const struct job *, char *, size_t);
+void fed_pending(const struct job *, char *, size_t);
 void fed_ctl_peers(struct conn *, struct evbuffer *);
 
 /* ctl.c */

@@ -1787,10 +1787,72 @@ fed_describe(const struct job *j, struct evbuffer *b)
 	evbuffer_add_printf(b, "\n");
 }
 
+/*
+ * What a job across nodes waits for, as this daemon sees it: the ranks the
+ * root has not heard of, the map, or the node whose step has not come.
+ */
 void
-fed_missing(const struct job *j, char *buf, size_t size)
+fed_pending(const struct job *j, char *buf, size_t size)
 {
-	snprintf(buf, size, "?");
+	const struct fed *f = j->fed;
+	uint32_t *v, r, n = 0, p, k, node, dist;
+	char ranks[160], a[160];
+
+	buf[0] = '\0';
+	if (!f->mapped && !f->root) {
+		snprintf(buf, size, "node %s has no node map yet from the "
+		    "job's root node %s", tcp_hostname(), f->root_name);
+		return;
+	}
+	if (!f->mapped) {
+		if ((v = calloc(j->nranks, sizeof *v)) == NULL)
+			return;
+		for (r = 0; r < j->nranks; r++)
+			if (f->dnode == NULL || f->dnode[r] == 0)
+				v[n++] = r;
+		util_ranges(ranks, sizeof ranks, v, n);
+		free(v);
+		snprintf(buf, size, "the root node %s has heard of %u of %u "
+		    "ranks on %u nodes; no node reported ranks %s",
+		    tcp_hostname(), f->dcount, j->nranks, f->ndn, ranks);
+		return;
+	}
+	if (!f->running) {
+		snprintf(buf, size, "node %s: its own ranks have not all "
+		    "arrived", tcp_hostname());
+		return;
+	}
+	p = f->cseq & 1;
+	if (f->ckind == WIRE_COLL_ALLTOALL) {
+		for (node = 0; node < f->nnodes; node++) {
+			if (node == f->me || f->a2a[p][node])
+				continue;
+			fed_node_ranks(f, &f->nodes[node], ranks,
+			    sizeof ranks);
+			snprintf(buf, size, "node %s (%u of the others not "
+			    "yet) has not sent node %s its part of %s #%u: "
+			    "ranks %s", fed_node_name(&f->nodes[node], a,
+			    sizeof a), f->nnodes - 1 - f->a2an[p],
+			    tcp_hostname(), wire_coll_name(f->ckind), f->cseq,
+			    ranks);
+			return;
+		}
+		return;
+	}
+	for (k = 0; k < f->nsteps; k++)
+		if (!(f->rmask[p] & (1u << k)))
+			break;
+	if (k == f->nsteps)
+		return;
+	dist = 1u << k;
+	node = f->ckind == WIRE_COLL_BARRIER ? (f->me + f->nnodes - dist) %
+	    f->nnodes : (f->me + dist) % f->nnodes;
+	fed_node_ranks(f, &f->nodes[node], ranks, sizeof ranks);
+	snprintf(buf, size, "node %s, ranks %s, has not sent node %s step %u "
+	    "of %s #%u (it or a node before it is late)",
+	    fed_node_name(&f->nodes[node], a, sizeof a), ranks,
+	    tcp_hostname(), k, f->cseq == 0 ? "init" :
+	    wire_coll_name(f->ckind), f->cseq);
 }
 
 void

@@ -699,13 +699,19 @@ void
 job_abort(struct conn *c, const struct wire_status_msg *m)
 {
 	struct job *j = c->job;
+	char nodes[WIRE_TEXT_MAX / 2];
 
+	/* Across nodes, this daemon knows which node the job waits for. */
+	nodes[0] = '\0';
+	if (j->fed != NULL && m->code == FB_E_TIMEOUT)
+		fed_pending(j, nodes, sizeof nodes);
 	/* What a rank found (a disagreement, a departed rank) is the job's
 	 * error as it is; a rank's own timeout is ABORTED for the others. */
 	job_fail(j, m->code == FB_E_MISMATCH || m->code == FB_E_PEER_LOST ?
 	    m->code : FB_E_ABORTED,
-	    c->rank, "rank %u (pid %d) gave up: %.*s", c->rank, (int)c->pid,
-	    (int)m->text_len, m->text);
+	    c->rank, "rank %u (pid %d) gave up: %.*s%s%s", c->rank,
+	    (int)c->pid, (int)m->text_len, m->text, nodes[0] ? "; " : "",
+	    nodes);
 }
 
 void

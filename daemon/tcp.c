@@ -296,7 +296,8 @@ tcp_advertise(const struct wpeer_ep *ep)
 	if (tcp_nadv >= TCP_MAX_LISTEN)
 		return;
 	if (tcp_ep_wildcard(&a)) {
-		if (tcp_pick_if(a.family == 4 ? AF_INET : AF_INET6, &a,
+		/* [::] is dual-stack (systemd's ListenStream=PORT): any. */
+		if (tcp_pick_if(a.family == 4 ? AF_INET : 0, &a,
 		    ifname, sizeof ifname) == -1)
 			return;
 		a.port = ep->port;

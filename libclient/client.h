@@ -48,6 +48,7 @@ struct fb_comm {
 	int local_size;
 	int node;
 	int nnodes;
+	int multinode;		/* JOIN said the job spans nodes */
 	int timeout_ms;		/* -1: none */
 	uint32_t job_id;
 	uint8_t key[WIRE_KEY_LEN];
@@ -113,6 +114,7 @@ HIDDEN int io_ms_since(uint64_t start_ns);
 /* coll.c */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
+HIDDEN void coll_give_up(fb_comm *, int code);
 
 /* p2p.c */
 HIDDEN void p2p_enqueue(fb_comm *, struct msgq *);

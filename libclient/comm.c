@@ -241,10 +241,17 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 		return;
 	}
 	coll_missing(c, 0, missing, sizeof missing);
-	comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: ranks %s of "
-	    "%d have not joined (%u have)", io_ms_since(start), missing,
-	    c->nranks, __atomic_load_n(&c->hdr->joined, __ATOMIC_ACQUIRE));
-	coll_abort(c, FB_E_TIMEOUT, c->err);
+	if (c->multinode)
+		comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: %u "
+		    "ranks of %d joined on this node", io_ms_since(start),
+		    __atomic_load_n(&c->hdr->joined, __ATOMIC_ACQUIRE),
+		    c->nranks);
+	else
+		comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: ranks "
+		    "%s of %d have not joined (%u have)", io_ms_since(start),
+		    missing, c->nranks, __atomic_load_n(&c->hdr->joined,
+		    __ATOMIC_ACQUIRE));
+	coll_give_up(c, FB_E_TIMEOUT);
 }
 
 /*
@@ -319,6 +326,7 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 	nodemap_free(&map);
 	/* Across nodes, collectives go through the daemons. */
 	c->daemon_coll = 1;
+	c->multinode = 1;
 	*ext = p;
 	*len = n;
 	return 0;
