@@ -8,4 +8,4 @@ dist_man_MANS += doc/fastbootd.8 doc/fastbootctl.1 doc/fastboot.3 \
 	doc/fb_comm_destroy.3 doc/fb_strerror.3 doc/fb_comm_last_error.3 \
 	doc/fb_version.3
 EXTRA_DIST += doc/protocol.md doc/decisions.md
-EXTRA_DIST += doc/multinode.md
+EXTRA_DIST += doc/multinode.md doc/scale.md
