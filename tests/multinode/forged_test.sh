@@ -17,7 +17,7 @@
 mn_require
 mn_init
 echo "1..7"
-if ! mn_nodes 3; then
+if ! mn_nodes 3 --peer-timeout 10000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
 fi

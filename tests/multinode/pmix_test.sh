@@ -17,7 +17,7 @@ grep -q '^#define HAVE_PMIX 1' "${top_builddir:-.}/config.h" 2>/dev/null ||
     mn_skip "built without PMIx"
 mn_init
 echo "1..7"
-if ! mn_nodes 2; then
+if ! mn_nodes 2 --peer-timeout 10000; then
 	echo "Bail out! could not make 2 simulated nodes"
 	exit 1
 fi

@@ -10,7 +10,7 @@
 mn_require
 mn_init
 echo "1..5"
-if ! mn_nodes 4; then
+if ! mn_nodes 4 --peer-timeout 10000; then
 	echo "Bail out! could not make 4 simulated nodes"
 	exit 1
 fi
