@@ -2,6 +2,8 @@
  * peer.c - encode and decode frames between daemons (see peer.h and
  * doc/protocol.md).
  */
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -156,19 +158,15 @@ void
 wpeer_ep_format(const struct wpeer_ep *ep, char *buf, size_t size)
 {
 	const uint8_t *a = ep->addr;
-	char h[48];
-	size_t used = 0;
-	int i;
+	char h[INET6_ADDRSTRLEN];
 
 	if (ep->family == 4) {
 		snprintf(buf, size, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
 		    ep->port);
 		return;
 	}
-	/* Plain groups (no :: compression): unambiguous and short enough. */
-	for (i = 0; i < 8; i++)
-		used += (size_t)snprintf(h + used, sizeof h - used, "%s%x",
-		    i ? ":" : "", (unsigned)(a[2 * i] << 8 | a[2 * i + 1]));
+	if (inet_ntop(AF_INET6, a, h, sizeof h) == NULL)
+		snprintf(h, sizeof h, "?");
 	snprintf(buf, size, "[%s]:%u", h, ep->port);
 }
 
