@@ -333,9 +333,15 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 			if (i != f->me && !f->nodes[i].lost)
 				fed_send_ep(f, &f->nodes[i].ep, type, iov, n);
 	} else if (f->root) {
-		for (i = 0; i < f->ndn; i++)
-			if ((int)i + 1 != f->self_dn)
-				fed_send_ep(f, &f->dn[i].ep, type, iov, n);
+		/* Only over links that are there: a node that reported to us
+		 * has one, and one that was lost is not called again. */
+		for (i = 0; i < f->ndn; i++) {
+			struct peer *p = peer_find(&f->dn[i].ep);
+
+			if ((int)i + 1 != f->self_dn && p != NULL)
+				peer_send_job(p, type, &f->mac, f->tag,
+				    WPEER_NO_NODE, iov, n);
+		}
 	} else if (f->join_sent)
 		fed_send_ep(f, &f->root_ep, type, iov, n);
 }

@@ -2,6 +2,8 @@
  * peer.c - encode and decode frames between daemons (see peer.h and
  * doc/protocol.md).
  */
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -22,9 +24,9 @@ static const struct wpeer_rule wpeer_rules[] = {
 	{ WPEER_REFUSE, WPEER_REFUSE_MIN, WPEER_REFUSE_MIN + WPEER_TEXT_MAX,
 	    "REFUSE" },
 	{ WPEER_PING, 0, 0, "PING" },
-	{ WPEER_JOIN, JOBMIN(WPEER_JOIN_MIN), JOBMIN(WPEER_JOIN_MIN) +
+	{ WPEER_JOIN, JOBMIN(WPEER_JOIN_MIN + 4), JOBMIN(WPEER_JOIN_MIN) +
 	    4u * 65536, "JOIN" },
-	{ WPEER_RANKS, JOBMIN(4), JOBMIN(4) + 4u * 65536, "RANKS" },
+	{ WPEER_RANKS, JOBMIN(8), JOBMIN(4) + 4u * 65536, "RANKS" },
 	{ WPEER_MAP, JOBMIN(12 + WPEER_MAP_NODE_LEN + 4), JOBMIN(12) +
 	    WPEER_MAP_NODE_LEN * WPEER_MAX_NODES + 4u * 65536, "MAP" },
 	{ WPEER_COLL, JOBMIN(WPEER_COLL_HDR), WPEER_PAYLOAD_MAX, "COLL" },
@@ -156,19 +158,15 @@ void
 wpeer_ep_format(const struct wpeer_ep *ep, char *buf, size_t size)
 {
 	const uint8_t *a = ep->addr;
-	char h[48];
-	size_t used = 0;
-	int i;
+	char h[INET6_ADDRSTRLEN];
 
 	if (ep->family == 4) {
 		snprintf(buf, size, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3],
 		    ep->port);
 		return;
 	}
-	/* Plain groups (no :: compression): unambiguous and short enough. */
-	for (i = 0; i < 8; i++)
-		used += (size_t)snprintf(h + used, sizeof h - used, "%s%x",
-		    i ? ":" : "", (unsigned)(a[2 * i] << 8 | a[2 * i + 1]));
+	if (inet_ntop(AF_INET6, a, h, sizeof h) == NULL)
+		snprintf(h, sizeof h, "?");
 	snprintf(buf, size, "[%s]:%u", h, ep->port);
 }
 
