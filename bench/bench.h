@@ -55,6 +55,8 @@ extern pid_t			 sys_fastboot_daemon_pid;
 int		sys_fastboot_start_daemon(const char *path, char *err,
 		    size_t errlen);
 void		sys_fastboot_stop_daemon(void);
+int		sys_fastboot_probe(const char *path, pid_t *pid, char *why,
+		    size_t len);
 
 /* sys_mpi.c */
 extern const struct bench_sys	sys_mpi;
@@ -80,12 +82,21 @@ struct bench_stats {
 };
 void		stats_compute(const double *v, size_t n, struct bench_stats *s);
 
+/* machine.c */
+struct bench_run;
+const char	*machine_binding(void);
+void		machine_describe(struct bench_run *run);
+
 /* cpu.c */
 double		cpu_self_us(void);
 double		cpu_pid_us(pid_t pid);
 
-/* report.c */
-struct report_series {
+/*
+ * One measured series and one run, as the MPI binary records them and as
+ * bench_report reads them back from results.json (results.c writes,
+ * report_load.c reads; the strings of a loaded run live in its JSON tree).
+ */
+struct bench_series {
 	const char	*system;
 	const char	*metric;	/* "bootstrap", "barrier", ... */
 	size_t		 bytes;		/* message size, 0 if none */
@@ -93,28 +104,56 @@ struct report_series {
 	size_t		 n;
 	double		 cpu_per_op_us;	/* summed over ranks, <0 unknown */
 	double		 server_cpu_per_op_us; /* daemon/mpirun, <0 unknown */
-	double		 ops_per_rank_total; /* how many ops were timed */
 	struct bench_stats st;
 };
-struct report_run {
-	const char	*outdir;
+
+enum bench_status { BENCH_RAN, BENCH_FAILED, BENCH_ABSENT };
+
+/* What became of one system: ran (results checked), failed, not measured. */
+struct bench_sysres {
+	const char		*name;
+	enum bench_status	 status;
+	const char		*why;		/* failed or absent: the reason */
+	unsigned long long	 checked, checked_bytes, mismatches;
+};
+
+#define BENCH_MAX_SYSTEMS	8
+#define BENCH_MAX_NOTES		24
+
+struct bench_run {
 	int		 nranks;
 	int		 iterations;
 	double		 budget_s;
 	double		 wall_s;
-	const char	*notes[16];
+	const char	*started;	/* local time, ISO 8601 */
+	const char	*commit;	/* git describe, or the tarball version */
+	const char	*configure;	/* configure's arguments */
+	const char	*binding;	/* CPUs each rank may run on */
+	const char	*daemon;	/* which fastbootd served fastboot */
+	const char	*host, *kernel, *cpu;
+	long		 ncpus, memory_mb;
+	const char	*fastboot_version, *mpi_version, *pmix_version;
+	const char	*mscclpp_version;
+	const char	*notes[BENCH_MAX_NOTES];
 	int		 nnotes;
-	const char	*systems[8];	/* that ran */
-	const char	*absent[8];	/* that did not, with why */
-	int		 nsystems, nabsent;
-	struct report_series *series;
+	struct bench_sysres sys[BENCH_MAX_SYSTEMS];
+	int		 nsys;
+	struct bench_series *series;
 	size_t		 nseries;
-	unsigned long long verified_ops, verified_bytes, verify_failures;
-	const char	*pmix_version, *mscclpp_version, *mpi_version;
-	const char	*fastboot_version, *gnuplot;
 };
-int		report_write(struct report_run *run);
-void		report_text_summary(struct report_run *run);
+
+/* results.c (json-c): 0, or -1 with the reason in err. */
+extern const char *const results_status_name[];	/* by enum */
+int		results_write(const struct bench_run *run, const char *path,
+		    char *err, size_t errlen);
+
+/* spawn.c: run argv[0] (no shell), in dir if not NULL, stdout and stderr
+ * to files if not NULL; the exit status as from waitpid, or -1 (err). */
+int		spawn_wait(char *const argv[], const char *dir,
+		    const char *out, const char *errfile, char *err,
+		    size_t errlen);
+/* The first line argv prints on stdout, or -1. */
+int		spawn_line(char *const argv[], char *line, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1,92 +1,137 @@
 #!/bin/sh
-# bench_test.sh - a short run of the bootstrap benchmark (TAP): it completes
-# with every available system, every number it writes is finite and positive,
-# the report, CSV and JSON are written, and fastboot's allgather results were
-# verified byte for byte.  No timing is asserted.  Bounded by timeout(1).
+# bench_test.sh - short runs of the bootstrap benchmark and its report (TAP).
+# No timing is asserted; each mpirun is bounded by timeout(1).
+#  - With no fastbootd listening, rank 0 starts a private one, says so on the
+#    first line and stops it at the end; every available system completes,
+#    every result is checked byte for byte, every sample is a finite
+#    positive number; results.json, samples.csv and report.html are written,
+#    the header names the commit, configure flags and CPU binding.
+#  - bench_report renders this run again (the same CSV), renders an old
+#    run's results.json shipped in bench/testdata, and refuses a file that
+#    is not a run with an error naming it.
+#  - A system that fails (fastboot with no daemon and --no-start-daemon) is
+#    reported as failed, with the socket's path, never as mismatches; the
+#    others still run and the exit status says a system failed.
+#  - With a fastbootd listening, the run uses it, names it on the first line,
+#    and leaves it running.
 builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
 bench=$builddir/bench/bootstrap_benchmark
+report=$builddir/bench/bench_report
 daemon=${FASTBOOTD:-$builddir/daemon/fastbootd}
+ctl=${FASTBOOTCTL:-$builddir/tools/fastbootctl}
 ranks=${BENCH_TEST_RANKS:-4}
 limit=${BENCH_TEST_TIMEOUT:-240}
 
-if ! command -v mpirun >/dev/null 2>&1; then
-	echo "1..0 # SKIP mpirun not found"
+if [ ! -x "$report" ]; then
+	echo "1..0 # SKIP bench_report not built (no json-c at configure)"
 	exit 0
 fi
+# Without MPI (the sanitizer build), only bench_report's checks run.
+nompi=
 if [ ! -x "$bench" ]; then
-	echo "1..0 # SKIP bootstrap_benchmark not built (no MPI at configure)"
-	exit 0
-fi
-if ! command -v timeout >/dev/null 2>&1; then
-	echo "1..0 # SKIP timeout(1) not found"
-	exit 0
+	nompi="bootstrap_benchmark not built (no MPI at configure)"
+elif ! command -v mpirun >/dev/null 2>&1; then
+	nompi="mpirun not found"
+elif ! command -v timeout >/dev/null 2>&1; then
+	nompi="timeout(1) not found"
 fi
 
 out=$(mktemp -d /tmp/fbbench-test.XXXXXX) || exit 1
-trap 'rm -rf "$out"' EXIT INT TERM
+dpid=
+trap '[ -n "$dpid" ] && kill "$dpid" 2>/dev/null; rm -rf "$out"' EXIT
+trap 'exit 1' INT TERM
 
 # Root and more ranks than cores: what OpenMPI needs to allow both.
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_rmaps_base_oversubscribe
+# Nothing listens here: the benchmark must start its own daemon.
+FASTBOOT_SOCKET=$out/nobody.sock
+export FASTBOOT_SOCKET
 
-echo "1..9"
-timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --start-daemon \
-    --fastbootd "$daemon" --out "$out/r" --budget 0.05 --min-ops 3 \
-    --max-ops 40 3 >"$out/stdout" 2>"$out/stderr"
-rc=$?
-sed 's/^/# /' "$out/stdout"
-sed 's/^/# stderr: /' "$out/stderr" | tail -n 30
 n=0
 ok() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
 }
+skip() {
+	i=0
+	while [ $i -lt "$1" ]; do
+		i=$((i + 1))
+		n=$((n + 1))
+		echo "ok $n # SKIP $nompi"
+	done
+}
+show() {
+	sed 's/^/# /' "$1.stdout"
+	sed 's/^/# stderr: /' "$1.stderr" | tail -n 30
+}
 
+echo "1..23"
+
+# 1. A whole run, with a private daemon.
+if [ -n "$nompi" ]; then
+	skip 12
+else
+timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --fastbootd "$daemon" \
+    --out "$out/r" --budget 0.05 --min-ops 3 --max-ops 40 3 \
+    >"$out/run.stdout" 2>"$out/run.stderr"
+rc=$?
+show "$out/run"
 [ $rc -eq 0 ]; ok $? "benchmark completed (exit $rc)"
-for f in report.html samples.csv summary.json; do
+
+first=$(head -n 1 "$out/run.stdout")
+case $first in
+*"no fastbootd is listening on $out/nobody.sock"*"started a private"*)
+	ok 0 "first line: no daemon listening, a private one started" ;;
+*)	ok 1 "first line: no daemon listening, a private one started" ;;
+esac
+# "... (pid N) on SOCKET; it stops at the end"
+ppid=$(echo "$first" | sed -n 's/.*(pid \([0-9]*\)) on .*/\1/p')
+psock=$(echo "$first" | sed -n 's/.*) on \(.*\); it stops at the end$/\1/p')
+[ -n "$ppid" ] && [ -n "$psock" ] && ! kill -0 "$ppid" 2>/dev/null &&
+    [ ! -e "$psock" ] && grep -q "stopped the private fastbootd (pid $ppid)" \
+    "$out/run.stderr"
+ok $? "the private fastbootd (pid ${ppid:-?}) stopped, its socket removed"
+grep -q "\"fastbootd\": \"a private fastbootd started for this run" \
+    "$out/r/results.json"
+ok $? "results.json says which fastbootd served the run"
+
+for f in results.json report.html samples.csv; do
 	[ -s "$out/r/$f" ]; ok $? "$f written"
 done
 
 # Every sample in the CSV is a finite, positive number.
 awk -F, 'NR > 1 { if ($5 !~ /^[0-9]+(\.[0-9]+)?$/ || $5 + 0 <= 0) bad++; n++ }
     END { exit (n > 0 && bad == 0) ? 0 : 1 }' "$out/r/samples.csv"
-ok $? "every CSV sample finite and positive"
+ok $? "every sample finite and positive"
 
-# Every number of every JSON result is finite and positive (null: unknown;
-# a standard deviation may be 0, with one sample, and so may the daemon's
-# CPU when the ranks synchronise without it).
-sed -n '/"results"/,$p' "$out/r/summary.json" |
-    grep -o '"[a-z0-9_]*_us": [^,}]*' |
-    awk -F': ' '$2 == "null" { next }
-	!($2 ~ /^[0-9]+(\.[0-9]+)?$/) { bad++; print "# bad: " $0 }
-	$2 + 0 <= 0 && $1 != "\"stddev_us\"" &&
-	    $1 != "\"server_cpu_per_op_us\"" { bad++; print "# bad: " $0 }
-	{ n++ } END { exit (n > 0 && bad == 0) ? 0 : 1 }'
-ok $? "every JSON statistic finite and positive"
-
-# fastboot's allgather results were checked byte for byte, all matched.
-grep -q '"fastboot_allgather_verified": {"results": [1-9][0-9]*, "bytes": [1-9][0-9]*, "mismatches": 0}' \
-    "$out/r/summary.json"
-ok $? "fastboot allgather verified byte for byte"
-
-# Every system that is available ran; none failed.
+# Every available system ran, its results checked byte for byte, all equal.
 want="fastboot MPI shm-floor"
 grep -q '^#define HAVE_PMIX 1' "$builddir/config.h" 2>/dev/null &&
     want="$want PMIx"
 grep -q '^#define HAVE_MSCCLPP 1' "$builddir/config.h" 2>/dev/null &&
     want="$want mscclpp"
-miss=
+bad=
 for s in $want; do
-	grep -q "\"systems\": \[.*\"$s\"" "$out/r/summary.json" ||
-	    miss="$miss $s"
+	grep -Eq "^$s: results verified byte for byte: [1-9][0-9]* \([1-9][0-9]* bytes\), 0 mismatches$" \
+	    "$out/run.stdout" || bad="$bad $s"
 done
-[ -z "$miss" ] && ! grep -q 'failed:' "$out/r/summary.json"
-ok $? "every available system measured ($want)${miss:+, missing:$miss}"
+[ -z "$bad" ] && ! grep -q 'FAILED' "$out/run.stdout"
+ok $? "every available system ran and matched byte for byte ($want)${bad:+, not:$bad}"
 
-# The report is self-contained: inline charts (when gnuplot exists), no
-# fetches.
+# The header: targets, commit, configure flags, CPU binding.
+bad=
+for h in '<h2>Targets</h2>' '<th>commit</th>' '<th>configure flags</th>' \
+    '<th>CPU binding</th><td>every rank on CPUs' '<th>fastbootd</th>'; do
+	grep -qF "$h" "$out/r/report.html" || bad="$bad '$h'"
+done
+[ -z "$bad" ] && ! grep -q 'issue 3' "$out/r/report.html"
+ok $? "report header: Targets, commit, configure flags, CPU binding${bad:+; missing:$bad}"
+
+# Self-contained: inline charts (when gnuplot exists), no fetches.
 if [ -n "${GNUPLOT:-$(command -v gnuplot)}" ]; then
 	[ "$(grep -c '<svg' "$out/r/report.html")" -ge 5 ] &&
 	    ! grep -qE '(src|href)="https?:' "$out/r/report.html"
@@ -94,4 +139,89 @@ if [ -n "${GNUPLOT:-$(command -v gnuplot)}" ]; then
 else
 	n=$((n + 1)); echo "ok $n # SKIP gnuplot not found"
 fi
+
+# 2. bench_report renders a run again, from results.json alone.
+"$report" -q "$out/r/results.json" -o "$out/again" 2>"$out/again.stderr"
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$out/r/samples.csv" "$out/again/samples.csv" &&
+    [ -s "$out/again/report.html" ]
+ok $? "bench_report renders this run again, the same samples (exit $rc)"
+fi
+
+old=$srcdir/bench/testdata/results-old.json
+"$report" "$old" -o "$out/old" >"$out/old.stdout" 2>"$out/old.stderr"
+rc=$?
+sed 's/^/# old: /' "$out/old.stdout" | tail -n 8
+commit=$(sed -n 's/^  "commit": "\(.*\)",$/\1/p' "$old")
+[ $rc -eq 0 ] && [ -n "$commit" ] &&
+    grep -qF "<th>commit</th><td>$commit</td>" "$out/old/report.html" &&
+    grep -q '^fastboot: results verified byte for byte' "$out/old.stdout"
+ok $? "bench_report renders an old run's results.json (exit $rc)"
+
+printf '{ "format": "something else" }\n' >"$out/bad.json"
+"$report" -q "$out/bad.json" -o "$out/bad" 2>"$out/bad.stderr"
+rc=$?
+sed 's/^/# bad: /' "$out/bad.stderr"
+[ $rc -eq 1 ] && grep -q "$out/bad.json: not a benchmark run" "$out/bad.stderr"
+ok $? "bench_report refuses a file that is not a run, naming it (exit $rc)"
+
+printf 'no json\n' >"$out/junk.json"
+"$report" -q "$out/junk.json" 2>"$out/junk.stderr"
+rc=$?
+[ $rc -eq 1 ] && grep -q "$out/junk.json" "$out/junk.stderr"
+ok $? "bench_report refuses a file that is not JSON, naming it (exit $rc)"
+
+# 3. A system that fails is reported as failed, the others still run.
+if [ -n "$nompi" ]; then
+	skip 8
+	exit 0
+fi
+timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --no-start-daemon \
+    --socket "$out/nobody.sock" --systems fastboot,MPI --no-sweep \
+    --out "$out/f" --budget 0.02 --min-ops 3 --max-ops 10 3 \
+    >"$out/fail.stdout" 2>"$out/fail.stderr"
+rc=$?
+show "$out/fail"
+[ $rc -eq 1 ]; ok $? "a failed system makes the exit status 1 (exit $rc)"
+grep -q "^fastboot: FAILED: .*$out/nobody.sock" "$out/fail.stdout" &&
+    ! grep -q '^fastboot: results verified' "$out/fail.stdout"
+ok $? "fastboot reported as FAILED, naming the socket, not as mismatches"
+grep -A 2 '"name": "fastboot"' "$out/f/results.json" |
+    grep -q '"status": "failed"'
+ok $? "results.json records fastboot as failed"
+grep -Eq '^MPI: results verified byte for byte: [1-9]' "$out/fail.stdout"
+ok $? "the other systems still ran"
+grep -q 'socket ()' "$out/fail.stdout" "$out/fail.stderr"
+[ $? -ne 0 ]; ok $? "no error names an empty socket path"
+
+# 4. A fastbootd already listening is used, named, and left running.
+sock=$out/listening.sock
+"$daemon" -s "$sock" 2>"$out/daemon.log" &
+dpid=$!
+# Wait until it accepts a connection (bounded), not for the socket file.
+i=0
+until "$ctl" -s "$sock" -t 1000 status >/dev/null 2>&1; do
+	i=$((i + 1))
+	if [ $i -gt 100 ] || ! kill -0 "$dpid" 2>/dev/null; then
+		sed 's/^/# daemon: /' "$out/daemon.log"
+		break
+	fi
+	sleep 0.1
+done
+timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --socket "$sock" \
+    --systems fastboot --no-sweep --out "$out/u" --budget 0.02 \
+    --min-ops 3 --max-ops 10 3 >"$out/use.stdout" 2>"$out/use.stderr"
+rc=$?
+show "$out/use"
+[ "$(head -n 1 "$out/use.stdout")" = \
+    "bootstrap_benchmark: using the fastbootd listening on $sock (pid $dpid)" ]
+ok $? "first line: the fastbootd listening on the socket, with its pid"
+[ $rc -eq 0 ] && grep -Eq '^fastboot: results verified byte for byte: [1-9]' \
+    "$out/use.stdout"
+ok $? "the run used it (exit $rc)"
+kill -0 "$dpid" 2>/dev/null
+ok $? "the benchmark left the daemon it did not start running"
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+dpid=
 exit 0

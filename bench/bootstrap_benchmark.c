@@ -5,13 +5,19 @@
  *	mpirun -n 8 ./bench/bootstrap_benchmark [options] [iterations]
  *
  * Every rank runs every phase; rank 0 gathers the samples (max over ranks
- * per operation, CPU time summed over ranks) and writes CSV, JSON and an
- * HTML report with gnuplot charts.
+ * per operation, CPU time summed over ranks), writes them with their
+ * statistics to results.json, and renders the report from that file with
+ * bench_report (the same step that renders an old run again).
+ *
+ * fastboot's daemon: the one listening on --socket, $FASTBOOT_SOCKET or
+ * the default socket; if none listens, rank 0 starts a private one for the
+ * run and stops it at the end.
  */
 #include <sys/stat.h>
-#include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -28,6 +34,7 @@
 #include <fastboot/fastboot.h>
 
 #include "bench/bench.h"
+#include "bench/buildinfo.h"
 
 int		 bench_rank;
 int		 bench_nranks;
@@ -39,26 +46,35 @@ const size_t bench_sizes[BENCH_NSIZES] = {
 #define BENCH_MAX_SERIES	256
 #define BENCH_ERRLEN		512
 
+/* Where fastboot's daemon comes from. */
+enum bench_daemon { DAEMON_AUTO, DAEMON_START, DAEMON_NONE };
+
 static struct {
 	int		 iterations;
 	double		 budget_s;	/* per headline measurement */
 	int		 min_ops, max_ops;
-	int		 start_daemon;
+	enum bench_daemon daemon;
 	const char	*daemon_path;
+	const char	*socket;
 	const char	*outdir;
+	const char	*report;	/* bench_report, or "" for none */
 	const char	*only;		/* comma list of systems, or NULL */
 	int		 sweep;
 	int		 tty;
-} opt = { 20, 1.0, 5, 2000, 0, NULL, NULL, NULL, 1, 0 };
+} opt = { 20, 1.0, 5, 2000, DAEMON_AUTO, NULL, NULL, NULL, NULL, NULL, 1,
+    0 };
 
-static struct report_series	 series[BENCH_MAX_SERIES];
+static struct bench_series	 series[BENCH_MAX_SERIES];
 static size_t			 nseries;
-static struct report_run	 run;
+static struct bench_run		 run;
 static char			 outdir_buf[PATH_MAX];
-static char			 absent_buf[8][BENCH_ERRLEN];
-static char			 note_buf[16][BENCH_ERRLEN];
+static char			 why_buf[BENCH_MAX_SYSTEMS][BENCH_ERRLEN];
+static char			 note_buf[BENCH_MAX_NOTES][BENCH_ERRLEN];
 static char			 mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
-static char			 gnuplot_version[128];
+static char			 daemon_buf[BENCH_ERRLEN];
+static char			 started_buf[64];
+static int			 series_full;
+static char			 fastboot_unusable[BENCH_ERRLEN];
 
 /* Per-system verification counters (all ranks, summed on rank 0). */
 static unsigned long long	 ver_ops, ver_bytes, ver_fail;
@@ -98,12 +114,12 @@ bench_progress_done(void)
 		fputc('\n', stderr);
 }
 
-static void
+static void __attribute__((format(printf, 1, 2)))
 bench_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (run.nnotes >= 16)
+	if (run.nnotes >= BENCH_MAX_NOTES)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(note_buf[run.nnotes], BENCH_ERRLEN, fmt, ap);
@@ -112,18 +128,38 @@ bench_note(const char *fmt, ...)
 	run.nnotes++;
 }
 
-static void
-bench_absent(const char *fmt, ...)
+/* snprintf for messages, where a cut at the buffer's end is acceptable. */
+static void __attribute__((format(printf, 3, 4)))
+bench_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (run.nabsent >= 8)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(absent_buf[run.nabsent], BENCH_ERRLEN, fmt, ap);
+	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-	run.absent[run.nabsent] = absent_buf[run.nabsent];
-	run.nabsent++;
+}
+
+/* Record what became of a system (rank 0); why is for failed and absent. */
+static struct bench_sysres * __attribute__((format(printf, 3, 4)))
+bench_status(const char *name, enum bench_status st, const char *fmt, ...)
+{
+	struct bench_sysres *r;
+	va_list ap;
+
+	if (run.nsys >= BENCH_MAX_SYSTEMS)
+		return NULL;
+	r = &run.sys[run.nsys];
+	memset(r, 0, sizeof *r);
+	r->name = name;
+	r->status = st;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(why_buf[run.nsys], BENCH_ERRLEN, fmt, ap);
+		va_end(ap);
+		r->why = why_buf[run.nsys];
+	}
+	run.nsys++;
+	return r;
 }
 
 static int
@@ -171,13 +207,19 @@ bench_agree(int failed, char *err)
 	return -1;
 }
 
-static struct report_series *
+/* A series for the report (rank 0), or NULL when the table is full. */
+static struct bench_series *
 bench_series(const char *sys, const char *metric, size_t bytes, double *v,
     size_t n)
 {
-	struct report_series *s;
+	struct bench_series *s;
 
 	if (nseries >= BENCH_MAX_SERIES) {
+		if (!series_full)
+			bench_note("more than %d series: %s %s %zu B and "
+			    "later ones are not in this report",
+			    BENCH_MAX_SERIES, sys, metric, bytes);
+		series_full = 1;
 		free(v);
 		return NULL;
 	}
@@ -335,7 +377,7 @@ bench_measure(struct bench_ctx *c, enum bench_op op, size_t bytes,
 	double srv0 = -1, srv1 = -1;
 	pid_t srv = 0;
 	int i, nops, failed = 0;
-	struct report_series *s;
+	struct bench_series *s;
 
 	for (i = 0; i < 2 && !failed; i++) {
 		failed = bench_one(c, op, bytes, &one) != 0;
@@ -396,7 +438,6 @@ bench_measure(struct bench_ctx *c, enum bench_op op, size_t bytes,
 		s->cpu_per_op_us = cpusum / nops;
 		if (srv0 >= 0 && srv1 >= 0)
 			s->server_cpu_per_op_us = (srv1 - srv0) / nops;
-		s->ops_per_rank_total = nops;
 		bench_progress("[%s] %s %zu B: median %.1f us over %d ops, "
 		    "CPU %.1f us/op", c->sys->name, bench_opname(op), bytes,
 		    s->st.median, nops, s->cpu_per_op_us);
@@ -412,7 +453,7 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 	double *v = NULL, t0, t1, tmin, tmax, cpu0, cpu, cpusum, cpuall = 0;
 	double budget_us = opt.budget_s * 4e6, spent = 0;
 	int it, failed, n = 0;
-	struct report_series *s;
+	struct bench_series *s;
 
 	if (bench_rank == 0 && (v = calloc((size_t)iters, sizeof *v)) == NULL)
 		return -1;
@@ -462,10 +503,8 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		    budget_us / 1e6);
 	if (bench_rank == 0) {
 		s = bench_series(c->sys->name, "bootstrap", 0, v, (size_t)n);
-		if (s != NULL) {
+		if (s != NULL)
 			s->cpu_per_op_us = cpuall / n;
-			s->ops_per_rank_total = n;
-		}
 	}
 	return 0;
 }
@@ -480,8 +519,7 @@ bench_pmix_bootstrap(void)
 	    MPI_COMM_WORLD);
 	if (bench_rank == 0 && (v = malloc(sizeof *v)) != NULL) {
 		v[0] = mx;
-		bench_series("PMIx", "bootstrap", 0, v, 1)->ops_per_rank_total =
-		    1;
+		bench_series("PMIx", "bootstrap", 0, v, 1);
 		bench_progress("[PMIx] bootstrap (PMIx_Init before MPI_Init): "
 		    "%.3f ms", mx / 1e3);
 		bench_progress_done();
@@ -496,7 +534,7 @@ bench_drift(const struct bench_sys *sys)
 	size_t i;
 
 	for (i = 0; i < nseries; i++) {
-		struct report_series *s = &series[i];
+		struct bench_series *s = &series[i];
 
 		if (strcmp(s->system, sys->name) != 0 ||
 		    strcmp(s->metric, "allgather") != 0 || s->bytes != 64 ||
@@ -520,7 +558,8 @@ bench_system(const struct bench_sys *sys)
 	struct bench_ctx c;
 	size_t maxb = bench_sizes[BENCH_NSIZES - 1], n = (size_t)bench_nranks;
 	unsigned long long vo, vb, vf;
-	int i, rc;
+	struct bench_sysres *r;
+	int i, rc, failed = 0;
 
 	memset(&c, 0, sizeof c);
 	c.sys = sys;
@@ -529,8 +568,16 @@ bench_system(const struct bench_sys *sys)
 	c.sbuf = malloc(n * 4096);
 	c.rbuf = malloc(n * 4096);
 	if (c.buf == NULL || c.sbuf == NULL || c.rbuf == NULL) {
-		bench_absent("%s: out of memory", sys->name);
-		goto out;
+		snprintf(c.err, sizeof c.err, "out of memory for %zu-byte "
+		    "buffers", n * maxb);
+		failed = 1;
+	}
+	if (bench_agree(failed, c.err) != 0)
+		goto failed;
+	if (sys == &sys_fastboot && fastboot_unusable[0] != '\0') {
+		/* Every rank knows: rank 0 could not start the daemon. */
+		snprintf(c.err, sizeof c.err, "%s", fastboot_unusable);
+		goto failed;
 	}
 	if (sys == &sys_pmix) {
 		bench_pmix_bootstrap();
@@ -570,31 +617,31 @@ bench_system(const struct bench_sys *sys)
 	MPI_Reduce(&ver_fail, &vf, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0,
 	    MPI_COMM_WORLD);
 	if (bench_rank == 0) {
-		run.systems[run.nsystems++] = sys->name;
+		if ((r = bench_status(sys->name, BENCH_RAN, NULL)) != NULL) {
+			r->checked = vo;
+			r->checked_bytes = vb;
+			r->mismatches = vf;
+		}
 		bench_note("%s: bootstrap is %s", sys->name, sys->boot_what);
 		if (sys->note != NULL)
 			bench_note("%s: %s", sys->name, sys->note);
 		if (sys->max_allgather_ops > 0)
 			bench_drift(sys);
-		if (sys == &sys_fastboot) {
-			run.verified_ops = vo;
-			run.verified_bytes = vb;
-			run.verify_failures = vf;
-		}
 		bench_progress("[%s] done: %llu results checked byte for byte "
 		    "(%llu bytes), %llu mismatches", sys->name, vo, vb, vf);
 		bench_progress_done();
 	}
 	goto out;
 failed:
-	/* The handle may be unusable; leave it (the process ends soon). */
+	/*
+	 * The handle may be unusable; leave it (the process ends soon).  Its
+	 * series stay in the results, and the system is reported as failed.
+	 */
 	if (bench_rank == 0) {
-		bench_absent("%s: failed: %s", sys->name, c.err);
+		bench_status(sys->name, BENCH_FAILED, "%s", c.err);
 		bench_progress("[%s] FAILED: %s", sys->name, c.err);
 		bench_progress_done();
 	}
-	if (sys == &sys_fastboot)
-		run.verify_failures += 1;
 out:
 	free(c.buf);
 	free(c.sbuf);
@@ -608,14 +655,19 @@ usage(FILE *f)
 "usage: mpirun -n N bootstrap_benchmark [options] [iterations]\n"
 "\n"
 "  iterations               bootstrap iterations per system (default 20)\n"
-"  -o, --out DIR            write the report here\n"
+"  -o, --out DIR            write results.json and the report here\n"
 "                           (default ./bench-results-TIME)\n"
-"  -d, --start-daemon       start a private fastbootd (default: use the\n"
-"                           running one: $FASTBOOT_SOCKET, else "
-    FB_DEFAULT_SOCKET ")\n"
-"  -D, --fastbootd PATH     fastbootd for --start-daemon (default:\n"
-"                           $FASTBOOTD, else ../daemon/fastbootd beside\n"
-"                           this program)\n"
+"  -S, --socket PATH        fastbootd's socket (default: $FASTBOOT_SOCKET,\n"
+"                           else " FB_DEFAULT_SOCKET ")\n"
+"                           if no fastbootd listens there, rank 0 starts a\n"
+"                           private one for the run and stops it at the end\n"
+"  -d, --start-daemon       always start a private fastbootd\n"
+"  -N, --no-start-daemon    never start one (fastboot fails if none listens)\n"
+"  -D, --fastbootd PATH     fastbootd to start (default: $FASTBOOTD, else\n"
+"                           ../daemon/fastbootd beside this program)\n"
+"  -R, --report PATH        the report renderer (default: $BENCH_REPORT,\n"
+"                           else bench_report beside this program); \"\"\n"
+"                           writes results.json only\n"
 "  -b, --budget SEC         time per measurement (default 1.0; size-sweep\n"
 "                           points get a third, alltoall half)\n"
 "      --min-ops N          fewest timed ops per measurement (default 5)\n"
@@ -625,50 +677,105 @@ usage(FILE *f)
 "  -h, --help               this help\n");
 }
 
+/* A whole number in [min, max], or -1 with a message naming the option. */
+static int
+bench_int(const char *what, const char *s, long min, long max, int *v)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || l < min || l > max) {
+		if (bench_rank == 0)
+			fprintf(stderr, "bootstrap_benchmark: %s '%s': not a "
+			    "whole number in %ld..%ld\n", what, s, min, max);
+		return -1;
+	}
+	*v = (int)l;
+	return 0;
+}
+
+static int
+bench_double(const char *what, const char *s, double min, double max,
+    double *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(d > min && d <= max)) {
+		if (bench_rank == 0)
+			fprintf(stderr, "bootstrap_benchmark: %s '%s': not a "
+			    "number above %g and at most %g\n", what, s, min,
+			    max);
+		return -1;
+	}
+	*v = d;
+	return 0;
+}
+
 static int
 bench_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "start-daemon", no_argument, NULL, 'd' },
+		{ "no-start-daemon", no_argument, NULL, 'N' },
 		{ "fastbootd", required_argument, NULL, 'D' },
+		{ "report", required_argument, NULL, 'R' },
 		{ "budget", required_argument, NULL, 'b' },
 		{ "min-ops", required_argument, NULL, 'm' },
 		{ "max-ops", required_argument, NULL, 'M' },
 		{ "systems", required_argument, NULL, 's' },
-		{ "no-sweep", no_argument, NULL, 'S' },
+		{ "no-sweep", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "o:dD:b:s:h", longopts,
+	while ((ch = getopt_long(argc, argv, "o:S:dND:R:b:s:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			opt.outdir = optarg;
 			break;
+		case 'S':
+			opt.socket = optarg;
+			break;
 		case 'd':
-			opt.start_daemon = 1;
+			opt.daemon = DAEMON_START;
+			break;
+		case 'N':
+			opt.daemon = DAEMON_NONE;
 			break;
 		case 'D':
 			opt.daemon_path = optarg;
 			break;
+		case 'R':
+			opt.report = optarg;
+			break;
 		case 'b':
-			opt.budget_s = atof(optarg);
-			if (!(opt.budget_s > 0 && opt.budget_s < 3600))
+			if (bench_double("--budget", optarg, 0, 3600,
+			    &opt.budget_s) != 0)
 				return -1;
 			break;
 		case 'm':
-			opt.min_ops = atoi(optarg);
+			if (bench_int("--min-ops", optarg, 1, 10000000,
+			    &opt.min_ops) != 0)
+				return -1;
 			break;
 		case 'M':
-			opt.max_ops = atoi(optarg);
+			if (bench_int("--max-ops", optarg, 1, 10000000,
+			    &opt.max_ops) != 0)
+				return -1;
 			break;
 		case 's':
 			opt.only = optarg;
 			break;
-		case 'S':
+		case 'W':
 			opt.sweep = 0;
 			break;
 		case 'h':
@@ -679,69 +786,178 @@ bench_options(int argc, char **argv)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		opt.iterations = atoi(argv[optind++]);
-		if (opt.iterations < 1 || opt.iterations > 100000)
-			return -1;
-	}
-	if (optind < argc || opt.min_ops < 1 || opt.max_ops < opt.min_ops)
+	if (optind < argc && bench_int("iterations", argv[optind++], 1,
+	    100000, &opt.iterations) != 0)
 		return -1;
+	if (optind < argc) {
+		if (bench_rank == 0)
+			fprintf(stderr, "bootstrap_benchmark: unexpected "
+			    "argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (opt.max_ops < opt.min_ops) {
+		if (bench_rank == 0)
+			fprintf(stderr, "bootstrap_benchmark: --max-ops %d is "
+			    "below --min-ops %d\n", opt.max_ops, opt.min_ops);
+		return -1;
+	}
 	return 0;
 }
 
-/* The daemon beside us in a build tree: <dir>/../daemon/fastbootd. */
+/* A program beside us in the build tree: <dir of this program>/rel. */
+static const char *
+bench_beside(const char *rel, char *path, size_t len)
+{
+	char self[PATH_MAX], tmp[PATH_MAX + 64];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	snprintf(tmp, sizeof tmp, "%s/%s", dirname(self), rel);
+	/* Without the "..": the path is shown to the reader. */
+	if (len < PATH_MAX || realpath(tmp, path) == NULL)
+		bench_fmt(path, len, "%s", tmp);
+	return path;
+}
+
 static const char *
 bench_daemon_path(void)
 {
 	static char path[PATH_MAX];
-	char self[PATH_MAX];
-	ssize_t n;
+	const char *p;
 
 	if (opt.daemon_path != NULL)
 		return opt.daemon_path;
-	if (getenv("FASTBOOTD") != NULL)
-		return getenv("FASTBOOTD");
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return "fastbootd";
-	self[n] = '\0';
-	snprintf(path, sizeof path, "%s/../daemon/fastbootd", dirname(self));
-	return path;
+	if ((p = getenv("FASTBOOTD")) != NULL && *p != '\0')
+		return p;
+	if ((p = bench_beside("../daemon/fastbootd", path, sizeof path)) !=
+	    NULL && access(p, X_OK) == 0)
+		return p;
+	return "fastbootd";
 }
 
+/*
+ * Rank 0 finds fastboot's daemon, or starts a private one, and says which
+ * on the first line of the run; every rank learns the socket, or why
+ * fastboot cannot run.
+ */
 static void
-bench_gnuplot_version(void)
+bench_daemon(void)
 {
-	const char *g = getenv("GNUPLOT");
-	char cmd[PATH_MAX + 32];
-	FILE *p;
+	static char sock[PATH_MAX];
+	char why[BENCH_ERRLEN], err[BENCH_ERRLEN];
+	const char *path, *dpath;
+	pid_t pid;
 
-	if (g == NULL)
-		g = GNUPLOT_PATH;
-	run.gnuplot = g;
-	if (*g == '\0') {
-		snprintf(gnuplot_version, sizeof gnuplot_version, "absent");
-		return;
+	memset(sock, 0, sizeof sock);
+	if (bench_rank == 0) {
+		path = opt.socket;
+		if (path == NULL || *path == '\0')
+			path = getenv("FASTBOOT_SOCKET");
+		if (path == NULL || *path == '\0')
+			path = FB_DEFAULT_SOCKET;
+		snprintf(sock, sizeof sock, "%s", path);
+		if (opt.daemon == DAEMON_START)
+			snprintf(why, sizeof why, "--start-daemon");
+		else if (sys_fastboot_probe(path, &pid, why, sizeof why)) {
+			snprintf(daemon_buf, sizeof daemon_buf, "the fastbootd "
+			    "listening on %s (pid %ld)", path, (long)pid);
+			printf("bootstrap_benchmark: using %s\n", daemon_buf);
+			goto done;
+		} else if (opt.daemon == DAEMON_NONE) {
+			bench_fmt(daemon_buf, sizeof daemon_buf, "none: no "
+			    "fastbootd is listening on %s (%s), and "
+			    "--no-start-daemon was given", path, why);
+			printf("bootstrap_benchmark: %s; fastboot will fail\n",
+			    daemon_buf);
+			goto done;
+		} else {
+			char tmp[sizeof why];
+
+			snprintf(tmp, sizeof tmp, "%s", why);
+			bench_fmt(why, sizeof why, "no fastbootd is listening "
+			    "on %s (%s)", path, tmp);
+		}
+		dpath = bench_daemon_path();
+		if (sys_fastboot_start_daemon(dpath, err, sizeof err) != 0) {
+			bench_fmt(fastboot_unusable, sizeof fastboot_unusable,
+			    "%s, and a private fastbootd did not start: %s",
+			    why, err);
+			bench_fmt(daemon_buf, sizeof daemon_buf, "none: %s",
+			    fastboot_unusable);
+			printf("bootstrap_benchmark: %s; fastboot will fail\n",
+			    fastboot_unusable);
+			goto done;
+		}
+		snprintf(sock, sizeof sock, "%s", sys_fastboot_socket);
+		bench_fmt(daemon_buf, sizeof daemon_buf, "a private fastbootd "
+		    "started for this run (%s, pid %ld) on %s, because %s",
+		    dpath, (long)sys_fastboot_daemon_pid, sock, why);
+		printf("bootstrap_benchmark: %s: started a private fastbootd "
+		    "for this run, %s (pid %ld) on %s; it stops at the end\n",
+		    why, dpath, (long)sys_fastboot_daemon_pid, sock);
 	}
-	snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", g);
-	if ((p = popen(cmd, "r")) == NULL ||
-	    fgets(gnuplot_version, sizeof gnuplot_version, p) == NULL)
-		snprintf(gnuplot_version, sizeof gnuplot_version, "absent");
-	if (p != NULL)
-		pclose(p);
-	gnuplot_version[strcspn(gnuplot_version, "\n")] = '\0';
+done:
+	MPI_Bcast(sock, sizeof sock, MPI_CHAR, 0, MPI_COMM_WORLD);
+	MPI_Bcast(fastboot_unusable, sizeof fastboot_unusable, MPI_CHAR, 0,
+	    MPI_COMM_WORLD);
+	sys_fastboot_socket = sock;
+}
+
+/* Render the report from results.json with bench_report; its exit code. */
+static int
+bench_render(const char *results)
+{
+	static char path[PATH_MAX];
+	const char *report = opt.report;
+	char err[BENCH_ERRLEN];
+	char *argv[5];
+	int status;
+
+	if (report == NULL && (report = getenv("BENCH_REPORT")) == NULL)
+		report = bench_beside("bench_report", path, sizeof path);
+	if (report == NULL || *report == '\0') {
+		printf("results: %s (no report rendered: bench_report %s)\n",
+		    results, report == NULL ? "not found" : "disabled");
+		return 0;
+	}
+	argv[0] = (char *)report;
+	argv[1] = (char *)results;
+	argv[2] = (char *)"-o";
+	argv[3] = (char *)opt.outdir;
+	argv[4] = NULL;
+	status = spawn_wait(argv, NULL, NULL, NULL, err, sizeof err);
+	if (status == -1) {
+		fprintf(stderr, "bootstrap_benchmark: %s\n", err);
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bootstrap_benchmark: %s %s -o %s failed "
+		    "(status %d); results are in %s\n", report, results,
+		    opt.outdir, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    results);
+		return -1;
+	}
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	char err[BENCH_ERRLEN], pmix_err[BENCH_ERRLEN], sock[108];
+	char pmix_err[BENCH_ERRLEN], results[PATH_MAX + 16];
 	const struct bench_sys *order[5];
 	double t_start, mpi_init_us;
-	int pmix_ok, pmix_all, i, nsys = 0, rc, len;
+	int pmix_ok, pmix_all, i, nsys = 0, rc, len, failed = 0;
+	pid_t private_pid;
+	time_t now;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_start = bench_now_us();
+	now = time(NULL);
+	strftime(started_buf, sizeof started_buf, "%Y-%m-%dT%H:%M:%S%z",
+	    localtime(&now));
 	/* A real first PMIx connection, before OpenMPI makes its own. */
 	pmix_ok = sys_pmix_preinit(pmix_err, sizeof pmix_err) == 0;
 	pmix_all = pmix_ok;
@@ -754,7 +970,8 @@ main(int argc, char **argv)
 	if ((rc = bench_options(argc, argv)) != 0) {
 		if (rc < 0 && bench_rank == 0)
 			usage(stderr);
-		sys_pmix_finalize();
+		if (pmix_ok)
+			sys_pmix_finalize();
 		MPI_Finalize();
 		return rc < 0 ? 2 : 0;
 	}
@@ -764,33 +981,13 @@ main(int argc, char **argv)
 	MPI_Get_library_version(mpi_version, &len);
 	mpi_version[strcspn(mpi_version, "\n,")] = '\0';
 
-	/* A private fastbootd, started by rank 0, its socket to all. */
-	memset(sock, 0, sizeof sock);
+	/* The first line: which fastbootd serves the run. */
+	bench_daemon();
+	run.binding = machine_binding();
+
 	rc = 0;
-	if (opt.start_daemon && bench_rank == 0) {
-		const char *path = bench_daemon_path();
-
-		bench_progress("starting %s on a private socket", path);
-		bench_progress_done();
-		rc = sys_fastboot_start_daemon(path, err, sizeof err);
-		if (rc == 0)
-			snprintf(sock, sizeof sock, "%s", sys_fastboot_socket);
-		else
-			fprintf(stderr, "bootstrap_benchmark: %s\n", err);
-	}
-	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-	if (rc != 0) {
-		sys_pmix_finalize();
-		MPI_Finalize();
-		return 1;
-	}
-	MPI_Bcast(sock, sizeof sock, MPI_CHAR, 0, MPI_COMM_WORLD);
-	if (sock[0] != '\0' && bench_rank != 0)
-		sys_fastboot_socket = strdup(sock);
-
 	if (bench_rank == 0) {
 		if (opt.outdir == NULL) {
-			time_t now = time(NULL);
 			char ts[32];
 
 			strftime(ts, sizeof ts, "%Y%m%d-%H%M%S",
@@ -805,8 +1002,8 @@ main(int argc, char **argv)
 			rc = -1;
 		}
 		bench_progress("bootstrap_benchmark: %d ranks, %d bootstrap "
-		    "iterations, %.2f s per measurement", bench_nranks,
-		    opt.iterations, opt.budget_s);
+		    "iterations, %.2f s per measurement; %s", bench_nranks,
+		    opt.iterations, opt.budget_s, run.binding);
 		bench_progress_done();
 	}
 	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -824,17 +1021,18 @@ main(int argc, char **argv)
 		if (pmix_all)
 			order[nsys++] = &sys_pmix;
 		else if (bench_rank == 0)
-			bench_absent("PMIx: %s", pmix_ok ? "not reachable "
-			    "from every rank" : pmix_err);
+			bench_status("PMIx", BENCH_ABSENT, "%s", pmix_ok ?
+			    "not reachable from every rank" : pmix_err);
 	}
 #ifdef HAVE_MSCCLPP
 	if (bench_wanted("mscclpp"))
 		order[nsys++] = &sys_mscclpp;
 #else
 	if (bench_wanted("mscclpp") && bench_rank == 0)
-		bench_absent("mscclpp: not built in (configure "
-		    "--with-mscclpp=PREFIX was not given); no mscclpp figures "
-		    "in this report, and nothing else stands in for it");
+		bench_status("mscclpp", BENCH_ABSENT, "not built in "
+		    "(configure --with-mscclpp=PREFIX was not given); no "
+		    "mscclpp figures in this report, and nothing else stands "
+		    "in for it");
 #endif
 	for (i = 0; i < nsys; i++) {
 		if (bench_rank == 0) {
@@ -852,21 +1050,28 @@ main(int argc, char **argv)
 		    MPI_COMM_WORLD);
 out:
 	MPI_Barrier(MPI_COMM_WORLD);
-	if (bench_rank == 0)
+	if (bench_rank == 0 && (private_pid = sys_fastboot_daemon_pid) > 0) {
 		sys_fastboot_stop_daemon();
+		bench_progress("bootstrap_benchmark: stopped the private "
+		    "fastbootd (pid %ld)", (long)private_pid);
+		bench_progress_done();
+	}
 	if (pmix_ok)
 		sys_pmix_finalize();
 	MPI_Finalize();
 	if (bench_rank != 0 || rc != 0)
 		return rc != 0;
 
-	run.outdir = opt.outdir;
 	run.nranks = bench_nranks;
 	run.iterations = opt.iterations;
 	run.budget_s = opt.budget_s;
 	run.series = series;
 	run.nseries = nseries;
 	run.wall_s = (bench_now_us() - t_start) / 1e6;
+	run.started = started_buf;
+	run.commit = BENCH_COMMIT;
+	run.configure = BENCH_CONFIGURE;
+	run.daemon = daemon_buf;
 	run.fastboot_version = fb_version();
 	run.mpi_version = mpi_version;
 	run.pmix_version = pmix_all ? sys_pmix_version() : "absent";
@@ -875,7 +1080,7 @@ out:
 #else
 	run.mscclpp_version = "not built in";
 #endif
-	bench_gnuplot_version();
+	machine_describe(&run);
 	bench_note("MPI_Init took %.1f ms (max over ranks, once per process)",
 	    mpi_init_us / 1e3);
 	bench_note("op counts per measurement are chosen by a time budget of "
@@ -884,10 +1089,16 @@ out:
 	    "follow one untimed warm-up bootstrap and stop early once %.1f s "
 	    "are spent (at least 3)", opt.budget_s, opt.budget_s / 3,
 	    opt.budget_s / 2, opt.min_ops, opt.max_ops, opt.budget_s * 4);
-	bench_note("gnuplot: %s", gnuplot_version);
-	rc = report_write(&run);
-	report_text_summary(&run);
+	for (i = 0; i < run.nsys; i++)
+		if (run.sys[i].status == BENCH_FAILED)
+			failed = 1;
+	snprintf(results, sizeof results, "%s/results.json", opt.outdir);
+	if (results_write(&run, results, pmix_err, sizeof pmix_err) != 0) {
+		fprintf(stderr, "bootstrap_benchmark: %s\n", pmix_err);
+		rc = -1;
+	} else if (bench_render(results) != 0)
+		rc = -1;
 	for (i = 0; i < (int)nseries; i++)
 		free(series[i].samples);
-	return rc != 0;
+	return rc != 0 || failed;
 }

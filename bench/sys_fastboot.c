@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,19 +26,77 @@ const char	*sys_fastboot_socket;	/* NULL: the library's default */
 pid_t		 sys_fastboot_daemon_pid;
 static char	 sys_fastboot_dir[64];
 static char	 sys_fastboot_sock[128];
+static char	 sys_fastboot_log[128];
 static pid_t	 sys_fastboot_peer_pid = -1;
 
 static void
 sys_fastboot_err(char *err, size_t errlen, const char *what, int rc,
     fb_comm *comm)
 {
-	snprintf(err, errlen, "%s: %s (%s)", what, fb_strerror(rc),
-	    comm != NULL ? fb_comm_last_error(comm) : "");
+	const char *detail = fb_comm_last_error(comm);	/* NULL: init's */
+
+	/* The detail names the rank, phase, time or socket; else the code. */
+	snprintf(err, errlen, "%s: %s", what, detail != NULL &&
+	    *detail != '\0' ? detail : fb_strerror(rc));
 }
 
 /*
- * Start fastbootd on a private socket and wait for its READY=1 on a notify
- * socket we own (bounded).  Called by rank 0 only.
+ * Is a fastbootd listening on path?  1 (and its pid, or 0), or 0 with the
+ * reason.  A full backlog (EAGAIN) still means a listener.
+ */
+int
+sys_fastboot_probe(const char *path, pid_t *pid, char *why, size_t len)
+{
+	struct sockaddr_un sun;
+	struct ucred uc;
+	socklen_t ulen = sizeof uc;
+	int fd, ok;
+
+	*pid = 0;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(why, len, "path longer than %zu bytes",
+		    sizeof sun.sun_path - 1);
+		return 0;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		snprintf(why, len, "socket: %s", strerror(errno));
+		return 0;
+	}
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ||
+	    errno == EAGAIN;
+	if (!ok)
+		snprintf(why, len, "%s", strerror(errno));
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ulen) == 0)
+		*pid = uc.pid;
+	close(fd);
+	return ok;
+}
+
+/* The last line of the private daemon's log, for an error message. */
+static void
+sys_fastboot_log_tail(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f;
+
+	buf[0] = '\0';
+	if ((f = fopen(sys_fastboot_log, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (line[0] != '\n')
+			snprintf(buf, len, "%s", line);
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * Start fastbootd on a private socket, its log in a file beside it, and
+ * wait for its READY=1 on a notify socket we own (bounded).  Called by rank
+ * 0 only.
  */
 int
 sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
@@ -49,26 +108,32 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 	double end;
 	ssize_t n;
 	pid_t ppid;
-	int fd, status;
+	int fd, lfd, status;
 
 	strcpy(sys_fastboot_dir, "/tmp/fbbench.XXXXXX");
 	if (mkdtemp(sys_fastboot_dir) == NULL) {
-		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+		snprintf(err, errlen, "mkdtemp /tmp/fbbench.XXXXXX: %s",
+		    strerror(errno));
 		return -1;
 	}
+	/* The folder's name is short: every path below fits sun_path. */
+	_Static_assert(sizeof "/tmp/fbbench.XXXXXX/fastbootd.sock" <=
+	    sizeof sun.sun_path, "private socket path fits sun_path");
 	snprintf(sys_fastboot_sock, sizeof sys_fastboot_sock,
 	    "%s/fastbootd.sock", sys_fastboot_dir);
 	snprintf(notify, sizeof notify, "%s/notify", sys_fastboot_dir);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(sys_fastboot_log, sizeof sys_fastboot_log,
+	    "%s/fastbootd.log", sys_fastboot_dir);
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
-	if (strlen(notify) >= sizeof sun.sun_path) {
-		snprintf(err, errlen, "%s: path too long", notify);
-		return -1;
-	}
 	memcpy(sun.sun_path, notify, strlen(notify) + 1);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		snprintf(err, errlen, "notify socket: %s", strerror(errno));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		snprintf(err, errlen, "notify socket %s: %s", notify,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		rmdir(sys_fastboot_dir);
 		return -1;
 	}
 	/*
@@ -87,6 +152,10 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		if (getppid() != ppid)
 			_exit(127);
 		setenv("NOTIFY_SOCKET", notify, 1);
+		lfd = open(sys_fastboot_log, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0600);
+		if (lfd == -1 || dup2(lfd, STDERR_FILENO) == -1)
+			_exit(127);
 		execv(path, argv);
 		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -105,10 +174,12 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		}
 		if (waitpid(sys_fastboot_daemon_pid, &status, WNOHANG) ==
 		    sys_fastboot_daemon_pid) {
-			snprintf(err, errlen, "%s %s %d before READY=1",
+			sys_fastboot_log_tail(buf, sizeof buf);
+			snprintf(err, errlen, "%s %s %d before READY=1: %s",
 			    path, WIFEXITED(status) ? "exited with" :
 			    "was killed by signal", WIFEXITED(status) ?
-			    WEXITSTATUS(status) : WTERMSIG(status));
+			    WEXITSTATUS(status) : WTERMSIG(status), buf);
+			unlink(sys_fastboot_log);
 			sys_fastboot_daemon_pid = 0;
 			close(fd);
 			unlink(notify);
@@ -135,7 +206,7 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 void
 sys_fastboot_stop_daemon(void)
 {
-	int i, status;
+	int i, status = -1;
 
 	if (sys_fastboot_daemon_pid <= 0)
 		return;
@@ -150,9 +221,17 @@ sys_fastboot_stop_daemon(void)
 		kill(sys_fastboot_daemon_pid, SIGKILL);
 		waitpid(sys_fastboot_daemon_pid, &status, 0);
 	}
-	sys_fastboot_daemon_pid = 0;
 	unlink(sys_fastboot_sock);
-	rmdir(sys_fastboot_dir);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		unlink(sys_fastboot_log);
+		rmdir(sys_fastboot_dir);
+	} else
+		fprintf(stderr, "bootstrap_benchmark: the private fastbootd "
+		    "(pid %ld) %s %d on SIGTERM; its log: %s\n",
+		    (long)sys_fastboot_daemon_pid, WIFEXITED(status) ?
+		    "exited with" : "was ended by signal", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : WTERMSIG(status), sys_fastboot_log);
+	sys_fastboot_daemon_pid = 0;
 }
 
 static int

@@ -67,8 +67,8 @@ io_connect(fb_comm *comm, uint64_t deadline)
 	memcpy(sun.sun_path, comm->path, sizeof sun.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
-		return comm_error(comm, FB_E_SYS, "socket: %s",
-		    strerror(errno));
+		return comm_error(comm, FB_E_SYS, "socket to connect to %s: %s",
+		    comm->path, strerror(errno));
 	/* A full backlog blocks connect(): bound it by the deadline. */
 	ms = io_remaining_ms(deadline);
 	if (ms > 0) {
@@ -107,8 +107,8 @@ io_connect(fb_comm *comm, uint64_t deadline)
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
 		close(fd);
-		return comm_error(comm, FB_E_SYS, "fcntl: %s",
-		    strerror(errno));
+		return comm_error(comm, FB_E_SYS, "fcntl on the socket to %s: "
+		    "%s", comm->path, strerror(errno));
 	}
 	comm->fd = fd;
 	return 0;

@@ -1,9 +1,9 @@
 #!/bin/sh
-# Configure and build fastboot out of tree in _build/ (or $BUILD_DIR).
+# Configure and build fastboot out of tree in build/ (or $BUILD_DIR).
 # Extra arguments go to configure.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD_DIR:-$top/_build}
+build=${BUILD_DIR:-$top/build}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 cd "$top"

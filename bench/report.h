@@ -1,0 +1,80 @@
+/*
+ * report.h - private header of bench_report, which renders a run's
+ * results.json (written by bootstrap_benchmark) into a report: CSV, gnuplot
+ * charts, one self-contained HTML page and a text summary.  One block per
+ * file.
+ */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bench/bench.h"
+
+struct json_object;
+
+/* The systems in the order of the columns, and their chart colours. */
+#define REPORT_PEERS	5
+extern const char *const report_order[REPORT_PEERS];
+
+/* The headline measurements, in the order of the charts and the table. */
+struct report_head {
+	const char	*metric;
+	size_t		 bytes;
+	const char	*label;
+};
+extern const struct report_head report_heads[];
+extern const size_t report_nheads;
+
+/* A target, read from the targets file, and how this run did against it. */
+struct report_target {
+	char		 what[200];
+	int		 known;		/* measurable in this run */
+	double		 measured;
+	double		 limit;
+	int		 at_least;	/* limit is a floor, not a ceiling */
+	int		 met;
+};
+
+struct report {
+	struct bench_run	 run;
+	struct json_object	*tree;		/* owns the run's strings */
+	const char		*results_path;
+	const char		*outdir;
+	const char		*gnuplot;	/* path, or "" for none */
+	char			 gnuplot_version[128];
+	const char		*targets_path;
+	char			*targets_note;
+	struct report_target	*targets;
+	int			 ntargets;
+};
+
+/* report_load.c */
+int		 report_load(struct report *r, const char *path, char *err,
+		    size_t errlen);
+void		 report_free(struct report *r);
+struct bench_series *report_find(struct report *r, const char *sys,
+		    const char *metric, size_t bytes);
+const struct bench_sysres *report_sys(struct report *r, const char *sys);
+int		 report_ran(struct report *r, const char *sys);
+double		 report_cpu_total(const struct bench_series *s);
+FILE		*report_open(struct report *r, const char *name, char *path,
+		    size_t len);
+
+/* report_targets.c */
+int		 report_targets(struct report *r, const char *path, char *err,
+		    size_t errlen);
+
+/* report_plot.c: 0 when every chart was drawn */
+int		 report_plots(struct report *r);
+void		 report_gnuplot_version(struct report *r);
+
+/* report_html.c */
+int		 report_html(struct report *r);
+
+/* report_text.c */
+int		 report_csv(struct report *r);
+void		 report_text(struct report *r);
+
+#endif /* REPORT_H */
