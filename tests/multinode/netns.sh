@@ -204,7 +204,7 @@ mn_cleanup() {
 	done
 	ip link del "${MN_PFX}br" 2>/dev/null
 	if [ -n "$MN_DIR" ] && [ -d "$MN_DIR" ]; then
-		if [ -n "$MN_KEEP" ]; then
+		if [ -n "${MN_KEEP:-}" ]; then
 			echo "# kept $MN_DIR"
 		else
 			rm -rf "$MN_DIR"
