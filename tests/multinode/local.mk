@@ -29,7 +29,8 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/failure_test.sh \
 	tests/multinode/concurrent_test.sh \
 	tests/multinode/reuse_test.sh \
-	tests/multinode/pmix_test.sh
+	tests/multinode/pmix_test.sh \
+	tests/multinode/bench_nodes_test.sh
 MULTINODE_TESTS += $(MULTINODE_NETNS_TESTS)
 # Written and run, not yet passing against the daemon: an impostor of a
 # real node (an unauthenticated HELLO with its endpoint) fails a live job.
