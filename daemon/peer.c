@@ -11,13 +11,16 @@
  *	(accepted)              HELLO
  *
  * An up link that carried nothing for a quarter of --peer-timeout gets a
- * PING; one that heard nothing for three quarters of it is lost (TCP's
- * keepalive and user timeout are set too, but count in whole seconds).
+ * PING; one that heard nothing for seven eighths of it (checked every
+ * eighth, so within --peer-timeout) is lost, unless bytes wait unread in
+ * our own socket.  TCP's keepalive and user timeout are set too, but count
+ * in whole seconds.
  *
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -45,6 +48,7 @@ struct peer_q {
 };
 
 static struct peer *peer_list;
+static const struct peer_hooks *peer_fed;
 static uint32_t peer_count;
 
 static void peer_read_cb(int, short, void *);
@@ -52,6 +56,12 @@ static void peer_write_cb(int, short, void *);
 static void peer_timer_cb(int, short, void *);
 static void peer_beat_cb(int, short, void *);
 static void peer_try_connect(struct peer *);
+
+void
+peer_set_hooks(const struct peer_hooks *h)
+{
+	peer_fed = h;
+}
 
 const char *
 peer_name(const struct peer *p)
@@ -170,7 +180,7 @@ peer_close(struct peer *p, const char *fmt, ...)
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = -1;
-	fed_peer_lost(p, why);
+	peer_fed->lost(p, why);
 	/* Callers up the stack may still hold p: free it from the loop. */
 	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
 		log_warnx("peer %s: leaking a closed link", p->name);
@@ -537,7 +547,7 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	log_debug("peer %s: up (%s)", p->name, p->outbound ? "outbound" :
 	    "inbound");
 	peer_flush_queue(p);
-	fed_peer_up(p);
+	peer_fed->up(p);
 }
 
 static void
@@ -560,7 +570,7 @@ peer_timer_cb(int fd, short events, void *arg)
 		return;
 	case PEER_UP:
 		idle = (util_now_ns() - p->last_ns) / 1000000000u;
-		if (fed_peer_busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
+		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
 			peer_arm(p, dconf.peer_idle_s * 1000);
 			return;
 		}
@@ -577,8 +587,15 @@ peer_beat_cb(int fd, short events, void *arg)
 	    1000000u;
 	uint8_t frame[WPEER_HDR_LEN];
 	struct iovec iov = { frame, sizeof frame };
+	int avail = 0;
 
-	if (now - p->rx_ns > t / 4 * 3) {
+	if (now - p->rx_ns > t / 8 * 7) {
+		/* Bytes waiting in our socket: we were slow, not the peer
+		 * (the read callback comes next). */
+		if (ioctl(p->fd, FIONREAD, &avail) == 0 && avail > 0) {
+			p->rx_ns = now;
+			return;
+		}
 		peer_close(p, "silent for %llu ms (--peer-timeout %d)",
 		    (unsigned long long)((now - p->rx_ns) / 1000000u),
 		    dconf.peer_timeout_ms);
@@ -635,7 +652,7 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 			peer_close(p, "bad REFUSE");
 			return;
 		}
-		fed_refused(p, &r);
+		peer_fed->refused(p, &r);
 		return;
 	}
 	/* Sequence first (the MAC covers it, fed.c checks the MAC). */
@@ -647,7 +664,7 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 	p->rseq = h->seq;
 	p->frames_in++;
 	p->last_ns = util_now_ns();
-	fed_frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
+	peer_fed->frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
 }
 
 static int
