@@ -273,7 +273,7 @@ void tcp_sa_to_ep(const struct sockaddr *, struct wpeer_ep *);
 socklen_t tcp_ep_to_sa(const struct wpeer_ep *, struct sockaddr_storage *);
 
 /* peer.c: warm TCP links between daemons */
-enum peer_state { PEER_CONNECTING, PEER_HELLO, PEER_UP };
+enum peer_state { PEER_WAITING, PEER_CONNECTING, PEER_HELLO, PEER_UP };
 
 struct peer {
 	int fd;
@@ -322,7 +322,8 @@ struct peer_hooks {
 	int (*busy)(const struct peer *);
 };
 void peer_set_hooks(const struct peer_hooks *);
-struct peer *peer_get(const struct wpeer_ep *);
+struct peer *peer_get(const struct wpeer_ep *, int may_wait);
+int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);
 struct peer *peer_find(const struct wpeer_ep *);
 struct peer *peer_first(void);
 void peer_accept(int fd, const struct sockaddr *);

@@ -320,7 +320,8 @@ static int
 fed_send_ep(struct fed *f, const struct wpeer_ep *ep, uint16_t type,
     const struct iovec *iov, int n)
 {
-	struct peer *p = peer_get(ep);
+	/* After the map, a link opened by the other node is worth a wait. */
+	struct peer *p = peer_get(ep, f->mapped);
 	uint32_t node = f->mapped ? f->me : WPEER_NO_NODE;
 
 	if (p == NULL)
@@ -761,7 +762,7 @@ fed_root_complete(struct fed *f)
 		if ((int)i == self)
 			continue;
 		wire_put32(head + 4, i);
-		if ((p = peer_get(&f->nodes[i].ep)) == NULL ||
+		if ((p = peer_get(&f->nodes[i].ep, 0)) == NULL ||
 		    peer_send_job(p, WPEER_MAP, &f->mac, f->tag,
 		    WPEER_NO_NODE, iov, 3) == -1) {
 			char a[160];
@@ -879,9 +880,12 @@ fed_apply_map(struct fed *f)
 	log_debug("job %u: node %u of %u, %u local ranks%s", j->id, f->me,
 	    f->nnodes, me->count, f->pmix ? " (map from PMIx)" : "");
 	/* Ranks that joined elsewhere are not ours to mark; ours stay. */
+	/* Warm the links we are to open (to higher endpoints; the other
+	 * nodes open theirs to us). */
 	for (i = 0; i < f->nnodes; i++)
-		if (i > f->me)
-			(void)peer_get(&f->nodes[i].ep);
+		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
+		    &f->nodes[f->me].ep) > 0)
+			(void)peer_get(&f->nodes[i].ep, 0);
 	if (!f->pmix) {
 		job_running(j);
 		for (i = 0; i < me->count; i++)
@@ -1893,7 +1897,8 @@ fed_ctl_peers(struct evbuffer *b)
 		evbuffer_add_printf(b, "peer %s\n", a);
 		evbuffer_add_printf(b, "host %s\n", p->host[0] ? p->host : "?");
 		evbuffer_add_printf(b, "state %s\n", p->state == PEER_UP ?
-		    "up" : p->state == PEER_HELLO ? "hello" : "connecting");
+		    "up" : p->state == PEER_HELLO ? "hello" :
+		    p->state == PEER_WAITING ? "waiting" : "connecting");
 		evbuffer_add_printf(b, "direction %s\n", p->outbound ?
 		    "outbound" : "inbound");
 		evbuffer_add_printf(b, "preferred %d\n", p->preferred);

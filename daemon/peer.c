@@ -9,6 +9,12 @@
  *
  *	CONNECTING --connect--> HELLO --peer's HELLO--> UP --EOF/error--> freed
  *	(accepted)              HELLO
+ *	WAITING --the peer's own link comes up--> (its queue moves there)
+ *	        --peer-timeout--> CONNECTING
+ *
+ * Of two daemons, the one with the lower endpoint opens their link; the
+ * other, when it has something to send first, waits (WAITING) a while for
+ * that link instead of opening a second one.
  *
  * An up link that carried nothing for a quarter of --peer-timeout gets a
  * PING; one that heard nothing for seven eighths of it (checked every
@@ -386,10 +392,27 @@ peer_find(const struct wpeer_ep *ep)
 	return NULL;
 }
 
-/* The link to use toward ep: the preferred one, or a new connection. */
-struct peer *
-peer_get(const struct wpeer_ep *ep)
+/* Order of endpoints: the lower one opens the link between two daemons. */
+int
+peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
 {
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->addr, b->addr, sizeof a->addr)) != 0)
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/*
+ * The link to use toward ep: the preferred one, or a new one.  may_wait:
+ * if the peer is the one to open it (its endpoint is lower), wait for it.
+ */
+struct peer *
+peer_get(const struct wpeer_ep *ep, int may_wait)
+{
+	const struct wpeer_ep *me = tcp_primary();
 	struct peer *p;
 
 	if ((p = peer_find(ep)) != NULL)
@@ -403,9 +426,32 @@ peer_get(const struct wpeer_ep *ep)
 	if ((p = peer_new(-1, ep, 1)) == NULL)
 		return NULL;
 	p->preferred = 1;
+	if (may_wait && me != NULL && peer_ep_cmp(ep, me) < 0) {
+		p->state = PEER_WAITING;
+		peer_arm(p, dconf.peer_timeout_ms);
+		return p;
+	}
 	p->state = PEER_CONNECTING;
 	peer_try_connect(p);
 	return p->dead ? NULL : p;
+}
+
+/* A placeholder whose link came from the other side: drop it quietly. */
+static void
+peer_discard(struct peer *p)
+{
+	p->dead = 1;
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		peer_list = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	peer_count--;
+	event_free(p->ev_timer);
+	event_free(p->ev_beat);
+	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
+		log_warnx("peer %s: leaking a placeholder", p->name);
 }
 
 static void
@@ -532,6 +578,14 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 		p->ep = h.ep;
 		if ((o = peer_find(&h.ep)) == NULL)
 			p->preferred = 1;
+		else if (o->state == PEER_WAITING) {
+			/* What waited for this link goes out on it. */
+			p->q = o->q;
+			o->q = NULL;
+			o->preferred = 0;
+			p->preferred = 1;
+			peer_discard(o);
+		}
 	}
 	peer_set_name(p);
 	p->state = PEER_UP;
@@ -557,6 +611,13 @@ peer_timer_cb(int fd, short events, void *arg)
 	uint64_t idle;
 
 	switch (p->state) {
+	case PEER_WAITING:
+		/* The other side did not open the link: open it ourselves. */
+		log_debug("peer %s: no link from it within %d ms; connecting",
+		    p->name, dconf.peer_timeout_ms);
+		p->state = PEER_CONNECTING;
+		peer_try_connect(p);
+		return;
 	case PEER_CONNECTING:
 		if (p->retrying) {
 			peer_try_connect(p);
