@@ -11,25 +11,9 @@
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
 
-static void
-ctl_reply(struct conn *c, struct evbuffer *b)
+int
+ctl_status(struct evbuffer *b)
 {
-	uint8_t hdr[WIRE_HDR_LEN];
-	size_t len = evbuffer_get_length(b);
-
-	wire_encode_hdr(hdr, WIRE_CTL_REPLY, (uint32_t)len, 0);
-	conn_send2(c, hdr, sizeof hdr, evbuffer_pullup(b, -1), len);
-}
-
-void
-ctl_status(struct conn *c)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL) {
-		conn_error(c, FB_E_NOMEM, "out of memory");
-		return;
-	}
 	evbuffer_add_printf(b, "version %s\n", PACKAGE_VERSION);
 	evbuffer_add_printf(b, "protocol %d\n", WIRE_VERSION);
 	evbuffer_add_printf(b, "pid %ld\n", (long)getpid());
@@ -62,83 +46,61 @@ ctl_status(struct conn *c)
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",
 	    (unsigned long long)dstats.pmix_jobs);
-	ctl_reply(c, b);
-	evbuffer_free(b);
+	return 0;
 }
 
-void
-ctl_jobs(struct conn *c)
+/* The warm links to other daemons (no job secrets in them). */
+int
+ctl_peers(struct evbuffer *b)
 {
-	struct evbuffer *b = evbuffer_new();
+	fed_ctl_peers(b);
+	return 0;
+}
+
+/* The jobs uid may see (root: all). */
+int
+ctl_jobs(struct evbuffer *b, uid_t uid)
+{
 	const struct job *j;
+	struct job_view v;
 	uint64_t now = util_now_ns();
 	char *list;
 	size_t lsize = 4096;
 
-	if (b == NULL || (list = malloc(lsize)) == NULL) {
-		evbuffer_free(b);
-		conn_error(c, FB_E_NOMEM, "out of memory");
-		return;
-	}
+	if ((list = malloc(lsize)) == NULL)
+		return -1;
 	for (j = job_first(); j != NULL; j = j->lnext) {
-		uint32_t gen = 0;
-		int shm;
-
-		if (c->uid != 0 && c->uid != j->uid)
+		if (uid != 0 && uid != j->uid)
 			continue;
-		/* A shared-memory collective: the daemon sees it in the table. */
-		shm = j->ready && !j->coll_kind && table_pending(j, &gen);
 		if (evbuffer_get_length(b) > WIRE_CTL_MAX - 8192) {
 			evbuffer_add_printf(b, "truncated 1\n");
 			break;
 		}
+		job_view(j, now, &v);
 		evbuffer_add_printf(b, "job %u\n", j->id);
 		evbuffer_add_printf(b, "uid %u\n", (unsigned)j->uid);
 		evbuffer_add_printf(b, "nranks %u\n", j->nranks);
 		evbuffer_add_printf(b, "joined %u\n", j->joined);
 		job_registered(j, list, lsize);
 		evbuffer_add_printf(b, "registered %s\n", list);
-		evbuffer_add_printf(b, "state %s\n", j->failed ? "failed" :
-		    !j->ready ? "forming" : j->coll_kind || shm ? "collective" :
-		    "running");
+		evbuffer_add_printf(b, "state %s\n", v.state);
 		evbuffer_add_printf(b, "age_ms %llu\n", (unsigned long long)
 		    ((now - j->created_ns) / 1000000));
-		evbuffer_add_printf(b, "collectives %u\n", shm || !j->coll_seq ?
-		    gen : j->coll_seq);
-		if (!j->failed && (!j->ready || j->coll_kind != 0 || shm)) {
+		evbuffer_add_printf(b, "collectives %u\n", v.collectives);
+		if (v.pending) {
 			job_missing(j, list, lsize);
-			evbuffer_add_printf(b, "pending %s\n", !j->ready ?
-			    "init" : shm ? "collective" :
-			    wire_coll_name(j->coll_kind));
-			evbuffer_add_printf(b, "pending_seq %u\n", !j->ready ?
-			    0 : shm ? gen + 1 : j->coll_seq + 1);
+			evbuffer_add_printf(b, "pending %s\n", v.pending_what);
+			evbuffer_add_printf(b, "pending_seq %u\n",
+			    v.pending_seq);
 			evbuffer_add_printf(b, "missing %s\n", list);
 			evbuffer_add_printf(b, "waiting_ms %llu\n",
-			    (unsigned long long)((now - (!j->ready ?
-			    j->created_ns : shm ? table_since(j, now) :
-			    j->coll_since_ns)) / 1000000));
+			    (unsigned long long)(v.waiting_ns / 1000000));
 		}
-		if (j->failed)
+		if (j->state == JOB_FAILED)
 			evbuffer_add_printf(b, "error %s\n", j->error);
 		fed_describe(j, b);
 		evbuffer_add_printf(b, "end\n");
 	}
 	free(list);
-	ctl_reply(c, b);
-	evbuffer_free(b);
-}
-
-/* The warm links to other daemons (no job secrets in them). */
-void
-ctl_peers(struct conn *c)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL) {
-		conn_error(c, FB_E_NOMEM, "out of memory");
-		return;
-	}
-	fed_ctl_peers(c, b);
-	ctl_reply(c, b);
-	evbuffer_free(b);
+	return 0;
 }

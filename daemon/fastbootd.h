@@ -16,10 +16,9 @@
 #include "wire/wire.h"
 #include "wire/peer.h"
 #include "wire/table.h"
+#include "wire/reader.h"
 
 struct job;
-struct conn;
-struct conn_node;
 struct peer;
 struct fed;
 
@@ -67,7 +66,6 @@ extern struct event_base *dbase;
 
 /* log.c */
 void log_init(int debug, int journal);
-void log_setverbose(int);
 void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -82,139 +80,185 @@ uint64_t util_wall_ns(void);		/* CLOCK_REALTIME */
 int util_set_nonblock(int);
 void util_ranges(char *buf, size_t size, const uint32_t *v, size_t n);
 
-/* listener.c */
-int listener_open(void);
+/* listener.c: accepted sockets go to the function given to listener_open */
+int listener_open(void (*accept_fn)(int));
 void listener_close(void);
 int listener_activated(void);
 
-/* notify.c */
-void notify_init(void);
+/* notify.c: status_fn writes the STATUS= text (the caller's counters) */
+void notify_init(void (*status_fn)(char *, size_t));
 void notify_ready(void);
 void notify_status(void);
 void notify_stopping(void);
 
-/* conn.c */
-enum conn_state {
-	CONN_HELLO,		/* waiting for HELLO */
-	CONN_IDLE,		/* HELLO done: JOIN or a control request next */
-	CONN_MEMBER,		/* rank of a job */
-	CONN_CTL,		/* fastbootctl */
-	CONN_CLOSING,		/* flushing a last reply, then closed */
+/* transport.c: bytes, buffers, descriptors and deadlines of a stream */
+struct transport;
+struct transport_ops {
+	/* One whole frame whose header passed the decoder; NULL exactly
+	 * once, when the transport is about to be freed. */
+	void (*dispatch)(void *ctx, const struct wire_frame *);
+	/* The byte stream broke (code FB_E_*, text says how); the transport
+	 * closes after the owner had its say (an error reply, say). */
+	void (*fault)(void *ctx, int code, const char *text);
+	/* The deadline of transport_set_deadline() passed. */
+	void (*expired)(void *ctx);
 };
+#define TRANSPORT_FDS	0x1	/* may pass descriptors (AF_UNIX) */
 
-struct conn {
-	int fd;
-	enum conn_state state;
+struct transport *transport_new(int fd, int from, int flags, size_t out_max,
+    const struct transport_ops *, void *ctx);
+int transport_send(struct transport *, const struct iovec *, int);
+int transport_send1(struct transport *, const void *, size_t);
+int transport_send_fds(struct transport *, const void *, size_t,
+    const int *, int);
+size_t transport_pending(const struct transport *);	/* output queued */
+void transport_buffered(const struct transport *, size_t *in, size_t *out);
+void transport_set_deadline(struct transport *, int ms);	/* -1: none */
+void transport_close(struct transport *);	/* flush, then free */
+int transport_closing(const struct transport *);
+void transport_drop(struct transport *);	/* free now */
+void transport_close_all(void);
+
+/* conn.c: the client protocol on a transport (HELLO, JOIN, ranks, ctl) */
+struct conn_cred {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	uint64_t id;
-	struct event *ev_read;
-	struct event *ev_write;
-	struct event *ev_timer;	/* handshake deadline, closing deadline */
-	uint8_t *rbuf;
-	size_t rlen;
-	size_t rsize;
-	struct evbuffer *out;	/* bytes the socket would not take yet */
-	struct job *job;
-	uint32_t rank;
-	int left;		/* sent LEAVE */
-	uint32_t wait_peer;	/* +1: blocked in recv from this rank */
-	struct conn_node *node;	/* in conn.c's list of all connections */
 };
-
-struct conn *conn_accept(int fd);
-void conn_free(struct conn *);
-int conn_send(struct conn *, const void *, size_t);
-int conn_send2(struct conn *, const void *, size_t, const void *, size_t);
-int conn_send_fds(struct conn *, const void *, size_t, const int *, int);
-void conn_error(struct conn *, int code, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-size_t conn_pending(const struct conn *);
+void conn_accept(int fd);
 void conn_close_all(void);
 
+/* table.c: a job's shared-memory rank table */
+struct table {
+	int memfd;
+	int evfd;		/* wakes ranks in shared-memory collectives */
+	uint64_t size;
+	uint64_t ctl_size;
+	struct table_hdr *hdr;	/* the mapped control part; NULL: none */
+	struct table_rank *rank;
+};
+int table_create(struct table *, uint32_t nranks, uint32_t job_id);
+void table_destroy(struct table *);
+void table_set_rank(struct table *, uint32_t rank, uint32_t state,
+    const struct conn_cred *, uint32_t joined);
+void table_set_arrived(struct table *, uint32_t rank, uint64_t seq);
+void table_set_failed(struct table *, int code);
+void table_set_left(struct table *, uint32_t nleft);
+uint32_t table_gen(const struct table *);
+int table_pending(const struct table *, uint32_t *gen);
+int table_missed(const struct table *, uint32_t rank, uint32_t gen);
+uint64_t table_since(const struct table *, uint64_t now);
+
 /* job.c */
-enum job_coll_state { JOB_COLL_NONE, JOB_COLL_OPEN };
+enum job_state {
+	JOB_FORMING,		/* ranks still joining */
+	JOB_RUNNING,		/* all joined; no daemon collective open */
+	JOB_COLLECTIVE,		/* a daemon collective is open */
+	JOB_FAILED,		/* sticky: every rank got the error */
+};
 
 struct job {
 	uint8_t key[WIRE_KEY_LEN];
 	uint32_t id;
 	uid_t uid;
+	enum job_state state;	/* changed by job_set_state() only */
 	uint32_t nranks;
 	uint32_t flags;		/* WIRE_JOIN_* of the first rank */
 	uint32_t joined;	/* ranks that joined (and are still counted) */
 	uint32_t nlocal;	/* ranks on this node (nranks on one node) */
 	uint32_t attached;	/* connections that reference the job */
-	int ready;		/* all ranks joined once */
 	int failed;		/* FB_E_* of the sticky failure, 0 if none */
 	char error[WIRE_TEXT_MAX];
 	uint32_t failed_rank;
-	struct conn **ranks;	/* by rank; NULL: absent or gone */
+	struct transport **links;	/* by rank; NULL: absent or gone */
+	pid_t *rpid;		/* by rank: for error texts */
+	uint32_t *rwait;	/* by rank: +1 of the peer it waits on */
 	uint8_t *rstate;	/* by rank: enum table_rank_state */
 	uint32_t *rarrived;	/* by rank: last collective it arrived at */
 	uint32_t nleft;		/* ranks that left cleanly */
 	uint32_t nwaiting;	/* members blocked in recv (WAIT) */
-	/* The collective in progress. */
+	/* The daemon collective: open in JOB_COLLECTIVE. */
 	uint32_t coll_seq;	/* last completed collective */
-	uint32_t coll_kind;	/* of the open one, 0 if none */
+	uint32_t coll_kind;
 	uint64_t coll_bytes;
 	uint32_t coll_first;	/* rank that opened it */
 	uint32_t coll_arrived;
 	uint64_t coll_since_ns;
 	uint64_t created_ns;
-	uint64_t ready_ns;
-	/* Shared memory. */
-	int memfd;
-	int evfd;		/* wakes ranks in shared-memory collectives */
-	uint64_t table_size;
-	uint64_t ctl_size;
-	struct table_hdr *tab;	/* the mapped control part */
-	struct table_rank *trank;
+	uint64_t ready_ns;	/* 0: never all joined */
+	struct table table;
 	struct fed *fed;	/* multi-node state, NULL on one node */
 	struct job *hnext;	/* hash chain */
 	struct job *lnext;	/* list of all jobs, for status */
 	struct job *lprev;
 };
 
+/* What fastbootctl shows of a job: job_view() fills it. */
+struct job_view {
+	const char *state;	/* forming, running, collective, failed */
+	uint32_t collectives;
+	int pending;		/* a phase is waiting for ranks */
+	const char *pending_what;	/* init, barrier, ..., collective */
+	uint32_t pending_seq;
+	uint64_t waiting_ns;
+};
+
+/* Calls from conn.c.  A negative FB_E_* return means "drop this
+ * connection with this error", its text in err (WIRE_TEXT_MAX bytes). */
+int job_join(struct transport *, const struct conn_cred *,
+    const struct wire_join *, struct job **, char *err);
+void job_detach(struct job *, uint32_t rank, int shutdown);
+void job_leave(struct job *, uint32_t rank);
+int job_arrive(struct job *, uint32_t rank, uint32_t seq,
+    const struct wire_arrive *, char *err);
+int job_send(struct job *, uint32_t rank, uint32_t seq,
+    const struct wire_msg *, char *err);
+void job_abort(struct job *, uint32_t rank, const struct wire_status_msg *);
+int job_wait(struct job *, uint32_t rank, uint32_t peer, char *err);
+
 struct job *job_find(const uint8_t *key);
-int job_join(struct conn *, const struct wire_join *);
-void job_detach(struct conn *);		/* connection gone (EOF or drop) */
-void job_leave(struct conn *);		/* LEAVE */
-void job_arrive(struct conn *, uint32_t seq, const struct wire_arrive *);
-void job_send(struct conn *, uint32_t seq, const struct wire_msg *);
-void job_abort(struct conn *, const struct wire_status_msg *);
-void job_wait(struct conn *, uint32_t peer);
-void job_fail(struct job *, int code, uint32_t rank, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
 struct job *job_first(void);
-uint32_t job_collectives(const struct job *);
+const char *job_state_name(enum job_state);
+void job_view(const struct job *, uint64_t now, struct job_view *);
 uint64_t job_collectives_served(void);
 void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
+void job_status_text(char *, size_t);	/* for notify.c's STATUS= */
 
+/* A job across nodes: fed.c's part, called through these so that job.c
+ * does not depend on it (scripts/deps.sh). */
+struct job_hooks {
+	int (*join)(struct job *, const struct wire_join *, char *err);
+	void (*joined)(struct job *, uint32_t rank);
+	void (*arrived)(struct job *, uint32_t seq);
+	int (*remote)(const struct job *, uint32_t rank);
+	void (*send)(struct job *, uint32_t rank, uint32_t seq,
+	    const struct wire_msg *);
+	void (*left)(struct job *, uint32_t rank);
+	void (*failed)(struct job *);
+	void (*free)(struct job *);
+	void (*pending)(const struct job *, char *, size_t);
+};
+void job_set_hooks(const struct job_hooks *);
 void job_release(struct job *, uint32_t seq);
 void job_tell_left(struct job *, uint32_t rank);
 struct job *job_create(const uint8_t *key, uid_t uid, uint32_t nranks,
     uint32_t flags);
 void job_free(struct job *);
-void job_send_ready(struct job *, uint32_t rank, uint32_t local_rank,
+void job_fail(struct job *, int code, uint32_t rank, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+void job_ready(struct job *, uint32_t rank, uint32_t local_rank,
     uint32_t local_size, uint32_t node, uint32_t nnodes);
-
-/* table.c */
-int table_create(struct job *);
-void table_destroy(struct job *);
-void table_set_rank(struct job *, uint32_t rank, uint32_t state,
-    const struct conn *);
-void table_set_arrived(struct job *, uint32_t rank, uint64_t seq);
-void table_set_failed(struct job *, int code);
-void table_set_left(struct job *);
-int table_pending(const struct job *, uint32_t *gen);
-int table_missed(const struct job *, uint32_t rank, uint32_t gen);
-uint64_t table_since(const struct job *, uint64_t now);
+void job_running(struct job *);
+int job_refuse(char *err, int code, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+void job_send_frame(struct job *, uint32_t rank, const void *, size_t);
+int job_reachable(const struct job *, uint32_t rank);
 
 /* tcp.c: listening sockets, interface choice, socket options */
+struct sockaddr;
 int tcp_add_spec(const char *);
-int tcp_open(void);
+int tcp_open(void (*accept)(int, const struct sockaddr *));
 void tcp_close(void);
 int tcp_endpoints(struct wpeer_ep *, int max);
 const struct wpeer_ep *tcp_primary(void);
@@ -229,7 +273,7 @@ void tcp_sa_to_ep(const struct sockaddr *, struct wpeer_ep *);
 socklen_t tcp_ep_to_sa(const struct wpeer_ep *, struct sockaddr_storage *);
 
 /* peer.c: warm TCP links between daemons */
-enum peer_state { PEER_CONNECTING, PEER_HELLO, PEER_UP };
+enum peer_state { PEER_WAITING, PEER_CONNECTING, PEER_HELLO, PEER_UP };
 
 struct peer {
 	int fd;
@@ -268,7 +312,18 @@ struct peer {
 	struct peer *next, *prev;
 };
 
-struct peer *peer_get(const struct wpeer_ep *);
+/* fed.c's part, called through these (no cycle between the files). */
+struct peer_hooks {
+	void (*frame)(struct peer *, const struct wpeer_hdr *,
+	    const uint8_t *, size_t);
+	void (*refused)(struct peer *, const struct wpeer_refuse *);
+	void (*up)(struct peer *);
+	void (*lost)(struct peer *, const char *why);
+	int (*busy)(const struct peer *);
+};
+void peer_set_hooks(const struct peer_hooks *);
+struct peer *peer_get(const struct wpeer_ep *, int may_wait);
+int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);
 struct peer *peer_find(const struct wpeer_ep *);
 struct peer *peer_first(void);
 void peer_accept(int fd, const struct sockaddr *);
@@ -284,31 +339,16 @@ void peer_close_all(void);
 const char *peer_name(const struct peer *);
 uint32_t peer_links(void);
 
-/* fed.c: a job across nodes */
+/* fed.c: a job across nodes (registers its hooks in fed_init) */
 int fed_init(void);
-int fed_join(struct conn *, struct job *, const struct wire_join *);
-void fed_rank_joined(struct job *, uint32_t rank);
-void fed_arrived(struct job *, uint32_t seq);
-int fed_is_remote(const struct job *, uint32_t rank);
-void fed_send(struct conn *, uint32_t seq, const struct wire_msg *);
-void fed_left(struct job *, uint32_t rank);
-void fed_failed(struct job *);
-void fed_free(struct job *);
-void fed_frame(struct peer *, const struct wpeer_hdr *, const uint8_t *,
-    size_t);
-void fed_refused(struct peer *, const struct wpeer_refuse *);
-void fed_peer_up(struct peer *);
-void fed_peer_lost(struct peer *, const char *why);
-int fed_peer_busy(const struct peer *);
-void fed_register_id(struct conn *);
+size_t fed_register_id(uid_t, uint8_t *frame);
 void fed_describe(const struct job *, struct evbuffer *);
-void fed_pending(const struct job *, char *, size_t);
-void fed_ctl_peers(struct conn *, struct evbuffer *);
+void fed_ctl_peers(struct evbuffer *);
 
-/* ctl.c */
-void ctl_status(struct conn *);
-void ctl_jobs(struct conn *);
-void ctl_peers(struct conn *);
+/* ctl.c: fastbootctl's answers, written into b for uid */
+int ctl_status(struct evbuffer *b);
+int ctl_jobs(struct evbuffer *b, uid_t uid);
+int ctl_peers(struct evbuffer *b);
 
 /* uidmap.c: connections and jobs per uid */
 enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_NKINDS };

@@ -143,10 +143,39 @@ static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
 static void fed_coll_progress(struct fed *);
 static void fed_replay_unknown(struct fed *);
 
+static int fed_join(struct job *, const struct wire_join *, char *);
+static void fed_rank_joined(struct job *, uint32_t);
+static void fed_arrived(struct job *, uint32_t);
+static int fed_is_remote(const struct job *, uint32_t);
+static void fed_send(struct job *, uint32_t, uint32_t,
+    const struct wire_msg *);
+static void fed_left(struct job *, uint32_t);
+static void fed_failed(struct job *);
+static void fed_free(struct job *);
+static void fed_pending(const struct job *, char *, size_t);
+static void fed_frame(struct peer *, const struct wpeer_hdr *,
+    const uint8_t *, size_t);
+static void fed_refused(struct peer *, const struct wpeer_refuse *);
+static void fed_peer_up(struct peer *);
+static void fed_peer_lost(struct peer *, const char *);
+static int fed_peer_busy(const struct peer *);
+
+static const struct job_hooks fed_job_hooks = {
+	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_send,
+	fed_left, fed_failed, fed_free, fed_pending,
+};
+static const struct peer_hooks fed_peer_hooks = {
+	fed_frame, fed_refused, fed_peer_up, fed_peer_lost, fed_peer_busy,
+};
+
 int
 fed_init(void)
 {
-	return sodium_init() < 0 ? -1 : 0;
+	if (sodium_init() < 0)
+		return -1;
+	job_set_hooks(&fed_job_hooks);
+	peer_set_hooks(&fed_peer_hooks);
+	return 0;
 }
 
 /* The job's public tag and MAC key, both derived from its secret. */
@@ -188,7 +217,7 @@ fed_find(const uint8_t *tag)
 	return NULL;
 }
 
-int
+static int
 fed_is_remote(const struct job *j, uint32_t rank)
 {
 	const struct fed *f = j->fed;
@@ -238,11 +267,12 @@ fed_reg_find(const uint8_t *tag)
 }
 
 /* CTL_ID: a fresh secret, remembered with the caller's uid, and where we
- * listen.  Without a TCP listener the id stays local (nep 0). */
-void
-fed_register_id(struct conn *c)
+ * listen, as an ID frame in frame (WIRE_HDR_LEN + WIRE_ID_MAX bytes);
+ * returns its length.  Without a TCP listener the id stays local (nep 0). */
+size_t
+fed_register_id(uid_t uid, uint8_t *frame)
 {
-	uint8_t frame[WIRE_HDR_LEN + WIRE_ID_MAX], *p = frame + WIRE_HDR_LEN;
+	uint8_t *p = frame + WIRE_HDR_LEN;
 	struct wpeer_ep eps[WIRE_ID_MAX_EP];
 	crypto_auth_hmacsha512256_state st;
 	struct fed_reg *r;
@@ -253,15 +283,13 @@ fed_register_id(struct conn *c)
 	n = tcp_endpoints(eps, WIRE_ID_MAX_EP);
 	randombytes_buf(p, WIRE_KEY_LEN);
 	wire_put64(p + WIRE_KEY_LEN, tcp_instance());
+	if (n > 0 && fed_regs == NULL &&
+	    (fed_regs = calloc(FED_REG_MAX, sizeof *fed_regs)) == NULL)
+		n = 0;		/* no memory to remember it: a local id */
 	wire_put32(p + WIRE_KEY_LEN + 8, (uint32_t)n);
 	for (i = 0; i < (uint32_t)n; i++)
 		wpeer_put_ep(p + WIRE_ID_MIN + i * WIRE_EP_LEN, &eps[i]);
 	if (n > 0) {
-		if (fed_regs == NULL && (fed_regs = calloc(FED_REG_MAX,
-		    sizeof *fed_regs)) == NULL) {
-			conn_error(c, FB_E_NOMEM, "out of memory");
-			return;
-		}
 		/* A free slot, an expired one, else the oldest. */
 		for (i = 0; i < fed_nregs; i++) {
 			if (now - fed_regs[i].at_ns >= FED_REG_TTL_NS)
@@ -277,14 +305,12 @@ fed_register_id(struct conn *c)
 		memcpy(r->key, p, WIRE_KEY_LEN);
 		fed_keys(r->key, r->tag, &st);
 		sodium_memzero(&st, sizeof st);
-		r->uid = c->uid;
+		r->uid = uid;
 		r->at_ns = now;
 	}
 	wire_encode_hdr(frame, WIRE_ID, WIRE_ID_MIN + (uint32_t)n *
 	    WIRE_EP_LEN, 0);
-	conn_send(c, frame, WIRE_HDR_LEN + WIRE_ID_MIN + (size_t)n *
-	    WIRE_EP_LEN);
-	sodium_memzero(frame, sizeof frame);
+	return WIRE_HDR_LEN + WIRE_ID_MIN + (size_t)n * WIRE_EP_LEN;
 }
 
 /* ------------------------------------------------------------------ */
@@ -294,7 +320,8 @@ static int
 fed_send_ep(struct fed *f, const struct wpeer_ep *ep, uint16_t type,
     const struct iovec *iov, int n)
 {
-	struct peer *p = peer_get(ep);
+	/* After the map, a link opened by the other node is worth a wait. */
+	struct peer *p = peer_get(ep, f->mapped);
 	uint32_t node = f->mapped ? f->me : WPEER_NO_NODE;
 
 	if (p == NULL)
@@ -381,17 +408,17 @@ fed_new(struct job *j)
 	if (f->ev_flush == NULL || f->ev_expire == NULL)
 		fatalx("out of memory for a job across nodes");
 	/* The data part, for payloads across nodes. */
-	f->map_size = (size_t)j->table_size;
+	f->map_size = (size_t)j->table.size;
 	f->map = mmap(NULL, f->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    j->memfd, 0);
+	    j->table.memfd, 0);
 	if (f->map == MAP_FAILED) {
 		event_free(f->ev_flush);
 		event_free(f->ev_expire);
 		free(f);
 		return NULL;
 	}
-	f->data = f->map + j->tab->data_off;
-	f->slot_bytes = j->tab->slot_bytes;
+	f->data = f->map + j->table.hdr->data_off;
+	f->slot_bytes = j->table.hdr->slot_bytes;
 	b = fed_bucket(f->tag);
 	f->hnext = fed_hash[b];
 	fed_hash[b] = f;
@@ -411,7 +438,7 @@ fed_early_free(struct fed_early *e)
 	free(e);
 }
 
-void
+static void
 fed_free(struct job *j)
 {
 	struct fed *f = j->fed, **pp;
@@ -506,8 +533,8 @@ fed_build_map(struct fed *f)
 
 /* The map from PMIx, in the first JOIN of this node. */
 static int
-fed_pmix_map(struct conn *c, struct fed *f, const struct wire_join *m,
-    const struct wire_join_ext *x)
+fed_pmix_map(struct fed *f, const struct wire_join *m,
+    const struct wire_join_ext *x, char *err)
 {
 	struct job *j = f->job;
 	uint32_t i;
@@ -518,10 +545,9 @@ fed_pmix_map(struct conn *c, struct fed *f, const struct wire_join *m,
 	f->me = x->node;
 	f->nodes = calloc(f->nnodes, sizeof *f->nodes);
 	f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
-	if (f->nodes == NULL || f->node_of_rank == NULL) {
-		conn_error(c, FB_E_NOMEM, "out of memory for the node map");
-		return -1;
-	}
+	if (f->nodes == NULL || f->node_of_rank == NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory for the node "
+		    "map");
 	for (i = 0; i < j->nranks; i++)
 		f->node_of_rank[i] = wire_get32(x->node_of_rank + i * 4);
 	for (i = 0; i < f->nnodes; i++) {
@@ -532,64 +558,54 @@ fed_pmix_map(struct conn *c, struct fed *f, const struct wire_join *m,
 			continue;
 		}
 		if ((rc = fed_resolve(f->nodes[i].host, &f->nodes[i].ep)) !=
-		    0) {
-			conn_error(c, FB_E_SYS, "node %u of the PMIx map, %s: "
-			    "%s", i, f->nodes[i].host, gai_strerror(rc));
-			return -1;
-		}
+		    0)
+			return job_refuse(err, FB_E_SYS, "node %u of the PMIx "
+			    "map, %s: %s", i, f->nodes[i].host,
+			    gai_strerror(rc));
 	}
-	if (fed_build_map(f) == -1) {
-		conn_error(c, FB_E_INVAL, "the PMIx node map has a node "
-		    "without ranks");
-		return -1;
-	}
-	if (f->node_of_rank[m->rank] != f->me) {
-		conn_error(c, FB_E_INVAL, "rank %u: PMIx places it on node "
-		    "%u, its JOIN says node %u", m->rank,
+	if (fed_build_map(f) == -1)
+		return job_refuse(err, FB_E_INVAL, "the PMIx node map has a "
+		    "node without ranks");
+	if (f->node_of_rank[m->rank] != f->me)
+		return job_refuse(err, FB_E_INVAL, "rank %u: PMIx places it on "
+		    "node %u, its JOIN says node %u", m->rank,
 		    f->node_of_rank[m->rank], f->me);
-		return -1;
-	}
 	f->mapped = 1;
 	dstats.pmix_jobs++;
 	fed_apply_map(f);
 	return 0;
 }
 
-/* A rank's JOIN of a job across nodes (after job.c's checks). */
-int
-fed_join(struct conn *c, struct job *j, const struct wire_join *m)
+/* A rank's JOIN of a job across nodes (after job.c's checks): 0, or a
+ * negative FB_E_* with its text in err. */
+static int
+fed_join(struct job *j, const struct wire_join *m, char *err)
 {
 	struct wire_join_ext x;
 	struct fed *f = j->fed;
 	char a[64];
+	int rc;
 
 	if (wire_decode_join_ext(m->ext, m->ext_len, m->nranks, &x) !=
-	    WIRE_OK) {
-		conn_error(c, FB_E_PROTO, "bad JOIN extension");
-		return -1;
-	}
-	if (tcp_primary() == NULL) {
-		conn_error(c, FB_E_INVAL, "the job spans nodes but this "
-		    "fastbootd does not listen on TCP (--listen-tcp)");
-		return -1;
-	}
+	    WIRE_OK)
+		return job_refuse(err, FB_E_PROTO, "bad JOIN extension");
+	if (tcp_primary() == NULL)
+		return job_refuse(err, FB_E_INVAL, "the job spans nodes but "
+		    "this fastbootd does not listen on TCP (--listen-tcp)");
 	if (f != NULL) {
-		if (f->mapped && f->node_of_rank[m->rank] != f->me) {
-			conn_error(c, FB_E_INVAL, "rank %u belongs to node %u, "
-			    "not this one", m->rank, f->node_of_rank[m->rank]);
-			return -1;
-		}
+		if (f->mapped && f->node_of_rank[m->rank] != f->me)
+			return job_refuse(err, FB_E_INVAL, "rank %u belongs to "
+			    "node %u, not this one", m->rank,
+			    f->node_of_rank[m->rank]);
 		return 0;
 	}
-	if ((f = fed_new(j)) == NULL) {
-		conn_error(c, FB_E_NOMEM, "out of memory for a job across "
-		    "nodes: %s", strerror(errno));
-		return -1;
-	}
+	if ((f = fed_new(j)) == NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory for a job "
+		    "across nodes: %s", strerror(errno));
 	if (x.flags & WIRE_EXT_MAP) {
-		if (fed_pmix_map(c, f, m, &x) == -1) {
+		if ((rc = fed_pmix_map(f, m, &x, err)) < 0) {
 			fed_free(j);
-			return -1;
+			return rc;
 		}
 	} else {
 		wpeer_get_ep(x.root, &f->root_ep);
@@ -602,7 +618,10 @@ fed_join(struct conn *c, struct job *j, const struct wire_join *m)
 	/* Other nodes may have spoken of the job before its first rank
 	 * joined here (the init barrier of a PMIx job). */
 	fed_replay_unknown(f);
-	return j->fed == f ? 0 : -1;
+	if (j->fed != f)
+		return job_refuse(err, FB_E_PROTO, "the job ended while its "
+		    "first rank joined");
+	return j->failed ? job_refuse(err, j->failed, "%s", j->error) : 0;
 }
 
 /* The root learns that rank joined on discovered node d. */
@@ -743,7 +762,7 @@ fed_root_complete(struct fed *f)
 		if ((int)i == self)
 			continue;
 		wire_put32(head + 4, i);
-		if ((p = peer_get(&f->nodes[i].ep)) == NULL ||
+		if ((p = peer_get(&f->nodes[i].ep, 0)) == NULL ||
 		    peer_send_job(p, WPEER_MAP, &f->mac, f->tag,
 		    WPEER_NO_NODE, iov, 3) == -1) {
 			char a[160];
@@ -774,7 +793,7 @@ fed_root_complete(struct fed *f)
 }
 
 /* A local rank joined. */
-void
+static void
 fed_rank_joined(struct job *j, uint32_t rank)
 {
 	struct fed *f = j->fed;
@@ -861,14 +880,16 @@ fed_apply_map(struct fed *f)
 	log_debug("job %u: node %u of %u, %u local ranks%s", j->id, f->me,
 	    f->nnodes, me->count, f->pmix ? " (map from PMIx)" : "");
 	/* Ranks that joined elsewhere are not ours to mark; ours stay. */
+	/* Warm the links we are to open (to higher endpoints; the other
+	 * nodes open theirs to us). */
 	for (i = 0; i < f->nnodes; i++)
-		if (i > f->me)
-			(void)peer_get(&f->nodes[i].ep);
+		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
+		    &f->nodes[f->me].ep) > 0)
+			(void)peer_get(&f->nodes[i].ep, 0);
 	if (!f->pmix) {
-		j->ready = 1;
-		j->ready_ns = util_now_ns();
+		job_running(j);
 		for (i = 0; i < me->count; i++)
-			job_send_ready(j, f->by_node[me->first + i], i,
+			job_ready(j, f->by_node[me->first + i], i,
 			    me->count, f->me, f->nnodes);
 		notify_status();
 	}
@@ -913,10 +934,9 @@ fed_coll_complete(struct fed *f)
 	f->a2an[p] = 0;
 	memset(f->a2a[p], 0, f->nnodes);
 	if (seq == 0) {		/* the init barrier of a PMIx job */
-		j->ready = 1;
-		j->ready_ns = util_now_ns();
+		job_running(j);
 		for (i = 0; i < me->count; i++)
-			job_send_ready(j, f->by_node[me->first + i], i,
+			job_ready(j, f->by_node[me->first + i], i,
 			    me->count, f->me, f->nnodes);
 		notify_status();
 		return;
@@ -1052,7 +1072,7 @@ fed_check_kind(struct fed *f, uint32_t seq, uint32_t node, uint32_t kind,
 }
 
 /* Every local rank arrived at collective seq (0: all joined, PMIx). */
-void
+static void
 fed_arrived(struct job *j, uint32_t seq)
 {
 	struct fed *f = j->fed;
@@ -1084,7 +1104,8 @@ fed_coll_recv(struct fed *f, uint32_t node, const struct wpeer_coll *m)
 	char a[160];
 	size_t len;
 
-	base = f->running ? f->cseq : j->ready ? j->coll_seq + 1 : 0;
+	base = f->running ? f->cseq : j->state != JOB_FORMING ?
+	    j->coll_seq + 1 : 0;
 	if (m->seq != base && m->seq != base + 1)
 		goto bad;
 	if (f->rset[p] && (f->rkind[p] != m->kind ||
@@ -1160,10 +1181,9 @@ bad:
 /* ------------------------------------------------------------------ */
 /* Send and receive across nodes. */
 
-void
-fed_send(struct conn *c, uint32_t seq, const struct wire_msg *m)
+static void
+fed_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m)
 {
-	struct job *j = c->job;
 	struct fed *f = j->fed;
 	uint32_t node = f->node_of_rank[m->peer];
 	uint8_t head[WPEER_MSG_HDR], frame[WIRE_STATUS_FRAME_MAX];
@@ -1174,11 +1194,11 @@ fed_send(struct conn *c, uint32_t seq, const struct wire_msg *m)
 		snprintf(text, sizeof text, "send to rank %u: its node %s "
 		    "was lost", m->peer, fed_node_name(&f->nodes[node], a,
 		    sizeof a));
-		conn_send(c, frame, wire_encode_status(frame, WIRE_SEND_ACK,
-		    seq, FB_E_PEER_LOST, m->peer, text));
+		job_send_frame(j, rank, frame, wire_encode_status(frame,
+		    WIRE_SEND_ACK, seq, FB_E_PEER_LOST, m->peer, text));
 		return;
 	}
-	wire_put32(head, c->rank);
+	wire_put32(head, rank);
 	wire_put32(head + 4, m->peer);
 	wire_put32(head + 8, m->tag);
 	wire_put32(head + 12, seq);
@@ -1213,7 +1233,8 @@ fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
 {
 	struct job *j = f->job;
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
-	struct conn *dst;
+	struct transport *dst;
+	struct iovec iov[2];
 	char text[WIRE_TEXT_MAX];
 
 	if (m->dst >= j->nranks || m->src >= j->nranks ||
@@ -1229,24 +1250,29 @@ fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
 		    j->failed_rank, j->error);
 		return;
 	}
-	dst = j->ranks[m->dst];
-	if (dst == NULL || dst->left) {
+	if (!job_reachable(j, m->dst)) {
 		snprintf(text, sizeof text, "send to rank %u: it left the job",
 		    m->dst);
 		fed_msg_ack(f, node, m->src, m->sendseq, FB_E_PEER_LOST,
 		    m->dst, text);
 		return;
 	}
-	if (conn_pending(dst) + m->len > dconf.max_pending) {
+	dst = j->links[m->dst];
+	if (transport_pending(dst) + m->len > dconf.max_pending) {
 		snprintf(text, sizeof text, "send to rank %u: it has %zu "
 		    "bytes not yet received, the cap is %llu", m->dst,
-		    conn_pending(dst), (unsigned long long)dconf.max_pending);
+		    transport_pending(dst),
+		    (unsigned long long)dconf.max_pending);
 		fed_msg_ack(f, node, m->src, m->sendseq, FB_E_LIMIT, m->dst,
 		    text);
 		return;
 	}
-	conn_send2(dst, hdr, wire_encode_msg_hdr(hdr, WIRE_DELIVER,
-	    m->sendseq, m->src, m->tag, m->len), m->data, m->len);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_DELIVER, m->sendseq,
+	    m->src, m->tag, m->len);
+	iov[1].iov_base = (void *)m->data;
+	iov[1].iov_len = m->len;
+	transport_send(dst, iov, 2);
 	dstats.messages++;
 	fed_msg_ack(f, node, m->src, m->sendseq, 0, m->dst, NULL);
 }
@@ -1257,22 +1283,20 @@ fed_ack_recv(struct fed *f, const struct wpeer_status *m)
 	struct job *j = f->job;
 	uint8_t frame[WIRE_STATUS_FRAME_MAX];
 	char text[WIRE_TEXT_MAX];
-	struct conn *c;
 	size_t n;
 
-	if (m->src >= j->nranks || (c = j->ranks[m->src]) == NULL ||
-	    c->left)
+	if (m->src >= j->nranks || !job_reachable(j, m->src))
 		return;		/* the sender went meanwhile */
 	n = m->text_len < sizeof text - 1 ? m->text_len : sizeof text - 1;
 	memcpy(text, m->text, n);
 	text[n] = '\0';
-	conn_send(c, frame, wire_encode_status(frame, WIRE_SEND_ACK,
-	    m->sendseq, m->code, m->rank, n > 0 ? text : NULL));
+	job_send_frame(j, m->src, frame, wire_encode_status(frame,
+	    WIRE_SEND_ACK, m->sendseq, m->code, m->rank, n > 0 ? text : NULL));
 }
 
 /* A local rank left cleanly: every node must know (LEFT comes after the
  * rank's messages on each link). */
-void
+static void
 fed_left(struct job *j, uint32_t rank)
 {
 	struct fed *f = j->fed;
@@ -1287,7 +1311,7 @@ fed_left(struct job *j, uint32_t rank)
 }
 
 /* The job failed here: tell the other nodes, unless they told us. */
-void
+static void
 fed_failed(struct job *j)
 {
 	struct fed *f = j->fed;
@@ -1615,7 +1639,7 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 }
 
 /* A job frame from a link (its sequence number checked). */
-void
+static void
 fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
     size_t len)
 {
@@ -1652,7 +1676,7 @@ fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
 	fed_verified(f, p, h, &m);
 }
 
-void
+static void
 fed_refused(struct peer *p, const struct wpeer_refuse *r)
 {
 	struct fed *f = fed_find(r->tag);
@@ -1663,7 +1687,7 @@ fed_refused(struct peer *p, const struct wpeer_refuse *r)
 	    "%.*s", peer_name(p), (int)r->text_len, r->text);
 }
 
-void
+static void
 fed_peer_up(struct peer *p)
 {
 	/* Frames waiting for the link went out in order (peer.c). */
@@ -1687,7 +1711,7 @@ fed_node_lost(struct fed *f, uint32_t node, const char *why)
 }
 
 /* A link went down: every job with a node behind it fails. */
-void
+static void
 fed_peer_lost(struct peer *p, const char *why)
 {
 	struct fed *f, *next;
@@ -1736,7 +1760,7 @@ fed_peer_lost(struct peer *p, const char *why)
 	}
 }
 
-int
+static int
 fed_peer_busy(const struct peer *p)
 {
 	const struct fed *f;
@@ -1797,7 +1821,7 @@ fed_describe(const struct job *j, struct evbuffer *b)
  * What a job across nodes waits for, as this daemon sees it: the ranks the
  * root has not heard of, the map, or the node whose step has not come.
  */
-void
+static void
 fed_pending(const struct job *j, char *buf, size_t size)
 {
 	const struct fed *f = j->fed;
@@ -1862,7 +1886,7 @@ fed_pending(const struct job *j, char *buf, size_t size)
 }
 
 void
-fed_ctl_peers(struct conn *c, struct evbuffer *b)
+fed_ctl_peers(struct evbuffer *b)
 {
 	const struct peer *p;
 	uint64_t now = util_now_ns();
@@ -1873,7 +1897,8 @@ fed_ctl_peers(struct conn *c, struct evbuffer *b)
 		evbuffer_add_printf(b, "peer %s\n", a);
 		evbuffer_add_printf(b, "host %s\n", p->host[0] ? p->host : "?");
 		evbuffer_add_printf(b, "state %s\n", p->state == PEER_UP ?
-		    "up" : p->state == PEER_HELLO ? "hello" : "connecting");
+		    "up" : p->state == PEER_HELLO ? "hello" :
+		    p->state == PEER_WAITING ? "waiting" : "connecting");
 		evbuffer_add_printf(b, "direction %s\n", p->outbound ?
 		    "outbound" : "inbound");
 		evbuffer_add_printf(b, "preferred %d\n", p->preferred);

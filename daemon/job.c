@@ -4,8 +4,13 @@
  *
  * Work per message is O(1), except a collective's release and a job's
  * failure, which write one small frame to each rank: O(1) per rank.
+ *
+ * A job's state (enum job_state) changes in job_set_state() only.  Ranks
+ * are reached through their transports; what a rank did wrong comes back
+ * to conn.c as an FB_E_* code and a text, and conn.c drops it.
  */
 #include <sys/random.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +24,74 @@ static struct job **job_hash;
 static size_t job_hash_size;	/* power of two */
 static struct job *job_list;
 static uint64_t job_seed;
+static const struct job_hooks *job_fed;	/* NULL: no multi-node support */
 static uint32_t job_next_id;
 
 /* How long a job that failed during init outlives its last rank. */
 #define JOB_LINGER_MS	FB_DEFAULT_TIMEOUT_MS
+
+const char *
+job_state_name(enum job_state st)
+{
+	switch (st) {
+	case JOB_FORMING:
+		return "forming";
+	case JOB_RUNNING:
+		return "running";
+	case JOB_COLLECTIVE:
+		return "collective";
+	case JOB_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+/*
+ * The one place a job's state changes:
+ *	FORMING --all joined--> RUNNING <--release-- COLLECTIVE
+ *	RUNNING --first ARRIVE--> COLLECTIVE
+ *	any --job_fail()--> FAILED (sticky)
+ */
+static void
+job_set_state(struct job *j, enum job_state to)
+{
+	enum job_state from = j->state;
+
+	if (from == to || from == JOB_FAILED ||
+	    (to == JOB_RUNNING && from != JOB_FORMING &&
+	    from != JOB_COLLECTIVE) ||
+	    (to == JOB_COLLECTIVE && from != JOB_RUNNING) || to == JOB_FORMING)
+		fatalx("job %u: state %s to %s", j->id, job_state_name(from),
+		    job_state_name(to));
+	j->state = to;
+	if (from == JOB_FORMING && to == JOB_RUNNING)
+		j->ready_ns = util_now_ns();
+	if (to != JOB_COLLECTIVE)
+		j->coll_kind = 0;
+}
+
+void
+job_set_hooks(const struct job_hooks *h)
+{
+	job_fed = h;
+}
+
+int
+job_refuse(char *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, WIRE_TEXT_MAX, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+job_send_frame(struct job *j, uint32_t rank, const void *buf, size_t len)
+{
+	transport_send1(j->links[rank], buf, len);
+}
 
 static uint64_t
 job_hashkey(const uint8_t *key)
@@ -85,11 +154,10 @@ job_first(void)
 
 /* Collectives a job completed: shared-memory ones (the table's gen) and
  * the daemon's share one numbering. */
-uint32_t
+static uint32_t
 job_collectives(const struct job *j)
 {
-	uint32_t gen = j->tab != NULL ?
-	    __atomic_load_n(&j->tab->gen, __ATOMIC_ACQUIRE) : 0;
+	uint32_t gen = table_gen(&j->table);
 
 	return gen > j->coll_seq ? gen : j->coll_seq;
 }
@@ -122,15 +190,19 @@ job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 	j->nranks = nranks;
 	j->nlocal = nranks;
 	j->flags = flags;
-	j->memfd = -1;
-	j->evfd = -1;
+	j->state = JOB_FORMING;
 	j->created_ns = util_now_ns();
-	j->ranks = calloc(nranks, sizeof *j->ranks);
+	j->links = calloc(nranks, sizeof *j->links);
+	j->rpid = calloc(nranks, sizeof *j->rpid);
+	j->rwait = calloc(nranks, sizeof *j->rwait);
 	j->rstate = calloc(nranks, sizeof *j->rstate);
 	j->rarrived = calloc(nranks, sizeof *j->rarrived);
-	if (j->ranks == NULL || j->rstate == NULL || j->rarrived == NULL ||
-	    table_create(j) == -1) {
-		free(j->ranks);
+	if (j->links == NULL || j->rpid == NULL || j->rwait == NULL ||
+	    j->rstate == NULL || j->rarrived == NULL ||
+	    table_create(&j->table, j->nranks, j->id) == -1) {
+		free(j->links);
+		free(j->rpid);
+		free(j->rwait);
 		free(j->rstate);
 		free(j->rarrived);
 		free(j);
@@ -190,9 +262,11 @@ job_free(struct job *j)
 	log_debug("job %u: freed", j->id);
 	dstats.collectives += job_collectives(j);
 	if (j->fed != NULL)
-		fed_free(j);
-	table_destroy(j);
-	free(j->ranks);
+		job_fed->free(j);
+	table_destroy(&j->table);
+	free(j->links);
+	free(j->rpid);
+	free(j->rwait);
 	free(j->rstate);
 	free(j->rarrived);
 	uidmap_del(j->uid, UIDMAP_JOB);
@@ -206,10 +280,10 @@ job_free(struct job *j)
 static void
 job_phase(const struct job *j, char *buf, size_t size)
 {
-	if (!j->ready)
+	if (j->state == JOB_FORMING)
 		snprintf(buf, size, "during init (%u of %u ranks joined)",
 		    j->joined, j->nranks);
-	else if (j->coll_kind != 0)
+	else if (j->state == JOB_COLLECTIVE)
 		snprintf(buf, size, "in %s #%u (%u of %u arrived)",
 		    wire_coll_name(j->coll_kind), j->coll_seq + 1,
 		    j->coll_arrived, j->nranks);
@@ -218,14 +292,21 @@ job_phase(const struct job *j, char *buf, size_t size)
 }
 
 static void
-job_send_status(struct conn *c, uint16_t type, uint32_t seq, int code,
-    uint32_t rank, const char *text)
+job_send_status(struct job *j, uint32_t to, uint16_t type, uint32_t seq,
+    int code, uint32_t rank, const char *text)
 {
 	uint8_t frame[WIRE_STATUS_FRAME_MAX];
 	size_t n;
 
 	n = wire_encode_status(frame, type, seq, code, rank, text);
-	conn_send(c, frame, n);
+	job_send_frame(j, to, frame, n);
+}
+
+/* Is rank's connection there to be told things? */
+int
+job_reachable(const struct job *j, uint32_t rank)
+{
+	return j->links[rank] != NULL && j->rstate[rank] != TABLE_RANK_LEFT;
 }
 
 /*
@@ -238,30 +319,33 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 	va_list ap;
 	uint32_t r;
 
-	if (j->failed)
+	if (j->state == JOB_FAILED)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(j->error, sizeof j->error, fmt, ap);
 	va_end(ap);
 	j->failed = code;
 	j->failed_rank = rank;
-	j->coll_kind = 0;
+	job_set_state(j, JOB_FAILED);
 	dstats.jobs_failed++;
-	table_set_failed(j, code);
+	if (j->table.hdr != NULL)
+		table_set_failed(&j->table, code);
 	log_info("job %u (uid %u): %s", j->id, (unsigned)j->uid, j->error);
 	if (j->fed != NULL)
-		fed_failed(j);
-	for (r = 0; r < j->nranks; r++) {
-		struct conn *c = j->ranks[r];
-
-		if (c != NULL && !c->left)
-			job_send_status(c, WIRE_FAIL, 0, code, rank, j->error);
-	}
+		job_fed->failed(j);
+	for (r = 0; r < j->nranks; r++)
+		if (job_reachable(j, r))
+			job_send_status(j, r, WIRE_FAIL, 0, code, rank,
+			    j->error);
 }
 
-/* A new connection presents JOIN.  Returns -1 if it was refused. */
+/*
+ * A connection presents JOIN.  *jp is set once the rank is in the job
+ * (then a later refusal is a lost rank); a negative return refuses it.
+ */
 int
-job_join(struct conn *c, const struct wire_join *m)
+job_join(struct transport *t, const struct conn_cred *who,
+    const struct wire_join *m, struct job **jp, char *err)
 {
 	struct wire_join_ack ack;
 	struct wire_ready ready;
@@ -271,111 +355,102 @@ job_join(struct conn *c, const struct wire_join *m)
 	size_t n;
 	int fds[2];
 
-	if (m->nranks > dconf.max_ranks) {
-		conn_error(c, FB_E_LIMIT, "nranks %u is over fastbootd's cap "
-		    "of %u ranks per job", m->nranks, dconf.max_ranks);
-		return -1;
-	}
+	*jp = NULL;
+	if (m->nranks > dconf.max_ranks)
+		return job_refuse(err, FB_E_LIMIT, "nranks %u is over "
+		    "fastbootd's cap of %u ranks per job", m->nranks,
+		    dconf.max_ranks);
 	j = job_find(m->key);
 	if (j == NULL) {
-		if (dstats.jobs >= dconf.max_jobs) {
-			conn_error(c, FB_E_LIMIT, "fastbootd already serves "
-			    "%u jobs, its cap", dstats.jobs);
-			return -1;
-		}
-		if (uidmap_add(c->uid, UIDMAP_JOB) == -1) {
-			conn_error(c, FB_E_LIMIT, "uid %u already has %u jobs "
-			    "in fastbootd, the cap", (unsigned)c->uid,
-			    dconf.max_jobs_per_uid);
-			return -1;
-		}
+		if (dstats.jobs >= dconf.max_jobs)
+			return job_refuse(err, FB_E_LIMIT, "fastbootd already "
+			    "serves %u jobs, its cap", dstats.jobs);
+		if (uidmap_add(who->uid, UIDMAP_JOB) == -1)
+			return job_refuse(err, FB_E_LIMIT, "uid %u already has "
+			    "%u jobs in fastbootd, the cap",
+			    (unsigned)who->uid, dconf.max_jobs_per_uid);
 		if ((j = job_new(m->key, m->nranks, m->flags,
-		    c->uid)) == NULL) {
-			uidmap_del(c->uid, UIDMAP_JOB);
-			conn_error(c, FB_E_NOMEM, "fastbootd could not make "
-			    "the job's table: %s", strerror(errno));
-			return -1;
+		    who->uid)) == NULL) {
+			uidmap_del(who->uid, UIDMAP_JOB);
+			return job_refuse(err, FB_E_NOMEM, "fastbootd could "
+			    "not make the job's table: %s", strerror(errno));
 		}
-	} else if (c->uid != j->uid && !(c->uid == 0 && dconf.allow_root)) {
-		conn_error(c, FB_E_PERM, "the job belongs to another user "
-		    "(uid %u); pid %d runs as uid %u", (unsigned)j->uid,
-		    (int)c->pid, (unsigned)c->uid);
-		return -1;
-	}
-	if (j->failed) {
-		conn_error(c, j->failed, "%s", j->error);
-		return -1;
-	}
+	} else if (who->uid != j->uid && !(who->uid == 0 &&
+	    dconf.allow_root))
+		return job_refuse(err, FB_E_PERM, "the job belongs to another "
+		    "user (uid %u); pid %d runs as uid %u", (unsigned)j->uid,
+		    (int)who->pid, (unsigned)who->uid);
+	if (j->state == JOB_FAILED)
+		return job_refuse(err, j->failed, "%s", j->error);
 	if (m->nranks != j->nranks) {
 		job_fail(j, FB_E_MISMATCH, m->rank, "rank %u (pid %d) says "
 		    "nranks=%u but the job has nranks=%u", m->rank,
-		    (int)c->pid, m->nranks, j->nranks);
-		conn_error(c, FB_E_MISMATCH, "%s", j->error);
-		return -1;
+		    (int)who->pid, m->nranks, j->nranks);
+		return job_refuse(err, FB_E_MISMATCH, "%s", j->error);
 	}
 	if (m->flags != j->flags) {
 		job_fail(j, FB_E_MISMATCH, m->rank, "rank %u (pid %d) runs "
 		    "collectives through %s, the job's first rank through %s "
-		    "(FASTBOOT_COLLECTIVES differs)", m->rank, (int)c->pid,
+		    "(FASTBOOT_COLLECTIVES differs)", m->rank, (int)who->pid,
 		    m->flags & WIRE_JOIN_DAEMON_COLL ? "the daemon" :
 		    "shared memory", j->flags & WIRE_JOIN_DAEMON_COLL ?
 		    "the daemon" : "shared memory");
-		conn_error(c, FB_E_MISMATCH, "%s", j->error);
-		return -1;
+		return job_refuse(err, FB_E_MISMATCH, "%s", j->error);
 	}
-	if (j->fed != NULL && fed_is_remote(j, m->rank)) {
-		conn_error(c, FB_E_INVAL, "rank %u of job %u belongs to "
-		    "another node", m->rank, j->id);
-		return -1;
+	if (j->fed != NULL && job_fed->remote(j, m->rank))
+		return job_refuse(err, FB_E_INVAL, "rank %u of job %u belongs "
+		    "to another node", m->rank, j->id);
+	if (j->rstate[m->rank] != TABLE_RANK_ABSENT)
+		return job_refuse(err, FB_E_INVAL, "rank %u of job %u is "
+		    "already taken%s", m->rank, j->id,
+		    j->links[m->rank] != NULL ? " by a live process" :
+		    " (it left)");
+	if ((m->flags & WIRE_JOIN_MULTINODE) && job_fed == NULL)
+		return job_refuse(err, FB_E_INVAL, "this fastbootd does not "
+		    "serve jobs across nodes");
+	if (m->flags & WIRE_JOIN_MULTINODE) {
+		int rc = job_fed->join(j, m, err);
+
+		if (rc < 0) {
+			if (j->fed == NULL && j->attached == 0 &&
+			    j->joined == 0)
+				job_free(j);
+			return rc;
+		}
 	}
-	if (j->rstate[m->rank] != TABLE_RANK_ABSENT) {
-		conn_error(c, FB_E_INVAL, "rank %u of job %u is already "
-		    "taken%s", m->rank, j->id, j->ranks[m->rank] != NULL ?
-		    " by a live process" : " (it left)");
-		return -1;
-	}
-	if ((m->flags & WIRE_JOIN_MULTINODE) && fed_join(c, j, m) == -1) {
-		if (j->fed == NULL && j->attached == 0 && j->joined == 0)
-			job_free(j);
-		return -1;
-	}
-	c->job = j;
-	c->rank = m->rank;
-	c->state = CONN_MEMBER;
-	j->ranks[m->rank] = c;
+	*jp = j;
+	j->links[m->rank] = t;
+	j->rpid[m->rank] = who->pid;
 	j->rstate[m->rank] = TABLE_RANK_JOINED;
 	j->joined++;
 	j->attached++;
 	dstats.ranks++;
-	table_set_rank(j, m->rank, TABLE_RANK_JOINED, c);
+	table_set_rank(&j->table, m->rank, TABLE_RANK_JOINED, who, j->joined);
 
 	memset(&ack, 0, sizeof ack);
 	ack.version = WIRE_VERSION;
 	ack.flags = WIRE_ACK_EVENTFD;
 	ack.job_id = j->id;
-	ack.table_size = j->table_size;
-	ack.ctl_size = j->ctl_size;
+	ack.table_size = j->table.size;
+	ack.ctl_size = j->table.ctl_size;
 	n = wire_encode_join_ack(frame, &ack);
-	fds[0] = j->memfd;
-	fds[1] = j->evfd;
-	if (conn_send_fds(c, frame, n, fds, 2) == -1) {
-		conn_error(c, FB_E_SYS, "could not pass the rank table: %s",
-		    strerror(errno));
-		return -1;
-	}
+	fds[0] = j->table.memfd;
+	fds[1] = j->table.evfd;
+	if (transport_send_fds(t, frame, n, fds, 2) == -1)
+		return job_refuse(err, FB_E_SYS, "could not pass the rank "
+		    "table: %s", strerror(errno));
 	log_debug("job %u: rank %u/%u joined (pid %d)", j->id, m->rank,
-	    j->nranks, (int)c->pid);
+	    j->nranks, (int)who->pid);
 	notify_status();	/* a job still forming shows in STATUS= too */
 
 	if (j->fed != NULL) {
-		fed_rank_joined(j, m->rank);
+		job_fed->joined(j, m->rank);
 		return 0;
 	}
 	if (j->joined == j->nranks) {
-		j->ready = 1;
-		j->ready_ns = util_now_ns();
+		job_set_state(j, JOB_RUNNING);
 		for (r = 0; r < j->nranks; r++) {
-			if (j->ranks[r] == NULL)
+			if (j->links[r] == NULL)
 				continue;
 			/* One node: local ranks are global ranks. */
 			ready.local_rank = r;
@@ -383,28 +458,11 @@ job_join(struct conn *c, const struct wire_join *m)
 			ready.node = 0;
 			ready.nnodes = 1;
 			n = wire_encode_ready(frame, &ready);
-			conn_send(j->ranks[r], frame, n);
+			job_send_frame(j, r, frame, n);
 		}
 		notify_status();
 	}
 	return 0;
-}
-
-/* READY to one rank of a job across nodes (fed.c). */
-void
-job_send_ready(struct job *j, uint32_t rank, uint32_t local_rank,
-    uint32_t local_size, uint32_t node, uint32_t nnodes)
-{
-	uint8_t frame[WIRE_HDR_LEN + WIRE_READY_LEN];
-	struct wire_ready ready;
-
-	if (j->ranks[rank] == NULL || j->ranks[rank]->left)
-		return;
-	ready.local_rank = local_rank;
-	ready.local_size = local_size;
-	ready.node = node;
-	ready.nnodes = nnodes;
-	conn_send(j->ranks[rank], frame, wire_encode_ready(frame, &ready));
 }
 
 static void
@@ -425,40 +483,52 @@ job_linger(struct job *j)
 	struct timeval tv = { JOB_LINGER_MS / 1000,
 	    (JOB_LINGER_MS % 1000) * 1000 };
 
-	if (!j->failed || j->ready)
+	if (j->state != JOB_FAILED || j->ready_ns != 0)
 		return 0;
 	if (event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
 	    &tv) != 0)
 		return 0;
-	table_destroy(j);	/* only the error is needed now */
+	table_destroy(&j->table);	/* only the error is needed now */
 	return 1;
 }
 
-/* The connection of a rank is going away (EOF, error, shutdown). */
-void
-job_detach(struct conn *c)
+static void
+job_unwait(struct job *j, uint32_t rank)
 {
-	struct job *j = c->job;
+	if (j->rwait[rank] != 0) {
+		j->rwait[rank] = 0;
+		j->nwaiting--;
+	}
+}
+
+/*
+ * The connection of a rank is going away (EOF, error, shutdown).  quiet:
+ * it left cleanly, or the daemon is stopping; otherwise the rank is lost.
+ */
+void
+job_detach(struct job *j, uint32_t rank, int quiet)
+{
 	char phase[128];
 
-	if (j == NULL)
-		return;
 	/* Out of the job first: a rank dropped for a protocol error gets its
 	 * ERROR, not a FAIL that names itself as the lost rank. */
-	j->ranks[c->rank] = NULL;
-	if (!c->left) {
-		j->rstate[c->rank] = TABLE_RANK_LOST;
-		table_set_rank(j, c->rank, TABLE_RANK_LOST, c);
+	j->links[rank] = NULL;
+	if (!quiet && j->rstate[rank] != TABLE_RANK_LEFT) {
+		j->rstate[rank] = TABLE_RANK_LOST;
+		if (j->table.hdr != NULL) {
+			struct conn_cred who = { j->rpid[rank], j->uid, 0 };
+
+			table_set_rank(&j->table, rank, TABLE_RANK_LOST, &who,
+			    j->joined);
+		}
 		job_phase(j, phase, sizeof phase);
-		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) was "
+		job_fail(j, FB_E_PEER_LOST, rank, "rank %u (pid %d) was "
 		    "lost %s: its connection closed without fb_comm_destroy",
-		    c->rank, (int)c->pid, phase);
+		    rank, (int)j->rpid[rank], phase);
 	}
-	if (c->wait_peer != 0)
-		j->nwaiting--;
+	job_unwait(j, rank);
 	j->attached--;
 	dstats.ranks--;
-	c->job = NULL;
 	if (j->attached == 0 && !job_linger(j))
 		job_free(j);
 }
@@ -474,52 +544,56 @@ job_tell_left(struct job *j, uint32_t rank)
 		return;
 	n = wire_encode_empty(frame, WIRE_LEFT, rank);
 	for (r = 0; r < j->nranks; r++) {
-		struct conn *w = j->ranks[r];
-
-		if (w != NULL && w->wait_peer == rank + 1) {
-			conn_send(w, frame, n);
-			w->wait_peer = 0;
-			j->nwaiting--;
+		if (j->links[r] != NULL && j->rwait[r] == rank + 1) {
+			job_send_frame(j, r, frame, n);
+			job_unwait(j, r);
 		}
 	}
 }
 
 /* fb_comm_destroy: a clean departure. */
 void
-job_leave(struct conn *c)
+job_leave(struct job *j, uint32_t rank)
 {
-	struct job *j = c->job;
+	pid_t pid = j->rpid[rank];
 	uint32_t gen;
 
-	if (c->wait_peer != 0) {
-		c->wait_peer = 0;
-		j->nwaiting--;
-	}
-	c->left = 1;
+	job_unwait(j, rank);
 	j->nleft++;
-	j->rstate[c->rank] = TABLE_RANK_LEFT;
-	table_set_rank(j, c->rank, TABLE_RANK_LEFT, c);
-	table_set_left(j);
-	log_debug("job %u: rank %u left", j->id, c->rank);
-	if (j->failed)
+	j->rstate[rank] = TABLE_RANK_LEFT;
+	if (j->table.hdr != NULL) {
+		struct conn_cred who = { pid, j->uid, 0 };
+
+		table_set_rank(&j->table, rank, TABLE_RANK_LEFT, &who,
+		    j->joined);
+		table_set_left(&j->table, j->nleft);
+	}
+	log_debug("job %u: rank %u left", j->id, rank);
+	switch (j->state) {
+	case JOB_FAILED:
 		return;
-	if (!j->ready)
-		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
-		    "the job during init (%u of %u ranks joined)", c->rank,
-		    (int)c->pid, j->joined, j->nranks);
-	else if (j->coll_kind != 0 && j->rarrived[c->rank] != j->coll_seq + 1)
-		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
-		    "the job (fb_comm_destroy) before %s #%u", c->rank,
-		    (int)c->pid, wire_coll_name(j->coll_kind), j->coll_seq + 1);
-	else if (j->ready && table_pending(j, &gen) &&
-	    table_missed(j, c->rank, gen))
-		job_fail(j, FB_E_PEER_LOST, c->rank, "rank %u (pid %d) left "
-		    "the job (fb_comm_destroy) before collective #%u", c->rank,
-		    (int)c->pid, gen + 1);
+	case JOB_FORMING:
+		job_fail(j, FB_E_PEER_LOST, rank, "rank %u (pid %d) left "
+		    "the job during init (%u of %u ranks joined)", rank,
+		    (int)pid, j->joined, j->nranks);
+		return;
+	case JOB_COLLECTIVE:
+	case JOB_RUNNING:
+		break;
+	}
+	if (j->state == JOB_COLLECTIVE && j->rarrived[rank] != j->coll_seq + 1)
+		job_fail(j, FB_E_PEER_LOST, rank, "rank %u (pid %d) left the "
+		    "job (fb_comm_destroy) before %s #%u", rank, (int)pid,
+		    wire_coll_name(j->coll_kind), j->coll_seq + 1);
+	else if (table_pending(&j->table, &gen) &&
+	    table_missed(&j->table, rank, gen))
+		job_fail(j, FB_E_PEER_LOST, rank, "rank %u (pid %d) left the "
+		    "job (fb_comm_destroy) before collective #%u", rank,
+		    (int)pid, gen + 1);
 	else {
-		job_tell_left(j, c->rank);
+		job_tell_left(j, rank);
 		if (j->fed != NULL)
-			fed_left(j, c->rank);
+			job_fed->left(j, rank);
 	}
 }
 
@@ -527,30 +601,27 @@ job_leave(struct conn *c)
  * Blocked in recv from peer: tell it at once if that peer leaves.
  * WIRE_NO_RANK: the receive is over.
  */
-void
-job_wait(struct conn *c, uint32_t peer)
+int
+job_wait(struct job *j, uint32_t rank, uint32_t peer, char *err)
 {
-	struct job *j = c->job;
 	uint8_t frame[WIRE_HDR_LEN];
 
 	if (peer == WIRE_NO_RANK) {
-		if (c->wait_peer != 0)
-			j->nwaiting--;
-		c->wait_peer = 0;
-		return;
+		job_unwait(j, rank);
+		return 0;
 	}
-	if (peer >= j->nranks) {
-		conn_error(c, FB_E_PROTO, "WAIT for rank %u of %u", peer,
-		    j->nranks);
-		return;
-	}
+	if (peer >= j->nranks)
+		return job_refuse(err, FB_E_PROTO, "WAIT for rank %u of %u",
+		    peer, j->nranks);
 	if (j->rstate[peer] == TABLE_RANK_LEFT) {
-		conn_send(c, frame, wire_encode_empty(frame, WIRE_LEFT, peer));
-		return;
+		job_send_frame(j, rank, frame, wire_encode_empty(frame,
+		    WIRE_LEFT, peer));
+		return 0;
 	}
-	if (c->wait_peer == 0)
+	if (j->rwait[rank] == 0)
 		j->nwaiting++;
-	c->wait_peer = peer + 1;
+	j->rwait[rank] = peer + 1;
+	return 0;
 }
 
 void
@@ -561,12 +632,26 @@ job_release(struct job *j, uint32_t seq)
 	size_t n;
 
 	j->coll_seq = seq;
-	j->coll_kind = 0;
 	j->coll_arrived = 0;
+	job_set_state(j, JOB_RUNNING);
 	n = wire_encode_empty(frame, WIRE_RELEASE, seq);
 	for (r = 0; r < j->nranks; r++)
-		if (j->ranks[r] != NULL && !j->ranks[r]->left)
-			conn_send(j->ranks[r], frame, n);
+		if (job_reachable(j, r))
+			job_send_frame(j, r, frame, n);
+}
+
+/*
+ * Every rank on this node arrived at daemon collective seq.  On one node
+ * that completes it.  A job spanning nodes adds its cross-node step here:
+ * hand the local part to the peer link and release when it completes.
+ */
+static void
+job_local_complete(struct job *j, uint32_t seq)
+{
+	if (j->fed != NULL)
+		job_fed->arrived(j, seq);
+	else
+		job_release(j, seq);
 }
 
 static uint32_t
@@ -580,154 +665,177 @@ job_some_left(const struct job *j)
 	return WIRE_NO_RANK;
 }
 
-void
-job_arrive(struct conn *c, uint32_t seq, const struct wire_arrive *a)
+int
+job_arrive(struct job *j, uint32_t rank, uint32_t seq,
+    const struct wire_arrive *a, char *err)
 {
-	struct job *j = c->job;
 	uint32_t left;
 
-	if (c->wait_peer != 0) {
-		c->wait_peer = 0;
-		j->nwaiting--;
-	}
-	if (j->failed)
-		return;		/* the rank has its FAIL already */
-	if (!j->ready || !(j->flags & WIRE_JOIN_DAEMON_COLL)) {
-		conn_error(c, FB_E_PROTO, "%s %s", wire_coll_name(a->kind),
-		    !j->ready ? "before all ranks joined" :
-		    "ARRIVE in a job that runs collectives in shared memory");
-		return;
-	}
-	if (seq != j->coll_seq + 1 || j->rarrived[c->rank] == seq) {
-		conn_error(c, FB_E_PROTO, "%s #%u out of order: the job is at "
-		    "#%u", wire_coll_name(a->kind), seq, j->coll_seq + 1);
-		return;
-	}
+	job_unwait(j, rank);
+	if (j->state == JOB_FAILED)
+		return 0;	/* the rank has its FAIL already */
+	if (j->state == JOB_FORMING || !(j->flags & WIRE_JOIN_DAEMON_COLL))
+		return job_refuse(err, FB_E_PROTO, "%s %s",
+		    wire_coll_name(a->kind), j->state == JOB_FORMING ?
+		    "before all ranks joined" : "ARRIVE in a job that runs "
+		    "collectives in shared memory");
+	if (seq != j->coll_seq + 1 || j->rarrived[rank] == seq)
+		return job_refuse(err, FB_E_PROTO, "%s #%u out of order: the "
+		    "job is at #%u", wire_coll_name(a->kind), seq,
+		    j->coll_seq + 1);
 	if (a->kind == WIRE_COLL_ALLTOALL &&
-	    a->bytes * j->nranks > FB_MAX_ALLTOALL_BYTES) {
-		conn_error(c, FB_E_PROTO, "alltoall of %llu bytes per peer "
-		    "exceeds the limit", (unsigned long long)a->bytes);
-		return;
-	}
-	if (j->coll_kind == 0) {
+	    a->bytes * j->nranks > FB_MAX_ALLTOALL_BYTES)
+		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
+		    "peer exceeds the limit", (unsigned long long)a->bytes);
+	if (j->state == JOB_RUNNING) {
+		job_set_state(j, JOB_COLLECTIVE);
 		j->coll_kind = a->kind;
 		j->coll_bytes = a->bytes;
-		j->coll_first = c->rank;
+		j->coll_first = rank;
 		j->coll_since_ns = util_now_ns();
 		if (j->nleft > 0 && (left = job_some_left(j)) != WIRE_NO_RANK) {
 			job_fail(j, FB_E_PEER_LOST, left, "%s #%u needs rank "
 			    "%u, which left the job (fb_comm_destroy)",
 			    wire_coll_name(a->kind), seq, left);
-			return;
+			return 0;
 		}
 	} else if (a->kind != j->coll_kind || a->bytes != j->coll_bytes) {
-		job_fail(j, FB_E_MISMATCH, c->rank, "collective #%u: rank %u "
+		job_fail(j, FB_E_MISMATCH, rank, "collective #%u: rank %u "
 		    "called %s with %llu bytes, rank %u called %s with %llu "
 		    "bytes", seq, j->coll_first, wire_coll_name(j->coll_kind),
-		    (unsigned long long)j->coll_bytes, c->rank,
+		    (unsigned long long)j->coll_bytes, rank,
 		    wire_coll_name(a->kind), (unsigned long long)a->bytes);
-		return;
+		return 0;
 	}
 	if (j->fed != NULL && a->kind == WIRE_COLL_ALLTOALL &&
-	    a->bytes * j->nranks > j->tab->slot_bytes) {
-		conn_error(c, FB_E_PROTO, "alltoall of %llu bytes per peer "
-		    "does not fit the job's slots", (unsigned long long)a->bytes);
-		return;
-	}
-	j->rarrived[c->rank] = seq;
-	table_set_arrived(j, c->rank, seq);
-	if (++j->coll_arrived == j->nlocal) {
-		if (j->fed != NULL)
-			fed_arrived(j, seq);
-		else
-			job_release(j, seq);
-	}
+	    a->bytes * j->nranks > j->table.hdr->slot_bytes)
+		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
+		    "peer does not fit the job's slots",
+		    (unsigned long long)a->bytes);
+	j->rarrived[rank] = seq;
+	table_set_arrived(&j->table, rank, seq);
+	if (++j->coll_arrived == j->nlocal)
+		job_local_complete(j, seq);
+	return 0;
 }
 
-void
-job_send(struct conn *c, uint32_t seq, const struct wire_msg *m)
+int
+job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
+    char *err)
 {
-	struct job *j = c->job;
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
-	struct conn *dst;
+	struct iovec iov[2];
+	struct transport *dst;
 	char text[WIRE_TEXT_MAX];
-	size_t n;
 
-	if (c->wait_peer != 0) {
-		c->wait_peer = 0;
-		j->nwaiting--;
-	}
-	if (j->failed) {
-		job_send_status(c, WIRE_SEND_ACK, seq, j->failed,
+	job_unwait(j, rank);
+	if (j->state == JOB_FAILED) {
+		job_send_status(j, rank, WIRE_SEND_ACK, seq, j->failed,
 		    j->failed_rank, j->error);
-		return;
+		return 0;
 	}
-	if (m->peer >= j->nranks) {
-		conn_error(c, FB_E_PROTO, "SEND to rank %u of %u", m->peer,
-		    j->nranks);
-		return;
+	if (m->peer >= j->nranks)
+		return job_refuse(err, FB_E_PROTO, "SEND to rank %u of %u",
+		    m->peer, j->nranks);
+	if (j->fed != NULL && job_fed->remote(j, m->peer)) {
+		job_fed->send(j, rank, seq, m);
+		return 0;
 	}
-	if (j->fed != NULL && fed_is_remote(j, m->peer)) {
-		fed_send(c, seq, m);
-		return;
-	}
-	dst = j->ranks[m->peer];
-	if (dst == NULL || dst->left) {
+	if (!job_reachable(j, m->peer)) {
 		snprintf(text, sizeof text, "send to rank %u: it left the job",
 		    m->peer);
-		job_send_status(c, WIRE_SEND_ACK, seq, FB_E_PEER_LOST,
+		job_send_status(j, rank, WIRE_SEND_ACK, seq, FB_E_PEER_LOST,
 		    m->peer, text);
-		return;
+		return 0;
 	}
-	if (conn_pending(dst) + m->len > dconf.max_pending) {
+	dst = j->links[m->peer];
+	if (transport_pending(dst) + m->len > dconf.max_pending) {
 		snprintf(text, sizeof text, "send to rank %u: it has %zu "
 		    "bytes not yet received, the cap is %llu", m->peer,
-		    conn_pending(dst), (unsigned long long)dconf.max_pending);
-		job_send_status(c, WIRE_SEND_ACK, seq, FB_E_LIMIT, m->peer,
-		    text);
-		return;
+		    transport_pending(dst),
+		    (unsigned long long)dconf.max_pending);
+		job_send_status(j, rank, WIRE_SEND_ACK, seq, FB_E_LIMIT,
+		    m->peer, text);
+		return 0;
 	}
-	n = wire_encode_msg_hdr(hdr, WIRE_DELIVER, seq, c->rank, m->tag,
-	    m->len);
-	conn_send2(dst, hdr, n, m->data, m->len);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_DELIVER, seq, rank,
+	    m->tag, m->len);
+	iov[1].iov_base = (void *)m->data;
+	iov[1].iov_len = m->len;
+	transport_send(dst, iov, 2);
 	dstats.messages++;
-	job_send_status(c, WIRE_SEND_ACK, seq, 0, m->peer, NULL);
+	job_send_status(j, rank, WIRE_SEND_ACK, seq, 0, m->peer, NULL);
+	return 0;
 }
 
 /* A rank gave up (its deadline passed): fail the job for everyone. */
 void
-job_abort(struct conn *c, const struct wire_status_msg *m)
+job_abort(struct job *j, uint32_t rank, const struct wire_status_msg *m)
 {
-	struct job *j = c->job;
 	char nodes[WIRE_TEXT_MAX / 2];
 
 	/* Across nodes, this daemon knows which node the job waits for. */
 	nodes[0] = '\0';
 	if (j->fed != NULL && m->code == FB_E_TIMEOUT)
-		fed_pending(j, nodes, sizeof nodes);
+		job_fed->pending(j, nodes, sizeof nodes);
 	/* What a rank found (a disagreement, a departed rank) is the job's
 	 * error as it is; a rank's own timeout is ABORTED for the others. */
 	job_fail(j, m->code == FB_E_MISMATCH || m->code == FB_E_PEER_LOST ?
 	    m->code : FB_E_ABORTED,
-	    c->rank, "rank %u (pid %d) gave up: %.*s%s%s", c->rank,
-	    (int)c->pid, (int)m->text_len, m->text, nodes[0] ? "; " : "",
-	    nodes);
+	    rank, "rank %u (pid %d) gave up: %.*s%s%s", rank,
+	    (int)j->rpid[rank], (int)m->text_len, m->text, nodes[0] ? "; " :
+	    "", nodes);
+}
+
+/* All ranks of a job across nodes are there (fed.c): READY to one. */
+void
+job_ready(struct job *j, uint32_t rank, uint32_t local_rank,
+    uint32_t local_size, uint32_t node, uint32_t nnodes)
+{
+	uint8_t frame[WIRE_HDR_LEN + WIRE_READY_LEN];
+	struct wire_ready ready;
+
+	if (!job_reachable(j, rank))
+		return;
+	ready.local_rank = local_rank;
+	ready.local_size = local_size;
+	ready.node = node;
+	ready.nnodes = nnodes;
+	job_send_frame(j, rank, frame, wire_encode_ready(frame, &ready));
+}
+
+/* The job across nodes is formed: it runs (fed.c). */
+void
+job_running(struct job *j)
+{
+	if (j->state == JOB_FORMING)
+		job_set_state(j, JOB_RUNNING);
+}
+
+/* Is a shared-memory collective under way (the ranks' word)? */
+static int
+job_shm_pending(const struct job *j, uint32_t *gen)
+{
+	*gen = 0;
+	return j->state == JOB_RUNNING && table_pending(&j->table, gen);
 }
 
 void
 job_missing(const struct job *j, char *buf, size_t size)
 {
 	uint32_t *v, r, n = 0, gen = 0;
-	int shm = j->ready && j->coll_kind == 0 && table_pending(j, &gen);
+	int shm = job_shm_pending(j, &gen);
 
 	if ((v = malloc(sizeof *v * (j->nranks ? j->nranks : 1))) == NULL) {
 		snprintf(buf, size, "?");
 		return;
 	}
 	for (r = 0; r < j->nranks; r++) {
-		if (!j->ready ? j->rstate[r] != TABLE_RANK_JOINED :
-		    shm ? table_missed(j, r, gen) :
-		    (j->coll_kind != 0 && j->rarrived[r] != j->coll_seq + 1))
+		if (j->state == JOB_FORMING ? j->rstate[r] != TABLE_RANK_JOINED :
+		    shm ? table_missed(&j->table, r, gen) :
+		    (j->state == JOB_COLLECTIVE &&
+		    j->rarrived[r] != j->coll_seq + 1))
 			v[n++] = r;
 	}
 	util_ranges(buf, size, v, n);
@@ -748,4 +856,56 @@ job_registered(const struct job *j, char *buf, size_t size)
 			v[n++] = r;
 	util_ranges(buf, size, v, n);
 	free(v);
+}
+
+/* What fastbootctl shows: a shared-memory collective is seen in the
+ * table, a daemon one in the job. */
+void
+job_view(const struct job *j, uint64_t now, struct job_view *v)
+{
+	uint32_t gen = 0;
+	int shm = 0;
+
+	/* After all joined and outside a daemon collective, the table says
+	 * whether a shared-memory one is under way (also in a failed job,
+	 * for the count). */
+	if (j->ready_ns != 0 && j->state != JOB_COLLECTIVE &&
+	    j->table.hdr != NULL)
+		shm = table_pending(&j->table, &gen);
+	memset(v, 0, sizeof *v);
+	v->state = j->state != JOB_FAILED && shm ? "collective" :
+	    job_state_name(j->state);
+	v->collectives = shm || !j->coll_seq ? gen : j->coll_seq;
+	switch (j->state) {
+	case JOB_FAILED:
+		return;
+	case JOB_FORMING:
+		v->pending = 1;
+		v->pending_what = "init";
+		v->pending_seq = 0;
+		v->waiting_ns = now - j->created_ns;
+		return;
+	case JOB_COLLECTIVE:
+		v->pending = 1;
+		v->pending_what = wire_coll_name(j->coll_kind);
+		v->pending_seq = j->coll_seq + 1;
+		v->waiting_ns = now - j->coll_since_ns;
+		return;
+	case JOB_RUNNING:
+		if (!shm)
+			return;
+		v->pending = 1;
+		v->pending_what = "collective";
+		v->pending_seq = gen + 1;
+		v->waiting_ns = now - table_since(&j->table, now);
+		return;
+	}
+}
+
+void
+job_status_text(char *buf, size_t size)
+{
+	snprintf(buf, size, "STATUS=%u jobs, %u ranks, %u connections, "
+	    "%llu collectives served", dstats.jobs, dstats.ranks, dstats.conns,
+	    (unsigned long long)job_collectives_served());
 }

@@ -26,6 +26,7 @@ static int listener_owned;		/* we bound the path ourselves */
 static struct stat listener_st;		/* its inode, to unlink only ours */
 static struct event *listener_ev;
 static struct event *listener_backoff_ev;
+static void (*listener_accept_fn)(int);
 
 static void
 listener_backoff_cb(int fd, short events, void *arg)
@@ -62,7 +63,7 @@ listener_accept_cb(int fd, short events, void *arg)
 				return;
 			}
 		}
-		conn_accept(cfd);
+		listener_accept_fn(cfd);
 	}
 }
 
@@ -197,10 +198,11 @@ listener_activated(void)
 }
 
 int
-listener_open(void)
+listener_open(void (*accept_fn)(int))
 {
 	int fd;
 
+	listener_accept_fn = accept_fn;
 	fd = listener_inherit();
 	if (fd == -1)
 		return -1;

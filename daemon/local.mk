@@ -14,6 +14,7 @@ daemon_libfastbootd_la_SOURCES = \
 	daemon/state.c \
 	daemon/table.c \
 	daemon/tcp.c \
+	daemon/transport.c \
 	daemon/uidmap.c \
 	daemon/util.c
 daemon_libfastbootd_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \

@@ -44,12 +44,6 @@ log_init(int debug, int journal)
 	log_journal = journal < 0 ? log_stderr_is_journal() : journal;
 }
 
-void
-log_setverbose(int v)
-{
-	log_debug_on = v;
-}
-
 static void __attribute__((format(printf, 3, 0)))
 log_vwrite(int pri, const char *emsg, const char *fmt, va_list ap)
 {

@@ -249,7 +249,7 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if (fed_init() == -1)
 		fatalx("libsodium failed to initialise");
-	if (listener_open() == -1 || tcp_open() == -1)
+	if (listener_open(conn_accept) == -1 || tcp_open(peer_accept) == -1)
 		return 1;
 	ev_term = evsignal_new(dbase, SIGTERM, main_signal_cb, NULL);
 	ev_int = evsignal_new(dbase, SIGINT, main_signal_cb, NULL);
@@ -259,7 +259,7 @@ main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
-	notify_init();
+	notify_init(job_status_text);
 	log_info("fastbootd %s ready (pid %ld, %s backend)", PACKAGE_VERSION,
 	    (long)getpid(), event_base_get_method(dbase));
 	notify_ready();

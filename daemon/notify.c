@@ -22,6 +22,7 @@
 static int notify_enabled;
 static struct event *notify_watchdog_ev;
 static struct event *notify_status_ev;
+static void (*notify_status_fn)(char *, size_t);
 
 /*
  * sd_notify() blocks while the receiver's queue is full (a busy manager, or
@@ -67,9 +68,7 @@ notify_send_status(void)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof msg, "STATUS=%u jobs, %u ranks, %u connections, "
-	    "%llu collectives served", dstats.jobs, dstats.ranks, dstats.conns,
-	    (unsigned long long)job_collectives_served());
+	notify_status_fn(msg, sizeof msg);
 	notify_send_nowait(msg);
 }
 
@@ -80,11 +79,12 @@ notify_status_cb(int fd, short events, void *arg)
 }
 
 void
-notify_init(void)
+notify_init(void (*status_fn)(char *, size_t))
 {
 	uint64_t usec;
 	struct timeval tv;
 
+	notify_status_fn = status_fn;
 	notify_enabled = getenv("NOTIFY_SOCKET") != NULL;
 	if (!notify_enabled)
 		return;

@@ -9,15 +9,24 @@
  *
  *	CONNECTING --connect--> HELLO --peer's HELLO--> UP --EOF/error--> freed
  *	(accepted)              HELLO
+ *	WAITING --the peer's own link comes up--> (its queue moves there)
+ *	        --peer-timeout--> CONNECTING
+ *
+ * Of two daemons, the one with the lower endpoint opens their link; the
+ * other, when it has something to send first, waits (WAITING) a while for
+ * that link instead of opening a second one.
  *
  * An up link that carried nothing for a quarter of --peer-timeout gets a
- * PING; one that heard nothing for three quarters of it is lost (TCP's
- * keepalive and user timeout are set too, but count in whole seconds).
+ * PING; one that heard nothing for seven eighths of it (checked every
+ * eighth, so within --peer-timeout) is lost, unless bytes wait unread in
+ * our own socket.  TCP's keepalive and user timeout are set too, but count
+ * in whole seconds.
  *
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -45,6 +54,7 @@ struct peer_q {
 };
 
 static struct peer *peer_list;
+static const struct peer_hooks *peer_fed;
 static uint32_t peer_count;
 
 static void peer_read_cb(int, short, void *);
@@ -52,6 +62,12 @@ static void peer_write_cb(int, short, void *);
 static void peer_timer_cb(int, short, void *);
 static void peer_beat_cb(int, short, void *);
 static void peer_try_connect(struct peer *);
+
+void
+peer_set_hooks(const struct peer_hooks *h)
+{
+	peer_fed = h;
+}
 
 const char *
 peer_name(const struct peer *p)
@@ -170,7 +186,7 @@ peer_close(struct peer *p, const char *fmt, ...)
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = -1;
-	fed_peer_lost(p, why);
+	peer_fed->lost(p, why);
 	/* Callers up the stack may still hold p: free it from the loop. */
 	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
 		log_warnx("peer %s: leaking a closed link", p->name);
@@ -376,10 +392,27 @@ peer_find(const struct wpeer_ep *ep)
 	return NULL;
 }
 
-/* The link to use toward ep: the preferred one, or a new connection. */
-struct peer *
-peer_get(const struct wpeer_ep *ep)
+/* Order of endpoints: the lower one opens the link between two daemons. */
+int
+peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
 {
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->addr, b->addr, sizeof a->addr)) != 0)
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/*
+ * The link to use toward ep: the preferred one, or a new one.  may_wait:
+ * if the peer is the one to open it (its endpoint is lower), wait for it.
+ */
+struct peer *
+peer_get(const struct wpeer_ep *ep, int may_wait)
+{
+	const struct wpeer_ep *me = tcp_primary();
 	struct peer *p;
 
 	if ((p = peer_find(ep)) != NULL)
@@ -393,9 +426,32 @@ peer_get(const struct wpeer_ep *ep)
 	if ((p = peer_new(-1, ep, 1)) == NULL)
 		return NULL;
 	p->preferred = 1;
+	if (may_wait && me != NULL && peer_ep_cmp(ep, me) < 0) {
+		p->state = PEER_WAITING;
+		peer_arm(p, dconf.peer_timeout_ms);
+		return p;
+	}
 	p->state = PEER_CONNECTING;
 	peer_try_connect(p);
 	return p->dead ? NULL : p;
+}
+
+/* A placeholder whose link came from the other side: drop it quietly. */
+static void
+peer_discard(struct peer *p)
+{
+	p->dead = 1;
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		peer_list = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	peer_count--;
+	event_free(p->ev_timer);
+	event_free(p->ev_beat);
+	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
+		log_warnx("peer %s: leaking a placeholder", p->name);
 }
 
 static void
@@ -522,6 +578,14 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 		p->ep = h.ep;
 		if ((o = peer_find(&h.ep)) == NULL)
 			p->preferred = 1;
+		else if (o->state == PEER_WAITING) {
+			/* What waited for this link goes out on it. */
+			p->q = o->q;
+			o->q = NULL;
+			o->preferred = 0;
+			p->preferred = 1;
+			peer_discard(o);
+		}
 	}
 	peer_set_name(p);
 	p->state = PEER_UP;
@@ -537,7 +601,7 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	log_debug("peer %s: up (%s)", p->name, p->outbound ? "outbound" :
 	    "inbound");
 	peer_flush_queue(p);
-	fed_peer_up(p);
+	peer_fed->up(p);
 }
 
 static void
@@ -547,6 +611,13 @@ peer_timer_cb(int fd, short events, void *arg)
 	uint64_t idle;
 
 	switch (p->state) {
+	case PEER_WAITING:
+		/* The other side did not open the link: open it ourselves. */
+		log_debug("peer %s: no link from it within %d ms; connecting",
+		    p->name, dconf.peer_timeout_ms);
+		p->state = PEER_CONNECTING;
+		peer_try_connect(p);
+		return;
 	case PEER_CONNECTING:
 		if (p->retrying) {
 			peer_try_connect(p);
@@ -560,7 +631,7 @@ peer_timer_cb(int fd, short events, void *arg)
 		return;
 	case PEER_UP:
 		idle = (util_now_ns() - p->last_ns) / 1000000000u;
-		if (fed_peer_busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
+		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
 			peer_arm(p, dconf.peer_idle_s * 1000);
 			return;
 		}
@@ -577,8 +648,15 @@ peer_beat_cb(int fd, short events, void *arg)
 	    1000000u;
 	uint8_t frame[WPEER_HDR_LEN];
 	struct iovec iov = { frame, sizeof frame };
+	int avail = 0;
 
-	if (now - p->rx_ns > t / 4 * 3) {
+	if (now - p->rx_ns > t / 8 * 7) {
+		/* Bytes waiting in our socket: we were slow, not the peer
+		 * (the read callback comes next). */
+		if (ioctl(p->fd, FIONREAD, &avail) == 0 && avail > 0) {
+			p->rx_ns = now;
+			return;
+		}
 		peer_close(p, "silent for %llu ms (--peer-timeout %d)",
 		    (unsigned long long)((now - p->rx_ns) / 1000000u),
 		    dconf.peer_timeout_ms);
@@ -635,7 +713,7 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 			peer_close(p, "bad REFUSE");
 			return;
 		}
-		fed_refused(p, &r);
+		peer_fed->refused(p, &r);
 		return;
 	}
 	/* Sequence first (the MAC covers it, fed.c checks the MAC). */
@@ -647,7 +725,7 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 	p->rseq = h->seq;
 	p->frames_in++;
 	p->last_ns = util_now_ns();
-	fed_frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
+	peer_fed->frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
 }
 
 static int

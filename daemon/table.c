@@ -17,50 +17,52 @@
 static uint64_t table_page;
 
 int
-table_create(struct job *j)
+table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 {
 	struct table_hdr *h;
 	uint64_t slot, data;
 	int fd, saved;
 
+	memset(t, 0, sizeof *t);
+	t->memfd = t->evfd = -1;
 	if (table_page == 0)
 		table_page = (uint64_t)sysconf(_SC_PAGESIZE);
-	slot = table_slot_bytes(j->nranks);
-	j->ctl_size = table_ctl_size(j->nranks, table_page);
-	data = 2 * slot * j->nranks;
-	j->table_size = j->ctl_size + data;
+	slot = table_slot_bytes(nranks);
+	t->ctl_size = table_ctl_size(nranks, table_page);
+	data = 2 * slot * nranks;
+	t->size = t->ctl_size + data;
 
 	fd = memfd_create("fastboot-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
 		return -1;
 	/* Sparse: pages cost memory only once a collective touches them. */
-	if (ftruncate(fd, (off_t)j->table_size) == -1 ||
+	if (ftruncate(fd, (off_t)t->size) == -1 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_SEAL) == -1)
 		goto fail;
-	h = mmap(NULL, j->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h = mmap(NULL, t->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		goto fail;
 	/* Never read: ranks wait for its writes with EPOLLET. */
-	j->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (j->evfd == -1) {
+	t->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (t->evfd == -1) {
 		saved = errno;
-		munmap(h, j->ctl_size);
+		munmap(h, t->ctl_size);
 		errno = saved;
 		goto fail;
 	}
 	h->magic = TABLE_MAGIC;
 	h->version = TABLE_VERSION;
-	h->nranks = j->nranks;
-	h->job_id = j->id;
-	h->ctl_size = j->ctl_size;
-	h->data_off = j->ctl_size;
+	h->nranks = nranks;
+	h->job_id = job_id;
+	h->ctl_size = t->ctl_size;
+	h->data_off = t->ctl_size;
 	h->slot_bytes = slot;
-	h->table_size = j->table_size;
+	h->table_size = t->size;
 	h->created_ns = util_wall_ns();
-	j->tab = h;
-	j->trank = (struct table_rank *)(h + 1);
-	j->memfd = fd;
+	t->hdr = h;
+	t->rank = (struct table_rank *)(h + 1);
+	t->memfd = fd;
 	return 0;
 fail:
 	saved = errno;
@@ -70,54 +72,62 @@ fail:
 }
 
 void
-table_destroy(struct job *j)
+table_destroy(struct table *t)
 {
-	if (j->tab != NULL)
-		munmap(j->tab, j->ctl_size);
-	if (j->memfd != -1)
-		close(j->memfd);
-	if (j->evfd != -1)
-		close(j->evfd);
-	j->evfd = -1;
-	j->tab = NULL;
-	j->trank = NULL;
-	j->memfd = -1;
+	if (t->hdr != NULL)
+		munmap(t->hdr, t->ctl_size);
+	if (t->memfd != -1)
+		close(t->memfd);
+	if (t->evfd != -1)
+		close(t->evfd);
+	t->evfd = -1;
+	t->hdr = NULL;
+	t->rank = NULL;
+	t->memfd = -1;
 }
 
 void
-table_set_rank(struct job *j, uint32_t rank, uint32_t state,
-    const struct conn *c)
+table_set_rank(struct table *t, uint32_t rank, uint32_t state,
+    const struct conn_cred *who, uint32_t joined)
 {
-	struct table_rank *tr = &j->trank[rank];
+	struct table_rank *tr = &t->rank[rank];
 
 	if (state == TABLE_RANK_JOINED) {
-		tr->pid = c->pid;
-		tr->uid = c->uid;
+		tr->pid = who->pid;
+		tr->uid = who->uid;
 		tr->local_rank = rank;
 		tr->joined_ns = util_now_ns();
-		__atomic_store_n(&j->tab->joined, j->joined, __ATOMIC_RELEASE);
+		__atomic_store_n(&t->hdr->joined, joined, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&tr->state, state, __ATOMIC_RELEASE);
 }
 
 void
-table_set_arrived(struct job *j, uint32_t rank, uint64_t seq)
+table_set_arrived(struct table *t, uint32_t rank, uint64_t seq)
 {
-	__atomic_store_n(&j->trank[rank].arrived, seq, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->rank[rank].arrived, seq, __ATOMIC_RELEASE);
 }
 
 void
-table_set_failed(struct job *j, int code)
+table_set_failed(struct table *t, int code)
 {
-	__atomic_store_n(&j->tab->failed, (uint32_t)-code, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->hdr->failed, (uint32_t)-code, __ATOMIC_RELEASE);
 }
 
 /* Publish a clean departure before looking for a collective it would
  * block (the ranks check nleft after adding themselves to count). */
 void
-table_set_left(struct job *j)
+table_set_left(struct table *t, uint32_t nleft)
 {
-	__atomic_store_n(&j->tab->nleft, j->nleft, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&t->hdr->nleft, nleft, __ATOMIC_SEQ_CST);
+}
+
+/* Shared-memory collectives completed (0 once the table is gone). */
+uint32_t
+table_gen(const struct table *t)
+{
+	return t->hdr != NULL ?
+	    __atomic_load_n(&t->hdr->gen, __ATOMIC_ACQUIRE) : 0;
 }
 
 /*
@@ -125,25 +135,25 @@ table_set_left(struct job *j)
  * answer is only ever shown or used to fail the ranks' own job.
  */
 int
-table_pending(const struct job *j, uint32_t *gen)
+table_pending(const struct table *t, uint32_t *gen)
 {
-	*gen = __atomic_load_n(&j->tab->gen, __ATOMIC_SEQ_CST);
-	return __atomic_load_n(&j->tab->count, __ATOMIC_SEQ_CST) != 0;
+	*gen = __atomic_load_n(&t->hdr->gen, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&t->hdr->count, __ATOMIC_SEQ_CST) != 0;
 }
 
 /* Has rank not yet arrived at shared-memory collective gen + 1? */
 int
-table_missed(const struct job *j, uint32_t rank, uint32_t gen)
+table_missed(const struct table *t, uint32_t rank, uint32_t gen)
 {
-	return __atomic_load_n(&j->trank[rank].arrived, __ATOMIC_ACQUIRE) !=
+	return __atomic_load_n(&t->rank[rank].arrived, __ATOMIC_ACQUIRE) !=
 	    (uint64_t)gen + 1;
 }
 
 /* When the pending shared-memory collective began (a rank's word). */
 uint64_t
-table_since(const struct job *j, uint64_t now)
+table_since(const struct table *t, uint64_t now)
 {
-	uint64_t t = __atomic_load_n(&j->tab->since_ns, __ATOMIC_ACQUIRE);
+	uint64_t ts = __atomic_load_n(&t->hdr->since_ns, __ATOMIC_ACQUIRE);
 
-	return t > now ? now : t;
+	return ts > now ? now : ts;
 }

@@ -40,6 +40,7 @@ static struct wpeer_ep tcp_adv[TCP_MAX_LISTEN];	/* advertised */
 static int tcp_nadv;
 static char tcp_host[WPEER_HOST_LEN];
 static uint64_t tcp_inst;
+static void (*tcp_accept_fn)(int, const struct sockaddr *);
 
 int
 tcp_add_spec(const char *spec)
@@ -234,7 +235,7 @@ tcp_accept_cb(int fd, short events, void *arg)
 				log_warn("accept (tcp)");
 			return;
 		}
-		peer_accept(cfd, (struct sockaddr *)&ss);
+		tcp_accept_fn(cfd, (struct sockaddr *)&ss);
 	}
 }
 
@@ -334,11 +335,12 @@ tcp_inherit(void)
 }
 
 int
-tcp_open(void)
+tcp_open(void (*accept)(int, const struct sockaddr *))
 {
 	struct wpeer_ep ep;
 	int i;
 
+	tcp_accept_fn = accept;
 	randombytes_buf(&tcp_inst, sizeof tcp_inst);
 	if (dconf.node_name != NULL)
 		snprintf(tcp_host, sizeof tcp_host, "%s", dconf.node_name);

@@ -12,6 +12,7 @@
 #include "fastboot/fastboot.h"
 #include "wire/wire.h"
 #include "wire/table.h"
+#include "wire/reader.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -65,12 +66,8 @@ struct fb_comm {
 	uint8_t *data;
 	uint64_t slot_bytes;
 
-	/* Input. */
-	uint8_t *rbuf;
-	size_t rlen;
-	size_t rsize;
-	int pending_fds[2];	/* arrived with the JOIN_ACK */
-	int npending;
+	/* Input: bytes and the descriptors of the JOIN_ACK. */
+	struct wire_reader in;
 
 	/* Progress. */
 	int joined;		/* JOIN_ACK handled */
@@ -81,7 +78,7 @@ struct fb_comm {
 	uint32_t acked;		/* last SEND_ACK seen */
 	int ack_code;
 	char ack_text[WIRE_TEXT_MAX + 1];
-	uint8_t *left;		/* bitmap: peers the daemon says left */
+	uint8_t *left;		/* mq.c's bitmap: peers the daemon says left */
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
@@ -102,6 +99,34 @@ HIDDEN void comm_log(const fb_comm *, int level, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 HIDDEN void comm_init_error(const char *);
 
+/*
+ * The layers, bottom up (scripts/deps.sh checks there is no cycle):
+ *	error.c		details of failures, the log callback
+ *	mq.c		received messages and departed peers, by (peer, tag)
+ *	rtab.c		the job's shared-memory rank table and eventfd
+ *	decode.c	every daemon frame into the handle's state
+ *	io.c		the socket: connect, write, read, wait with a deadline
+ *	p2p.c coll.c	send/recv and collectives over io.c (the daemon path)
+ *	comm.c		handles: init, getters, destroy
+ */
+
+/* mq.c */
+HIDDEN int mq_init(fb_comm *);
+HIDDEN void mq_free(fb_comm *);
+HIDDEN void mq_push(fb_comm *, struct msgq *);
+HIDDEN struct msgq **mq_find(fb_comm *, uint32_t peer, uint32_t tag);
+HIDDEN void mq_take(fb_comm *, struct msgq **);
+HIDDEN void mq_set_left(fb_comm *, uint32_t peer);
+HIDDEN int mq_left(const fb_comm *, uint32_t peer);
+
+/* rtab.c */
+HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,
+    int evfd);
+HIDDEN void rtab_unmap(fb_comm *);
+
+/* decode.c */
+HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);
+
 /* io.c */
 HIDDEN uint64_t io_now_ns(void);
 HIDDEN uint64_t io_deadline(const fb_comm *);
@@ -115,9 +140,5 @@ HIDDEN int io_ms_since(uint64_t start_ns);
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
 HIDDEN void coll_give_up(fb_comm *, int code);
-
-/* p2p.c */
-HIDDEN void p2p_enqueue(fb_comm *, struct msgq *);
-HIDDEN void p2p_free_queue(fb_comm *);
 
 #endif /* FB_CLIENT_H */

@@ -1,7 +1,6 @@
 /*
  * comm.c - job ids, joining a job, and leaving it.
  */
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -214,17 +213,9 @@ comm_free(fb_comm *c)
 {
 	if (c->fd != -1)
 		close(c->fd);
-	while (c->npending > 0)
-		close(c->pending_fds[--c->npending]);
-	if (c->evfd != -1)
-		close(c->evfd);
-	if (c->epfd != -1)
-		close(c->epfd);
-	if (c->table != NULL)
-		munmap(c->table, c->table_size);
-	p2p_free_queue(c);
-	free(c->rbuf);
-	free(c->left);
+	wire_reader_free(&c->in);
+	rtab_unmap(c);
+	mq_free(c);
 	free(c);
 }
 
@@ -359,6 +350,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	c->fd = -1;
 	c->evfd = -1;
 	c->epfd = -1;
+	wire_reader_init(&c->in, WIRE_FROM_DAEMON, 65536, 4096);
 	c->rank = rank;
 	c->nranks = nranks;
 	if ((rc = comm_configure(c, config)) != 0)
@@ -379,7 +371,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		    "< nranks <= %d", rank, nranks, FB_MAX_NRANKS);
 		goto fail;
 	}
-	if ((c->left = calloc((size_t)nranks / 8 + 1, 1)) == NULL) {
+	if (mq_init(c) == -1) {
 		rc = comm_error(c, FB_E_NOMEM, "out of memory");
 		goto fail;
 	}

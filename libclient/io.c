@@ -1,10 +1,10 @@
 /*
  * io.c - the connection to fastbootd: connect with a deadline, write whole
- * frames, and wait in poll() (never spinning) while decoding what the
- * daemon sends into the handle's state.
+ * frames, read into the wire reader, and wait (epoll on the socket and the
+ * job's eventfd, or poll on the socket alone; never spinning) while
+ * decode.c turns each frame into the handle's state.
  */
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -146,35 +146,29 @@ int
 io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
     uint64_t deadline)
 {
-	struct iovec iov[4];
-	struct msghdr mh;
+	struct iovec iov[4], *v = iov;
 	struct pollfd pfd;
 	ssize_t n;
 	int i, ms;
 
 	memcpy(iov, iov_in, sizeof *iov * (size_t)iovcnt);
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = iov;
-	mh.msg_iovlen = (size_t)iovcnt;
 	for (;;) {
-		n = sendmsg(comm->fd, &mh, MSG_NOSIGNAL);
+		n = wire_sendmsg(comm->fd, v, iovcnt, NULL, 0, 0);
 		if (n == -1) {
-			if (errno == EINTR)
-				continue;
 			if (errno != EAGAIN)
 				return io_write_failed(comm, errno);
 			n = 0;
 		}
 		/* Advance over what was written. */
-		while (mh.msg_iovlen > 0 && (size_t)n >= mh.msg_iov->iov_len) {
-			n -= (ssize_t)mh.msg_iov->iov_len;
-			mh.msg_iov++;
-			mh.msg_iovlen--;
+		while (iovcnt > 0 && (size_t)n >= v->iov_len) {
+			n -= (ssize_t)v->iov_len;
+			v++;
+			iovcnt--;
 		}
-		if (mh.msg_iovlen == 0)
+		if (iovcnt == 0)
 			return 0;
-		mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + n;
-		mh.msg_iov->iov_len -= (size_t)n;
+		v->iov_base = (char *)v->iov_base + n;
+		v->iov_len -= (size_t)n;
 		pfd.fd = comm->fd;
 		pfd.events = POLLOUT;
 		ms = io_remaining_ms(deadline);
@@ -189,285 +183,58 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 	}
 }
 
-static void
-io_close_pending(fb_comm *comm)
-{
-	while (comm->npending > 0)
-		close(comm->pending_fds[--comm->npending]);
-}
-
-/* Wait on the socket (level) and the job's eventfd (edge) together. */
-static int
-io_epoll(fb_comm *comm)
-{
-	struct epoll_event ev;
-
-	comm->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (comm->epfd == -1)
-		return -1;
-	memset(&ev, 0, sizeof ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = comm->fd;
-	if (epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->fd, &ev) == -1)
-		return -1;
-	ev.events = EPOLLIN | EPOLLET;
-	ev.data.fd = comm->evfd;
-	return epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->evfd, &ev);
-}
-
-static int
-io_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
-{
-	struct wire_join_ack m;
-	const struct table_hdr *h;
-	void *t;
-	int want, fd;
-
-	if (wire_decode_join_ack(p, len, &m) != WIRE_OK || comm->joined) {
-		io_close_pending(comm);
-		return comm_fail(comm, FB_E_PROTO, "bad JOIN_ACK from "
-		    "fastbootd");
-	}
-	want = m.flags & WIRE_ACK_EVENTFD ? 2 : 1;
-	if (comm->npending != want) {
-		io_close_pending(comm);
-		return comm_fail(comm, FB_E_PROTO, "JOIN_ACK came with %d "
-		    "descriptors, not %d", comm->npending, want);
-	}
-	if (m.table_size > SIZE_MAX) {
-		io_close_pending(comm);
-		return comm_fail(comm, FB_E_PROTO, "rank table too large");
-	}
-	fd = comm->pending_fds[0];
-	t = mmap(NULL, (size_t)m.table_size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	close(fd);
-	comm->npending = 0;
-	comm->evfd = want == 2 ? comm->pending_fds[1] : -1;
-	if (t == MAP_FAILED)
-		return comm_fail(comm, FB_E_SYS, "mmap of the %llu-byte rank "
-		    "table: %s", (unsigned long long)m.table_size,
-		    strerror(errno));
-	h = t;
-	if (h->magic != TABLE_MAGIC || h->version != TABLE_VERSION ||
-	    h->nranks != (uint32_t)comm->nranks || h->table_size !=
-	    m.table_size || h->data_off < m.ctl_size ||
-	    h->slot_bytes == 0 || h->data_off + 2 * h->slot_bytes *
-	    h->nranks > m.table_size) {
-		munmap(t, (size_t)m.table_size);
-		return comm_fail(comm, FB_E_PROTO, "the rank table's header "
-		    "is inconsistent");
-	}
-	comm->table = t;
-	comm->table_size = (size_t)m.table_size;
-	comm->hdr = t;
-	comm->trank = (struct table_rank *)(comm->hdr + 1);
-	comm->data = (uint8_t *)t + h->data_off;
-	comm->slot_bytes = h->slot_bytes;
-	comm->job_id = m.job_id;
-	comm->joined = 1;
-	if (!comm->daemon_coll) {
-		if (comm->evfd == -1)
-			return comm_fail(comm, FB_E_PROTO, "fastbootd passed "
-			    "no eventfd for shared-memory collectives");
-		if (io_epoll(comm) == -1)
-			return comm_fail(comm, FB_E_SYS, "epoll: %s",
-			    strerror(errno));
-	}
-	return 0;
-}
-
-static int
-io_status_text(const struct wire_status_msg *m, char *buf, size_t size)
-{
-	size_t n = m->text_len < size - 1 ? m->text_len : size - 1;
-	size_t i;
-
-	memcpy(buf, m->text, n);
-	buf[n] = '\0';
-	for (i = 0; i < n; i++)	/* the daemon's text: keep it printable */
-		if ((unsigned char)buf[i] < 0x20)
-			buf[i] = ' ';
-	return m->code;
-}
-
-/* One whole frame from the daemon. */
-static int
-io_frame(fb_comm *comm, const struct wire_hdr *h, const uint8_t *p)
-{
-	struct wire_status_msg st;
-	struct wire_ready ready;
-	struct wire_msg msg;
-	struct msgq *q;
-	char text[WIRE_TEXT_MAX + 1];
-	int code;
-
-	switch (h->type) {
-	case WIRE_JOIN_ACK:
-		return io_join_ack(comm, p, h->length);
-	case WIRE_READY:
-		if (wire_decode_ready(p, h->length, &ready) != WIRE_OK)
-			break;
-		comm->local_rank = (int)ready.local_rank;
-		comm->local_size = (int)ready.local_size;
-		comm->node = (int)ready.node;
-		comm->nnodes = (int)ready.nnodes;
-		comm->ready = 1;
-		return 0;
-	case WIRE_RELEASE:
-		comm->released = h->seq;
-		return 0;
-	case WIRE_DELIVER:
-		if (wire_decode_msg(p, h->length, &msg) != WIRE_OK ||
-		    msg.peer >= (uint32_t)comm->nranks)
-			break;
-		if ((q = malloc(sizeof *q + msg.len)) == NULL)
-			return comm_fail(comm, FB_E_NOMEM, "no memory to "
-			    "queue a %u-byte message from rank %u", msg.len,
-			    msg.peer);
-		q->src = msg.peer;
-		q->tag = msg.tag;
-		q->len = msg.len;
-		memcpy(q->data, msg.data, msg.len);
-		p2p_enqueue(comm, q);
-		return 0;
-	case WIRE_SEND_ACK:
-		if (wire_decode_status(p, h->length, &st) != WIRE_OK)
-			break;
-		comm->acked = h->seq;
-		comm->ack_code = io_status_text(&st, comm->ack_text,
-		    sizeof comm->ack_text);
-		return 0;
-	case WIRE_LEFT:
-		if (h->seq >= (uint32_t)comm->nranks)
-			break;
-		comm->left[h->seq / 8] |= (uint8_t)(1u << (h->seq % 8));
-		return 0;
-	case WIRE_FAIL:
-	case WIRE_ERROR:
-		if (wire_decode_status(p, h->length, &st) != WIRE_OK)
-			break;
-		code = io_status_text(&st, text, sizeof text);
-		if (code == 0)
-			code = FB_E_PROTO;
-		return comm_fail(comm, code, "%s%s", h->type == WIRE_FAIL ?
-		    "job failed: " : "fastbootd refused: ", text);
-	}
-	return comm_fail(comm, FB_E_PROTO, "unexpected or malformed %s "
-	    "(type %u) from fastbootd", wire_type_name(h->type), h->type);
-}
-
-/* Decode every whole frame in the input buffer. */
+/* Hand every whole frame in the reader to decode.c. */
 static int
 io_parse(fb_comm *comm)
 {
-	struct wire_hdr h;
-	size_t off = 0, need;
-	int rc = 0;
+	struct wire_frame f;
+	size_t need;
+	int rc;
 
-	while (comm->rlen - off >= WIRE_HDR_LEN) {
-		rc = wire_decode_hdr_untrusted(comm->rbuf + off,
-		    comm->rlen - off, WIRE_FROM_DAEMON, &h);
-		if (rc != WIRE_OK) {
-			rc = comm_fail(comm, FB_E_PROTO, "bad frame from "
+	for (;;) {
+		rc = wire_reader_next(&comm->in, &f, &need);
+		if (rc == WIRE_NEED_MORE)
+			return 0;
+		if (rc != WIRE_OK)
+			return comm_fail(comm, FB_E_PROTO, "bad frame from "
 			    "fastbootd: %s", wire_status_name(rc));
-			break;
-		}
-		need = WIRE_HDR_LEN + (size_t)h.length;
-		if (comm->rlen - off < need) {
-			if (need > comm->rsize) {
-				uint8_t *nb = realloc(comm->rbuf, need);
-
-				if (nb == NULL) {
-					rc = comm_fail(comm, FB_E_NOMEM,
-					    "no memory for a %zu-byte frame",
-					    need);
-					break;
-				}
-				comm->rbuf = nb;
-				comm->rsize = need;
-			}
-			break;
-		}
-		rc = io_frame(comm, &h, comm->rbuf + off + WIRE_HDR_LEN);
-		off += need;
-		if (rc != 0)
-			break;
+		if ((rc = decode_frame(comm, &f)) != 0)
+			return rc;
 	}
-	if (off > 0) {
-		memmove(comm->rbuf, comm->rbuf + off, comm->rlen - off);
-		comm->rlen -= off;
-	}
-	return rc;
 }
 
 /* Read what the socket has; -1 with *rc set on EOF or error. */
 static int
 io_read(fb_comm *comm, int *rc)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} cm;
-	struct cmsghdr *cmsg;
-	struct msghdr mh;
-	struct iovec iov;
+	size_t room;
 	ssize_t n;
 
-	if (comm->rsize - comm->rlen < 4096) {
-		size_t ns = comm->rsize ? comm->rsize * 2 : 65536;
-		uint8_t *nb = realloc(comm->rbuf, ns);
-
-		if (nb == NULL) {
-			*rc = comm_fail(comm, FB_E_NOMEM, "no memory for input");
-			return -1;
-		}
-		comm->rbuf = nb;
-		comm->rsize = ns;
-	}
-	iov.iov_base = comm->rbuf + comm->rlen;
-	iov.iov_len = comm->rsize - comm->rlen;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.buf;
-	mh.msg_controllen = sizeof cm.buf;
-	n = recvmsg(comm->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = wire_recvmsg(comm->fd, &comm->in, &room);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		*rc = io_lost(comm, strerror(errno));
+		if (errno == ENOMEM)
+			*rc = comm_fail(comm, FB_E_NOMEM, "no memory for "
+			    "input");
+		else
+			*rc = io_lost(comm, strerror(errno));
 		return -1;
 	}
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
-	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-		size_t k, cnt;
-		int fd;
-
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		cnt = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (k = 0; k < cnt; k++) {
-			memcpy(&fd, CMSG_DATA(cmsg) + k * sizeof(int),
-			    sizeof fd);
-			if (comm->npending < 2 && !comm->joined)
-				comm->pending_fds[comm->npending++] = fd;
-			else
-				close(fd);
-		}
-	}
+	/* Descriptors come only with the JOIN_ACK. */
+	if (comm->joined)
+		wire_reader_close_fds(&comm->in);
 	if (n == 0) {
 		*rc = io_lost(comm, "connection closed");
 		return -1;
 	}
-	comm->rlen += (size_t)n;
 	return 1;
 }
 
 /*
  * Wait until done() says so, the job fails, or the deadline passes
- * (FB_E_TIMEOUT, detail left to the caller).  Blocks in poll().
+ * (FB_E_TIMEOUT, detail left to the caller).  Blocks in epoll_wait() or
+ * poll().
  */
 int
 io_wait(fb_comm *comm, uint64_t deadline,

@@ -4,37 +4,22 @@
  * acknowledges; the receiver keeps arrivals in a FIFO and matches
  * (peer, tag) in order.  A receiver still blocked on a peer after 2 ms
  * tells the daemon (WAIT), so that it hears at once if that peer leaves.
+ *
+ * Arrivals are kept in mq.c whichever path brought them: a second path
+ * (shared memory between ranks of a node) would deliver into the same
+ * queue and be chosen per peer here, beside the daemon path.
  */
 #include <sys/uio.h>
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 
-void
-p2p_enqueue(fb_comm *c, struct msgq *q)
-{
-	q->next = NULL;
-	if (c->mq_tail != NULL)
-		c->mq_tail->next = q;
-	else
-		c->mq_head = q;
-	c->mq_tail = q;
-}
-
-void
-p2p_free_queue(fb_comm *c)
-{
-	struct msgq *q, *next;
-
-	for (q = c->mq_head; q != NULL; q = next) {
-		next = q->next;
-		free(q);
-	}
-	c->mq_head = c->mq_tail = NULL;
-}
+/* A tag is any non-negative int: "tag >= 0" is the whole check. */
+_Static_assert(FB_MAX_TAG == INT_MAX, "FB_MAX_TAG is INT_MAX");
 
 static int
 p2p_acked(fb_comm *c, const void *arg)
@@ -92,22 +77,6 @@ struct p2p_want {
 	uint32_t tag;
 };
 
-static struct msgq **
-p2p_find(fb_comm *c, const struct p2p_want *w)
-{
-	struct msgq **pp;
-
-	for (pp = &c->mq_head; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->src == w->peer && (*pp)->tag == w->tag)
-			return pp;
-	return NULL;
-}
-
-static int
-p2p_peer_left(const fb_comm *c, uint32_t peer)
-{
-	return (c->left[peer / 8] & (1u << (peer % 8))) != 0;
-}
 
 /*
  * Does the rank table say the peer is gone?  Only a hint: the peer's last
@@ -128,8 +97,7 @@ p2p_matched(fb_comm *c, const void *arg)
 {
 	const struct p2p_want *w = arg;
 
-	return p2p_find(c, w) != NULL || (c->left[w->peer / 8] &
-	    (1u << (w->peer % 8)));
+	return mq_find(c, w->peer, w->tag) != NULL || mq_left(c, w->peer);
 }
 
 int
@@ -157,8 +125,8 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 	w.tag = (uint32_t)tag;
 	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
 	    start + (uint64_t)comm->timeout_ms * 1000000u;
-	if ((pp = p2p_find(comm, &w)) == NULL) {
-		if (p2p_peer_left(comm, w.peer))
+	if ((pp = mq_find(comm, w.peer, w.tag)) == NULL) {
+		if (mq_left(comm, w.peer))
 			return comm_error(comm, FB_E_PEER_LOST, "recv from "
 			    "rank %d tag %d: it left the job and sent no such "
 			    "message", peer, tag);
@@ -188,7 +156,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 			    peer, tag, io_ms_since(start));
 		if (rc != 0)
 			return rc;
-		if ((pp = p2p_find(comm, &w)) == NULL)
+		if ((pp = mq_find(comm, w.peer, w.tag)) == NULL)
 			return comm_error(comm, FB_E_PEER_LOST, "recv from "
 			    "rank %d tag %d: it left the job and sent no such "
 			    "message", peer, tag);
@@ -200,10 +168,6 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		    "message stays queued)", peer, tag, q->len, len);
 	if (len > 0)		/* buf may be NULL for an empty message */
 		memcpy(buf, q->data, len);
-	*pp = q->next;
-	if (comm->mq_tail == q)	/* pp is the next field of the one before */
-		comm->mq_tail = pp == &comm->mq_head ? NULL :
-		    (struct msgq *)((char *)pp - offsetof(struct msgq, next));
-	free(q);
+	mq_take(comm, pp);
 	return 0;
 }

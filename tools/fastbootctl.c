@@ -20,6 +20,7 @@
 
 #include "fastboot/fastboot.h"
 #include "wire/wire.h"
+#include "wire/reader.h"
 
 #define FASTBOOTCTL_TIMEOUT_MS	10000
 #define FASTBOOTCTL_MAX_KV	64	/* keys per block we keep */
@@ -121,14 +122,18 @@ fastbootctl_write_all(int fd, const uint8_t *p, size_t len, double deadline)
 	}
 }
 
+/* The reply's first whole frame, read through the wire reader. */
 static void
-fastbootctl_read_all(int fd, uint8_t *p, size_t len, double deadline)
+fastbootctl_read_frame(int fd, struct wire_reader *r, struct wire_frame *f,
+    double deadline)
 {
+	size_t need, room;
 	ssize_t n;
+	int rc;
 
-	while (len > 0) {
+	while ((rc = wire_reader_next(r, f, &need)) == WIRE_NEED_MORE) {
 		fastbootctl_wait(fd, POLLIN, deadline);
-		n = recv(fd, p, len, MSG_DONTWAIT);
+		n = wire_recvmsg(fd, r, &room);
 		if (n == 0)
 			fastbootctl_die("fastbootd on %s closed the connection",
 			    fastbootctl_socket);
@@ -138,9 +143,10 @@ fastbootctl_read_all(int fd, uint8_t *p, size_t len, double deadline)
 			fastbootctl_die("reading from fastbootd on %s: %s",
 			    fastbootctl_socket, strerror(errno));
 		}
-		p += n;
-		len -= (size_t)n;
 	}
+	if (rc != WIRE_OK)
+		fastbootctl_die("bad reply from %s: %s", fastbootctl_socket,
+		    wire_status_name(rc));
 }
 
 static int
@@ -177,8 +183,9 @@ fastbootctl_connect(void)
 static char *
 fastbootctl_request(uint16_t type, size_t *lenp)
 {
-	uint8_t out[WIRE_HDR_LEN + WIRE_HELLO_LEN + WIRE_HDR_LEN], hdrbuf[
-	    WIRE_HDR_LEN];
+	uint8_t out[WIRE_HDR_LEN + WIRE_HELLO_LEN + WIRE_HDR_LEN];
+	struct wire_reader r;
+	struct wire_frame f;
 	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
 	    WIRE_ROLE_CTL, 0 };
 	struct wire_status_msg st;
@@ -186,7 +193,7 @@ fastbootctl_request(uint16_t type, size_t *lenp)
 	double deadline;
 	size_t n;
 	char *p;
-	int fd, rc;
+	int fd;
 
 	fd = fastbootctl_connect();
 	deadline = fastbootctl_now_ms() + fastbootctl_timeout_ms;
@@ -194,16 +201,14 @@ fastbootctl_request(uint16_t type, size_t *lenp)
 	n += wire_encode_empty(out + n, type, 0);
 	fastbootctl_write_all(fd, out, n, deadline);
 
-	fastbootctl_read_all(fd, hdrbuf, sizeof hdrbuf, deadline);
-	rc = wire_decode_hdr_untrusted(hdrbuf, sizeof hdrbuf, WIRE_FROM_DAEMON,
-	    &h);
-	if (rc != WIRE_OK)
-		fastbootctl_die("bad reply from %s: %s", fastbootctl_socket,
-		    wire_status_name(rc));
+	wire_reader_init(&r, WIRE_FROM_DAEMON, 4096, 4096);
+	fastbootctl_read_frame(fd, &r, &f, deadline);
+	close(fd);
+	h = f.hdr;
 	if ((p = malloc((size_t)h.length + 1)) == NULL)
 		fastbootctl_die("out of memory");
-	fastbootctl_read_all(fd, (uint8_t *)p, h.length, deadline);
-	close(fd);
+	memcpy(p, f.payload, h.length);
+	wire_reader_free(&r);
 	p[h.length] = '\0';
 	if (h.type == WIRE_ERROR) {
 		if (wire_decode_status((uint8_t *)p, h.length, &st) != WIRE_OK)

@@ -2,9 +2,10 @@
  * fuzz_wire.c - libFuzzer target for the wire codec, the code that sees
  * every untrusted byte the daemon and the library read.
  *
- * One input is decoded three ways: as a stream of frames from a client (as
+ * One input is decoded four ways: as a stream of frames from a client (as
  * fastbootd does), as a stream from the daemon (as libfastboot-client does),
- * and by every per-type payload decoder.  Whatever a decoder accepts must
+ * through the incremental frame reader that both of them use, fed in pieces
+ * of several sizes, and by every per-type payload decoder.  Whatever a decoder accepts must
  * encode back to the same bytes, and its fields must satisfy the rules the
  * callers rely on; a breach aborts, which the fuzzer reports as a crash.
  *
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "wire/wire.h"
+#include "wire/reader.h"
 #include "fuzz.h"
 
 #define FUZZ_CHECK(cond) do { if (!(cond)) abort(); } while (0)
@@ -119,6 +121,50 @@ fuzz_payloads(const uint8_t *d, size_t n)
 	}
 }
 
+/*
+ * Feed the reader step bytes at a time: every frame it returns is the next
+ * one in the input, it holds exactly what it has not returned, and a
+ * stream wire_check_stream() accepts comes out whole.
+ */
+static void
+fuzz_reader(const uint8_t *d, size_t n, int from, size_t step)
+{
+	struct wire_reader r;
+	struct wire_frame f;
+	size_t off = 0, done = 0, need = 0, room, k;
+	uint8_t *sp;
+	int rc = WIRE_NEED_MORE;
+
+	wire_reader_init(&r, from, 64, 16);
+	while (off < n) {
+		if ((sp = wire_reader_space(&r, &room)) == NULL)
+			break;
+		FUZZ_CHECK(room >= 16);
+		k = n - off < step ? n - off : step;
+		k = k < room ? k : room;
+		memcpy(sp, d + off, k);
+		wire_reader_commit(&r, k);
+		off += k;
+		while ((rc = wire_reader_next(&r, &f, &need)) == WIRE_OK) {
+			FUZZ_CHECK(done + WIRE_HDR_LEN + f.hdr.length <= off);
+			FUZZ_CHECK(memcmp(f.payload, d + done + WIRE_HDR_LEN,
+			    f.hdr.length) == 0);
+			done += WIRE_HDR_LEN + f.hdr.length;
+		}
+		if (rc != WIRE_NEED_MORE)
+			break;
+		FUZZ_CHECK(need > 0);
+		FUZZ_CHECK(wire_reader_buffered(&r) == off - done);
+	}
+	if (rc == WIRE_NEED_MORE)	/* an empty input: ask once */
+		rc = wire_reader_next(&r, &f, &need);
+	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
+	if (wire_check_stream(d, n, from) == WIRE_OK)
+		FUZZ_CHECK(rc == WIRE_NEED_MORE && done == n &&
+		    need == WIRE_HDR_LEN);
+	wire_reader_free(&r);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -133,6 +179,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
 	rc = wire_check_stream(copy, size, WIRE_FROM_DAEMON);
 	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
+	for (rc = WIRE_FROM_CLIENT; rc <= WIRE_FROM_DAEMON; rc++) {
+		fuzz_reader(copy, size, rc, 1);
+		fuzz_reader(copy, size, rc, 7);
+		fuzz_reader(copy, size, rc, size ? size : 1);
+	}
 	fuzz_hdr(copy, size);
 	fuzz_payloads(copy, size);
 	/* Payload decoders also see what follows a header, as callers do. */

@@ -44,7 +44,7 @@ if ENABLE_FUZZING
 # The codec is compiled into the target so that libFuzzer sees its edges.
 noinst_PROGRAMS += tests/fuzz/fuzz_wire
 tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz_wire.c tests/fuzz/fuzz.h \
-	wire/wire.c wire/wire.h
+	wire/wire.c wire/wire.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_wire_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
@@ -53,7 +53,7 @@ tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
 	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
-	wire/peer.c wire/peer.h
+	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SYSTEMD_CFLAGS)
 tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
@@ -64,7 +64,7 @@ tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(SODIUM_LIBS)
 noinst_PROGRAMS += tests/fuzz/fuzz_peer
 tests_fuzz_fuzz_peer_SOURCES = tests/fuzz/fuzz_peer.c tests/fuzz/fuzz.h \
 	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
-	wire/peer.c wire/peer.h
+	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_peer_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SYSTEMD_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_peer_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \

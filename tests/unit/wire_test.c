@@ -6,12 +6,17 @@
  * The expected values are written out here from the specification (wire.h,
  * doc/protocol.md), not taken from the codec's own tables.
  */
+#include <sys/socket.h>
+
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire/wire.h"
+#include "wire/reader.h"
 #include "harness.h"
 #include "tap.h"
 
@@ -709,6 +714,176 @@ wire_test_streams(void)
 	    "an empty stream is fine");
 }
 
+/* Copy len bytes into the reader, at most step at a time, collecting the
+ * frames it returns; the last status and need are left in *rc, *need. */
+static size_t
+wire_test_feed(struct wire_reader *r, const uint8_t *d, size_t len,
+    size_t step, uint16_t *types, size_t max, int *rc, size_t *need,
+    int *needs_ok)
+{
+	struct wire_frame f;
+	size_t off = 0, nf = 0, room, k, held = 0, whole = 0;
+	uint8_t *sp;
+
+	*rc = WIRE_NEED_MORE;
+	while (off < len) {
+		sp = wire_reader_space(r, &room);
+		if (sp == NULL)
+			return nf;
+		k = len - off < step ? len - off : step;
+		k = k < room ? k : room;
+		memcpy(sp, d + off, k);
+		wire_reader_commit(r, k);
+		off += k;
+		held += k;
+		while ((*rc = wire_reader_next(r, &f, need)) == WIRE_OK) {
+			if (nf < max)
+				types[nf] = f.hdr.type;
+			nf++;
+			held -= WIRE_HDR_LEN + f.hdr.length;
+		}
+		if (*rc != WIRE_NEED_MORE)
+			return nf;
+		/* What it wants: the rest of the header, then of the frame. */
+		whole = held < WIRE_HDR_LEN ? WIRE_HDR_LEN : WIRE_HDR_LEN +
+		    wire_get32(d + off - held + 8);
+		if (*need != whole - held)
+			*needs_ok = 0;
+	}
+	return nf;
+}
+
+static int
+wire_test_fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* The incremental reader: the one every reader of frames uses. */
+static void
+wire_test_reader(void)
+{
+	static const uint16_t want[] = { WIRE_HELLO, WIRE_JOIN, WIRE_ARRIVE,
+	    WIRE_SEND, WIRE_WAIT, WIRE_ABORT, WIRE_LEAVE };
+	uint8_t s[512], big[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
+	struct wire_hello hello = { 1, 1, WIRE_ROLE_RANK, 0 };
+	struct wire_join join;
+	struct wire_arrive arr = { WIRE_COLL_BARRIER, 0, 0 };
+	struct wire_reader r;
+	struct wire_frame f;
+	uint16_t types[16];
+	size_t n = 0, nf, need, room, step, frame5 = 0;
+	int rc, needs_ok, order_ok, fds[6], got[6], sv[2], i, nfd;
+	struct iovec iov;
+	ssize_t w;
+
+	memset(&join, 0, sizeof join);
+	join.rank = 1;
+	join.nranks = 2;
+	n += wire_encode_hello(s + n, &hello);
+	n += wire_encode_join(s + n, &join);
+	n += wire_encode_arrive(s + n, 1, &arr);
+	n += wire_encode_msg_hdr(s + n, WIRE_SEND, 1, 0, 9, 5);
+	memcpy(s + n, "hello", 5);
+	n += 5;
+	n += wire_encode_empty(s + n, WIRE_WAIT, 0);
+	frame5 = n;
+	n += wire_encode_status(s + n, WIRE_ABORT, 0, -3, 1, "late");
+	n += wire_encode_empty(s + n, WIRE_LEAVE, 0);
+
+	for (step = 1; step <= n; step = step < 8 ? step + 1 : step * 4) {
+		wire_reader_init(&r, C, 16, 8);
+		needs_ok = 1;
+		nf = wire_test_feed(&r, s, n, step, types, 16, &rc, &need,
+		    &needs_ok);
+		order_ok = nf == 7 && memcmp(types, want, sizeof want) == 0;
+		if (!ok(order_ok && rc == WIRE_NEED_MORE &&
+		    need == WIRE_HDR_LEN && needs_ok &&
+		    wire_reader_buffered(&r) == 0, "reader fed %zu byte(s) at "
+		    "a time: 7 frames in order, each 'need' exact", step))
+			tap_diag("frames %zu rc %d need %zu", nf, rc, need);
+		wire_reader_free(&r);
+	}
+	wire_reader_init(&r, C, 16, 8);
+	needs_ok = 1;
+	nf = wire_test_feed(&r, s, n, n, types, 16, &rc, &need, &needs_ok);
+	ok(nf == 7 && rc == WIRE_NEED_MORE, "reader fed the whole stream at "
+	    "once returns all 7 frames");
+	wire_reader_free(&r);
+
+	s[frame5] ^= 1;			/* the ABORT's magic */
+	wire_reader_init(&r, C, 16, 8);
+	nf = wire_test_feed(&r, s, n, 3, types, 16, &rc, &need, &needs_ok);
+	ok(nf == 5 && rc == WIRE_EMAGIC, "bad magic in the 6th frame: 5 "
+	    "frames, then WIRE_EMAGIC (got %zu, %s)", nf, wire_status_name(rc));
+	wire_reader_free(&r);
+	s[frame5] ^= 1;
+	wire_reader_init(&r, D, 16, 8);
+	nf = wire_test_feed(&r, s, n, n, types, 16, &rc, &need, &needs_ok);
+	ok(nf == 0 && rc == WIRE_EDIRECTION, "the client stream read as the "
+	    "daemon's: WIRE_EDIRECTION before any frame");
+	wire_reader_free(&r);
+
+	/* A 1 MiB SEND: room for it only once its header passed. */
+	wire_reader_init(&r, C, 64, 16);
+	wire_encode_msg_hdr(big, WIRE_SEND, 1, 0, 0, 1u << 20);
+	wire_reader_space(&r, &room);
+	ok(room == 64, "before a header, the reader offers its first 64 "
+	    "bytes (offered %zu)", room);
+	memcpy(wire_reader_space(&r, &room), big, sizeof big);
+	wire_reader_commit(&r, sizeof big);
+	rc = wire_reader_next(&r, &f, &need);
+	ok(rc == WIRE_NEED_MORE && need == (1u << 20) + WIRE_MSG_HDR_LEN +
+	    WIRE_HDR_LEN - sizeof big, "a 1 MiB SEND's header: need %zu more",
+	    need);
+	room = 0;
+	rc = wire_reader_space(&r, &room) != NULL;
+	ok(rc && room >= need, "then the reader offers room for the whole "
+	    "frame (%zu bytes)", room);
+	wire_reader_free(&r);
+
+	/* Descriptors: held up to WIRE_READER_FDS, oldest taken first. */
+	wire_reader_init(&r, D, 16, 8);
+	for (i = 0; i < 6; i++) {
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		wire_reader_add_fd(&r, fds[i]);
+	}
+	ok(r.nfds == WIRE_READER_FDS && r.fds_lost == 2 &&
+	    !wire_test_fd_open(fds[4]) && !wire_test_fd_open(fds[5]),
+	    "6 descriptors: 4 held, 2 closed and counted lost");
+	nfd = wire_reader_take_fds(&r, got, 2);
+	ok(nfd == 2 && got[0] == fds[0] && got[1] == fds[1] && r.nfds == 2,
+	    "take 2: the oldest two, 2 left");
+	close(got[0]);
+	close(got[1]);
+	wire_reader_free(&r);
+	ok(!wire_test_fd_open(fds[2]) && !wire_test_fd_open(fds[3]),
+	    "freeing the reader closes the descriptors it held");
+
+	/* One sendmsg/recvmsg pair: a frame and two descriptors. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		exit(99);
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	iov.iov_base = s;
+	iov.iov_len = WIRE_HDR_LEN + WIRE_HELLO_LEN;
+	w = wire_sendmsg(sv[0], &iov, 1, fds, 2, 0);
+	close(fds[0]);
+	close(fds[1]);
+	wire_reader_init(&r, C, 64, 16);
+	w = w == (ssize_t)iov.iov_len ? wire_recvmsg(sv[1], &r, &room) : -1;
+	rc = wire_reader_next(&r, &f, &need);
+	ok(w == (ssize_t)iov.iov_len && rc == WIRE_OK &&
+	    f.hdr.type == WIRE_HELLO && r.nfds == 2 &&
+	    wire_test_fd_open(r.fds[0]) && wire_test_fd_open(r.fds[1]),
+	    "wire_sendmsg/wire_recvmsg: HELLO and 2 descriptors arrive");
+	ok((fcntl(r.fds[0], F_GETFD) & FD_CLOEXEC) != 0,
+	    "received descriptors are close-on-exec");
+	wire_reader_free(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -718,5 +893,6 @@ main(void)
 	wire_test_headers();
 	wire_test_fields();
 	wire_test_streams();
+	wire_test_reader();
 	return tap_done();
 }

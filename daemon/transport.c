@@ -1,0 +1,372 @@
+/*
+ * transport.c - a stream connection's bytes: the socket, the input buffer
+ * (the wire reader), the output queue, descriptor passing and deadlines.
+ * It knows where frames begin and end, never what they mean: each whole
+ * frame goes to the owner's dispatch function, and dispatch(ctx, NULL) is
+ * called exactly once, just before the transport is freed, whatever ended
+ * it (EOF, a socket error, transport_close(), transport_drop(), shutdown).
+ *
+ * Client connections (conn.c) use it over AF_UNIX; a daemon-to-daemon link
+ * is another owner with its own dispatch over TCP (no descriptors).
+ *
+ * Bytes held per connection, in and out, are counted here and only here
+ * (transport_buffered()); work per wake-up is bounded in reads and frames.
+ *
+ *	OPEN --transport_close()--> CLOSING (flush, at most TRANSPORT_CLOSE_MS)
+ *	OPEN/CLOSING --EOF, error, drop, flushed--> dispatch(NULL), freed
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+#define TRANSPORT_READS_PER_WAKEUP	8
+#define TRANSPORT_FRAMES_PER_WAKEUP	64	/* then let others run */
+#define TRANSPORT_CLOSE_MS		1000	/* flushing a last reply */
+
+struct transport {
+	int fd;
+	int flags;		/* TRANSPORT_* */
+	int closing;
+	const struct transport_ops *ops;
+	void *ctx;
+	size_t out_max;		/* queued output that faults the peer */
+	struct event *ev_read;
+	struct event *ev_write;
+	struct event *ev_timer;	/* the owner's deadline, or the flush's */
+	struct wire_reader in;
+	struct evbuffer *out;	/* bytes the socket would not take yet */
+	struct transport *next, *prev;	/* all transports, for shutdown */
+};
+
+static struct transport *transport_list;
+
+static void transport_read_cb(int, short, void *);
+static void transport_write_cb(int, short, void *);
+static void transport_timer_cb(int, short, void *);
+
+struct transport *
+transport_new(int fd, int from, int flags, size_t out_max,
+    const struct transport_ops *ops, void *ctx)
+{
+	struct transport *t;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return NULL;
+	t->fd = fd;
+	t->flags = flags;
+	t->ops = ops;
+	t->ctx = ctx;
+	t->out_max = out_max;
+	wire_reader_init(&t->in, from, 4096, 512);
+	t->out = evbuffer_new();
+	t->ev_read = event_new(dbase, fd, EV_READ | EV_PERSIST,
+	    transport_read_cb, t);
+	t->ev_write = event_new(dbase, fd, EV_WRITE | EV_PERSIST,
+	    transport_write_cb, t);
+	t->ev_timer = evtimer_new(dbase, transport_timer_cb, t);
+	if (t->out == NULL || t->ev_read == NULL || t->ev_write == NULL ||
+	    t->ev_timer == NULL)
+		fatalx("out of memory for a connection");
+	t->next = transport_list;
+	if (transport_list != NULL)
+		transport_list->prev = t;
+	transport_list = t;
+	event_add(t->ev_read, NULL);
+	return t;
+}
+
+/* Tell the owner, then free: the one way a transport ends. */
+static void
+transport_free(struct transport *t)
+{
+	t->ops->dispatch(t->ctx, NULL);
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		transport_list = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+	event_free(t->ev_read);
+	event_free(t->ev_write);
+	event_free(t->ev_timer);
+	evbuffer_free(t->out);
+	wire_reader_free(&t->in);
+	close(t->fd);
+	free(t);
+}
+
+/* Free now, from the owner's expired() or outside any callback of t. */
+void
+transport_drop(struct transport *t)
+{
+	transport_free(t);
+}
+
+void
+transport_close_all(void)
+{
+	while (transport_list != NULL)
+		transport_free(transport_list);
+}
+
+void
+transport_set_deadline(struct transport *t, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (t->closing)
+		return;
+	if (ms < 0)
+		evtimer_del(t->ev_timer);
+	else
+		evtimer_add(t->ev_timer, &tv);
+}
+
+void
+transport_buffered(const struct transport *t, size_t *in, size_t *out)
+{
+	*in = wire_reader_buffered(&t->in);
+	*out = evbuffer_get_length(t->out);
+}
+
+size_t
+transport_pending(const struct transport *t)
+{
+	return evbuffer_get_length(t->out);
+}
+
+/* Queue what the socket did not take and wait for it to drain. */
+static int
+transport_queue(struct transport *t, const struct iovec *iov, int iovcnt,
+    size_t done)
+{
+	int i;
+
+	for (i = 0; i < iovcnt; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		if (evbuffer_add(t->out, (const char *)iov[i].iov_base + done,
+		    iov[i].iov_len - done) == -1)
+			return -1;
+		done = 0;
+	}
+	event_add(t->ev_write, NULL);
+	return 0;
+}
+
+/* Straight to the socket when nothing waits before it, else queued. */
+int
+transport_send(struct transport *t, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n;
+
+	if (t->closing)
+		return -1;
+	if (evbuffer_get_length(t->out) > 0)
+		return transport_queue(t, iov, iovcnt, 0);
+	n = wire_sendmsg(t->fd, iov, iovcnt, NULL, 0, MSG_DONTWAIT);
+	if (n == -1) {
+		if (errno != EAGAIN)
+			return -1;	/* the read side will see the EOF */
+		n = 0;
+	}
+	return transport_queue(t, iov, iovcnt, (size_t)n);
+}
+
+int
+transport_send1(struct transport *t, const void *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return transport_send(t, &iov, 1);
+}
+
+/* A frame with descriptors: only as the first bytes of an idle socket,
+ * and only where the transport carries them. */
+int
+transport_send_fds(struct transport *t, const void *buf, size_t len,
+    const int *fds, int nfds)
+{
+	struct iovec iov = { (void *)buf, len };
+	ssize_t n;
+
+	if (!(t->flags & TRANSPORT_FDS) || t->closing ||
+	    evbuffer_get_length(t->out) > 0 || nfds < 1) {
+		errno = EBUSY;
+		return -1;
+	}
+	if ((n = wire_sendmsg(t->fd, &iov, 1, fds, nfds, MSG_DONTWAIT)) == -1)
+		return -1;
+	if ((size_t)n < len)	/* the descriptors went with the first byte */
+		return transport_queue(t, &iov, 1, (size_t)n);
+	return 0;
+}
+
+/*
+ * Stop reading, flush what is queued (at most TRANSPORT_CLOSE_MS), then
+ * free.  Safe from inside dispatch: the free happens from the write or
+ * timer callback, never up the caller's stack.
+ */
+void
+transport_close(struct transport *t)
+{
+	struct timeval tv = { TRANSPORT_CLOSE_MS / 1000,
+	    (TRANSPORT_CLOSE_MS % 1000) * 1000 };
+
+	if (t->closing)
+		return;
+	t->closing = 1;
+	event_del(t->ev_read);
+	event_add(t->ev_write, NULL);
+	event_active(t->ev_write, EV_WRITE, 1);
+	evtimer_add(t->ev_timer, &tv);
+}
+
+int
+transport_closing(const struct transport *t)
+{
+	return t->closing;
+}
+
+static void
+transport_write_cb(int fd, short events, void *arg)
+{
+	struct transport *t = arg;
+	int n;
+
+	n = evbuffer_write(t->out, fd);
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		/* Peer gone: drop what is queued, EOF comes on read. */
+		evbuffer_drain(t->out, evbuffer_get_length(t->out));
+	}
+	if (evbuffer_get_length(t->out) == 0) {
+		event_del(t->ev_write);
+		if (t->closing)
+			transport_free(t);
+	}
+}
+
+static void
+transport_timer_cb(int fd, short events, void *arg)
+{
+	struct transport *t = arg;
+
+	if (t->closing)
+		transport_free(t);
+	else
+		t->ops->expired(t->ctx);	/* may drop or close t */
+}
+
+static void
+transport_fault(struct transport *t, int code, const char *fmt, ...)
+{
+	char text[WIRE_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	t->ops->fault(t->ctx, code, text);
+	if (!t->closing)
+		transport_close(t);
+}
+
+/*
+ * Hand whole frames to the owner.  Returns 0 when the reader needs more
+ * bytes, 1 when the frame budget of this wake-up is spent, -1 when t is
+ * closing.
+ */
+static int
+transport_frames(struct transport *t, int *budget)
+{
+	struct wire_frame f;
+	size_t need;
+	int rc;
+
+	while (*budget > 0) {
+		rc = wire_reader_next(&t->in, &f, &need);
+		if (rc == WIRE_NEED_MORE)
+			return 0;
+		if (rc != WIRE_OK) {
+			transport_fault(t, rc == WIRE_EVERSION ? FB_E_VERSION :
+			    FB_E_PROTO, "%s (type %u, length %u)",
+			    wire_status_name(rc), f.hdr.type, f.hdr.length);
+			return -1;
+		}
+		(*budget)--;
+		t->ops->dispatch(t->ctx, &f);
+		if (t->closing)
+			return -1;
+	}
+	return 1;
+}
+
+static void
+transport_read_cb(int fd, short events, void *arg)
+{
+	struct transport *t = arg;
+	int i, budget = TRANSPORT_FRAMES_PER_WAKEUP, rc;
+	size_t room;
+	ssize_t n;
+
+	/* A peer that keeps asking but never reads the answers would make
+	 * us buffer without bound. */
+	if (evbuffer_get_length(t->out) > t->out_max) {
+		transport_fault(t, FB_E_LIMIT, "%zu bytes of replies unread: "
+		    "the peer does not read its socket",
+		    evbuffer_get_length(t->out));
+		return;
+	}
+	for (i = 0; i <= TRANSPORT_READS_PER_WAKEUP; i++) {
+		/* Frames left by the last wake-up go before new bytes. */
+		if ((rc = transport_frames(t, &budget)) == -1)
+			return;
+		if (rc == 1) {
+			event_active(t->ev_read, EV_READ, 1);
+			return;
+		}
+		if (i == TRANSPORT_READS_PER_WAKEUP)
+			return;
+		n = wire_recvmsg(fd, &t->in, &room);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (errno == ENOMEM) {
+				transport_fault(t, FB_E_NOMEM, "out of memory");
+				return;
+			}
+			log_debug("connection fd %d: %s", fd, strerror(errno));
+			transport_free(t);
+			return;
+		}
+		if (t->in.nfds > 0 || t->in.fds_lost > 0) {
+			/* Descriptors only ever go from fastbootd out. */
+			wire_reader_close_fds(&t->in);
+			transport_fault(t, FB_E_PROTO, "the peer attached file "
+			    "descriptors; fastbootd accepts none");
+			return;
+		}
+		if (n == 0) {
+			/* Every whole frame before it was dispatched above. */
+			log_debug("connection fd %d: EOF", fd);
+			transport_free(t);
+			return;
+		}
+		if ((size_t)n < room) {
+			/* Drained the socket: dispatch and wait for more. */
+			if (transport_frames(t, &budget) == 1)
+				event_active(t->ev_read, EV_READ, 1);
+			return;
+		}
+	}
+}
