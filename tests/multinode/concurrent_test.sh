@@ -5,9 +5,8 @@
 # so every daemon is the creating node of some jobs.  Then no daemon holds a
 # job, and the daemons keep one link per other node (the jobs share them,
 # and a node pair opens one link even when both ends want it at once).  The
-# daemons' peer
-# timeout is 10 s: 16 jobs of 8 processes on two loaded vCPUs must not be
-# taken for silent links.  Skips without root or ip netns.
+# daemons' peer timeout is 10 s: 16 jobs of 8 processes on two loaded vCPUs
+# must not be taken for silent links.  Skips without root or ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
