@@ -51,6 +51,7 @@ void		bench_progress(const char *fmt, ...)
 /* sys_fastboot.c */
 extern const struct bench_sys	sys_fastboot;
 extern const char		*sys_fastboot_socket;
+extern int			 sys_fastboot_nodes;	/* --nodes, 0: unchecked */
 extern pid_t			 sys_fastboot_daemon_pid;
 int		sys_fastboot_start_daemon(const char *path, char *err,
 		    size_t errlen);
@@ -122,6 +123,7 @@ struct bench_sysres {
 
 struct bench_run {
 	int		 nranks;
+	int		 nodes;		/* --nodes: simulated nodes, 0: one */
 	int		 iterations;
 	double		 budget_s;
 	double		 wall_s;

@@ -6,6 +6,7 @@
  * with today's targets and layout.
  *
  *	bench_report [-t TARGETS] [-o DIR] results.json
+ *	bench_report --nodes -o DIR results.json...	(runs over 1..M nodes)
  */
 #include <sys/stat.h>
 
@@ -24,7 +25,10 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: bench_report [options] results.json\n"
+"       bench_report --nodes -o DIR results.json...\n"
 "\n"
+"      --nodes          one page, DIR/nodes.html: bootstrap and barrier\n"
+"                       against the number of nodes of each run\n"
 "  -o, --out DIR        write the report here (default: results.json's\n"
 "                       folder)\n"
 "  -t, --targets FILE   the targets (default: $BENCH_TARGETS, else\n"
@@ -42,6 +46,7 @@ main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "targets", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "nodes", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -49,7 +54,7 @@ main(int argc, char **argv)
 	struct report r;
 	const char *targets = NULL;
 	char err[1024];
-	int ch, quiet = 0, rc = 0;
+	int ch, quiet = 0, rc = 0, nodes = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&r, 0, sizeof r);
@@ -64,6 +69,9 @@ main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'n':
+			nodes = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -71,6 +79,21 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (nodes) {
+		if (r.outdir == NULL || optind >= argc) {
+			usage(stderr);
+			return 2;
+		}
+		if ((r.gnuplot = getenv("GNUPLOT")) == NULL)
+			r.gnuplot = GNUPLOT_PATH;
+		if (mkdir(r.outdir, 0755) == -1 && errno != EEXIST) {
+			fprintf(stderr, "bench_report: mkdir %s: %s\n",
+			    r.outdir, strerror(errno));
+			return 1;
+		}
+		return report_nodes(r.outdir, argv + optind, argc - optind,
+		    r.gnuplot);
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);

@@ -3,6 +3,7 @@
 # renders the report from it (also for an old run).  Needs json-c; the
 # benchmark needs MPI too; PMIx and mscclpp are compared when configure
 # finds them.
+EXTRA_DIST += bench/run_nodes.sh
 EXTRA_DIST += build.sh bench/bench_test.sh scripts/run-benchmark.sh \
 	bench/targets.json bench/testdata/results-old.json
 if HAVE_JSONC
@@ -13,6 +14,7 @@ bench_bench_report_SOURCES = \
 	bench/bench_report.c \
 	bench/report_html.c \
 	bench/report_load.c \
+	bench/report_nodes.c \
 	bench/report_plot.c \
 	bench/report_targets.c \
 	bench/report_text.c \

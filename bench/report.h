@@ -70,6 +70,11 @@ int		 report_targets(struct report *r, const char *path, char *err,
 int		 report_plots(struct report *r);
 void		 report_gnuplot_version(struct report *r);
 
+/* report_nodes.c: nodes.html, bootstrap and barrier against nodes, from
+ * the results.json of runs over different numbers of nodes */
+int		 report_nodes(const char *outdir, char *const paths[],
+		    int npaths, const char *gnuplot);
+
 /* report_html.c */
 int		 report_html(struct report *r);
 

@@ -175,6 +175,9 @@ report_parse(struct report *r, char *err, size_t errlen)
 	run->pmix_version = report_str(o, "pmix");
 	run->mscclpp_version = report_str(o, "mscclpp");
 	run->nranks = (int)report_num(t, "ranks");
+	/* Runs before --nodes have no "nodes": one node. */
+	run->nodes = isnan(report_num(t, "nodes")) ? 1 :
+	    (int)report_num(t, "nodes");
 	run->iterations = (int)report_num(t, "iterations");
 	run->budget_s = report_num(t, "budget_s");
 	run->wall_s = report_num(t, "wall_s");

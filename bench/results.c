@@ -126,6 +126,8 @@ results_write(const struct bench_run *run, const char *path, char *err,
 	results_add(o, "mscclpp", results_str(run->mscclpp_version));
 	results_add(top, "versions", o);
 	results_add(top, "ranks", json_object_new_int(run->nranks));
+	results_add(top, "nodes", json_object_new_int(run->nodes > 0 ?
+	    run->nodes : 1));
 	results_add(top, "iterations", json_object_new_int(run->iterations));
 	results_add(top, "budget_s", results_num(run->budget_s, 3));
 	results_add(top, "wall_s", results_num(run->wall_s, 3));

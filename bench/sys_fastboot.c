@@ -23,6 +23,7 @@
 #include "bench/bench.h"
 
 const char	*sys_fastboot_socket;	/* NULL: the library's default */
+int		 sys_fastboot_nodes;	/* --nodes: the job must span them */
 pid_t		 sys_fastboot_daemon_pid;
 static char	 sys_fastboot_dir[64];
 static char	 sys_fastboot_sock[128];
@@ -261,6 +262,21 @@ sys_fastboot_boot(void **h, char *err, size_t errlen)
 		sys_fastboot_err(err, errlen, "fb_barrier", rc, comm);
 		fb_comm_destroy(comm);
 		return -1;
+	}
+	/* Across simulated nodes: the job must really span them, else the
+	 * figures would be one node's. */
+	if (sys_fastboot_nodes > 0) {
+		int node, nnodes;
+
+		if ((rc = fb_comm_node(comm, &node, &nnodes)) != 0 ||
+		    nnodes != sys_fastboot_nodes) {
+			snprintf(err, errlen, "rank %d: the job spans %d "
+			    "nodes, --nodes says %d (is FASTBOOT_SOCKET this "
+			    "node's fastbootd, listening on TCP?)", bench_rank,
+			    rc != 0 ? -1 : nnodes, sys_fastboot_nodes);
+			fb_comm_destroy(comm);
+			return -1;
+		}
 	}
 	*h = comm;
 	return 0;

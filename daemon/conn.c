@@ -258,8 +258,17 @@ conn_ctl(struct conn *c, uint16_t type)
 	size_t len;
 
 	transport_set_deadline(c->t, CONN_CTL_IDLE_MS);
+	if (type == WIRE_CTL_ID) {
+		uint8_t frame[WIRE_HDR_LEN + WIRE_ID_MAX];
+
+		len = fed_register_id(c->cred.uid, frame);
+		transport_send1(c->t, frame, len);
+		explicit_bzero(frame, sizeof frame);
+		return;
+	}
 	if ((b = evbuffer_new()) == NULL ||
 	    (type == WIRE_CTL_STATUS ? ctl_status(b) :
+	    type == WIRE_CTL_PEERS ? ctl_peers(b) :
 	    ctl_jobs(b, c->cred.uid)) == -1) {
 		if (b != NULL)
 			evbuffer_free(b);
@@ -357,7 +366,8 @@ conn_dispatch(void *arg, const struct wire_frame *f)
 		conn_join(c, &join);
 		return;
 	case CONN_CTL:
-		if (h->type != WIRE_CTL_STATUS && h->type != WIRE_CTL_JOBS)
+		if (h->type != WIRE_CTL_STATUS && h->type != WIRE_CTL_JOBS &&
+		    h->type != WIRE_CTL_PEERS && h->type != WIRE_CTL_ID)
 			break;
 		conn_ctl(c, h->type);
 		return;

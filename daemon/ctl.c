@@ -36,6 +36,24 @@ ctl_status(struct evbuffer *b)
 	    (unsigned long long)dstats.conns_accepted);
 	evbuffer_add_printf(b, "connections_dropped %llu\n",
 	    (unsigned long long)dstats.conns_dropped);
+	evbuffer_add_printf(b, "tcp %s\n", tcp_primary() != NULL ? "yes" :
+	    "no");
+	evbuffer_add_printf(b, "node_name %s\n", tcp_hostname());
+	evbuffer_add_printf(b, "peer_connects %llu\n",
+	    (unsigned long long)dstats.peer_connects);
+	evbuffer_add_printf(b, "peer_links %u\n", dstats.peer_links);
+	evbuffer_add_printf(b, "discovery_rounds %llu\n",
+	    (unsigned long long)dstats.discovery_rounds);
+	evbuffer_add_printf(b, "pmix_jobs %llu\n",
+	    (unsigned long long)dstats.pmix_jobs);
+	return 0;
+}
+
+/* The warm links to other daemons (no job secrets in them). */
+int
+ctl_peers(struct evbuffer *b)
+{
+	fed_ctl_peers(b);
 	return 0;
 }
 
@@ -80,6 +98,7 @@ ctl_jobs(struct evbuffer *b, uid_t uid)
 		}
 		if (j->state == JOB_FAILED)
 			evbuffer_add_printf(b, "error %s\n", j->error);
+		fed_describe(j, b);
 		evbuffer_add_printf(b, "end\n");
 	}
 	free(list);

@@ -11,11 +11,16 @@
 #include <event2/event.h>
 #include <event2/buffer.h>
 
+#include <sodium.h>
+
 #include "wire/wire.h"
+#include "wire/peer.h"
 #include "wire/table.h"
 #include "wire/reader.h"
 
 struct job;
+struct peer;
+struct fed;
 
 /* Settings from the command line. */
 struct daemon_config {
@@ -31,6 +36,10 @@ struct daemon_config {
 	uint32_t max_jobs_per_uid;
 	uint64_t max_pending;	/* undelivered send bytes per receiving rank */
 	int handshake_ms;	/* HELLO + JOIN must come within this */
+	int peer_timeout_ms;	/* a silent peer link is lost after this */
+	int peer_idle_s;	/* an unused peer link is closed after this */
+	uint32_t max_peers;	/* peer links at once */
+	const char *node_name;	/* this node's name for the others */
 };
 
 /* Counters for status and fastbootctl. */
@@ -45,6 +54,10 @@ struct daemon_stats {
 	uint32_t conns;
 	uint32_t jobs;
 	uint32_t ranks;
+	uint64_t peer_connects;	/* TCP links opened or accepted, in all */
+	uint32_t peer_links;	/* up now */
+	uint64_t discovery_rounds;	/* jobs mapped through the id's root */
+	uint64_t pmix_jobs;	/* jobs whose map came with JOIN (PMIx) */
 };
 
 extern struct daemon_config dconf;
@@ -152,6 +165,7 @@ struct job {
 	uint32_t nranks;
 	uint32_t flags;		/* WIRE_JOIN_* of the first rank */
 	uint32_t joined;	/* ranks that joined (and are still counted) */
+	uint32_t nlocal;	/* ranks on this node (nranks on one node) */
 	uint32_t attached;	/* connections that reference the job */
 	int failed;		/* FB_E_* of the sticky failure, 0 if none */
 	char error[WIRE_TEXT_MAX];
@@ -173,6 +187,7 @@ struct job {
 	uint64_t created_ns;
 	uint64_t ready_ns;	/* 0: never all joined */
 	struct table table;
+	struct fed *fed;	/* multi-node state, NULL on one node */
 	struct job *hnext;	/* hash chain */
 	struct job *lnext;	/* list of all jobs, for status */
 	struct job *lprev;
@@ -210,9 +225,130 @@ void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
 void job_status_text(char *, size_t);	/* for notify.c's STATUS= */
 
+/* A job across nodes: fed.c's part, called through these so that job.c
+ * does not depend on it (scripts/deps.sh). */
+struct job_hooks {
+	int (*join)(struct job *, const struct wire_join *, char *err);
+	void (*joined)(struct job *, uint32_t rank);
+	void (*arrived)(struct job *, uint32_t seq);
+	int (*remote)(const struct job *, uint32_t rank);
+	void (*send)(struct job *, uint32_t rank, uint32_t seq,
+	    const struct wire_msg *);
+	void (*left)(struct job *, uint32_t rank);
+	void (*failed)(struct job *);
+	void (*free)(struct job *);
+	void (*pending)(const struct job *, char *, size_t);
+};
+void job_set_hooks(const struct job_hooks *);
+void job_release(struct job *, uint32_t seq);
+void job_tell_left(struct job *, uint32_t rank);
+struct job *job_create(const uint8_t *key, uid_t uid, uint32_t nranks,
+    uint32_t flags);
+void job_free(struct job *);
+void job_fail(struct job *, int code, uint32_t rank, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+void job_ready(struct job *, uint32_t rank, uint32_t local_rank,
+    uint32_t local_size, uint32_t node, uint32_t nnodes);
+void job_running(struct job *);
+int job_refuse(char *err, int code, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+void job_send_frame(struct job *, uint32_t rank, const void *, size_t);
+int job_reachable(const struct job *, uint32_t rank);
+
+/* tcp.c: listening sockets, interface choice, socket options */
+struct sockaddr;
+int tcp_add_spec(const char *);
+int tcp_open(void (*accept)(int, const struct sockaddr *));
+void tcp_close(void);
+int tcp_endpoints(struct wpeer_ep *, int max);
+const struct wpeer_ep *tcp_primary(void);
+int tcp_is_self(const struct wpeer_ep *);
+const char *tcp_hostname(void);
+uint64_t tcp_instance(void);
+void tcp_set_options(int fd);
+void tcp_quickack(int fd);
+struct sockaddr;
+struct sockaddr_storage;
+void tcp_sa_to_ep(const struct sockaddr *, struct wpeer_ep *);
+socklen_t tcp_ep_to_sa(const struct wpeer_ep *, struct sockaddr_storage *);
+
+/* peer.c: warm TCP links between daemons */
+enum peer_state { PEER_WAITING, PEER_CONNECTING, PEER_HELLO, PEER_UP };
+
+struct peer {
+	int fd;
+	enum peer_state state;
+	int outbound;
+	int preferred;		/* the link we send on toward ep */
+	int dead;
+	int tries;
+	int retrying;
+	struct wpeer_ep ep;	/* where the peer daemon listens */
+	char host[WPEER_HOST_LEN];
+	char name[WPEER_HOST_LEN + 72];	/* "host (addr:port)" */
+	uint64_t instance;
+	uint8_t nonce[WPEER_NONCE_LEN];	/* ours */
+	uint8_t rnonce[WPEER_NONCE_LEN];	/* the peer's */
+	uint32_t sseq;		/* last sent */
+	uint32_t rseq;		/* last received */
+	uint64_t since_ns;
+	uint64_t last_ns;	/* last job frame either way */
+	uint64_t rx_ns;		/* last bytes received */
+	uint64_t tx_ns;		/* last frame sent */
+	uint64_t jobs_served;
+	uint64_t frames_in;
+	uint64_t frames_out;
+	uint32_t early;		/* frames of unknown jobs held */
+	struct event *ev_read;
+	struct event *ev_write;
+	struct event *ev_timer;	/* connect, HELLO, idle */
+	struct event *ev_beat;	/* heartbeat and silence check when up */
+	uint8_t *rbuf;
+	size_t rlen;
+	size_t rsize;
+	size_t rwant;
+	struct evbuffer *out;
+	struct peer_q *q;	/* job frames waiting for the peer's nonce */
+	struct peer *next, *prev;
+};
+
+/* fed.c's part, called through these (no cycle between the files). */
+struct peer_hooks {
+	void (*frame)(struct peer *, const struct wpeer_hdr *,
+	    const uint8_t *, size_t);
+	void (*refused)(struct peer *, const struct wpeer_refuse *);
+	void (*up)(struct peer *);
+	void (*lost)(struct peer *, const char *why);
+	int (*busy)(const struct peer *);
+};
+void peer_set_hooks(const struct peer_hooks *);
+struct peer *peer_get(const struct wpeer_ep *, int may_wait);
+int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);
+struct peer *peer_find(const struct wpeer_ep *);
+struct peer *peer_first(void);
+void peer_accept(int fd, const struct sockaddr *);
+int peer_send_job(struct peer *, uint16_t type,
+    const crypto_auth_hmacsha512256_state *, const uint8_t *tag,
+    uint32_t node, const struct iovec *, int);
+int peer_verify(const struct peer *, const crypto_auth_hmacsha512256_state *,
+    const uint8_t *frame, size_t len);
+void peer_refuse(struct peer *, const uint8_t *tag, int code, const char *);
+void peer_close(struct peer *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void peer_close_all(void);
+const char *peer_name(const struct peer *);
+uint32_t peer_links(void);
+
+/* fed.c: a job across nodes (registers its hooks in fed_init) */
+int fed_init(void);
+size_t fed_register_id(uid_t, uint8_t *frame);
+void fed_describe(const struct job *, struct evbuffer *);
+void fed_ctl_peers(struct evbuffer *);
+
 /* ctl.c: fastbootctl's answers, written into b for uid */
 int ctl_status(struct evbuffer *b);
 int ctl_jobs(struct evbuffer *b, uid_t uid);
+int ctl_peers(struct evbuffer *b);
 
 /* uidmap.c: connections and jobs per uid */
 enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_NKINDS };

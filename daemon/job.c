@@ -24,6 +24,7 @@ static struct job **job_hash;
 static size_t job_hash_size;	/* power of two */
 static struct job *job_list;
 static uint64_t job_seed;
+static const struct job_hooks *job_fed;	/* NULL: no multi-node support */
 static uint32_t job_next_id;
 
 /* How long a job that failed during init outlives its last rank. */
@@ -69,7 +70,13 @@ job_set_state(struct job *j, enum job_state to)
 		j->coll_kind = 0;
 }
 
-static int
+void
+job_set_hooks(const struct job_hooks *h)
+{
+	job_fed = h;
+}
+
+int
 job_refuse(char *err, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -80,7 +87,7 @@ job_refuse(char *err, int code, const char *fmt, ...)
 	return code;
 }
 
-static void
+void
 job_send_frame(struct job *j, uint32_t rank, const void *buf, size_t len)
 {
 	transport_send1(j->links[rank], buf, len);
@@ -168,7 +175,7 @@ job_collectives_served(void)
 }
 
 static struct job *
-job_new(const struct wire_join *m, uid_t uid)
+job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 {
 	struct job *j;
 	size_t b;
@@ -177,18 +184,19 @@ job_new(const struct wire_join *m, uid_t uid)
 		return NULL;
 	if ((j = calloc(1, sizeof *j)) == NULL)
 		return NULL;
-	memcpy(j->key, m->key, WIRE_KEY_LEN);
+	memcpy(j->key, key, WIRE_KEY_LEN);
 	j->id = ++job_next_id;
 	j->uid = uid;
-	j->nranks = m->nranks;
-	j->flags = m->flags;
+	j->nranks = nranks;
+	j->nlocal = nranks;
+	j->flags = flags;
 	j->state = JOB_FORMING;
 	j->created_ns = util_now_ns();
-	j->links = calloc(m->nranks, sizeof *j->links);
-	j->rpid = calloc(m->nranks, sizeof *j->rpid);
-	j->rwait = calloc(m->nranks, sizeof *j->rwait);
-	j->rstate = calloc(m->nranks, sizeof *j->rstate);
-	j->rarrived = calloc(m->nranks, sizeof *j->rarrived);
+	j->links = calloc(nranks, sizeof *j->links);
+	j->rpid = calloc(nranks, sizeof *j->rpid);
+	j->rwait = calloc(nranks, sizeof *j->rwait);
+	j->rstate = calloc(nranks, sizeof *j->rstate);
+	j->rarrived = calloc(nranks, sizeof *j->rarrived);
 	if (j->links == NULL || j->rpid == NULL || j->rwait == NULL ||
 	    j->rstate == NULL || j->rarrived == NULL ||
 	    table_create(&j->table, j->nranks, j->id) == -1) {
@@ -214,7 +222,29 @@ job_new(const struct wire_join *m, uid_t uid)
 	return j;
 }
 
-static void
+/*
+ * A job a peer daemon announced before any of its ranks joined here (this
+ * daemon is the root of its id).  NULL with errno set if refused.
+ */
+struct job *
+job_create(const uint8_t *key, uid_t uid, uint32_t nranks, uint32_t flags)
+{
+	struct job *j;
+
+	if (nranks > dconf.max_ranks || dstats.jobs >= dconf.max_jobs) {
+		errno = EUSERS;
+		return NULL;
+	}
+	if (uidmap_add(uid, UIDMAP_JOB) == -1) {
+		errno = EDQUOT;
+		return NULL;
+	}
+	if ((j = job_new(key, nranks, flags, uid)) == NULL)
+		uidmap_del(uid, UIDMAP_JOB);
+	return j;
+}
+
+void
 job_free(struct job *j)
 {
 	struct job **pp;
@@ -231,6 +261,8 @@ job_free(struct job *j)
 		j->lnext->lprev = j->lprev;
 	log_debug("job %u: freed", j->id);
 	dstats.collectives += job_collectives(j);
+	if (j->fed != NULL)
+		job_fed->free(j);
 	table_destroy(&j->table);
 	free(j->links);
 	free(j->rpid);
@@ -271,7 +303,7 @@ job_send_status(struct job *j, uint32_t to, uint16_t type, uint32_t seq,
 }
 
 /* Is rank's connection there to be told things? */
-static int
+int
 job_reachable(const struct job *j, uint32_t rank)
 {
 	return j->links[rank] != NULL && j->rstate[rank] != TABLE_RANK_LEFT;
@@ -281,7 +313,7 @@ job_reachable(const struct job *j, uint32_t rank)
  * The job can no longer complete: remember why and tell every rank now.
  * Later calls of its ranks get the same error (the failure is sticky).
  */
-static void __attribute__((format(printf, 4, 5)))
+void
 job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 {
 	va_list ap;
@@ -299,6 +331,8 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 	if (j->table.hdr != NULL)
 		table_set_failed(&j->table, code);
 	log_info("job %u (uid %u): %s", j->id, (unsigned)j->uid, j->error);
+	if (j->fed != NULL)
+		job_fed->failed(j);
 	for (r = 0; r < j->nranks; r++)
 		if (job_reachable(j, r))
 			job_send_status(j, r, WIRE_FAIL, 0, code, rank,
@@ -335,7 +369,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 			return job_refuse(err, FB_E_LIMIT, "uid %u already has "
 			    "%u jobs in fastbootd, the cap",
 			    (unsigned)who->uid, dconf.max_jobs_per_uid);
-		if ((j = job_new(m, who->uid)) == NULL) {
+		if ((j = job_new(m->key, m->nranks, m->flags,
+		    who->uid)) == NULL) {
 			uidmap_del(who->uid, UIDMAP_JOB);
 			return job_refuse(err, FB_E_NOMEM, "fastbootd could "
 			    "not make the job's table: %s", strerror(errno));
@@ -362,11 +397,27 @@ job_join(struct transport *t, const struct conn_cred *who,
 		    "the daemon" : "shared memory");
 		return job_refuse(err, FB_E_MISMATCH, "%s", j->error);
 	}
+	if (j->fed != NULL && job_fed->remote(j, m->rank))
+		return job_refuse(err, FB_E_INVAL, "rank %u of job %u belongs "
+		    "to another node", m->rank, j->id);
 	if (j->rstate[m->rank] != TABLE_RANK_ABSENT)
 		return job_refuse(err, FB_E_INVAL, "rank %u of job %u is "
 		    "already taken%s", m->rank, j->id,
 		    j->links[m->rank] != NULL ? " by a live process" :
 		    " (it left)");
+	if ((m->flags & WIRE_JOIN_MULTINODE) && job_fed == NULL)
+		return job_refuse(err, FB_E_INVAL, "this fastbootd does not "
+		    "serve jobs across nodes");
+	if (m->flags & WIRE_JOIN_MULTINODE) {
+		int rc = job_fed->join(j, m, err);
+
+		if (rc < 0) {
+			if (j->fed == NULL && j->attached == 0 &&
+			    j->joined == 0)
+				job_free(j);
+			return rc;
+		}
+	}
 	*jp = j;
 	j->links[m->rank] = t;
 	j->rpid[m->rank] = who->pid;
@@ -392,6 +443,10 @@ job_join(struct transport *t, const struct conn_cred *who,
 	    j->nranks, (int)who->pid);
 	notify_status();	/* a job still forming shows in STATUS= too */
 
+	if (j->fed != NULL) {
+		job_fed->joined(j, m->rank);
+		return 0;
+	}
 	if (j->joined == j->nranks) {
 		job_set_state(j, JOB_RUNNING);
 		for (r = 0; r < j->nranks; r++) {
@@ -400,6 +455,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 			/* One node: local ranks are global ranks. */
 			ready.local_rank = r;
 			ready.local_size = j->nranks;
+			ready.node = 0;
+			ready.nnodes = 1;
 			n = wire_encode_ready(frame, &ready);
 			job_send_frame(j, r, frame, n);
 		}
@@ -476,7 +533,7 @@ job_detach(struct job *j, uint32_t rank, int quiet)
 		job_free(j);
 }
 
-static void
+void
 job_tell_left(struct job *j, uint32_t rank)
 {
 	uint8_t frame[WIRE_HDR_LEN];
@@ -533,8 +590,11 @@ job_leave(struct job *j, uint32_t rank)
 		job_fail(j, FB_E_PEER_LOST, rank, "rank %u (pid %d) left the "
 		    "job (fb_comm_destroy) before collective #%u", rank,
 		    (int)pid, gen + 1);
-	else
+	else {
 		job_tell_left(j, rank);
+		if (j->fed != NULL)
+			job_fed->left(j, rank);
+	}
 }
 
 /*
@@ -564,7 +624,7 @@ job_wait(struct job *j, uint32_t rank, uint32_t peer, char *err)
 	return 0;
 }
 
-static void
+void
 job_release(struct job *j, uint32_t seq)
 {
 	uint8_t frame[WIRE_HDR_LEN];
@@ -588,7 +648,10 @@ job_release(struct job *j, uint32_t seq)
 static void
 job_local_complete(struct job *j, uint32_t seq)
 {
-	job_release(j, seq);
+	if (j->fed != NULL)
+		job_fed->arrived(j, seq);
+	else
+		job_release(j, seq);
 }
 
 static uint32_t
@@ -644,9 +707,14 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 		    wire_coll_name(a->kind), (unsigned long long)a->bytes);
 		return 0;
 	}
+	if (j->fed != NULL && a->kind == WIRE_COLL_ALLTOALL &&
+	    a->bytes * j->nranks > j->table.hdr->slot_bytes)
+		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
+		    "peer does not fit the job's slots",
+		    (unsigned long long)a->bytes);
 	j->rarrived[rank] = seq;
 	table_set_arrived(&j->table, rank, seq);
-	if (++j->coll_arrived == j->nranks)
+	if (++j->coll_arrived == j->nlocal)
 		job_local_complete(j, seq);
 	return 0;
 }
@@ -669,6 +737,10 @@ job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
 	if (m->peer >= j->nranks)
 		return job_refuse(err, FB_E_PROTO, "SEND to rank %u of %u",
 		    m->peer, j->nranks);
+	if (j->fed != NULL && job_fed->remote(j, m->peer)) {
+		job_fed->send(j, rank, seq, m);
+		return 0;
+	}
 	if (!job_reachable(j, m->peer)) {
 		snprintf(text, sizeof text, "send to rank %u: it left the job",
 		    m->peer);
@@ -701,12 +773,44 @@ job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
 void
 job_abort(struct job *j, uint32_t rank, const struct wire_status_msg *m)
 {
+	char nodes[WIRE_TEXT_MAX / 2];
+
+	/* Across nodes, this daemon knows which node the job waits for. */
+	nodes[0] = '\0';
+	if (j->fed != NULL && m->code == FB_E_TIMEOUT)
+		job_fed->pending(j, nodes, sizeof nodes);
 	/* What a rank found (a disagreement, a departed rank) is the job's
 	 * error as it is; a rank's own timeout is ABORTED for the others. */
 	job_fail(j, m->code == FB_E_MISMATCH || m->code == FB_E_PEER_LOST ?
 	    m->code : FB_E_ABORTED,
-	    rank, "rank %u (pid %d) gave up: %.*s", rank, (int)j->rpid[rank],
-	    (int)m->text_len, m->text);
+	    rank, "rank %u (pid %d) gave up: %.*s%s%s", rank,
+	    (int)j->rpid[rank], (int)m->text_len, m->text, nodes[0] ? "; " :
+	    "", nodes);
+}
+
+/* All ranks of a job across nodes are there (fed.c): READY to one. */
+void
+job_ready(struct job *j, uint32_t rank, uint32_t local_rank,
+    uint32_t local_size, uint32_t node, uint32_t nnodes)
+{
+	uint8_t frame[WIRE_HDR_LEN + WIRE_READY_LEN];
+	struct wire_ready ready;
+
+	if (!job_reachable(j, rank))
+		return;
+	ready.local_rank = local_rank;
+	ready.local_size = local_size;
+	ready.node = node;
+	ready.nnodes = nnodes;
+	job_send_frame(j, rank, frame, wire_encode_ready(frame, &ready));
+}
+
+/* The job across nodes is formed: it runs (fed.c). */
+void
+job_running(struct job *j)
+{
+	if (j->state == JOB_FORMING)
+		job_set_state(j, JOB_RUNNING);
 }
 
 /* Is a shared-memory collective under way (the ranks' word)? */

@@ -148,13 +148,14 @@ listener_bind(const char *path)
 	return fd;
 }
 
-/* A socket from systemd, if we were given exactly one usable. */
+/* The AF_UNIX socket among those systemd passed (fastbootd-tcp.socket may
+ * add TCP ones: tcp.c takes those). */
 static int
 listener_inherit(void)
 {
-	int n, fd;
+	int n, i, fd = -1;
 
-	n = sd_listen_fds(1);
+	n = sd_listen_fds(0);
 	if (n < 0) {
 		errno = -n;
 		log_warn("sd_listen_fds");
@@ -162,12 +163,20 @@ listener_inherit(void)
 	}
 	if (n == 0)
 		return -2;
-	if (n > 1) {
-		log_warnx("systemd passed %d sockets, expected one", n);
-		return -1;
+	for (i = SD_LISTEN_FDS_START; i < SD_LISTEN_FDS_START + n; i++) {
+		if (sd_is_socket_unix(i, SOCK_STREAM, 1, NULL, 0) <= 0)
+			continue;
+		if (fd != -1) {
+			log_warnx("systemd passed two AF_UNIX sockets, "
+			    "expected one");
+			return -1;
+		}
+		fd = i;
 	}
-	fd = SD_LISTEN_FDS_START;
-	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+	if (fd == -1) {
+		if (sd_is_socket_inet(SD_LISTEN_FDS_START, 0, SOCK_STREAM, 1,
+		    0) > 0)
+			return -2;	/* only TCP: bind the path ourselves */
 		log_warnx("the socket systemd passed is not a listening "
 		    "AF_UNIX stream socket");
 		return -1;

@@ -35,12 +35,22 @@ usage(FILE *f)
 "      --max-jobs-per-uid N   jobs per user (default %u)\n"
 "      --max-pending BYTES    undelivered send bytes per rank (default %llu)\n"
 "      --handshake-ms MS      HELLO and JOIN deadline (default %d)\n"
+"      --listen-tcp ADDR[:PORT]  serve other nodes' daemons on TCP; ADDR is\n"
+"                             IPv4, [IPv6] or auto (FASTBOOT_IFNAME, else the\n"
+"                             first non-loopback interface); port %d;\n"
+"                             repeatable\n"
+"      --peer-timeout MS      a silent peer link is lost after MS (default %d)\n"
+"      --peer-idle S          close peer links unused for S seconds (default %d)\n"
+"      --max-peers N          peer links at once (default %u)\n"
+"      --node-name NAME       this node's name for the other nodes (default:\n"
+"                             the host name)\n"
 "  -V, --version              print the version and exit\n"
 "  -h, --help                 print this help and exit\n",
 	    dconf.max_jobs, dconf.max_ranks, dconf.max_conns,
 	    dconf.max_conns_per_uid, dconf.max_jobs_per_uid,
 	    (unsigned long long)dconf.max_pending,
-	    dconf.handshake_ms);
+	    dconf.handshake_ms, WPEER_DEFAULT_PORT, dconf.peer_timeout_ms,
+	    dconf.peer_idle_s, dconf.max_peers);
 }
 
 static unsigned long long
@@ -124,6 +134,8 @@ main_raise_nofile(void)
 enum {
 	OPT_ALLOW_ROOT = 256, OPT_MAX_JOBS, OPT_MAX_RANKS, OPT_MAX_CONNS,
 	OPT_MAX_CONNS_UID, OPT_MAX_JOBS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
+	OPT_LISTEN_TCP, OPT_PEER_TIMEOUT, OPT_PEER_IDLE, OPT_MAX_PEERS,
+	OPT_NODE_NAME,
 };
 
 int
@@ -145,6 +157,11 @@ main(int argc, char **argv)
 		    OPT_MAX_JOBS_UID },
 		{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
 		{ "handshake-ms", required_argument, NULL, OPT_HANDSHAKE },
+		{ "listen-tcp", required_argument, NULL, OPT_LISTEN_TCP },
+		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+		{ "peer-idle", required_argument, NULL, OPT_PEER_IDLE },
+		{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
+		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct event *ev_term, *ev_int, *ev_hup;
@@ -203,6 +220,34 @@ main(int argc, char **argv)
 			dconf.handshake_ms = (int)parse_num("--handshake-ms",
 			    optarg, 1, 3600000, 10);
 			break;
+		case OPT_LISTEN_TCP:
+			if (tcp_add_spec(optarg) == -1) {
+				fprintf(stderr, "fastbootd: too many "
+				    "--listen-tcp\n");
+				return 2;
+			}
+			break;
+		case OPT_PEER_TIMEOUT:
+			dconf.peer_timeout_ms = (int)parse_num(
+			    "--peer-timeout", optarg, 100, 3600000, 10);
+			break;
+		case OPT_PEER_IDLE:
+			dconf.peer_idle_s = (int)parse_num("--peer-idle",
+			    optarg, 1, 86400 * 7, 10);
+			break;
+		case OPT_MAX_PEERS:
+			dconf.max_peers = (uint32_t)parse_num("--max-peers",
+			    optarg, 1, 1u << 20, 10);
+			break;
+		case OPT_NODE_NAME:
+			if (*optarg == '\0' ||
+			    strlen(optarg) >= WPEER_HOST_LEN) {
+				fprintf(stderr, "fastbootd: --node-name: 1 to "
+				    "%d characters\n", WPEER_HOST_LEN - 1);
+				return 2;
+			}
+			dconf.node_name = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -222,7 +267,9 @@ main(int argc, char **argv)
 
 	if ((dbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (listener_open(conn_accept) == -1)
+	if (fed_init() == -1)
+		fatalx("libsodium failed to initialise");
+	if (listener_open(conn_accept) == -1 || tcp_open(peer_accept) == -1)
 		return 1;
 	ev_term = evsignal_new(dbase, SIGTERM, main_signal_cb, NULL);
 	ev_int = evsignal_new(dbase, SIGINT, main_signal_cb, NULL);
@@ -249,7 +296,9 @@ main(int argc, char **argv)
 	main_ignore_stop_signals();
 	notify_stopping();
 	listener_close();
+	tcp_close();
 	conn_close_all();
+	peer_close_all();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

@@ -16,6 +16,9 @@ struct daemon_config dconf = {
 	.max_jobs_per_uid = 4096,
 	.max_pending = 64u << 20,
 	.handshake_ms = 10000,
+	.peer_timeout_ms = 2000,
+	.peer_idle_s = 600,
+	.max_peers = 4096,
 };
 struct daemon_stats dstats;
 struct event_base *dbase;

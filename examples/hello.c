@@ -1,10 +1,15 @@
 /*
  * hello.c - an 8-rank job through fastbootd, written only against the
  * installed header: rank processes are forked here (an MPI launcher would
- * start them instead), rank 0 makes the job id and hands it over a pipe.
+ * start them instead), and inherit the job id made before the fork.
  *
  *	cc hello.c $(pkg-config --cflags --libs libfastboot-client)
  *	./a.out [nranks]
+ *
+ * Across nodes, the id goes through a file (a launcher would broadcast it)
+ * and each node runs its share of the ranks:
+ *	./a.out --make-id FILE			(on the first node)
+ *	./a.out --id FILE NRANKS FIRST-LAST	(on every node)
  */
 #include <sys/wait.h>
 
@@ -81,23 +86,65 @@ run_rank(const fb_unique_id *id, int rank, int nranks, double t0)
 	return 0;
 }
 
+static int
+id_file(fb_unique_id *id, const char *path, int make)
+{
+	FILE *f = fopen(path, make ? "w" : "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = make ? fwrite(id, sizeof *id, 1, f) :
+		    fread(id, sizeof *id, 1, f);
+		if (fclose(f) != 0)
+			n = 0;
+	}
+	if (n != 1) {
+		perror(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [nranks (1..1024)]\n"
+	    "       %s --make-id FILE\n"
+	    "       %s --id FILE NRANKS FIRST-LAST\n", argv0, argv0, argv0);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
-	int nranks = argc > 1 ? atoi(argv[1]) : 8, rank, status, failed = 0;
+	int nranks = 8, first = 0, last, rank = 0, status, failed = 0;
 	fb_unique_id id;
 	fb_comm *comm = NULL;
 	double t0;
 
-	if (nranks < 1 || nranks > 1024) {
-		fprintf(stderr, "usage: %s [nranks (1..1024)]\n", argv[0]);
-		return 2;
-	}
-	rank = 0;
 	t0 = now_us();
-	CHECK(fb_get_unique_id(&id));
+	if (argc == 3 && strcmp(argv[1], "--make-id") == 0) {
+		CHECK(fb_get_unique_id(&id));
+		return id_file(&id, argv[2], 1) == 0 ? 0 : 1;
+	}
+	if (argc == 5 && strcmp(argv[1], "--id") == 0) {
+		nranks = atoi(argv[3]);
+		if (sscanf(argv[4], "%d-%d", &first, &last) != 2 ||
+		    first < 0 || last < first || last >= nranks)
+			return usage(argv[0]);
+		if (id_file(&id, argv[2], 0) == -1)
+			return 1;
+	} else if (argc <= 2) {
+		if (argc == 2)
+			nranks = atoi(argv[1]);
+		last = nranks - 1;
+		CHECK(fb_get_unique_id(&id));
+	} else
+		return usage(argv[0]);
+	if (nranks < 1 || nranks > 1024)
+		return usage(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (rank = 0; rank < nranks; rank++) {
+	for (rank = first; rank <= last; rank++) {
 		switch (fork()) {
 		case -1:
 			perror("fork");
@@ -109,6 +156,6 @@ main(int argc, char **argv)
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed++;
-	printf("%d ranks done, %d failed\n", nranks, failed);
+	printf("%d ranks done, %d failed\n", last - first + 1, failed);
 	return failed ? 1 : 0;
 }

@@ -22,8 +22,16 @@
 #define UID_OFF_MAGIC	0
 #define UID_OFF_VERSION	4
 #define UID_OFF_KEY	8
-#define UID_OFF_HOST	24	/* creating node, for multi-node routing */
+#define UID_OFF_FLAGS	6	/* u16: UID_FLAG_* */
+#define UID_OFF_HOST	24	/* local id: the creating node's name */
 #define UID_HOST_LEN	64
+/* An id whose daemon listens on TCP (a job that may span nodes): */
+#define UID_FLAG_TCP	0x1
+#define UID_OFF_INST	24	/* u64: the root daemon's instance */
+#define UID_OFF_NEP	32	/* u8: endpoints that follow (1..4) */
+#define UID_OFF_EP	36	/* 20 bytes each (wire/peer.h's layout) */
+_Static_assert(UID_OFF_EP + WIRE_ID_MAX_EP * WIRE_EP_LEN <= 128,
+    "the endpoints fit the 128-byte id");
 
 struct msgq {
 	struct msgq *next;
@@ -39,6 +47,9 @@ struct fb_comm {
 	int nranks;
 	int local_rank;
 	int local_size;
+	int node;
+	int nnodes;
+	int multinode;		/* JOIN said the job spans nodes */
 	int timeout_ms;		/* -1: none */
 	uint32_t job_id;
 	uint8_t key[WIRE_KEY_LEN];
@@ -128,5 +139,6 @@ HIDDEN int io_ms_since(uint64_t start_ns);
 /* coll.c */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
+HIDDEN void coll_give_up(fb_comm *, int code);
 
 #endif /* FB_CLIENT_H */

@@ -40,8 +40,12 @@ coll_missing(const fb_comm *c, uint32_t seq, char *buf, size_t size)
 				miss = __atomic_load_n(&tr->state,
 				    __ATOMIC_ACQUIRE) != TABLE_RANK_JOINED;
 			else
+				/* Across nodes the table holds this node's
+				 * ranks only; the daemon names the nodes. */
 				miss = __atomic_load_n(&tr->arrived,
-				    __ATOMIC_ACQUIRE) < seq;
+				    __ATOMIC_ACQUIRE) < seq && (c->nnodes <= 1 ||
+				    __atomic_load_n(&tr->state,
+				    __ATOMIC_ACQUIRE) == TABLE_RANK_JOINED);
 		}
 		if (miss && first == -1)
 			first = r;
@@ -62,7 +66,8 @@ coll_missing(const fb_comm *c, uint32_t seq, char *buf, size_t size)
 		}
 	}
 	if (used == 0)
-		snprintf(buf, size, "(none: the release is in flight)");
+		snprintf(buf, size, c->nnodes > 1 ? "(none of this node's)" :
+		    "(none: the release is in flight)");
 }
 
 /* Tell the daemon this rank gives up, so that the others hear at once. */
@@ -78,6 +83,30 @@ coll_abort(fb_comm *c, int code, const char *why)
 	iov.iov_len = wire_encode_status(frame, WIRE_ABORT, 0, code,
 	    (uint32_t)c->rank, why);
 	io_write(c, &iov, 1, io_now_ns() + 100000000u);
+}
+
+static int
+coll_never(fb_comm *c, const void *arg);
+
+/*
+ * This rank gives up (its error is in c->err): tell the daemon.  Across
+ * nodes only the daemons know which node is late: wait a moment for the
+ * job's FAIL, whose text names it, and keep that text with our code.
+ */
+void
+coll_give_up(fb_comm *c, int code)
+{
+	char mine[sizeof c->err];
+
+	coll_abort(c, code, c->err);
+	if (!c->multinode || c->fd == -1)
+		return;
+	snprintf(mine, sizeof mine, "%s", c->err);
+	c->failed = 0;
+	(void)io_wait(c, io_now_ns() + 200000000u, coll_never, NULL);
+	if (!c->failed)
+		snprintf(c->err, sizeof c->err, "%s", mine);
+	c->failed = code;
 }
 
 static int
@@ -109,7 +138,7 @@ coll_timeout(fb_comm *c, uint32_t kind, uint32_t seq, uint64_t start)
 	comm_fail(c, FB_E_TIMEOUT, "%s #%u timed out after %d ms: ranks %s of "
 	    "%d have not arrived", wire_coll_name(kind), seq,
 	    io_ms_since(start), missing, c->nranks);
-	coll_abort(c, FB_E_TIMEOUT, c->err);
+	coll_give_up(c, FB_E_TIMEOUT);
 	return FB_E_TIMEOUT;
 }
 

@@ -2,15 +2,18 @@
  * comm.c - job ids, joining a job, and leaving it.
  */
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "nodemap.h"
 
 void
 fb_config_init(fb_config *config)
@@ -19,6 +22,85 @@ fb_config_init(fb_config *config)
 
 	if (config != NULL)
 		*config = def;
+}
+
+#define COMM_ID_TIMEOUT_MS	2000
+
+/*
+ * Ask the local daemon (FASTBOOT_SOCKET, else the default path) for a
+ * secret and its TCP endpoints.  1: *id filled with them; 0: no daemon, or
+ * one without TCP (the caller makes a local id); never an error.
+ */
+static int
+comm_id_from_daemon(uint8_t *p)
+{
+	uint8_t out[WIRE_HDR_LEN * 2 + WIRE_HELLO_LEN], in[WIRE_HDR_LEN +
+	    WIRE_ID_MAX];
+	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+	    WIRE_ROLE_CTL, 0 };
+	struct sockaddr_un sun;
+	struct wire_hdr h;
+	struct pollfd pfd;
+	const char *path = getenv("FASTBOOT_SOCKET");
+	uint64_t deadline = io_now_ns() + COMM_ID_TIMEOUT_MS * 1000000ull;
+	size_t n, got = 0;
+	ssize_t r;
+	uint32_t nep, i;
+	int fd, ok = 0, ms;
+
+	if (path == NULL || *path == '\0')
+		path = FB_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
+		goto out;
+	n = wire_encode_hello(out, &hello);
+	n += wire_encode_empty(out + n, WIRE_CTL_ID, 0);
+	if (send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
+		goto out;
+	for (;;) {
+		if (got >= WIRE_HDR_LEN) {
+			if (wire_decode_hdr_untrusted(in, got, WIRE_FROM_DAEMON,
+			    &h) != WIRE_OK || h.type != WIRE_ID)
+				goto out;
+			if (got >= WIRE_HDR_LEN + h.length)
+				break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		ms = (int)((deadline - io_now_ns()) / 1000000);
+		if (io_now_ns() >= deadline || ms <= 0)
+			goto out;
+		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+			goto out;
+		r = recv(fd, in + got, sizeof in - got, MSG_DONTWAIT);
+		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR))
+			goto out;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	nep = wire_get32(in + WIRE_HDR_LEN + WIRE_KEY_LEN + 8);
+	if (nep == 0 || nep > WIRE_ID_MAX_EP ||
+	    h.length != WIRE_ID_MIN + nep * WIRE_EP_LEN)
+		goto out;
+	memcpy(p + UID_OFF_KEY, in + WIRE_HDR_LEN, WIRE_KEY_LEN);
+	wire_put16(p + UID_OFF_FLAGS, UID_FLAG_TCP);
+	memcpy(p + UID_OFF_INST, in + WIRE_HDR_LEN + WIRE_KEY_LEN, 8);
+	p[UID_OFF_NEP] = (uint8_t)nep;
+	for (i = 0; i < nep; i++)
+		memcpy(p + UID_OFF_EP + i * WIRE_EP_LEN, in + WIRE_HDR_LEN +
+		    WIRE_ID_MIN + i * WIRE_EP_LEN, WIRE_EP_LEN);
+	ok = 1;
+out:
+	explicit_bzero(in, sizeof in);
+	close(fd);
+	return ok;
 }
 
 int
@@ -34,6 +116,9 @@ fb_get_unique_id(fb_unique_id *id)
 	p = id->internal;
 	wire_put32(p + UID_OFF_MAGIC, UID_MAGIC);
 	wire_put16(p + UID_OFF_VERSION, UID_VERSION);
+	/* A daemon that serves other nodes: an id they can join through. */
+	if (comm_id_from_daemon(p))
+		return 0;
 	while (got < WIRE_KEY_LEN) {
 		n = getrandom(p + UID_OFF_KEY + got, WIRE_KEY_LEN - got, 0);
 		if (n == -1) {
@@ -147,10 +232,95 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 		return;
 	}
 	coll_missing(c, 0, missing, sizeof missing);
-	comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: ranks %s of "
-	    "%d have not joined (%u have)", io_ms_since(start), missing,
-	    c->nranks, __atomic_load_n(&c->hdr->joined, __ATOMIC_ACQUIRE));
-	coll_abort(c, FB_E_TIMEOUT, c->err);
+	if (c->multinode)
+		comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: %u "
+		    "ranks of %d joined on this node", io_ms_since(start),
+		    __atomic_load_n(&c->hdr->joined, __ATOMIC_ACQUIRE),
+		    c->nranks);
+	else
+		comm_fail(c, FB_E_TIMEOUT, "init timed out after %d ms: ranks "
+		    "%s of %d have not joined (%u have)", io_ms_since(start),
+		    missing, c->nranks, __atomic_load_n(&c->hdr->joined,
+		    __ATOMIC_ACQUIRE));
+	coll_give_up(c, FB_E_TIMEOUT);
+}
+
+/*
+ * JOIN's extension (wire.h) for a job that may span nodes.  Under a PMIx
+ * launcher the whole node map goes with it (no discovery round); a map of
+ * one node makes it a plain local job.  Otherwise, with an id from a daemon
+ * that listens on TCP, the root daemon's endpoints.  *ext stays NULL for a
+ * job on this node only.
+ */
+static int
+comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
+{
+	const uint8_t *u = id->internal;
+	struct nodemap map;
+	char why[256];
+	uint32_t nep = 0, i, flags = 0;
+	size_t n;
+	uint8_t *p;
+	int rc;
+
+	*ext = NULL;
+	*len = 0;
+	if (wire_get16(u + UID_OFF_FLAGS) & UID_FLAG_TCP) {
+		nep = u[UID_OFF_NEP];
+		flags |= WIRE_EXT_ROOT;
+	}
+	memset(&map, 0, sizeof map);
+	rc = nodemap_from_pmix(&map, (uint32_t)c->rank, (uint32_t)c->nranks,
+	    why, sizeof why);
+	if (rc < 0)
+		return comm_error(c, rc, "PMIx node map: %s", why);
+	if (rc == 1)
+		comm_log(c, FB_LOG_DEBUG, "no PMIx node map (%s): %s", why,
+		    nep > 0 ? "discovery through the id's root daemon" :
+		    "a job on this node");
+	else if (map.nnodes <= 1) {
+		nodemap_free(&map);
+		return 0;	/* one node: nothing to federate */
+	} else
+		flags |= WIRE_EXT_MAP;
+	if (flags == 0)
+		return 0;
+	n = WIRE_JOIN_EXT_MIN + (size_t)nep * WIRE_EP_LEN;
+	if (flags & WIRE_EXT_MAP)
+		n += 8 + (size_t)map.nnodes * WIRE_HOST_LEN +
+		    (size_t)c->nranks * 4;
+	if ((p = calloc(1, n)) == NULL) {
+		nodemap_free(&map);
+		return comm_error(c, FB_E_NOMEM, "out of memory");
+	}
+	wire_put32(p, flags);
+	wire_put32(p + 4, nep);
+	if (nep > 0)
+		memcpy(p + 8, u + UID_OFF_INST, 8);
+	for (i = 0; i < nep; i++)
+		memcpy(p + WIRE_JOIN_EXT_MIN + i * WIRE_EP_LEN,
+		    u + UID_OFF_EP + i * WIRE_EP_LEN, WIRE_EP_LEN);
+	if (flags & WIRE_EXT_MAP) {
+		uint8_t *q = p + WIRE_JOIN_EXT_MIN + (size_t)nep * WIRE_EP_LEN;
+
+		wire_put32(q, map.nnodes);
+		wire_put32(q + 4, map.node);
+		q += 8;
+		for (i = 0; i < map.nnodes; i++, q += WIRE_HOST_LEN)
+			memcpy(q, map.host[i], strnlen(map.host[i],
+			    WIRE_HOST_LEN - 1));
+		for (i = 0; i < (uint32_t)c->nranks; i++, q += 4)
+			wire_put32(q, map.node_of_rank[i]);
+		comm_log(c, FB_LOG_DEBUG, "PMIx: node %u of %u", map.node,
+		    map.nnodes);
+	}
+	nodemap_free(&map);
+	/* Across nodes, collectives go through the daemons. */
+	c->daemon_coll = 1;
+	c->multinode = 1;
+	*ext = p;
+	*len = n;
+	return 0;
 }
 
 int
@@ -161,10 +331,11 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
 	    WIRE_ROLE_RANK, 0 };
 	struct wire_join join;
-	struct iovec iov;
+	struct iovec iov2[2];
 	uint64_t start = io_now_ns(), deadline;
+	uint8_t *ext = NULL;
+	size_t n, ext_len = 0;
 	fb_comm *c;
-	size_t n;
 	int rc;
 
 	if (comm == NULL) {
@@ -186,7 +357,10 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		goto fail;
 	if (id == NULL || wire_get32(id->internal + UID_OFF_MAGIC) !=
 	    UID_MAGIC || wire_get16(id->internal + UID_OFF_VERSION) !=
-	    UID_VERSION) {
+	    UID_VERSION || (wire_get16(id->internal + UID_OFF_FLAGS) &
+	    ~UID_FLAG_TCP) != 0 || ((wire_get16(id->internal +
+	    UID_OFF_FLAGS) & UID_FLAG_TCP) && (id->internal[UID_OFF_NEP] == 0 ||
+	    id->internal[UID_OFF_NEP] > WIRE_ID_MAX_EP))) {
 		rc = comm_error(c, FB_E_INVAL, "the unique id was not made by "
 		    "fb_get_unique_id (or was not broadcast whole)");
 		goto fail;
@@ -206,17 +380,29 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if ((rc = io_connect(c, deadline)) != 0)
 		goto fail;
 
+	/* A job that may span nodes: the root daemon's endpoints from the id,
+	 * or the whole map from PMIx. */
+	if ((rc = comm_ext(c, id, &ext, &ext_len)) != 0)
+		goto fail;
+
 	/* HELLO and JOIN in one write: the handshake costs no round trip. */
 	memset(&join, 0, sizeof join);
 	memcpy(join.key, c->key, WIRE_KEY_LEN);
 	join.rank = (uint32_t)rank;
 	join.nranks = (uint32_t)nranks;
 	join.flags = c->daemon_coll ? WIRE_JOIN_DAEMON_COLL : 0;
+	if (ext != NULL)
+		join.flags |= WIRE_JOIN_MULTINODE;
 	n = wire_encode_hello(frames, &hello);
-	n += wire_encode_join(frames + n, &join);
-	iov.iov_base = frames;
-	iov.iov_len = n;
-	if ((rc = io_write(c, &iov, 1, deadline)) != 0)
+	n += wire_encode_join_hdr(frames + n, &join, (uint32_t)ext_len);
+	iov2[0].iov_base = frames;
+	iov2[0].iov_len = n;
+	iov2[1].iov_base = ext;
+	iov2[1].iov_len = ext_len;
+	rc = io_write(c, iov2, ext != NULL ? 2 : 1, deadline);
+	free(ext);
+	ext = NULL;
+	if (rc != 0)
 		goto fail;
 	rc = io_wait(c, deadline, comm_joined, NULL);
 	if (rc == FB_E_TIMEOUT && !c->failed)
@@ -228,6 +414,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	*comm = c;
 	return 0;
 fail:
+	free(ext);
 	comm_init_error(c->err);
 	comm_free(c);
 	return rc;
@@ -266,6 +453,18 @@ fb_comm_local_size(const fb_comm *comm, int *local_size)
 	if (comm == NULL || local_size == NULL)
 		return FB_E_INVAL;
 	*local_size = comm->local_size;
+	return 0;
+}
+
+int
+fb_comm_node(const fb_comm *comm, int *node, int *nnodes)
+{
+	if (comm == NULL || (node == NULL && nnodes == NULL))
+		return FB_E_INVAL;
+	if (node != NULL)
+		*node = comm->node;
+	if (nnodes != NULL)
+		*nnodes = comm->nnodes;
 	return 0;
 }
 

@@ -78,6 +78,8 @@ decode_frame(fb_comm *comm, const struct wire_frame *f)
 			break;
 		comm->local_rank = (int)ready.local_rank;
 		comm->local_size = (int)ready.local_size;
+		comm->node = (int)ready.node;
+		comm->nnodes = (int)ready.nnodes;
 		comm->ready = 1;
 		return 0;
 	case WIRE_RELEASE:

@@ -13,10 +13,20 @@ libclient_libfastboot_client_la_SOURCES = \
 	libclient/error.c \
 	libclient/io.c \
 	libclient/mq.c \
+	libclient/nodemap.h \
 	libclient/p2p.c \
 	libclient/rtab.c
 libclient_libfastboot_client_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 libclient_libfastboot_client_la_LIBADD = wire/libwire.la
+# The node map of a PMIx launcher (libclient/nodemap.h); without PMIx the
+# header's inline answers "no PMIx here".
+libclient_libfastboot_client_la_CPPFLAGS = $(AM_CPPFLAGS) $(PMIX_CFLAGS)
+if HAVE_PMIX
+libclient_libfastboot_client_la_SOURCES += libclient/pmix.c
+libclient_libfastboot_client_la_LIBADD += $(PMIX_LIBS)
+else
+EXTRA_DIST += libclient/pmix.c
+endif
 # Interface version: see the bump rules beside LIBFASTBOOT_LT_VERSION in
 # configure.ac.
 libclient_libfastboot_client_la_LDFLAGS = $(AM_LDFLAGS) \

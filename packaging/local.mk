@@ -1,6 +1,7 @@
 # packaging: systemd units (installed, never enabled) and the Debian build.
 systemdsystemunit_DATA = packaging/systemd/fastbootd.socket \
-	packaging/systemd/fastbootd.service
+	packaging/systemd/fastbootd.service \
+	packaging/systemd/fastbootd-tcp.socket
 CLEANFILES += packaging/systemd/fastbootd.service \
 	packaging/systemd/fastbootd.socket
 
@@ -22,6 +23,7 @@ packaging/systemd/fastbootd.socket: \
 	mv -f $@.tmp $@
 
 EXTRA_DIST += \
+	packaging/systemd/fastbootd-tcp.socket \
 	packaging/systemd/fastbootd.service.in \
 	packaging/systemd/fastbootd.socket.in \
 	packaging/build-debs.sh \

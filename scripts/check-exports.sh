@@ -46,6 +46,7 @@ for set in "$@"; do
 	sed -n 's/^FB_EXPORT[^(]*[ *]\(fb_[a-z0-9_]*\)(.*/\1/p' "$hdr" |
 	    sort >"$tmp/hdr"
 	awk '/^[ \t]*global:/ { g = 1; next } /^[ \t]*local:/ { g = 0 }
+	    /^[ \t]*}/ { g = 0; next }
 	    g && /;/ { gsub(/[ \t;]/, ""); print }' "$map" | sort >"$tmp/map"
 	"$nm" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ &&
 	    $3 !~ /^FASTBOOT_/ { print $3 }' >"$tmp/dyn"

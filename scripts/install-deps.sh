@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 	build-essential autoconf automake libtool pkg-config
-	libevent-dev libsystemd-dev
+	libevent-dev libsystemd-dev libsodium-dev
 	openmpi-bin libopenmpi-dev libpmix-dev libjson-c-dev
 	gnuplot-nox
 	systemd strace valgrind clang libclang-rt-14-dev

@@ -6,18 +6,28 @@
 # and where the report is.
 #
 #   scripts/run-benchmark.sh [-n RANKS] [-B BUILDDIR] [-o OUTDIR] [-- ARGS]
+#   scripts/run-benchmark.sh --nodes "M1 M2 ..." [-n RANKS] [-B BUILDDIR]
+#                            [-o OUTDIR] [-- ARGS]
 #
 # ARGS go to bootstrap_benchmark (e.g. an iteration count, --budget 0.5).
+# --nodes (as root) runs it once per node count over simulated nodes,
+# network namespaces with a fastbootd each, RANKS spread evenly, and draws
+# bootstrap and barrier against the node count (bench/run_nodes.sh).
 set -u
 ranks=8
 builddir=
 outdir=
+nodes=
+if [ "${1:-}" = "--nodes" ] && [ $# -ge 2 ]; then
+	nodes=$2
+	shift 2
+fi
 while getopts n:B:o:h ch; do
 	case $ch in
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,10p' "$0"; exit 2 ;;
+	*) sed -n '2,15p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -48,4 +58,9 @@ export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_rmaps_base_oversubscribe
 
+if [ -n "$nodes" ]; then
+	[ -n "$outdir" ] || outdir=bench-results-nodes-$(date +%Y%m%d-%H%M%S)
+	exec sh "$top/bench/run_nodes.sh" "$(dirname "$(dirname "$bench")")" \
+	    "$outdir" "$ranks" "$nodes" "$@"
+fi
 exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"

@@ -23,3 +23,4 @@ include tests/packaging/local.mk
 include tests/install/local.mk
 include tests/cuda/local.mk
 include tests/mscclpp/local.mk
+include tests/multinode/local.mk

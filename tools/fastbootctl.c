@@ -43,11 +43,14 @@ static void
 fastbootctl_usage(FILE *f)
 {
 	fprintf(f,
-"usage: fastbootctl [-s PATH] [-t MS] [--json] status|jobs\n"
+"usage: fastbootctl [-s PATH] [-t MS] [--json] status|jobs|peers\n"
 "\n"
-"  status          daemon version, uptime, jobs, ranks, collectives served\n"
+"  status          daemon version, uptime, jobs, ranks, collectives served,\n"
+"                  peer links and discovery counters\n"
 "  jobs            each job: owner, ranks registered, pending collective\n"
-"                  and the ranks it still waits for\n"
+"                  and the ranks it still waits for; for a job across\n"
+"                  nodes its nodes and which are missing\n"
+"  peers           the warm TCP links to other nodes' daemons\n"
 "\n"
 "  -s, --socket PATH   fastbootd's socket (default: $FASTBOOT_SOCKET,\n"
 "                      else " FB_DEFAULT_SOCKET ")\n"
@@ -444,6 +447,17 @@ fastbootctl_status(char *reply, int json)
 	    fastbootctl_num(&b, "connections"),
 	    fastbootctl_num(&b, "connections_accepted"),
 	    fastbootctl_num(&b, "connections_dropped"));
+	if (strcmp(fastbootctl_get_or(&b, "tcp", "no"), "yes") == 0) {
+		printf("  node:         %s\n", fastbootctl_get_or(&b,
+		    "node_name", "?"));
+		printf("  peer links:   %llu up, %llu connects in all\n",
+		    fastbootctl_num(&b, "peer_links"),
+		    fastbootctl_num(&b, "peer_connects"));
+		printf("  multi-node:   %llu discovery rounds, %llu jobs "
+		    "mapped by PMIx\n", fastbootctl_num(&b, "discovery_rounds"),
+		    fastbootctl_num(&b, "pmix_jobs"));
+	} else
+		printf("  peer links:   none (no --listen-tcp)\n");
 }
 
 static void
@@ -487,6 +501,61 @@ fastbootctl_job_text(const struct block *b)
 	}
 	if ((error = fastbootctl_get(b, "error")) != NULL)
 		printf("  error:       %s\n", error);
+	if (fastbootctl_get(b, "nodes") != NULL) {
+		printf("  nodes:       %s (this is node %s, map by %s): %s\n",
+		    fastbootctl_get_or(b, "nodes", "?"),
+		    fastbootctl_get_or(b, "node", "?"),
+		    fastbootctl_get_or(b, "discovery", "?"),
+		    fastbootctl_get_or(b, "node_list", ""));
+		printf("  missing:     %s\n", fastbootctl_get_or(b,
+		    "missing_nodes", "none"));
+	}
+}
+
+static void
+fastbootctl_peers(char *reply, int json)
+{
+	struct block b = { .n = 0 };
+	struct kv kv;
+	int n = 0, inside = 0;
+
+	if (json)
+		printf("{\n  \"peers\": [");
+	while (fastbootctl_next_line(&reply, &kv)) {
+		if (strcmp(kv.key, "peer") == 0) {
+			b.n = 0;
+			inside = 1;
+		}
+		if (!inside)
+			continue;
+		if (strcmp(kv.key, "end") != 0) {
+			fastbootctl_add(&b, &kv);
+			continue;
+		}
+		inside = 0;
+		if (json) {
+			printf("%s\n    ", n ? "," : "");
+			fastbootctl_json_block(&b, "    ");
+		} else
+			printf("%s %s: %s %s%s, %s jobs, %s connects, idle "
+			    "%s s, up %s s\n", fastbootctl_get_or(&b, "peer",
+			    "?"), fastbootctl_get_or(&b, "host", "?"),
+			    fastbootctl_get_or(&b, "state", "?"),
+			    fastbootctl_get_or(&b, "direction", "?"),
+			    strcmp(fastbootctl_get_or(&b, "preferred", "0"),
+			    "1") == 0 ? " (sending)" : "",
+			    fastbootctl_get_or(&b, "jobs", "0"),
+			    fastbootctl_get_or(&b, "connects", "0"),
+			    fastbootctl_get_or(&b, "idle_s", "?"),
+			    fastbootctl_get_or(&b, "age_s", "?"));
+		n++;
+	}
+	if (json) {
+		printf("%s]\n}\n", n ? "\n  " : "");
+		return;
+	}
+	if (n == 0)
+		printf("no peer links\n");
 }
 
 static void
@@ -598,6 +667,9 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "jobs") == 0) {
 		reply = fastbootctl_request(WIRE_CTL_JOBS, &len);
 		fastbootctl_jobs(reply, json);
+	} else if (strcmp(cmd, "peers") == 0) {
+		reply = fastbootctl_request(WIRE_CTL_PEERS, &len);
+		fastbootctl_peers(reply, json);
 	} else {
 		fprintf(stderr, "fastbootctl: unknown command '%s'\n", cmd);
 		fastbootctl_usage(stderr);

@@ -15,7 +15,8 @@ struct wire_rule {
 
 static const struct wire_rule wire_rules[] = {
 	{ WIRE_HELLO, WIRE_FROM_CLIENT, WIRE_HELLO_LEN, WIRE_HELLO_LEN, "HELLO" },
-	{ WIRE_JOIN, WIRE_FROM_CLIENT, WIRE_JOIN_LEN, WIRE_JOIN_LEN, "JOIN" },
+	{ WIRE_JOIN, WIRE_FROM_CLIENT, WIRE_JOIN_LEN, WIRE_PAYLOAD_MAX,
+	    "JOIN" },
 	{ WIRE_ARRIVE, WIRE_FROM_CLIENT, WIRE_ARRIVE_LEN, WIRE_ARRIVE_LEN,
 	    "ARRIVE" },
 	{ WIRE_SEND, WIRE_FROM_CLIENT, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX,
@@ -26,9 +27,11 @@ static const struct wire_rule wire_rules[] = {
 	{ WIRE_CTL_STATUS, WIRE_FROM_CLIENT, 0, 0, "CTL_STATUS" },
 	{ WIRE_CTL_JOBS, WIRE_FROM_CLIENT, 0, 0, "CTL_JOBS" },
 	{ WIRE_WAIT, WIRE_FROM_CLIENT, 0, 0, "WAIT" },
+	{ WIRE_CTL_ID, WIRE_FROM_CLIENT, 0, 0, "CTL_ID" },
+	{ WIRE_CTL_PEERS, WIRE_FROM_CLIENT, 0, 0, "CTL_PEERS" },
 	{ WIRE_JOIN_ACK, WIRE_FROM_DAEMON, WIRE_JOIN_ACK_LEN, WIRE_JOIN_ACK_LEN,
 	    "JOIN_ACK" },
-	{ WIRE_READY, WIRE_FROM_DAEMON, WIRE_READY_LEN, WIRE_READY_LEN,
+	{ WIRE_READY, WIRE_FROM_DAEMON, WIRE_READY_LEN_V1, WIRE_READY_LEN,
 	    "READY" },
 	{ WIRE_RELEASE, WIRE_FROM_DAEMON, 0, 0, "RELEASE" },
 	{ WIRE_DELIVER, WIRE_FROM_DAEMON, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX,
@@ -41,6 +44,7 @@ static const struct wire_rule wire_rules[] = {
 	    WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX, "ERROR" },
 	{ WIRE_CTL_REPLY, WIRE_FROM_DAEMON, 0, WIRE_CTL_MAX, "CTL_REPLY" },
 	{ WIRE_LEFT, WIRE_FROM_DAEMON, 0, 0, "LEFT" },
+	{ WIRE_ID, WIRE_FROM_DAEMON, WIRE_ID_MIN, WIRE_ID_MAX, "ID" },
 };
 
 static const struct wire_rule *
@@ -155,17 +159,79 @@ wire_decode_hello(const uint8_t *p, size_t len, struct wire_hello *m)
 int
 wire_decode_join(const uint8_t *p, size_t len, struct wire_join *m)
 {
-	if (len != WIRE_JOIN_LEN)
+	struct wire_join_ext ext;
+	int rc;
+
+	if (len < WIRE_JOIN_LEN)
 		return WIRE_ELENGTH;
 	memcpy(m->key, p, WIRE_KEY_LEN);
 	m->rank = wire_get32(p + 16);
 	m->nranks = wire_get32(p + 20);
 	m->flags = wire_get32(p + 24);
 	m->reserved = wire_get32(p + 28);
+	m->ext = p + WIRE_JOIN_LEN;
+	m->ext_len = (uint32_t)(len - WIRE_JOIN_LEN);
 	if (m->nranks == 0 || m->rank >= m->nranks)
 		return WIRE_EVALUE;
-	if (m->flags & ~WIRE_JOIN_DAEMON_COLL)
+	if (m->flags & ~WIRE_JOIN_FLAGS)
 		return WIRE_EVALUE;
+	if (!(m->flags & WIRE_JOIN_MULTINODE))
+		return len == WIRE_JOIN_LEN ? WIRE_OK : WIRE_ELENGTH;
+	/* A job across nodes runs its collectives through the daemons. */
+	if (!(m->flags & WIRE_JOIN_DAEMON_COLL))
+		return WIRE_EVALUE;
+	if ((rc = wire_decode_join_ext(m->ext, m->ext_len, m->nranks,
+	    &ext)) != WIRE_OK)
+		return rc;
+	return WIRE_OK;
+}
+
+int
+wire_decode_join_ext(const uint8_t *p, size_t len, uint32_t nranks,
+    struct wire_join_ext *m)
+{
+	size_t off, i;
+
+	memset(m, 0, sizeof *m);
+	if (len < WIRE_JOIN_EXT_MIN)
+		return WIRE_ELENGTH;
+	m->flags = wire_get32(p);
+	m->nroot = wire_get32(p + 4);
+	m->root_instance = wire_get64(p + 8);
+	if (m->flags & ~(WIRE_EXT_ROOT | WIRE_EXT_MAP) ||
+	    !(m->flags & (WIRE_EXT_ROOT | WIRE_EXT_MAP)))
+		return WIRE_EVALUE;
+	if (m->nroot > WIRE_ID_MAX_EP ||
+	    (m->nroot == 0) == !!(m->flags & WIRE_EXT_ROOT))
+		return WIRE_EVALUE;
+	off = WIRE_JOIN_EXT_MIN + (size_t)m->nroot * WIRE_EP_LEN;
+	if (len < off)
+		return WIRE_ELENGTH;
+	m->root = p + WIRE_JOIN_EXT_MIN;
+	for (i = 0; i < m->nroot; i++) {
+		const uint8_t *e = m->root + i * WIRE_EP_LEN;
+
+		if ((e[0] != 4 && e[0] != 6) || wire_get16(e + 2) == 0)
+			return WIRE_EVALUE;
+	}
+	if (!(m->flags & WIRE_EXT_MAP))
+		return len == off ? WIRE_OK : WIRE_ELENGTH;
+	if (len < off + 8)
+		return WIRE_ELENGTH;
+	m->nnodes = wire_get32(p + off);
+	m->node = wire_get32(p + off + 4);
+	off += 8;
+	if (m->nnodes == 0 || m->nnodes > WIRE_MAX_NODES ||
+	    m->nnodes > nranks || m->node >= m->nnodes)
+		return WIRE_EVALUE;
+	if (len != off + (size_t)m->nnodes * WIRE_HOST_LEN +
+	    (size_t)nranks * 4)
+		return WIRE_ELENGTH;
+	m->hosts = p + off;
+	m->node_of_rank = m->hosts + (size_t)m->nnodes * WIRE_HOST_LEN;
+	for (i = 0; i < nranks; i++)
+		if (wire_get32(m->node_of_rank + i * 4) >= m->nnodes)
+			return WIRE_EVALUE;
 	return WIRE_OK;
 }
 
@@ -244,11 +310,19 @@ wire_decode_join_ack(const uint8_t *p, size_t len, struct wire_join_ack *m)
 int
 wire_decode_ready(const uint8_t *p, size_t len, struct wire_ready *m)
 {
-	if (len != WIRE_READY_LEN)
+	if (len != WIRE_READY_LEN && len != WIRE_READY_LEN_V1)
 		return WIRE_ELENGTH;
 	m->local_rank = wire_get32(p);
 	m->local_size = wire_get32(p + 4);
+	m->node = 0;
+	m->nnodes = 1;
+	if (len == WIRE_READY_LEN) {
+		m->node = wire_get32(p + 8);
+		m->nnodes = wire_get32(p + 12);
+	}
 	if (m->local_size == 0 || m->local_rank >= m->local_size)
+		return WIRE_EVALUE;
+	if (m->nnodes == 0 || m->node >= m->nnodes)
 		return WIRE_EVALUE;
 	return WIRE_OK;
 }
@@ -269,9 +343,16 @@ wire_encode_hello(uint8_t *buf, const struct wire_hello *m)
 size_t
 wire_encode_join(uint8_t *buf, const struct wire_join *m)
 {
+	return wire_encode_join_hdr(buf, m, 0);
+}
+
+size_t
+wire_encode_join_hdr(uint8_t *buf, const struct wire_join *m,
+    uint32_t ext_len)
+{
 	uint8_t *p = buf + WIRE_HDR_LEN;
 
-	wire_encode_hdr(buf, WIRE_JOIN, WIRE_JOIN_LEN, 0);
+	wire_encode_hdr(buf, WIRE_JOIN, WIRE_JOIN_LEN + ext_len, 0);
 	memcpy(p, m->key, WIRE_KEY_LEN);
 	wire_put32(p + 16, m->rank);
 	wire_put32(p + 20, m->nranks);
@@ -333,10 +414,17 @@ wire_encode_join_ack(uint8_t *buf, const struct wire_join_ack *m)
 size_t
 wire_encode_ready(uint8_t *buf, const struct wire_ready *m)
 {
-	wire_encode_hdr(buf, WIRE_READY, WIRE_READY_LEN, 0);
+	/* One node: the 8-byte form, as before multi-node jobs. */
+	uint32_t len = m->nnodes > 1 ? WIRE_READY_LEN : WIRE_READY_LEN_V1;
+
+	wire_encode_hdr(buf, WIRE_READY, len, 0);
 	wire_put32(buf + WIRE_HDR_LEN, m->local_rank);
 	wire_put32(buf + WIRE_HDR_LEN + 4, m->local_size);
-	return WIRE_HDR_LEN + WIRE_READY_LEN;
+	if (len == WIRE_READY_LEN) {
+		wire_put32(buf + WIRE_HDR_LEN + 8, m->node);
+		wire_put32(buf + WIRE_HDR_LEN + 12, m->nnodes);
+	}
+	return WIRE_HDR_LEN + len;
 }
 
 size_t

@@ -43,6 +43,8 @@ enum wire_type {
 	WIRE_CTL_STATUS = 7,
 	WIRE_CTL_JOBS = 8,
 	WIRE_WAIT = 9,		/* blocked in recv from rank seq */
+	WIRE_CTL_ID = 10,	/* fb_get_unique_id: a secret and endpoints */
+	WIRE_CTL_PEERS = 11,	/* fastbootctl peers */
 	/* daemon to client */
 	WIRE_JOIN_ACK = 32,
 	WIRE_READY = 33,
@@ -53,6 +55,7 @@ enum wire_type {
 	WIRE_ERROR = 38,
 	WIRE_CTL_REPLY = 39,
 	WIRE_LEFT = 40,		/* rank seq left the job */
+	WIRE_ID = 41,		/* answer to CTL_ID */
 };
 
 /* Who may send a type. */
@@ -104,11 +107,50 @@ struct wire_join {
 	uint32_t nranks;
 	uint32_t flags;		/* WIRE_JOIN_* */
 	uint32_t reserved;
+	const uint8_t *ext;	/* WIRE_JOIN_MULTINODE: the extension */
+	uint32_t ext_len;
 };
 #define WIRE_JOIN_LEN 32
 /* Collectives go through the daemon (ARRIVE/RELEASE) instead of shared
  * memory; every rank of a job must agree. */
 #define WIRE_JOIN_DAEMON_COLL 0x1
+/* The job spans nodes: the extension follows the 32 bytes. */
+#define WIRE_JOIN_MULTINODE 0x2
+#define WIRE_JOIN_FLAGS (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)
+
+/*
+ * JOIN's extension for a job across nodes:
+ *	u32 flags		WIRE_EXT_ROOT, WIRE_EXT_MAP
+ *	u32 nroot		root daemon's endpoints (0..WIRE_ID_MAX_EP)
+ *	u64 root_instance	the root daemon's instance number
+ *	nroot x 20 bytes	endpoints (peer.h's layout)
+ *	with WIRE_EXT_MAP (from PMIx):
+ *	u32 nnodes, u32 node	this rank's node index
+ *	nnodes x 64 bytes	node host names
+ *	nranks x u32		node index of each rank
+ */
+#define WIRE_EXT_ROOT	0x1
+#define WIRE_EXT_MAP	0x2
+#define WIRE_ID_MAX_EP	4
+#define WIRE_EP_LEN	20
+#define WIRE_HOST_LEN	64
+struct wire_join_ext {
+	uint32_t flags;
+	uint32_t nroot;
+	uint64_t root_instance;
+	const uint8_t *root;	/* nroot x WIRE_EP_LEN */
+	uint32_t nnodes;
+	uint32_t node;
+	const uint8_t *hosts;	/* nnodes x WIRE_HOST_LEN */
+	const uint8_t *node_of_rank;	/* nranks x u32 */
+};
+#define WIRE_JOIN_EXT_MIN 16
+#define WIRE_MAX_NODES 4096
+
+/* ID (answer to CTL_ID): u8 key[16], u64 instance, u32 nep, nep x 20-byte
+ * endpoints.  nep 0: the daemon has no TCP listener (a local-only id). */
+#define WIRE_ID_MIN (WIRE_KEY_LEN + 12)
+#define WIRE_ID_MAX (WIRE_ID_MIN + WIRE_ID_MAX_EP * WIRE_EP_LEN)
 
 struct wire_arrive {
 	uint32_t kind;		/* enum wire_coll */
@@ -152,8 +194,11 @@ struct wire_join_ack {
 struct wire_ready {
 	uint32_t local_rank;
 	uint32_t local_size;
+	uint32_t node;		/* this rank's node */
+	uint32_t nnodes;	/* 0 or 1: one node (the 8-byte form) */
 };
-#define WIRE_READY_LEN 8
+#define WIRE_READY_LEN 16
+#define WIRE_READY_LEN_V1 8	/* without node and nnodes */
 
 /* Byte order helpers. */
 static inline void
@@ -201,6 +246,8 @@ void wire_encode_hdr(uint8_t *buf, uint16_t type, uint32_t length,
 /* Payloads: the header has been decoded and its length rule holds. */
 int wire_decode_hello(const uint8_t *p, size_t len, struct wire_hello *m);
 int wire_decode_join(const uint8_t *p, size_t len, struct wire_join *m);
+int wire_decode_join_ext(const uint8_t *p, size_t len, uint32_t nranks,
+    struct wire_join_ext *m);
 int wire_decode_arrive(const uint8_t *p, size_t len, struct wire_arrive *m);
 int wire_decode_msg(const uint8_t *p, size_t len, struct wire_msg *m);
 int wire_decode_status(const uint8_t *p, size_t len, struct wire_status_msg *m);
@@ -211,6 +258,9 @@ int wire_decode_ready(const uint8_t *p, size_t len, struct wire_ready *m);
  * buf must hold WIRE_HDR_LEN + the payload. */
 size_t wire_encode_hello(uint8_t *buf, const struct wire_hello *m);
 size_t wire_encode_join(uint8_t *buf, const struct wire_join *m);
+/* JOIN with an extension of ext_len bytes that follows (not written). */
+size_t wire_encode_join_hdr(uint8_t *buf, const struct wire_join *m,
+    uint32_t ext_len);
 size_t wire_encode_arrive(uint8_t *buf, uint32_t seq,
     const struct wire_arrive *m);
 /* SEND/DELIVER: writes only the 16 + 8 leading bytes; data follows. */

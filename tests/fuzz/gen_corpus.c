@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "wire/wire.h"
+#include "wire/peer.h"
 
 static const char *outdir;
 static int failed;
@@ -113,9 +116,131 @@ ack(uint8_t *b, uint64_t table, uint64_t ctl, uint16_t version)
 static size_t
 ready(uint8_t *b, uint32_t lr, uint32_t ls)
 {
-	struct wire_ready m = { lr, ls };
+	struct wire_ready m = { lr, ls, 0, 1 };
 
 	return wire_encode_ready(b, &m);
+}
+
+/* Daemon-to-daemon frames (fuzz_peer): a HELLO, then job frames whose MAC
+ * is computed with a job key and nonces the daemon under test never has,
+ * so they exercise every decoder up to the MAC and the refusal paths. */
+static size_t
+p_hello(uint8_t *b)
+{
+	struct wpeer_hello h;
+
+	memset(&h, 0, sizeof h);
+	h.min_version = h.max_version = WPEER_VERSION;
+	h.instance = 0x1122334455667788ull;
+	memset(h.nonce, 0x5a, sizeof h.nonce);
+	h.ep.family = 4;
+	h.ep.port = WPEER_DEFAULT_PORT;
+	h.ep.addr[0] = 10;
+	h.ep.addr[1] = 213;
+	h.ep.addr[3] = 12;
+	snprintf(h.host, sizeof h.host, "nodeB");
+	return wpeer_encode_hello(b, &h);
+}
+
+static size_t
+p_job(uint8_t *b, uint16_t type, uint32_t seq, uint32_t node,
+    const uint8_t *body, size_t blen)
+{
+	static const uint8_t key[32] = { 1, 2, 3, 4 };
+	uint8_t *p = b + WPEER_HDR_LEN;
+
+	wpeer_encode_hdr(b, type, (uint32_t)(WPEER_JOB_OVERHEAD + blen), seq);
+	memset(p, 0xa5, WPEER_TAG_LEN);
+	wire_put32(p + WPEER_TAG_LEN, node);
+	memcpy(p + WPEER_JOB_HDR_LEN, body, blen);
+	crypto_auth_hmacsha512256(p + WPEER_JOB_HDR_LEN + blen, b,
+	    WPEER_HDR_LEN + WPEER_JOB_HDR_LEN + blen, key);
+	return WPEER_HDR_LEN + WPEER_JOB_OVERHEAD + blen;
+}
+
+static void
+peer_seeds(uint8_t *b)
+{
+	uint8_t body[4096], *q;
+	struct wpeer_ep ep = { 4, WPEER_DEFAULT_PORT, { 10, 213, 0, 12 } };
+	size_t n, k;
+
+	put("p-hello", b, p_hello(b));
+	n = p_hello(b);
+	wpeer_encode_hdr(b + n, WPEER_PING, 0, 0);
+	put("p-hello-ping", b, n + WPEER_HDR_LEN);
+	/* JOIN of an unknown job: the daemon refuses it. */
+	n = p_hello(b);
+	q = body;
+	wire_put32(q, 16);
+	wire_put32(q + 4, WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE);
+	wpeer_put_ep(q + 8, &ep);
+	memset(q + 8 + WPEER_EP_LEN, 0, WPEER_HOST_LEN);
+	memcpy(q + 8 + WPEER_EP_LEN, "nodeB", 5);
+	k = 8 + WPEER_EP_LEN + WPEER_HOST_LEN;
+	wire_put32(q + k, 2);
+	wire_put32(q + k + 4, 8);
+	wire_put32(q + k + 8, 9);
+	n += p_job(b + n, WPEER_JOIN, 1, WPEER_NO_NODE, body, k + 12);
+	put("p-join-unknown", b, n);
+	/* Frames of a job not known yet: kept a while, then dropped. */
+	n = p_hello(b);
+	wire_put32(body, 1);
+	wire_put16(body + 4, WIRE_COLL_BARRIER);
+	wire_put16(body + 6, 0);
+	wire_put64(body + 8, 0);
+	n += p_job(b + n, WPEER_COLL, 1, 1, body, WPEER_COLL_HDR);
+	wire_put32(body, 3);
+	wire_put32(body + 4, 9);
+	wire_put32(body + 8, 77);
+	wire_put32(body + 12, 1);
+	memcpy(body + 16, "hello", 5);
+	n += p_job(b + n, WPEER_MSG, 2, 1, body, WPEER_MSG_HDR + 5);
+	wire_put32(body, 3);
+	n += p_job(b + n, WPEER_LEFT, 3, 1, body, 4);
+	wire_put32(body, (uint32_t)-4);
+	wire_put32(body + 4, 3);
+	memcpy(body + 8, "node lost", 9);
+	n += p_job(b + n, WPEER_FAIL, 4, 1, body, WPEER_FAIL_HDR + 9);
+	put("p-stream-unknown-job", b, n);
+	/* A replay: the same sequence number twice closes the link. */
+	n = p_hello(b);
+	wire_put32(body, 2);
+	wire_put32(body + 4, 5);
+	n += p_job(b + n, WPEER_RANKS, 1, WPEER_NO_NODE, body, 4);
+	n += p_job(b + n, WPEER_RANKS, 1, WPEER_NO_NODE, body, 4);
+	put("p-replayed-seq", b, n);
+	/* A MAP for 2 nodes and 4 ranks. */
+	n = p_hello(b);
+	wire_put32(body, 2);
+	wire_put32(body + 4, 1);
+	wire_put32(body + 8, 4);
+	q = body + 12;
+	wpeer_put_ep(q, &ep);
+	memset(q + WPEER_EP_LEN, 0, WPEER_HOST_LEN);
+	q += WPEER_MAP_NODE_LEN;
+	ep.addr[3] = 11;
+	wpeer_put_ep(q, &ep);
+	memset(q + WPEER_EP_LEN, 0, WPEER_HOST_LEN);
+	q += WPEER_MAP_NODE_LEN;
+	for (k = 0; k < 4; k++)
+		wire_put32(q + k * 4, k / 2);
+	n += p_job(b + n, WPEER_MAP, 1, WPEER_NO_NODE, body,
+	    12 + 2 * WPEER_MAP_NODE_LEN + 16);
+	put("p-map", b, n);
+	/* Unauthenticated REFUSE, and frames before HELLO. */
+	n = p_hello(b);
+	memset(body, 0xa5, WPEER_TAG_LEN);
+	n += wpeer_encode_refuse(b + n, body, -9, "no such job");
+	put("p-refuse", b, n);
+	wire_put32(body, 1);
+	put("p-job-before-hello", b, p_job(b, WPEER_LEFT, 1, 0, body, 4));
+	/* A header that claims the largest payload, then nothing. */
+	wpeer_encode_hdr(b, WPEER_COLL, WPEER_PAYLOAD_MAX, 1);
+	n = p_hello(b + WPEER_HDR_LEN);
+	memmove(b, b + WPEER_HDR_LEN, n);
+	wpeer_encode_hdr(b + n, WPEER_COLL, WPEER_PAYLOAD_MAX, 1);
+	put("p-huge-length", b, n + WPEER_HDR_LEN);
 }
 
 int
@@ -269,5 +394,6 @@ main(int argc, char **argv)
 	n = join(b, 0, 2);
 	n += raw_hdr(b + n, WIRE_MAGIC, 1, WIRE_JOIN, WIRE_JOIN_LEN, 0);
 	put("e-join-then-truncated-join", b, n + 5);
+	peer_seeds(b);
 	return failed;
 }

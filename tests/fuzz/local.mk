@@ -22,11 +22,21 @@ tests_fuzz_replay_daemon_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS)
 tests_fuzz_replay_daemon_LDADD = tests/lib/libharness.la \
 	daemon/libfastbootd.la
 
+# What a host on the network sends a daemon's TCP port (peer links).
+check_PROGRAMS += tests/fuzz/replay_peer
+TESTS += tests/fuzz/replay_peer
+tests_fuzz_replay_peer_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz_peer.c tests/fuzz/fuzz.h
+tests_fuzz_replay_peer_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS) \
+	$(SODIUM_CFLAGS)
+tests_fuzz_replay_peer_LDADD = tests/lib/libharness.la \
+	daemon/libfastbootd.la
+
 # The seed generator (not a test; built with the tests so it stays true to
 # the codec).
 check_PROGRAMS += tests/fuzz/gen_corpus
 tests_fuzz_gen_corpus_SOURCES = tests/fuzz/gen_corpus.c
-tests_fuzz_gen_corpus_LDADD = wire/libwire.la
+tests_fuzz_gen_corpus_LDADD = wire/libwire.la $(SODIUM_LIBS)
 
 EXTRA_DIST += tests/fuzz/corpus
 
@@ -43,11 +53,22 @@ tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon
 tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
 	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
-	wire/reader.c wire/reader.h
+	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SYSTEMD_CFLAGS)
 tests_fuzz_fuzz_daemon_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_daemon_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
-tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS)
+tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(SODIUM_LIBS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz_peer
+tests_fuzz_fuzz_peer_SOURCES = tests/fuzz/fuzz_peer.c tests/fuzz/fuzz.h \
+	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
+	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
+tests_fuzz_fuzz_peer_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
+	$(SYSTEMD_CFLAGS) $(SODIUM_CFLAGS)
+tests_fuzz_fuzz_peer_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
+	-fno-sanitize-recover=all
+tests_fuzz_fuzz_peer_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_peer_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(SODIUM_LIBS)
 endif

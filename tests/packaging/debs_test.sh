@@ -100,10 +100,11 @@ has() {	# has PACKAGE PATH...
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 has fastbootd /usr/sbin/fastbootd /usr/bin/fastbootctl \
     /lib/systemd/system/fastbootd.socket /lib/systemd/system/fastbootd.service \
+    /lib/systemd/system/fastbootd-tcp.socket \
     /usr/share/man/man8/fastbootd.8.gz /usr/share/man/man1/fastbootctl.1.gz
 ok $? "fastbootd: daemon, fastbootctl, units, man pages"
 has libfastboot-client1 /usr/lib/$ma/libfastboot-client.so.1 \
-    /usr/lib/$ma/libfastboot-client.so.1.0.0 &&
+    /usr/lib/$ma/libfastboot-client.so.1.1.0 &&
     ! grep -q '\.so$\|/include/' "$tmp/libfastboot-client1.list"
 ok $? "libfastboot-client1: the shared library only"
 has libfastboot-client-dev /usr/include/fastboot/fastboot.h \

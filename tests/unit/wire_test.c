@@ -251,6 +251,7 @@ wire_test_encode(void)
 	    "JOIN_ACK: a table over 4 GiB keeps its high bytes");
 
 	/* READY */
+	memset(&ready, 0, sizeof ready);
 	ready.local_rank = 2;
 	ready.local_size = 8;
 	n = wire_encode_ready(b, &ready);
@@ -259,6 +260,18 @@ wire_test_encode(void)
 	ok(wire_test_hdr_is(b, n, D, WIRE_READY, 8, 0) &&
 	    wire_decode_ready(b + 16, 8, &ready2) == WIRE_OK &&
 	    ready2.local_rank == 2 && ready2.local_size == 8, "decode READY");
+	ready.node = 2;
+	ready.nnodes = 3;
+	n = wire_encode_ready(b, &ready);
+	ok(wire_test_same(b, n, "46425731 0100 2100 10000000 00000000 "
+	    "02000000 08000000 02000000 03000000"), "encode READY of a job "
+	    "across nodes");
+	ok(wire_decode_ready(b + 16, 16, &ready2) == WIRE_OK &&
+	    ready2.node == 2 && ready2.nnodes == 3, "decode READY: node 2 "
+	    "of 3");
+	wire_put32(b + 16 + 8, 3);
+	ok(wire_decode_ready(b + 16, 16, &ready2) == WIRE_EVALUE,
+	    "READY: node 3 of 3 is refused");
 
 	/* Empty frames. */
 	n = wire_encode_empty(b, WIRE_LEAVE, 0);
@@ -294,7 +307,7 @@ static const struct wire_test_rule {
 	uint32_t min, max;
 } wire_test_rules[] = {
 	{ WIRE_HELLO, C, 12, 12 },
-	{ WIRE_JOIN, C, 32, 32 },
+	{ WIRE_JOIN, C, 32, (1u << 20) + 8 },
 	{ WIRE_ARRIVE, C, 16, 16 },
 	{ WIRE_SEND, C, 8, (1u << 20) + 8 },
 	{ WIRE_LEAVE, C, 0, 0 },
@@ -302,8 +315,10 @@ static const struct wire_test_rule {
 	{ WIRE_CTL_STATUS, C, 0, 0 },
 	{ WIRE_CTL_JOBS, C, 0, 0 },
 	{ WIRE_WAIT, C, 0, 0 },
+	{ WIRE_CTL_ID, C, 0, 0 },
+	{ WIRE_CTL_PEERS, C, 0, 0 },
 	{ WIRE_JOIN_ACK, D, 24, 24 },
-	{ WIRE_READY, D, 8, 8 },
+	{ WIRE_READY, D, 8, 16 },
 	{ WIRE_RELEASE, D, 0, 0 },
 	{ WIRE_DELIVER, D, 8, (1u << 20) + 8 },
 	{ WIRE_SEND_ACK, D, 8, 8 + 512 },
@@ -311,6 +326,7 @@ static const struct wire_test_rule {
 	{ WIRE_ERROR, D, 8, 8 + 512 },
 	{ WIRE_CTL_REPLY, D, 0, 4u << 20 },
 	{ WIRE_LEFT, D, 0, 0 },
+	{ WIRE_ID, D, 28, 28 + 4 * 20 },
 };
 
 static int
@@ -362,7 +378,7 @@ wire_test_lengths(void)
 static void
 wire_test_headers(void)
 {
-	static const uint16_t unknown[] = { 0, 10, 11, 31, 41, 0x100, 0xffff };
+	static const uint16_t unknown[] = { 0, 12, 13, 31, 42, 0x100, 0xffff };
 	uint8_t b[WIRE_HDR_LEN];
 	struct wire_hdr h;
 	size_t i;
@@ -618,7 +634,7 @@ wire_test_streams(void)
 	struct wire_join join;
 	struct wire_arrive arr = { WIRE_COLL_ALLTOALL, 0, 64 };
 	struct wire_join_ack ack;
-	struct wire_ready ready = { 0, 2 };
+	struct wire_ready ready = { 0, 2, 0, 1 };
 	size_t n = 0, d = 0, i, cuts[8], ncuts = 0, k;
 	int all, boundary;
 

@@ -1,0 +1,86 @@
+#!/bin/sh
+# run_nodes.sh - the bootstrap benchmark across simulated nodes, for
+# scripts/run-benchmark.sh --nodes: for each node count M, M network
+# namespaces on a private bridge (tests/multinode/netns.sh), one fastbootd
+# each listening on TCP, and mpirun across them (an rsh agent runs each
+# node's orted in its namespace, with its own host name and
+# FASTBOOT_SOCKET, so each node also has its own PMIx server); RANKS ranks
+# spread evenly.  Then the chart of bootstrap and barrier against M.
+#
+#   bench/run_nodes.sh BUILDDIR OUTDIR RANKS "M1 M2 ..." [BENCH ARGS...]
+#
+# OUTDIR/nodes-M/ gets each run's report, OUTDIR/nodes.html the chart
+# (bench_report --nodes).
+# As root (namespaces); every namespace, link and daemon is removed, also on
+# failure.  Spinning transports (MPI here) see ~8 ms steps over veth on a
+# 2-vCPU VM: their figures across nodes are the scheduler's, not theirs.
+set -u
+builddir=$(cd "$1" && pwd); outdir=$2; ranks=$3; counts=$4
+shift 4
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+top_builddir=$builddir
+FASTBOOTD=$builddir/daemon/fastbootd
+FASTBOOTCTL=$builddir/tools/fastbootctl
+export top_srcdir top_builddir FASTBOOTD FASTBOOTCTL
+. "$top_srcdir/tests/multinode/netns.sh"
+mn_skip() { echo "run-benchmark: --nodes: $*" >&2; exit 1; }
+mn_require
+bench=$builddir/bench/bootstrap_benchmark
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
+mkdir -p "$outdir" || exit 1
+for m in $counts; do
+	if [ $((ranks % m)) -ne 0 ]; then
+		echo "run-benchmark: $ranks ranks do not spread evenly over $m nodes" >&2
+		exit 2
+	fi
+done
+status=0
+for m in $counts; do
+	rpn=$((ranks / m))
+	mn_init
+	MN_N=0; MN_PIDS=
+	if ! mn_nodes "$m"; then
+		echo "run-benchmark: could not make $m simulated nodes" >&2
+		mn_cleanup; status=1; continue
+	fi
+	hosts=
+	agent=$MN_DIR/agent
+	{
+		echo '#!/bin/sh'
+		echo 'while [ $# -gt 0 ]; do'
+		echo '	case "$1" in'
+		i=1
+		while [ $i -le "$m" ]; do
+			echo "	$(mn_addr $i)) ns=$(mn_ns $i); sock=$(mn_sock $i); shift; break ;;"
+			hosts="$hosts${hosts:+,}$(mn_addr $i):$rpn"
+			i=$((i + 1))
+		done
+		echo '	-*) shift ;;'
+		echo '	*) echo "agent: unknown host $1" >&2; exit 1 ;;'
+		echo '	esac'
+		echo 'done'
+		echo 'exec ip netns exec "$ns" env FASTBOOT_SOCKET="$sock" \'
+		echo '    unshare --uts /bin/sh -c "hostname $ns; $*"'
+	} >"$agent"
+	chmod +x "$agent"
+	echo "run-benchmark: $m simulated nodes x $rpn ranks ($(mn_ns 1) ...)"
+	MN_TIMEOUT=1800 mn_exec 1 unshare --uts /bin/sh -c "hostname $(mn_ns 1); \
+	    exec mpirun --host $hosts -n $ranks --oversubscribe \
+	    --mca plm_rsh_agent $agent \
+	    --mca oob_tcp_if_include $MN_NET.0/24 \
+	    --mca btl_tcp_if_include $MN_NET.0/24 \
+	    $bench --nodes $m --out $outdir/nodes-$m $*"
+	rc=$?
+	[ $rc -eq 0 ] || status=1
+	mn_cleanup
+done
+set --
+for m in $counts; do
+	[ -s "$outdir/nodes-$m/results.json" ] &&
+	    set -- "$@" "$outdir/nodes-$m/results.json"
+done
+if [ $# -gt 0 ]; then
+	"$builddir/bench/bench_report" --nodes -o "$outdir" "$@" || status=1
+fi
+exit $status

@@ -1,0 +1,1918 @@
+/*
+ * fed.c - a job across nodes: the daemons of its nodes federate, one
+ * participant per node, over the warm links of peer.c.
+ *
+ * Discovery.  Either the unique id names the daemon that made it (the
+ * root): each node's daemon reports the ranks that join it to the root
+ * (JOIN, then RANKS), and once all nranks are accounted for the root sends
+ * every node the map (MAP: nodes in order of their lowest rank, and the
+ * node of each rank).  Or the ranks bring the map from PMIx in their JOIN:
+ * then there is no discovery round, and an init barrier across the nodes
+ * (collective #0) tells each node that all others are ready.
+ *
+ * Collectives.  When every local rank has arrived, the node runs the
+ * cross-node part with the other nodes: a dissemination barrier and a
+ * Bruck allgather in ceil(log2 nodes) steps, an alltoall as one direct
+ * message to every other node.  Payloads come from and go to the job's
+ * shared-memory slots (the daemon maps the whole table of such a job), so
+ * the ranks read the result exactly as on one node.  A node can be at most
+ * one collective ahead of another, so received steps are kept per parity.
+ *
+ * Send/recv: a message for a rank of another node goes to that node's
+ * daemon over the one link between the nodes (so per-(peer, tag) order
+ * holds), which delivers it and answers with the acknowledgement the
+ * sender's rank gets.
+ *
+ * Failure: a node's link going down (EOF, reset, keepalive or user
+ * timeout) fails every job that spans that node, naming the node and its
+ * ranks; a job failing anywhere fails on every node (FAIL).
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+#define FED_HASH	1024
+#define FED_REG_MAX	4096		/* ids made here and not yet used */
+#define FED_REG_TTL_NS	(3600ull * 1000000000u)
+#define FED_EARLY_MAX	256		/* frames of jobs not known yet */
+#define FED_EARLY_PEER	64
+#define FED_EARLY_BYTES	(1u << 20)	/* larger ones are not kept */
+#define FED_EARLY_TTL_NS (60ull * 1000000000u)
+
+struct fed_node {
+	struct wpeer_ep ep;
+	char host[WPEER_HOST_LEN];
+	uint32_t first;		/* into by_node */
+	uint32_t count;
+	uint32_t nleft;
+	uint32_t lowest;	/* discovery: its lowest rank */
+	int lost;
+};
+
+/* A frame kept until its job exists (unknown tag) or has its map. */
+struct fed_early {
+	struct fed_early *next;
+	struct peer *peer;
+	uint64_t at_ns;
+	int verified;
+	uint16_t type;
+	uint32_t node;
+	size_t len;
+	uint8_t buf[];
+};
+
+struct fed {
+	struct job *job;
+	uint8_t tag[WPEER_TAG_LEN];
+	crypto_auth_hmacsha512256_state mac;
+	struct fed *hnext;
+	struct fed *lnext, *lprev;
+	int root;		/* this daemon made the id */
+	int pmix;		/* the map came with JOIN */
+	int remote_fail;	/* the failure came from another node */
+	struct wpeer_ep root_ep;
+	char root_name[96];
+	/* The map. */
+	int mapped;
+	uint32_t nnodes;
+	uint32_t me;
+	struct fed_node *nodes;
+	uint32_t *node_of_rank;
+	uint32_t *by_node;	/* ranks grouped by node, ascending */
+	/* Discovery at the root: nodes as they report. */
+	struct fed_node *dn;
+	uint32_t ndn, dncap;
+	uint32_t *dnode;	/* per rank: 1 + index into dn, 0: unknown */
+	uint32_t dcount;
+	int self_dn;		/* 1 + our own index in dn */
+	/* A node's ranks not yet reported to the root. */
+	uint32_t *unsent;
+	uint32_t nunsent;
+	int join_sent;
+	struct event *ev_flush;
+	struct event *ev_expire;	/* a root with no ranks of its own */
+	struct fed_early *early;	/* verified, waiting for the map */
+	/* Cross-node collectives. */
+	int running;
+	uint32_t cseq;
+	uint32_t ckind;
+	uint64_t cbytes;
+	uint32_t nsteps;
+	uint32_t sent;		/* steps sent */
+	uint32_t rmask[2];	/* steps received, by parity */
+	int rset[2];
+	uint32_t rkind[2];
+	uint64_t rbytes[2];
+	uint32_t rnode[2];
+	uint8_t *a2a[2];	/* alltoall: received from node, by parity */
+	uint32_t a2an[2];
+	/* The whole table, for payloads. */
+	uint8_t *map;
+	size_t map_size;
+	uint8_t *data;
+	uint64_t slot_bytes;
+};
+
+struct fed_reg {
+	uint8_t tag[WPEER_TAG_LEN];
+	uint8_t key[WIRE_KEY_LEN];
+	uid_t uid;
+	uint64_t at_ns;
+};
+
+static struct fed *fed_hash[FED_HASH];
+static struct fed *fed_list;
+static struct fed_reg *fed_regs;
+static uint32_t fed_nregs;
+static struct fed_early *fed_early_list;
+static uint32_t fed_nearly;
+
+static void fed_apply_map(struct fed *);
+static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
+    const uint8_t *, uint32_t);
+static void fed_coll_progress(struct fed *);
+static void fed_replay_unknown(struct fed *);
+
+static int fed_join(struct job *, const struct wire_join *, char *);
+static void fed_rank_joined(struct job *, uint32_t);
+static void fed_arrived(struct job *, uint32_t);
+static int fed_is_remote(const struct job *, uint32_t);
+static void fed_send(struct job *, uint32_t, uint32_t,
+    const struct wire_msg *);
+static void fed_left(struct job *, uint32_t);
+static void fed_failed(struct job *);
+static void fed_free(struct job *);
+static void fed_pending(const struct job *, char *, size_t);
+static void fed_frame(struct peer *, const struct wpeer_hdr *,
+    const uint8_t *, size_t);
+static void fed_refused(struct peer *, const struct wpeer_refuse *);
+static void fed_peer_up(struct peer *);
+static void fed_peer_lost(struct peer *, const char *);
+static int fed_peer_busy(const struct peer *);
+
+static const struct job_hooks fed_job_hooks = {
+	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_send,
+	fed_left, fed_failed, fed_free, fed_pending,
+};
+static const struct peer_hooks fed_peer_hooks = {
+	fed_frame, fed_refused, fed_peer_up, fed_peer_lost, fed_peer_busy,
+};
+
+int
+fed_init(void)
+{
+	if (sodium_init() < 0)
+		return -1;
+	job_set_hooks(&fed_job_hooks);
+	peer_set_hooks(&fed_peer_hooks);
+	return 0;
+}
+
+/* The job's public tag and MAC key, both derived from its secret. */
+static void
+fed_keys(const uint8_t *key, uint8_t *tag,
+    crypto_auth_hmacsha512256_state *mac)
+{
+	crypto_auth_hmacsha512256_state st;
+	uint8_t out[crypto_auth_hmacsha512256_BYTES];
+
+	crypto_auth_hmacsha512256_init(&st, key, WIRE_KEY_LEN);
+	crypto_auth_hmacsha512256_update(&st, (const uint8_t *)
+	    "fastboot job tag v1", 19);
+	crypto_auth_hmacsha512256_final(&st, out);
+	memcpy(tag, out, WPEER_TAG_LEN);
+	crypto_auth_hmacsha512256_init(&st, key, WIRE_KEY_LEN);
+	crypto_auth_hmacsha512256_update(&st, (const uint8_t *)
+	    "fastboot job mac v1", 19);
+	crypto_auth_hmacsha512256_final(&st, out);
+	crypto_auth_hmacsha512256_init(mac, out, sizeof out);
+	sodium_memzero(out, sizeof out);
+	sodium_memzero(&st, sizeof st);
+}
+
+static size_t
+fed_bucket(const uint8_t *tag)
+{
+	return (size_t)(tag[0] | tag[1] << 8) & (FED_HASH - 1);
+}
+
+static struct fed *
+fed_find(const uint8_t *tag)
+{
+	struct fed *f;
+
+	for (f = fed_hash[fed_bucket(tag)]; f != NULL; f = f->hnext)
+		if (memcmp(f->tag, tag, WPEER_TAG_LEN) == 0)
+			return f;
+	return NULL;
+}
+
+static int
+fed_is_remote(const struct job *j, uint32_t rank)
+{
+	const struct fed *f = j->fed;
+
+	return f != NULL && f->mapped && rank < j->nranks &&
+	    f->node_of_rank[rank] != f->me;
+}
+
+static const char *
+fed_node_name(const struct fed_node *n, char *buf, size_t size)
+{
+	char a[64];
+
+	wpeer_ep_format(&n->ep, a, sizeof a);
+	snprintf(buf, size, "%s (%s)", n->host, a);
+	return buf;
+}
+
+static void
+fed_node_ranks(const struct fed *f, const struct fed_node *n, char *buf,
+    size_t size)
+{
+	util_ranges(buf, size, f->by_node + n->first, n->count);
+}
+
+static uint8_t *
+fed_slot(const struct fed *f, uint32_t seq, uint32_t rank)
+{
+	return f->data + ((uint64_t)(seq % 2) * f->job->nranks + rank) *
+	    f->slot_bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ids made here: this daemon is their root. */
+
+static struct fed_reg *
+fed_reg_find(const uint8_t *tag)
+{
+	uint64_t now = util_now_ns();
+	uint32_t i;
+
+	for (i = 0; i < fed_nregs; i++)
+		if (now - fed_regs[i].at_ns < FED_REG_TTL_NS &&
+		    memcmp(fed_regs[i].tag, tag, WPEER_TAG_LEN) == 0)
+			return &fed_regs[i];
+	return NULL;
+}
+
+/* CTL_ID: a fresh secret, remembered with the caller's uid, and where we
+ * listen, as an ID frame in frame (WIRE_HDR_LEN + WIRE_ID_MAX bytes);
+ * returns its length.  Without a TCP listener the id stays local (nep 0). */
+size_t
+fed_register_id(uid_t uid, uint8_t *frame)
+{
+	uint8_t *p = frame + WIRE_HDR_LEN;
+	struct wpeer_ep eps[WIRE_ID_MAX_EP];
+	crypto_auth_hmacsha512256_state st;
+	struct fed_reg *r;
+	uint64_t now = util_now_ns();
+	uint32_t i, oldest = 0;
+	int n;
+
+	n = tcp_endpoints(eps, WIRE_ID_MAX_EP);
+	randombytes_buf(p, WIRE_KEY_LEN);
+	wire_put64(p + WIRE_KEY_LEN, tcp_instance());
+	if (n > 0 && fed_regs == NULL &&
+	    (fed_regs = calloc(FED_REG_MAX, sizeof *fed_regs)) == NULL)
+		n = 0;		/* no memory to remember it: a local id */
+	wire_put32(p + WIRE_KEY_LEN + 8, (uint32_t)n);
+	for (i = 0; i < (uint32_t)n; i++)
+		wpeer_put_ep(p + WIRE_ID_MIN + i * WIRE_EP_LEN, &eps[i]);
+	if (n > 0) {
+		/* A free slot, an expired one, else the oldest. */
+		for (i = 0; i < fed_nregs; i++) {
+			if (now - fed_regs[i].at_ns >= FED_REG_TTL_NS)
+				break;
+			if (fed_regs[i].at_ns < fed_regs[oldest].at_ns)
+				oldest = i;
+		}
+		if (i == fed_nregs && fed_nregs < FED_REG_MAX)
+			fed_nregs++;
+		else if (i == fed_nregs)
+			i = oldest;
+		r = &fed_regs[i];
+		memcpy(r->key, p, WIRE_KEY_LEN);
+		fed_keys(r->key, r->tag, &st);
+		sodium_memzero(&st, sizeof st);
+		r->uid = uid;
+		r->at_ns = now;
+	}
+	wire_encode_hdr(frame, WIRE_ID, WIRE_ID_MIN + (uint32_t)n *
+	    WIRE_EP_LEN, 0);
+	return WIRE_HDR_LEN + WIRE_ID_MIN + (size_t)n * WIRE_EP_LEN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending. */
+
+static int
+fed_send_ep(struct fed *f, const struct wpeer_ep *ep, uint16_t type,
+    const struct iovec *iov, int n)
+{
+	/* After the map, a link opened by the other node is worth a wait. */
+	struct peer *p = peer_get(ep, f->mapped);
+	uint32_t node = f->mapped ? f->me : WPEER_NO_NODE;
+
+	if (p == NULL)
+		return -1;
+	return peer_send_job(p, type, &f->mac, f->tag, node, iov, n);
+}
+
+static void fed_node_lost(struct fed *, uint32_t, const char *);
+
+static int
+fed_send_node(struct fed *f, uint32_t node, uint16_t type,
+    const struct iovec *iov, int n)
+{
+	char why[128];
+
+	if (f->nodes[node].lost)
+		return -1;
+	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n) == -1) {
+		snprintf(why, sizeof why, "cannot send to it: %s",
+		    errno == EMSGSIZE ? "a step over the 64 MB frame limit" :
+		    "no link");
+		fed_node_lost(f, node, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* To every other node (before the map: the root, or the root to all). */
+static void
+fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
+{
+	uint32_t i;
+
+	if (f->mapped) {
+		for (i = 0; i < f->nnodes; i++)
+			if (i != f->me && !f->nodes[i].lost)
+				fed_send_ep(f, &f->nodes[i].ep, type, iov, n);
+	} else if (f->root) {
+		/* Only over links that are there: a node that reported to us
+		 * has one, and one that was lost is not called again. */
+		for (i = 0; i < f->ndn; i++) {
+			struct peer *p = peer_find(&f->dn[i].ep);
+
+			if ((int)i + 1 != f->self_dn && p != NULL)
+				peer_send_job(p, type, &f->mac, f->tag,
+				    WPEER_NO_NODE, iov, n);
+		}
+	} else if (f->join_sent)
+		fed_send_ep(f, &f->root_ep, type, iov, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs. */
+
+static void
+fed_expire_cb(int fd, short events, void *arg)
+{
+	struct fed *f = arg;
+	struct job *j = f->job;
+
+	if (j->attached > 0)
+		return;
+	if (!f->mapped)
+		job_fail(j, FB_E_TIMEOUT, WIRE_NO_RANK, "discovery timed out "
+		    "at the root: %u of %u ranks reported", f->dcount,
+		    j->nranks);
+	job_free(j);
+}
+
+static void fed_flush_cb(int, short, void *);
+
+static struct fed *
+fed_new(struct job *j)
+{
+	struct fed *f;
+	size_t b;
+
+	if ((f = calloc(1, sizeof *f)) == NULL)
+		return NULL;
+	f->job = j;
+	fed_keys(j->key, f->tag, &f->mac);
+	f->ev_flush = event_new(dbase, -1, 0, fed_flush_cb, f);
+	f->ev_expire = evtimer_new(dbase, fed_expire_cb, f);
+	if (f->ev_flush == NULL || f->ev_expire == NULL)
+		fatalx("out of memory for a job across nodes");
+	/* The data part, for payloads across nodes. */
+	f->map_size = (size_t)j->table.size;
+	f->map = mmap(NULL, f->map_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    j->table.memfd, 0);
+	if (f->map == MAP_FAILED) {
+		event_free(f->ev_flush);
+		event_free(f->ev_expire);
+		free(f);
+		return NULL;
+	}
+	f->data = f->map + j->table.hdr->data_off;
+	f->slot_bytes = j->table.hdr->slot_bytes;
+	b = fed_bucket(f->tag);
+	f->hnext = fed_hash[b];
+	fed_hash[b] = f;
+	f->lnext = fed_list;
+	if (fed_list != NULL)
+		fed_list->lprev = f;
+	fed_list = f;
+	j->fed = f;
+	return f;
+}
+
+static void
+fed_early_free(struct fed_early *e)
+{
+	if (e->peer != NULL && e->peer->early > 0)
+		e->peer->early--;
+	free(e);
+}
+
+static void
+fed_free(struct job *j)
+{
+	struct fed *f = j->fed, **pp;
+	struct fed_early *e, *next;
+
+	for (pp = &fed_hash[fed_bucket(f->tag)]; *pp != f; pp = &(*pp)->hnext)
+		;
+	*pp = f->hnext;
+	if (f->lprev != NULL)
+		f->lprev->lnext = f->lnext;
+	else
+		fed_list = f->lnext;
+	if (f->lnext != NULL)
+		f->lnext->lprev = f->lprev;
+	for (e = f->early; e != NULL; e = next) {
+		next = e->next;
+		free(e);
+	}
+	event_free(f->ev_flush);
+	event_free(f->ev_expire);
+	munmap(f->map, f->map_size);
+	free(f->nodes);
+	free(f->node_of_rank);
+	free(f->by_node);
+	free(f->dn);
+	free(f->dnode);
+	free(f->unsent);
+	free(f->a2a[0]);
+	free(f->a2a[1]);
+	sodium_memzero(&f->mac, sizeof f->mac);
+	free(f);
+	j->fed = NULL;
+}
+
+static int
+fed_resolve(const char *host, struct wpeer_ep *ep)
+{
+	struct addrinfo hints, *res, *ai;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%u", WPEER_DEFAULT_PORT);
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return rc;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+			break;
+	if (ai == NULL) {
+		freeaddrinfo(res);
+		return EAI_NONAME;
+	}
+	tcp_sa_to_ep(ai->ai_addr, ep);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* Arrays of the map, from node_of_rank and nnodes. */
+static int
+fed_build_map(struct fed *f)
+{
+	struct job *j = f->job;
+	uint32_t r, *fill;
+
+	f->by_node = calloc(j->nranks, sizeof *f->by_node);
+	fill = calloc(f->nnodes, sizeof *fill);
+	f->a2a[0] = calloc(f->nnodes, 1);
+	f->a2a[1] = calloc(f->nnodes, 1);
+	if (f->by_node == NULL || fill == NULL || f->a2a[0] == NULL ||
+	    f->a2a[1] == NULL) {
+		free(fill);
+		return -1;
+	}
+	for (r = 0; r < j->nranks; r++)
+		f->nodes[f->node_of_rank[r]].count++;
+	for (r = 1; r < f->nnodes; r++)
+		f->nodes[r].first = f->nodes[r - 1].first +
+		    f->nodes[r - 1].count;
+	for (r = 0; r < j->nranks; r++) {
+		uint32_t n = f->node_of_rank[r];
+
+		f->by_node[f->nodes[n].first + fill[n]++] = r;
+	}
+	free(fill);
+	for (r = 0; r < f->nnodes; r++)
+		if (f->nodes[r].count == 0)
+			return -1;
+	j->nlocal = f->nodes[f->me].count;
+	return 0;
+}
+
+/* The map from PMIx, in the first JOIN of this node. */
+static int
+fed_pmix_map(struct fed *f, const struct wire_join *m,
+    const struct wire_join_ext *x, char *err)
+{
+	struct job *j = f->job;
+	uint32_t i;
+	int rc;
+
+	f->pmix = 1;
+	f->nnodes = x->nnodes;
+	f->me = x->node;
+	f->nodes = calloc(f->nnodes, sizeof *f->nodes);
+	f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
+	if (f->nodes == NULL || f->node_of_rank == NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory for the node "
+		    "map");
+	for (i = 0; i < j->nranks; i++)
+		f->node_of_rank[i] = wire_get32(x->node_of_rank + i * 4);
+	for (i = 0; i < f->nnodes; i++) {
+		wpeer_get_host(x->hosts + i * WIRE_HOST_LEN, f->nodes[i].host);
+		if (i == f->me) {
+			if (tcp_primary() != NULL)
+				f->nodes[i].ep = *tcp_primary();
+			continue;
+		}
+		if ((rc = fed_resolve(f->nodes[i].host, &f->nodes[i].ep)) !=
+		    0)
+			return job_refuse(err, FB_E_SYS, "node %u of the PMIx "
+			    "map, %s: %s", i, f->nodes[i].host,
+			    gai_strerror(rc));
+	}
+	if (fed_build_map(f) == -1)
+		return job_refuse(err, FB_E_INVAL, "the PMIx node map has a "
+		    "node without ranks");
+	if (f->node_of_rank[m->rank] != f->me)
+		return job_refuse(err, FB_E_INVAL, "rank %u: PMIx places it on "
+		    "node %u, its JOIN says node %u", m->rank,
+		    f->node_of_rank[m->rank], f->me);
+	f->mapped = 1;
+	dstats.pmix_jobs++;
+	fed_apply_map(f);
+	return 0;
+}
+
+/* A rank's JOIN of a job across nodes (after job.c's checks): 0, or a
+ * negative FB_E_* with its text in err. */
+static int
+fed_join(struct job *j, const struct wire_join *m, char *err)
+{
+	struct wire_join_ext x;
+	struct fed *f = j->fed;
+	char a[64];
+	int rc;
+
+	if (wire_decode_join_ext(m->ext, m->ext_len, m->nranks, &x) !=
+	    WIRE_OK)
+		return job_refuse(err, FB_E_PROTO, "bad JOIN extension");
+	if (tcp_primary() == NULL)
+		return job_refuse(err, FB_E_INVAL, "the job spans nodes but "
+		    "this fastbootd does not listen on TCP (--listen-tcp)");
+	if (f != NULL) {
+		if (f->mapped && f->node_of_rank[m->rank] != f->me)
+			return job_refuse(err, FB_E_INVAL, "rank %u belongs to "
+			    "node %u, not this one", m->rank,
+			    f->node_of_rank[m->rank]);
+		return 0;
+	}
+	if ((f = fed_new(j)) == NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory for a job "
+		    "across nodes: %s", strerror(errno));
+	if (x.flags & WIRE_EXT_MAP) {
+		if ((rc = fed_pmix_map(f, m, &x, err)) < 0) {
+			fed_free(j);
+			return rc;
+		}
+	} else {
+		wpeer_get_ep(x.root, &f->root_ep);
+		wpeer_ep_format(&f->root_ep, a, sizeof a);
+		snprintf(f->root_name, sizeof f->root_name, "%s", a);
+		if (x.root_instance == tcp_instance() ||
+		    tcp_is_self(&f->root_ep))
+			f->root = 1;
+	}
+	/* Other nodes may have spoken of the job before its first rank
+	 * joined here (the init barrier of a PMIx job). */
+	fed_replay_unknown(f);
+	if (j->fed != f)
+		return job_refuse(err, FB_E_PROTO, "the job ended while its "
+		    "first rank joined");
+	return j->failed ? job_refuse(err, j->failed, "%s", j->error) : 0;
+}
+
+/* The root learns that rank joined on discovered node d. */
+static int
+fed_record(struct fed *f, uint32_t d, uint32_t rank)
+{
+	struct job *j = f->job;
+	char a[160], b[160];
+
+	if (rank >= j->nranks) {
+		job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s reported rank "
+		    "%u of a job of %u ranks", fed_node_name(&f->dn[d], a,
+		    sizeof a), rank, j->nranks);
+		return -1;
+	}
+	if (f->dnode[rank] != 0) {
+		job_fail(j, FB_E_MISMATCH, rank, "rank %u joined twice: on "
+		    "node %s and on node %s", rank, fed_node_name(
+		    &f->dn[f->dnode[rank] - 1], a, sizeof a),
+		    fed_node_name(&f->dn[d], b, sizeof b));
+		return -1;
+	}
+	f->dnode[rank] = d + 1;
+	f->dcount++;
+	if (f->dn[d].count == 0 || rank < f->dn[d].lowest)
+		f->dn[d].lowest = rank;
+	f->dn[d].count++;
+	return 0;
+}
+
+static int
+fed_dn_add(struct fed *f, const struct wpeer_ep *ep, const char *host)
+{
+	struct fed_node *nd;
+	uint32_t i;
+
+	for (i = 0; i < f->ndn; i++)
+		if (wpeer_ep_equal(&f->dn[i].ep, ep))
+			return (int)i;
+	if (f->ndn >= WPEER_MAX_NODES)
+		return -1;
+	if (f->dnode == NULL &&
+	    (f->dnode = calloc(f->job->nranks, sizeof *f->dnode)) == NULL)
+		return -1;
+	if (f->ndn == f->dncap) {
+		uint32_t ncap = f->dncap ? f->dncap * 2 : 8;
+
+		if ((nd = reallocarray(f->dn, ncap, sizeof *nd)) == NULL)
+			return -1;
+		f->dn = nd;
+		f->dncap = ncap;
+	}
+	nd = &f->dn[f->ndn];
+	memset(nd, 0, sizeof *nd);
+	nd->ep = *ep;
+	snprintf(nd->host, sizeof nd->host, "%s", host);
+	return (int)f->ndn++;
+}
+
+static int
+fed_cmp_lowest(const void *a, const void *b)
+{
+	const struct fed_node *x = a, *y = b;
+
+	return x->lowest < y->lowest ? -1 : x->lowest > y->lowest;
+}
+
+/* The root has heard of every rank: order the nodes, send the map. */
+static void
+fed_root_complete(struct fed *f)
+{
+	struct job *j = f->job;
+	uint32_t i, r, *order, *old_of;
+	uint8_t head[12], *nodes;
+	struct iovec iov[3];
+	size_t nlen;
+	int self = -1;
+
+	if (f->dcount != j->nranks || f->mapped)
+		return;
+	/* Nodes by their lowest rank: node 0 holds rank 0. */
+	order = calloc(f->ndn, sizeof *order);
+	old_of = calloc(f->ndn, sizeof *old_of);
+	f->nodes = calloc(f->ndn, sizeof *f->nodes);
+	f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
+	nlen = (size_t)f->ndn * WPEER_MAP_NODE_LEN;
+	nodes = malloc(nlen);
+	if (order == NULL || old_of == NULL || f->nodes == NULL ||
+	    f->node_of_rank == NULL || nodes == NULL) {
+		free(order);
+		free(old_of);
+		free(nodes);
+		job_fail(j, FB_E_NOMEM, WIRE_NO_RANK, "the root is out of "
+		    "memory for the node map");
+		return;
+	}
+	for (i = 0; i < f->ndn; i++)
+		f->dn[i].first = i;	/* remember the discovery index */
+	memcpy(f->nodes, f->dn, f->ndn * sizeof *f->nodes);
+	qsort(f->nodes, f->ndn, sizeof *f->nodes, fed_cmp_lowest);
+	for (i = 0; i < f->ndn; i++) {
+		order[f->nodes[i].first] = i;
+		old_of[i] = f->nodes[i].first;
+		f->nodes[i].first = 0;
+		f->nodes[i].count = 0;
+		f->nodes[i].lowest = 0;
+		wpeer_put_ep(nodes + i * WPEER_MAP_NODE_LEN, &f->nodes[i].ep);
+		memset(nodes + i * WPEER_MAP_NODE_LEN + WPEER_EP_LEN, 0,
+		    WPEER_HOST_LEN);
+		memcpy(nodes + i * WPEER_MAP_NODE_LEN + WPEER_EP_LEN,
+		    f->nodes[i].host, strnlen(f->nodes[i].host,
+		    WPEER_HOST_LEN - 1));
+		if ((int)old_of[i] + 1 == f->self_dn)
+			self = (int)i;
+	}
+	for (r = 0; r < j->nranks; r++) {
+		f->node_of_rank[r] = order[f->dnode[r] - 1];
+		wire_put32((uint8_t *)&f->dnode[r], f->node_of_rank[r]);
+	}
+	f->nnodes = f->ndn;
+	f->me = self >= 0 ? (uint32_t)self : 0;
+	dstats.discovery_rounds++;
+	log_debug("job %u: all %u ranks on %u nodes: sending the map", j->id,
+	    j->nranks, f->nnodes);
+	/* The same map to all, each with its own index; sent as the root
+	 * (node field WPEER_NO_NODE: the map is not yet theirs). */
+	wire_put32(head, f->nnodes);
+	wire_put32(head + 8, j->nranks);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = nodes;
+	iov[1].iov_len = nlen;
+	iov[2].iov_base = f->dnode;	/* now little-endian node indexes */
+	iov[2].iov_len = (size_t)j->nranks * 4;
+	for (i = 0; i < f->nnodes; i++) {
+		struct peer *p;
+
+		if ((int)i == self)
+			continue;
+		wire_put32(head + 4, i);
+		if ((p = peer_get(&f->nodes[i].ep, 0)) == NULL ||
+		    peer_send_job(p, WPEER_MAP, &f->mac, f->tag,
+		    WPEER_NO_NODE, iov, 3) == -1) {
+			char a[160];
+
+			job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
+			    "cannot send it the node map",
+			    fed_node_name(&f->nodes[i], a, sizeof a));
+			break;
+		}
+	}
+	free(order);
+	free(old_of);
+	free(nodes);
+	if (self < 0) {
+		/* Not a node of the job: our part is done. */
+		if (j->attached == 0)
+			job_free(j);
+		return;
+	}
+	if (j->failed)
+		return;
+	if (fed_build_map(f) == -1) {
+		job_fail(j, FB_E_NOMEM, WIRE_NO_RANK, "out of memory");
+		return;
+	}
+	f->mapped = 1;
+	fed_apply_map(f);
+}
+
+/* A local rank joined. */
+static void
+fed_rank_joined(struct job *j, uint32_t rank)
+{
+	struct fed *f = j->fed;
+	int d;
+
+	if (f->pmix) {
+		if (j->joined == j->nlocal && !j->failed)
+			fed_arrived(j, 0);	/* the init barrier */
+		return;
+	}
+	if (f->root) {
+		if (f->self_dn == 0) {
+			if ((d = fed_dn_add(f, tcp_primary(),
+			    tcp_hostname())) < 0) {
+				job_fail(j, FB_E_NOMEM, rank, "out of memory");
+				return;
+			}
+			f->self_dn = d + 1;
+		}
+		if (fed_record(f, (uint32_t)f->self_dn - 1, rank) == 0)
+			fed_root_complete(f);
+		return;
+	}
+	if (f->unsent == NULL &&
+	    (f->unsent = calloc(j->nranks, sizeof *f->unsent)) == NULL) {
+		job_fail(j, FB_E_NOMEM, rank, "out of memory");
+		return;
+	}
+	f->unsent[f->nunsent++] = rank;
+	/* Ranks that join in the same turn of the loop go in one frame. */
+	event_active(f->ev_flush, EV_TIMEOUT, 1);
+}
+
+static void
+fed_flush_cb(int fd, short events, void *arg)
+{
+	struct fed *f = arg;
+	struct job *j = f->job;
+	uint8_t head[8 + WPEER_EP_LEN + WPEER_HOST_LEN + 4], *p = head;
+	struct iovec iov[2];
+	uint32_t i;
+	int rc;
+
+	if (f->nunsent == 0 || j->failed)
+		return;
+	for (i = 0; i < f->nunsent; i++)
+		wire_put32((uint8_t *)&f->unsent[i], f->unsent[i]);
+	iov[1].iov_base = f->unsent;
+	iov[1].iov_len = (size_t)f->nunsent * 4;
+	if (!f->join_sent) {
+		wire_put32(p, j->nranks);
+		wire_put32(p + 4, j->flags);
+		wpeer_put_ep(p + 8, tcp_primary());
+		memset(p + 8 + WPEER_EP_LEN, 0, WPEER_HOST_LEN);
+		memcpy(p + 8 + WPEER_EP_LEN, tcp_hostname(),
+		    strnlen(tcp_hostname(), WPEER_HOST_LEN - 1));
+		wire_put32(p + 8 + WPEER_EP_LEN + WPEER_HOST_LEN, f->nunsent);
+		iov[0].iov_base = head;
+		iov[0].iov_len = sizeof head;
+		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2);
+		f->join_sent = 1;
+	} else {
+		wire_put32(head, f->nunsent);
+		iov[0].iov_base = head;
+		iov[0].iov_len = 4;
+		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2);
+	}
+	f->nunsent = 0;
+	if (rc == -1)
+		job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "cannot reach the "
+		    "job's root node %s", f->root_name);
+}
+
+/* The map is known: tell the local ranks (after discovery) or wait for
+ * the init barrier (PMIx), and warm the links to the other nodes. */
+static void
+fed_apply_map(struct fed *f)
+{
+	struct job *j = f->job;
+	struct fed_node *me = &f->nodes[f->me];
+	struct fed_early *e, *next;
+	uint32_t i;
+
+	log_debug("job %u: node %u of %u, %u local ranks%s", j->id, f->me,
+	    f->nnodes, me->count, f->pmix ? " (map from PMIx)" : "");
+	/* Ranks that joined elsewhere are not ours to mark; ours stay. */
+	/* Warm the links we are to open (to higher endpoints; the other
+	 * nodes open theirs to us). */
+	for (i = 0; i < f->nnodes; i++)
+		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
+		    &f->nodes[f->me].ep) > 0)
+			(void)peer_get(&f->nodes[i].ep, 0);
+	if (!f->pmix) {
+		job_running(j);
+		for (i = 0; i < me->count; i++)
+			job_ready(j, f->by_node[me->first + i], i,
+			    me->count, f->me, f->nnodes);
+		notify_status();
+	}
+	/* Frames that came before the map. */
+	e = f->early;
+	f->early = NULL;
+	for (; e != NULL && j->fed == f && !j->failed; e = next) {
+		next = e->next;
+		fed_handle(f, e->peer, e->type, e->node, e->buf,
+		    (uint32_t)e->len);
+		free(e);
+	}
+	for (; e != NULL; e = next) {
+		next = e->next;
+		free(e);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Collectives across nodes. */
+
+static uint32_t
+fed_log2(uint32_t n)
+{
+	uint32_t k = 0;
+
+	while ((1u << k) < n)
+		k++;
+	return k;
+}
+
+static void
+fed_coll_complete(struct fed *f)
+{
+	struct job *j = f->job;
+	struct fed_node *me = &f->nodes[f->me];
+	uint32_t p = f->cseq & 1, seq = f->cseq, i;
+
+	f->running = 0;
+	f->rmask[p] = 0;
+	f->rset[p] = 0;
+	f->a2an[p] = 0;
+	memset(f->a2a[p], 0, f->nnodes);
+	if (seq == 0) {		/* the init barrier of a PMIx job */
+		job_running(j);
+		for (i = 0; i < me->count; i++)
+			job_ready(j, f->by_node[me->first + i], i,
+			    me->count, f->me, f->nnodes);
+		notify_status();
+		return;
+	}
+	job_release(j, seq);
+}
+
+static int
+fed_send_coll(struct fed *f, uint32_t node, uint32_t step, const void *data,
+    size_t len)
+{
+	uint8_t head[WPEER_COLL_HDR];
+	struct iovec iov[2];
+
+	wire_put32(head, f->cseq);
+	wire_put16(head + 4, (uint16_t)f->ckind);
+	wire_put16(head + 6, (uint16_t)step);
+	wire_put64(head + 8, f->cbytes);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+	return fed_send_node(f, node, WPEER_COLL, iov, len > 0 ? 2 : 1);
+}
+
+/* Allgather step k: the blocks of nodes me .. me+cnt-1 to node me - 2^k. */
+static int
+fed_send_allgather(struct fed *f, uint32_t k)
+{
+	uint32_t n = f->nnodes, d = 1u << k, cnt = d < n - d ? d : n - d;
+	uint32_t b, i, node;
+	uint8_t *buf, *w;
+	size_t len = 0;
+	int rc;
+
+	for (b = 0; b < cnt; b++)
+		len += (size_t)f->nodes[(f->me + b) % n].count * f->cbytes;
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return -1;
+	for (b = 0, w = buf; b < cnt; b++) {
+		const struct fed_node *nd = &f->nodes[(f->me + b) % n];
+
+		for (i = 0; i < nd->count; i++, w += f->cbytes)
+			memcpy(w, fed_slot(f, f->cseq, f->by_node[nd->first +
+			    i]), f->cbytes);
+	}
+	node = (f->me + n - d) % n;
+	rc = fed_send_coll(f, node, k, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Alltoall: what our ranks have for node x's ranks. */
+static int
+fed_send_alltoall(struct fed *f, uint32_t x)
+{
+	const struct fed_node *me = &f->nodes[f->me], *to = &f->nodes[x];
+	uint64_t bytes = f->cbytes;
+	uint8_t *buf, *w;
+	size_t len = (size_t)me->count * to->count * bytes;
+	uint32_t s, d;
+	int rc;
+
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return -1;
+	for (s = 0, w = buf; s < me->count; s++) {
+		const uint8_t *slot = fed_slot(f, f->cseq,
+		    f->by_node[me->first + s]);
+
+		for (d = 0; d < to->count; d++, w += bytes)
+			memcpy(w, slot + (size_t)f->by_node[to->first + d] *
+			    bytes, bytes);
+	}
+	rc = fed_send_coll(f, x, 0, buf, len);
+	free(buf);
+	return rc;
+}
+
+static void
+fed_coll_progress(struct fed *f)
+{
+	uint32_t p = f->cseq & 1, i;
+	int rc;
+
+	if (!f->running || f->job->failed)
+		return;
+	if (f->ckind == WIRE_COLL_ALLTOALL) {
+		if (f->sent == 0) {
+			f->sent = 1;
+			for (i = 0; i < f->nnodes && !f->job->failed; i++)
+				if (i != f->me && f->cbytes > 0)
+					fed_send_alltoall(f, i);
+				else if (i != f->me)
+					fed_send_coll(f, i, 0, NULL, 0);
+		}
+		if (f->a2an[p] == f->nnodes - 1 && !f->job->failed)
+			fed_coll_complete(f);
+		return;
+	}
+	while (f->sent < f->nsteps && (f->sent == 0 ||
+	    (f->rmask[p] & (1u << (f->sent - 1))))) {
+		uint32_t k = f->sent++;
+
+		if (f->ckind == WIRE_COLL_ALLGATHER)
+			rc = fed_send_allgather(f, k);
+		else
+			rc = fed_send_coll(f, (f->me + (1u << k)) % f->nnodes,
+			    k, NULL, 0);
+		if (rc == -1 || f->job->failed)
+			return;
+	}
+	if (f->sent == f->nsteps && f->rmask[p] == (f->nsteps >= 32 ?
+	    0xffffffffu : (1u << f->nsteps) - 1))
+		fed_coll_complete(f);
+}
+
+static int
+fed_check_kind(struct fed *f, uint32_t seq, uint32_t node, uint32_t kind,
+    uint64_t bytes)
+{
+	struct job *j = f->job;
+	char a[160];
+
+	if (kind == f->ckind && bytes == f->cbytes)
+		return 0;
+	job_fail(j, FB_E_MISMATCH, f->by_node[f->nodes[node].first],
+	    "collective #%u: node %s called %s with %llu bytes, this node "
+	    "(%s) called %s with %llu bytes", seq, fed_node_name(
+	    &f->nodes[node], a, sizeof a), wire_coll_name(kind),
+	    (unsigned long long)bytes, tcp_hostname(),
+	    wire_coll_name(f->ckind), (unsigned long long)f->cbytes);
+	return -1;
+}
+
+/* Every local rank arrived at collective seq (0: all joined, PMIx). */
+static void
+fed_arrived(struct job *j, uint32_t seq)
+{
+	struct fed *f = j->fed;
+	uint32_t p = seq & 1;
+
+	f->running = 1;
+	f->cseq = seq;
+	f->ckind = seq == 0 ? WIRE_COLL_BARRIER : j->coll_kind;
+	f->cbytes = seq == 0 ? 0 : j->coll_bytes;
+	f->sent = 0;
+	f->nsteps = f->ckind == WIRE_COLL_ALLTOALL ? 1 : fed_log2(f->nnodes);
+	if (f->rset[p] && fed_check_kind(f, seq, f->rnode[p], f->rkind[p],
+	    f->rbytes[p]) == -1)
+		return;
+	if (f->nnodes == 1) {
+		fed_coll_complete(f);
+		return;
+	}
+	fed_coll_progress(f);
+}
+
+/* A step from another node. */
+static void
+fed_coll_recv(struct fed *f, uint32_t node, const struct wpeer_coll *m)
+{
+	struct job *j = f->job;
+	uint32_t base, p = m->seq & 1, n = f->nnodes, i, b, s, d;
+	const uint8_t *r = m->data;
+	char a[160];
+	size_t len;
+
+	base = f->running ? f->cseq : j->state != JOB_FORMING ?
+	    j->coll_seq + 1 : 0;
+	if (m->seq != base && m->seq != base + 1)
+		goto bad;
+	if (f->rset[p] && (f->rkind[p] != m->kind ||
+	    f->rbytes[p] != m->bytes))
+		goto bad;
+	if (!f->rset[p]) {
+		f->rset[p] = 1;
+		f->rkind[p] = m->kind;
+		f->rbytes[p] = m->bytes;
+		f->rnode[p] = node;
+	}
+	if (f->running && m->seq == f->cseq &&
+	    fed_check_kind(f, m->seq, node, m->kind, m->bytes) == -1)
+		return;
+	if (m->kind == WIRE_COLL_ALLTOALL) {
+		const struct fed_node *from = &f->nodes[node],
+		    *me = &f->nodes[f->me];
+
+		len = (size_t)from->count * me->count * m->bytes;
+		if (m->step != 0 || f->a2a[p][node] || m->len != len ||
+		    m->bytes * j->nranks > f->slot_bytes)
+			goto bad;
+		for (s = 0; s < from->count; s++) {
+			uint8_t *slot = fed_slot(f, m->seq,
+			    f->by_node[from->first + s]);
+
+			for (d = 0; d < me->count; d++, r += m->bytes)
+				memcpy(slot + (size_t)f->by_node[me->first +
+				    d] * m->bytes, r, m->bytes);
+		}
+		f->a2a[p][node] = 1;
+		f->a2an[p]++;
+	} else {
+		uint32_t dist = 1u << m->step;
+
+		if (m->step >= fed_log2(n) || (f->rmask[p] & (1u << m->step)))
+			goto bad;
+		if (m->kind == WIRE_COLL_BARRIER) {
+			if (node != (f->me + n - dist % n) % n || m->len != 0)
+				goto bad;
+		} else {
+			uint32_t cnt = dist < n - dist ? dist : n - dist;
+
+			if (node != (f->me + dist) % n)
+				goto bad;
+			for (b = 0, len = 0; b < cnt; b++)
+				len += (size_t)f->nodes[(node + b) % n].count *
+				    m->bytes;
+			if (m->len != len)
+				goto bad;
+			for (b = 0; b < cnt; b++) {
+				const struct fed_node *nd =
+				    &f->nodes[(node + b) % n];
+
+				for (i = 0; i < nd->count; i++, r += m->bytes)
+					memcpy(fed_slot(f, m->seq,
+					    f->by_node[nd->first + i]), r,
+					    m->bytes);
+			}
+		}
+		f->rmask[p] |= 1u << m->step;
+	}
+	if (f->running && m->seq == f->cseq)
+		fed_coll_progress(f);
+	return;
+bad:
+	job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s sent a bad step %u of "
+	    "%s #%u (%u bytes; this node is at #%u)",
+	    fed_node_name(&f->nodes[node], a, sizeof a), m->step,
+	    wire_coll_name(m->kind), m->seq, m->len, base);
+}
+
+/* ------------------------------------------------------------------ */
+/* Send and receive across nodes. */
+
+static void
+fed_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m)
+{
+	struct fed *f = j->fed;
+	uint32_t node = f->node_of_rank[m->peer];
+	uint8_t head[WPEER_MSG_HDR], frame[WIRE_STATUS_FRAME_MAX];
+	struct iovec iov[2];
+	char text[WIRE_TEXT_MAX], a[160];
+
+	if (f->nodes[node].lost) {
+		snprintf(text, sizeof text, "send to rank %u: its node %s "
+		    "was lost", m->peer, fed_node_name(&f->nodes[node], a,
+		    sizeof a));
+		job_send_frame(j, rank, frame, wire_encode_status(frame,
+		    WIRE_SEND_ACK, seq, FB_E_PEER_LOST, m->peer, text));
+		return;
+	}
+	wire_put32(head, rank);
+	wire_put32(head + 4, m->peer);
+	wire_put32(head + 8, m->tag);
+	wire_put32(head + 12, seq);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = (void *)m->data;
+	iov[1].iov_len = m->len;
+	/* The acknowledgement comes from the receiver's node. */
+	fed_send_node(f, node, WPEER_MSG, iov, m->len > 0 ? 2 : 1);
+}
+
+static void
+fed_msg_ack(struct fed *f, uint32_t node, uint32_t src, uint32_t sendseq,
+    int code, uint32_t rank, const char *text)
+{
+	uint8_t head[WPEER_ACK_HDR];
+	struct iovec iov[2];
+
+	wire_put32(head, src);
+	wire_put32(head + 4, sendseq);
+	wire_put32(head + 8, (uint32_t)code);
+	wire_put32(head + 12, rank);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = (void *)text;
+	iov[1].iov_len = text != NULL ? strnlen(text, WPEER_TEXT_MAX) : 0;
+	fed_send_node(f, node, WPEER_MSG_ACK, iov, iov[1].iov_len ? 2 : 1);
+}
+
+static void
+fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
+{
+	struct job *j = f->job;
+	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
+	struct transport *dst;
+	struct iovec iov[2];
+	char text[WIRE_TEXT_MAX];
+
+	if (m->dst >= j->nranks || m->src >= j->nranks ||
+	    f->node_of_rank[m->dst] != f->me ||
+	    f->node_of_rank[m->src] != node) {
+		job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %u sent a message "
+		    "from rank %u to rank %u: not theirs and ours", node,
+		    m->src, m->dst);
+		return;
+	}
+	if (j->failed) {
+		fed_msg_ack(f, node, m->src, m->sendseq, j->failed,
+		    j->failed_rank, j->error);
+		return;
+	}
+	if (!job_reachable(j, m->dst)) {
+		snprintf(text, sizeof text, "send to rank %u: it left the job",
+		    m->dst);
+		fed_msg_ack(f, node, m->src, m->sendseq, FB_E_PEER_LOST,
+		    m->dst, text);
+		return;
+	}
+	dst = j->links[m->dst];
+	if (transport_pending(dst) + m->len > dconf.max_pending) {
+		snprintf(text, sizeof text, "send to rank %u: it has %zu "
+		    "bytes not yet received, the cap is %llu", m->dst,
+		    transport_pending(dst),
+		    (unsigned long long)dconf.max_pending);
+		fed_msg_ack(f, node, m->src, m->sendseq, FB_E_LIMIT, m->dst,
+		    text);
+		return;
+	}
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_DELIVER, m->sendseq,
+	    m->src, m->tag, m->len);
+	iov[1].iov_base = (void *)m->data;
+	iov[1].iov_len = m->len;
+	transport_send(dst, iov, 2);
+	dstats.messages++;
+	fed_msg_ack(f, node, m->src, m->sendseq, 0, m->dst, NULL);
+}
+
+static void
+fed_ack_recv(struct fed *f, const struct wpeer_status *m)
+{
+	struct job *j = f->job;
+	uint8_t frame[WIRE_STATUS_FRAME_MAX];
+	char text[WIRE_TEXT_MAX];
+	size_t n;
+
+	if (m->src >= j->nranks || !job_reachable(j, m->src))
+		return;		/* the sender went meanwhile */
+	n = m->text_len < sizeof text - 1 ? m->text_len : sizeof text - 1;
+	memcpy(text, m->text, n);
+	text[n] = '\0';
+	job_send_frame(j, m->src, frame, wire_encode_status(frame,
+	    WIRE_SEND_ACK, m->sendseq, m->code, m->rank, n > 0 ? text : NULL));
+}
+
+/* A local rank left cleanly: every node must know (LEFT comes after the
+ * rank's messages on each link). */
+static void
+fed_left(struct job *j, uint32_t rank)
+{
+	struct fed *f = j->fed;
+	uint8_t b[4];
+	struct iovec iov = { b, sizeof b };
+
+	if (!f->mapped)
+		return;
+	f->nodes[f->me].nleft++;
+	wire_put32(b, rank);
+	fed_broadcast(f, WPEER_LEFT, &iov, 1);
+}
+
+/* The job failed here: tell the other nodes, unless they told us. */
+static void
+fed_failed(struct job *j)
+{
+	struct fed *f = j->fed;
+	uint8_t head[WPEER_FAIL_HDR];
+	struct iovec iov[2];
+
+	f->running = 0;
+	if (f->remote_fail)
+		return;
+	wire_put32(head, (uint32_t)j->failed);
+	wire_put32(head + 4, j->failed_rank);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = j->error;
+	iov[1].iov_len = strnlen(j->error, WPEER_TEXT_MAX);
+	fed_broadcast(f, WPEER_FAIL, iov, 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames from other daemons. */
+
+static void
+fed_fail_remote(struct fed *f, const struct wpeer_status *m)
+{
+	f->remote_fail = 1;
+	job_fail(f->job, m->code, m->rank, "%.*s", (int)m->text_len, m->text);
+}
+
+/* A frame whose MAC holds, for a job with its map (or JOIN/RANKS/MAP). */
+static void
+fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
+    const uint8_t *body, uint32_t len)
+{
+	struct job *j = f->job;
+	union {
+		struct wpeer_join join;
+		struct wpeer_ranks ranks;
+		struct wpeer_map map;
+		struct wpeer_coll coll;
+		struct wpeer_msg msg;
+		struct wpeer_status st;
+		uint32_t rank;
+	} u;
+	uint32_t i, d;
+	int rc = WPEER_EVALUE, di;
+	char a[160];
+
+	switch (type) {
+	case WPEER_JOIN:
+	case WPEER_RANKS:
+		if (!f->root || f->mapped)
+			goto bad;
+		if (type == WPEER_JOIN) {
+			if ((rc = wpeer_decode_join(body, len, &u.join)) !=
+			    WPEER_OK)
+				goto bad;
+			if (u.join.nranks != j->nranks ||
+			    u.join.flags != j->flags) {
+				job_fail(j, FB_E_MISMATCH, WIRE_NO_RANK,
+				    "node %s joined with nranks=%u, the job "
+				    "has nranks=%u", u.join.host,
+				    u.join.nranks, j->nranks);
+				return;
+			}
+			if ((di = fed_dn_add(f, &u.join.ep, u.join.host)) < 0) {
+				job_fail(j, FB_E_LIMIT, WIRE_NO_RANK, "too "
+				    "many nodes");
+				return;
+			}
+			u.ranks.nlist = u.join.nlist;
+			u.ranks.list = u.join.list;
+		} else {
+			if ((rc = wpeer_decode_ranks(body, len, &u.ranks)) !=
+			    WPEER_OK)
+				goto bad;
+			for (di = 0; di < (int)f->ndn; di++)
+				if (wpeer_ep_equal(&f->dn[di].ep, &p->ep))
+					break;
+			if (di == (int)f->ndn)
+				goto bad;
+		}
+		p->jobs_served += type == WPEER_JOIN;
+		for (i = 0; i < u.ranks.nlist; i++)
+			if (fed_record(f, (uint32_t)di,
+			    wire_get32(u.ranks.list + i * 4)) == -1)
+				return;
+		fed_root_complete(f);
+		return;
+	case WPEER_MAP:
+		if (f->root || f->mapped || f->pmix)
+			goto bad;
+		if ((rc = wpeer_decode_map(body, len, &u.map)) != WPEER_OK ||
+		    u.map.nranks != j->nranks)
+			goto bad;
+		f->nnodes = u.map.nnodes;
+		f->me = u.map.node;
+		f->nodes = calloc(f->nnodes, sizeof *f->nodes);
+		f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
+		if (f->nodes == NULL || f->node_of_rank == NULL) {
+			job_fail(j, FB_E_NOMEM, WIRE_NO_RANK, "out of memory");
+			return;
+		}
+		for (i = 0; i < f->nnodes; i++) {
+			const uint8_t *e = u.map.nodes + i * WPEER_MAP_NODE_LEN;
+
+			if (wpeer_get_ep(e, &f->nodes[i].ep) != WPEER_OK)
+				goto bad;
+			wpeer_get_host(e + WPEER_EP_LEN, f->nodes[i].host);
+		}
+		for (i = 0; i < j->nranks; i++) {
+			d = wire_get32(u.map.node_of_rank + i * 4);
+			if (d >= f->nnodes)
+				goto bad;
+			f->node_of_rank[i] = d;
+		}
+		/* Our own ranks must be where the map says. */
+		for (i = 0; i < j->nranks; i++)
+			if (j->rstate[i] != TABLE_RANK_ABSENT &&
+			    f->node_of_rank[i] != f->me)
+				goto bad;
+		if (fed_build_map(f) == -1)
+			goto bad;
+		f->mapped = 1;
+		p->jobs_served++;
+		fed_apply_map(f);
+		return;
+	case WPEER_FAIL:
+		if ((rc = wpeer_decode_fail(body, len, &u.st)) != WPEER_OK)
+			goto bad;
+		fed_fail_remote(f, &u.st);
+		return;
+	}
+	/* The rest needs the map and a sender that is a node of the job. */
+	if (!f->mapped || node >= f->nnodes || node == f->me)
+		goto bad;
+	switch (type) {
+	case WPEER_COLL:
+		if ((rc = wpeer_decode_coll(body, len, &u.coll)) != WPEER_OK)
+			goto bad;
+		fed_coll_recv(f, node, &u.coll);
+		return;
+	case WPEER_MSG:
+		if ((rc = wpeer_decode_msg(body, len, &u.msg)) != WPEER_OK)
+			goto bad;
+		fed_msg_recv(f, node, &u.msg);
+		return;
+	case WPEER_MSG_ACK:
+		if ((rc = wpeer_decode_ack(body, len, &u.st)) != WPEER_OK)
+			goto bad;
+		fed_ack_recv(f, &u.st);
+		return;
+	case WPEER_LEFT:
+		if ((rc = wpeer_decode_left(body, len, &u.rank)) != WPEER_OK ||
+		    u.rank >= j->nranks || f->node_of_rank[u.rank] != node)
+			goto bad;
+		if (j->rstate[u.rank] == TABLE_RANK_LEFT)
+			return;
+		j->rstate[u.rank] = TABLE_RANK_LEFT;
+		j->nleft++;
+		f->nodes[node].nleft++;
+		job_tell_left(j, u.rank);
+		return;
+	}
+bad:
+	snprintf(a, sizeof a, "%s", peer_name(p));
+	job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s sent a %s frame this "
+	    "node cannot use: %s", a, wpeer_type_name(type),
+	    wpeer_status_name(rc));
+}
+
+static void
+fed_keep_verified(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
+    const uint8_t *body, uint32_t len)
+{
+	struct fed_early *e, **pp;
+
+	if ((e = malloc(sizeof *e + len)) == NULL) {
+		job_fail(f->job, FB_E_NOMEM, WIRE_NO_RANK, "out of memory for "
+		    "a frame that came before the node map");
+		return;
+	}
+	e->next = NULL;
+	e->peer = p;
+	e->type = type;
+	e->node = node;
+	e->len = len;
+	memcpy(e->buf, body, len);
+	for (pp = &f->early; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = e;
+}
+
+/* A frame of a job we may not know yet: keep it a while (bounded). */
+static void
+fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
+{
+	struct fed_early *e, **pp, *old;
+	uint64_t now = util_now_ns();
+
+	if (len > FED_EARLY_BYTES || p->early >= FED_EARLY_PEER) {
+		log_debug("peer %s: dropping a frame of an unknown job",
+		    peer_name(p));
+		return;
+	}
+	/* Expire old ones; at the cap, drop the oldest. */
+	while ((old = fed_early_list) != NULL && (now - old->at_ns >
+	    FED_EARLY_TTL_NS || fed_nearly >= FED_EARLY_MAX)) {
+		fed_early_list = old->next;
+		fed_nearly--;
+		fed_early_free(old);
+	}
+	if ((e = malloc(sizeof *e + len)) == NULL)
+		return;
+	e->next = NULL;
+	e->peer = p;
+	e->at_ns = now;
+	e->len = len;
+	memcpy(e->buf, frame, len);
+	for (pp = &fed_early_list; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = e;
+	fed_nearly++;
+	p->early++;
+}
+
+static void fed_verified(struct fed *, struct peer *,
+    const struct wpeer_hdr *, const struct wpeer_job *);
+
+/* A job appeared here: frames that came for it before. */
+static void
+fed_replay_unknown(struct fed *f)
+{
+	struct fed_early **pp = &fed_early_list, *e;
+	struct wpeer_hdr h;
+	struct wpeer_job m;
+
+	while ((e = *pp) != NULL) {
+		if (memcmp(e->buf + WPEER_HDR_LEN, f->tag, WPEER_TAG_LEN) != 0) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		fed_nearly--;
+		if (e->peer != NULL && !e->peer->dead &&
+		    wpeer_decode_hdr_untrusted(e->buf, e->len, &h) ==
+		    WPEER_OK && wpeer_decode_job(e->buf + WPEER_HDR_LEN,
+		    h.length, &m) == WPEER_OK) {
+			if (peer_verify(e->peer, &f->mac, e->buf, e->len) ==
+			    0)
+				fed_verified(f, e->peer, &h, &m);
+			else
+				peer_close(e->peer, "a frame failed its MAC");
+		}
+		fed_early_free(e);
+		if (f->job->fed != f)
+			return;
+	}
+}
+
+static void
+fed_verified(struct fed *f, struct peer *p, const struct wpeer_hdr *h,
+    const struct wpeer_job *m)
+{
+	if (!f->mapped && h->type != WPEER_JOIN && h->type != WPEER_RANKS &&
+	    h->type != WPEER_MAP && h->type != WPEER_FAIL) {
+		fed_keep_verified(f, p, h->type, m->node, m->body, m->body_len);
+		return;
+	}
+	fed_handle(f, p, h->type, m->node, m->body, m->body_len);
+}
+
+/* The root hears of a job it made the id of, from a node's JOIN. */
+static struct fed *
+fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
+    size_t len)
+{
+	struct fed_reg *r = fed_reg_find(m->tag);
+	crypto_auth_hmacsha512256_state st;
+	struct wpeer_join jm;
+	uint8_t tag[WPEER_TAG_LEN];
+	struct job *j;
+	struct fed *f;
+	char text[WPEER_TEXT_MAX];
+	struct timeval tv = { FB_DEFAULT_TIMEOUT_MS / 1000 + 5, 0 };
+
+	if (r == NULL) {
+		snprintf(text, sizeof text, "node %s (%s) knows no job with "
+		    "this id: it did not make it, or it restarted since",
+		    tcp_hostname(), "root");
+		peer_refuse(p, m->tag, FB_E_PERM, text);
+		log_info("peer %s: refused a job this daemon did not make",
+		    peer_name(p));
+		return NULL;
+	}
+	fed_keys(r->key, tag, &st);
+	if (peer_verify(p, &st, frame, len) == -1) {
+		sodium_memzero(&st, sizeof st);
+		peer_close(p, "a JOIN failed its MAC");
+		return NULL;
+	}
+	sodium_memzero(&st, sizeof st);
+	if (wpeer_decode_join(m->body, m->body_len, &jm) != WPEER_OK ||
+	    jm.flags != (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)) {
+		peer_close(p, "bad JOIN");
+		return NULL;
+	}
+	if ((j = job_create(r->key, r->uid, jm.nranks, jm.flags)) == NULL) {
+		snprintf(text, sizeof text, "node %s cannot take the job: %s",
+		    tcp_hostname(), errno == EUSERS ? "its job or rank cap" :
+		    errno == EDQUOT ? "the user's job cap" : strerror(errno));
+		peer_refuse(p, m->tag, FB_E_LIMIT, text);
+		return NULL;
+	}
+	if ((f = fed_new(j)) == NULL) {
+		job_free(j);
+		peer_refuse(p, m->tag, FB_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	f->root = 1;
+	if (tcp_primary() != NULL)
+		f->root_ep = *tcp_primary();
+	/* Until one of its own ranks joins, nothing else keeps it. */
+	evtimer_add(f->ev_expire, &tv);
+	return f;
+}
+
+/* A job frame from a link (its sequence number checked). */
+static void
+fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
+    size_t len)
+{
+	struct wpeer_job m;
+	struct fed *f;
+	int rc;
+
+	if ((rc = wpeer_decode_job(frame + WPEER_HDR_LEN, h->length, &m)) !=
+	    WPEER_OK) {
+		peer_close(p, "bad %s: %s", wpeer_type_name(h->type),
+		    wpeer_status_name(rc));
+		return;
+	}
+	if ((f = fed_find(m.tag)) == NULL) {
+		if (h->type == WPEER_JOIN) {
+			if ((f = fed_root_job(p, &m, frame, len)) == NULL)
+				return;
+			fed_handle(f, p, h->type, m.node, m.body, m.body_len);
+			if (fed_find(m.tag) == f)
+				fed_replay_unknown(f);
+			return;
+		}
+		fed_keep_unknown(p, frame, len);
+		return;
+	}
+	if (peer_verify(p, &f->mac, frame, len) == -1) {
+		/* Nobody without the secret can make one: not a link to
+		 * keep. */
+		log_warnx("peer %s: a %s frame failed its MAC: dropping the "
+		    "link", peer_name(p), wpeer_type_name(h->type));
+		peer_close(p, "a frame failed its MAC");
+		return;
+	}
+	fed_verified(f, p, h, &m);
+}
+
+static void
+fed_refused(struct peer *p, const struct wpeer_refuse *r)
+{
+	struct fed *f = fed_find(r->tag);
+
+	if (f == NULL)
+		return;
+	job_fail(f->job, r->code, WIRE_NO_RANK, "node %s refused the job: "
+	    "%.*s", peer_name(p), (int)r->text_len, r->text);
+}
+
+static void
+fed_peer_up(struct peer *p)
+{
+	/* Frames waiting for the link went out in order (peer.c). */
+	log_debug("peer %s: ready for jobs", peer_name(p));
+}
+
+static void
+fed_node_lost(struct fed *f, uint32_t node, const char *why)
+{
+	struct fed_node *n = &f->nodes[node];
+	char a[160], ranks[256];
+
+	if (n->lost)
+		return;
+	n->lost = 1;
+	if (n->nleft == n->count)
+		return;		/* all its ranks left cleanly */
+	fed_node_ranks(f, n, ranks, sizeof ranks);
+	job_fail(f->job, FB_E_PEER_LOST, f->by_node[n->first], "node %s, "
+	    "ranks %s, lost: %s", fed_node_name(n, a, sizeof a), ranks, why);
+}
+
+/* A link went down: every job with a node behind it fails. */
+static void
+fed_peer_lost(struct peer *p, const char *why)
+{
+	struct fed *f, *next;
+	struct fed_early **pp, *e;
+	uint32_t i;
+
+	for (pp = &fed_early_list; (e = *pp) != NULL;) {
+		if (e->peer == p) {
+			*pp = e->next;
+			fed_nearly--;
+			free(e);
+		} else
+			pp = &e->next;
+	}
+	p->early = 0;
+	for (f = fed_list; f != NULL; f = next) {
+		struct fed_early *fe;
+
+		next = f->lnext;
+		for (fe = f->early; fe != NULL; fe = fe->next)
+			if (fe->peer == p)
+				fe->peer = NULL;
+		if (f->job->failed)
+			continue;
+		if (f->mapped) {
+			for (i = 0; i < f->nnodes; i++)
+				if (i != f->me && wpeer_ep_equal(&f->nodes[i].ep,
+				    &p->ep))
+					fed_node_lost(f, i, why);
+		} else if (!f->root) {
+			if (wpeer_ep_equal(&f->root_ep, &p->ep))
+				job_fail(f->job, FB_E_PEER_LOST, WIRE_NO_RANK,
+				    "the job's root node %s was lost during "
+				    "discovery: %s", f->root_name, why);
+		} else {
+			for (i = 0; i < f->ndn; i++)
+				if ((int)i + 1 != f->self_dn &&
+				    wpeer_ep_equal(&f->dn[i].ep, &p->ep)) {
+					job_fail(f->job, FB_E_PEER_LOST,
+					    WIRE_NO_RANK, "node %s (%s) was "
+					    "lost during discovery: %s",
+					    f->dn[i].host, p->name, why);
+					break;
+				}
+		}
+	}
+}
+
+static int
+fed_peer_busy(const struct peer *p)
+{
+	const struct fed *f;
+	uint32_t i;
+
+	for (f = fed_list; f != NULL; f = f->lnext) {
+		if (!f->mapped)
+			return 1;
+		for (i = 0; i < f->nnodes; i++)
+			if (wpeer_ep_equal(&f->nodes[i].ep, &p->ep))
+				return 1;
+	}
+	return 0;
+}
+
+/* For fastbootctl jobs: the nodes and which are missing. */
+void
+fed_describe(const struct job *j, struct evbuffer *b)
+{
+	const struct fed *f = j->fed;
+	char a[160];
+	uint32_t i;
+	int first = 1;
+
+	if (f == NULL)
+		return;
+	evbuffer_add_printf(b, "discovery %s\n", f->pmix ? "pmix" :
+	    f->root ? "root" : "id");
+	if (!f->mapped) {
+		evbuffer_add_printf(b, "nodes %u\n", f->root ? f->ndn : 0);
+		evbuffer_add_printf(b, "node_list ");
+		for (i = 0; f->root && i < f->ndn; i++)
+			evbuffer_add_printf(b, "%s%s", i ? "," : "",
+			    fed_node_name(&f->dn[i], a, sizeof a));
+		evbuffer_add_printf(b, "\nmissing_nodes unknown "
+		    "(discovery)\n");
+		return;
+	}
+	evbuffer_add_printf(b, "nodes %u\nnode %u\n", f->nnodes, f->me);
+	evbuffer_add_printf(b, "node_list ");
+	for (i = 0; i < f->nnodes; i++)
+		evbuffer_add_printf(b, "%s%s", i ? "," : "",
+		    fed_node_name(&f->nodes[i], a, sizeof a));
+	evbuffer_add_printf(b, "\nmissing_nodes ");
+	for (i = 0; i < f->nnodes; i++) {
+		if (i == f->me || !f->nodes[i].lost)
+			continue;
+		evbuffer_add_printf(b, "%s%s", first ? "" : ",",
+		    fed_node_name(&f->nodes[i], a, sizeof a));
+		first = 0;
+	}
+	if (first)
+		evbuffer_add_printf(b, "none");
+	evbuffer_add_printf(b, "\n");
+}
+
+/*
+ * What a job across nodes waits for, as this daemon sees it: the ranks the
+ * root has not heard of, the map, or the node whose step has not come.
+ */
+static void
+fed_pending(const struct job *j, char *buf, size_t size)
+{
+	const struct fed *f = j->fed;
+	uint32_t *v, r, n = 0, p, k, node, dist;
+	char ranks[160], a[160];
+
+	buf[0] = '\0';
+	if (!f->mapped && !f->root) {
+		snprintf(buf, size, "node %s has no node map yet from the "
+		    "job's root node %s", tcp_hostname(), f->root_name);
+		return;
+	}
+	if (!f->mapped) {
+		if ((v = calloc(j->nranks, sizeof *v)) == NULL)
+			return;
+		for (r = 0; r < j->nranks; r++)
+			if (f->dnode == NULL || f->dnode[r] == 0)
+				v[n++] = r;
+		util_ranges(ranks, sizeof ranks, v, n);
+		free(v);
+		snprintf(buf, size, "the root node %s has heard of %u of %u "
+		    "ranks on %u nodes; no node reported ranks %s",
+		    tcp_hostname(), f->dcount, j->nranks, f->ndn, ranks);
+		return;
+	}
+	if (!f->running) {
+		snprintf(buf, size, "node %s: its own ranks have not all "
+		    "arrived", tcp_hostname());
+		return;
+	}
+	p = f->cseq & 1;
+	if (f->ckind == WIRE_COLL_ALLTOALL) {
+		for (node = 0; node < f->nnodes; node++) {
+			if (node == f->me || f->a2a[p][node])
+				continue;
+			fed_node_ranks(f, &f->nodes[node], ranks,
+			    sizeof ranks);
+			snprintf(buf, size, "node %s (%u of the others not "
+			    "yet) has not sent node %s its part of %s #%u: "
+			    "ranks %s", fed_node_name(&f->nodes[node], a,
+			    sizeof a), f->nnodes - 1 - f->a2an[p],
+			    tcp_hostname(), wire_coll_name(f->ckind), f->cseq,
+			    ranks);
+			return;
+		}
+		return;
+	}
+	for (k = 0; k < f->nsteps; k++)
+		if (!(f->rmask[p] & (1u << k)))
+			break;
+	if (k == f->nsteps)
+		return;
+	dist = 1u << k;
+	node = f->ckind == WIRE_COLL_BARRIER ? (f->me + f->nnodes - dist) %
+	    f->nnodes : (f->me + dist) % f->nnodes;
+	fed_node_ranks(f, &f->nodes[node], ranks, sizeof ranks);
+	snprintf(buf, size, "node %s, ranks %s, has not sent node %s step %u "
+	    "of %s #%u (it or a node before it is late)",
+	    fed_node_name(&f->nodes[node], a, sizeof a), ranks,
+	    tcp_hostname(), k, f->cseq == 0 ? "init" :
+	    wire_coll_name(f->ckind), f->cseq);
+}
+
+void
+fed_ctl_peers(struct evbuffer *b)
+{
+	const struct peer *p;
+	uint64_t now = util_now_ns();
+	char a[64];
+
+	for (p = peer_first(); p != NULL; p = p->next) {
+		wpeer_ep_format(&p->ep, a, sizeof a);
+		evbuffer_add_printf(b, "peer %s\n", a);
+		evbuffer_add_printf(b, "host %s\n", p->host[0] ? p->host : "?");
+		evbuffer_add_printf(b, "state %s\n", p->state == PEER_UP ?
+		    "up" : p->state == PEER_HELLO ? "hello" :
+		    p->state == PEER_WAITING ? "waiting" : "connecting");
+		evbuffer_add_printf(b, "direction %s\n", p->outbound ?
+		    "outbound" : "inbound");
+		evbuffer_add_printf(b, "preferred %d\n", p->preferred);
+		evbuffer_add_printf(b, "jobs %llu\n",
+		    (unsigned long long)p->jobs_served);
+		evbuffer_add_printf(b, "frames_in %llu\n",
+		    (unsigned long long)p->frames_in);
+		evbuffer_add_printf(b, "frames_out %llu\n",
+		    (unsigned long long)p->frames_out);
+		evbuffer_add_printf(b, "connects %d\n", p->tries + 1);
+		evbuffer_add_printf(b, "age_s %llu\n", (unsigned long long)
+		    ((now - p->since_ns) / 1000000000u));
+		evbuffer_add_printf(b, "idle_s %llu\n", (unsigned long long)
+		    ((now - p->last_ns) / 1000000000u));
+		evbuffer_add_printf(b, "end\n");
+	}
+}

@@ -1,0 +1,828 @@
+/*
+ * peer.c - warm TCP links between daemons.  One link carries every job
+ * between two nodes and stays open after the jobs for the next ones (up to
+ * --peer-idle seconds unused).  Links are opened with non-blocking connect
+ * and a bounded number of retries; each side's HELLO gives a fresh random
+ * nonce, and every job frame on the link carries a MAC keyed by its job's
+ * secret over both nonces, the link sequence number and the frame, so a
+ * frame can be neither forged nor replayed on this link or another.
+ *
+ *	CONNECTING --connect--> HELLO --peer's HELLO--> UP --EOF/error--> freed
+ *	(accepted)              HELLO
+ *	WAITING --the peer's own link comes up--> (its queue moves there)
+ *	        --peer-timeout--> CONNECTING
+ *
+ * Of two daemons, the one with the lower endpoint opens their link; the
+ * other, when it has something to send first, waits (WAITING) a while for
+ * that link instead of opening a second one.
+ *
+ * An up link that carried nothing for a quarter of --peer-timeout gets a
+ * PING; one that heard nothing for seven eighths of it (checked every
+ * eighth, so within --peer-timeout) is lost, unless bytes wait unread in
+ * our own socket.  TCP's keepalive and user timeout are set too, but count
+ * in whole seconds.
+ *
+ * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
+ * Only one link per remote endpoint is "preferred" (used to send), so the
+ * order of frames between two nodes is the order they were sent in.
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "fastboot/fastboot.h"
+#include "fastbootd.h"
+
+#define PEER_CONNECT_TRIES	6
+#define PEER_RETRY_MS		25	/* doubles each try */
+#define PEER_RBUF_INIT		65536
+#define PEER_READS_PER_WAKEUP	16
+
+struct peer_q {
+	struct peer_q *next;
+	crypto_auth_hmacsha512256_state mac;
+	size_t len;		/* header + payload before the MAC */
+	uint8_t buf[];
+};
+
+static struct peer *peer_list;
+static const struct peer_hooks *peer_fed;
+static uint32_t peer_count;
+
+static void peer_read_cb(int, short, void *);
+static void peer_write_cb(int, short, void *);
+static void peer_timer_cb(int, short, void *);
+static void peer_beat_cb(int, short, void *);
+static void peer_try_connect(struct peer *);
+
+void
+peer_set_hooks(const struct peer_hooks *h)
+{
+	peer_fed = h;
+}
+
+const char *
+peer_name(const struct peer *p)
+{
+	return p->name;
+}
+
+struct peer *
+peer_first(void)
+{
+	return peer_list;
+}
+
+static void
+peer_set_name(struct peer *p)
+{
+	char a[64];
+
+	wpeer_ep_format(&p->ep, a, sizeof a);
+	if (p->host[0] != '\0')
+		snprintf(p->name, sizeof p->name, "%s (%s)", p->host, a);
+	else
+		snprintf(p->name, sizeof p->name, "%s", a);
+}
+
+static struct peer *
+peer_new(int fd, const struct wpeer_ep *ep, int outbound)
+{
+	struct peer *p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	p->fd = fd;
+	p->outbound = outbound;
+	if (ep != NULL)
+		p->ep = *ep;
+	p->out = evbuffer_new();
+	p->ev_timer = evtimer_new(dbase, peer_timer_cb, p);
+	p->ev_beat = event_new(dbase, -1, EV_PERSIST, peer_beat_cb, p);
+	if (p->out == NULL || p->ev_timer == NULL || p->ev_beat == NULL)
+		fatalx("out of memory for a peer link");
+	randombytes_buf(p->nonce, sizeof p->nonce);
+	p->since_ns = p->last_ns = p->rx_ns = p->tx_ns = util_now_ns();
+	p->next = peer_list;
+	if (peer_list != NULL)
+		peer_list->prev = p;
+	peer_list = p;
+	peer_count++;
+	peer_set_name(p);
+	return p;
+}
+
+static void
+peer_events(struct peer *p)
+{
+	if (p->ev_read != NULL)
+		event_free(p->ev_read);
+	if (p->ev_write != NULL)
+		event_free(p->ev_write);
+	p->ev_read = event_new(dbase, p->fd, EV_READ | EV_PERSIST,
+	    peer_read_cb, p);
+	p->ev_write = event_new(dbase, p->fd, EV_WRITE | EV_PERSIST,
+	    peer_write_cb, p);
+	if (p->ev_read == NULL || p->ev_write == NULL)
+		fatalx("out of memory for a peer link");
+}
+
+static void
+peer_free_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	struct peer_q *q, *next;
+
+	for (q = p->q; q != NULL; q = next) {
+		next = q->next;
+		sodium_memzero(&q->mac, sizeof q->mac);
+		free(q);
+	}
+	evbuffer_free(p->out);
+	free(p->rbuf);
+	free(p);
+}
+
+/* Take the link down now; jobs that needed it hear why (fed.c). */
+void
+peer_close(struct peer *p, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	if (p->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	p->dead = 1;
+	if (p->state == PEER_UP || p->jobs_served > 0)
+		log_info("peer %s: link closed: %s", p->name, why);
+	else
+		log_debug("peer %s: link closed: %s", p->name, why);
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		peer_list = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	peer_count--;
+	if (p->state == PEER_UP)
+		dstats.peer_links--;
+	if (p->ev_read != NULL)
+		event_free(p->ev_read);
+	if (p->ev_write != NULL)
+		event_free(p->ev_write);
+	event_free(p->ev_timer);
+	event_free(p->ev_beat);
+	if (p->fd != -1)
+		close(p->fd);
+	p->fd = -1;
+	peer_fed->lost(p, why);
+	/* Callers up the stack may still hold p: free it from the loop. */
+	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
+		log_warnx("peer %s: leaking a closed link", p->name);
+}
+
+static void
+peer_arm(struct peer *p, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(p->ev_timer, &tv);
+}
+
+static int
+peer_write_now(struct peer *p, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr mh;
+	ssize_t n;
+	size_t done;
+	int i;
+
+	if (p->fd == -1 || p->dead)
+		return -1;
+	p->tx_ns = util_now_ns();
+	if (evbuffer_get_length(p->out) == 0 && p->state != PEER_CONNECTING) {
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = (struct iovec *)iov;
+		mh.msg_iovlen = (size_t)iovcnt;
+		do
+			n = sendmsg(p->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			if (errno != EAGAIN)
+				return -1;	/* the read side sees it */
+			n = 0;
+		}
+	} else
+		n = 0;
+	done = (size_t)n;
+	for (i = 0; i < iovcnt; i++) {
+		if (done >= iov[i].iov_len) {
+			done -= iov[i].iov_len;
+			continue;
+		}
+		if (evbuffer_add(p->out, (const char *)iov[i].iov_base + done,
+		    iov[i].iov_len - done) == -1)
+			return -1;
+		done = 0;
+	}
+	if (evbuffer_get_length(p->out) > 0 && p->state != PEER_CONNECTING)
+		event_add(p->ev_write, NULL);
+	return 0;
+}
+
+/* Seal a frame (header + payload up to the MAC) and write it. */
+static int
+peer_seal(struct peer *p, const crypto_auth_hmacsha512256_state *key,
+    uint8_t *frame, size_t len, const struct iovec *extra, int nextra)
+{
+	crypto_auth_hmacsha512256_state st = *key;
+	uint8_t mac[WPEER_MAC_LEN];
+	struct iovec iov[8];
+	int i;
+
+	wire_put32(frame + 12, ++p->sseq);
+	crypto_auth_hmacsha512256_update(&st, p->rnonce, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, p->nonce, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, frame, len);
+	iov[0].iov_base = frame;
+	iov[0].iov_len = len;
+	for (i = 0; i < nextra && i < 6; i++) {
+		crypto_auth_hmacsha512256_update(&st, extra[i].iov_base,
+		    extra[i].iov_len);
+		iov[1 + i] = extra[i];
+	}
+	crypto_auth_hmacsha512256_final(&st, mac);
+	iov[1 + i].iov_base = mac;
+	iov[1 + i].iov_len = sizeof mac;
+	p->frames_out++;
+	p->last_ns = util_now_ns();
+	return peer_write_now(p, iov, 2 + i);
+}
+
+/*
+ * Send a job frame: header, tag, node, body (iovecs), MAC.  Before the
+ * peer's HELLO the frame waits in order.  Returns -1 if the link is gone.
+ */
+int
+peer_send_job(struct peer *p, uint16_t type,
+    const crypto_auth_hmacsha512256_state *key, const uint8_t *tag,
+    uint32_t node, const struct iovec *body, int nbody)
+{
+	uint8_t head[WPEER_HDR_LEN + WPEER_JOB_HDR_LEN];
+	struct peer_q *q, **pp;
+	size_t blen = 0, off;
+	int i;
+
+	if (p == NULL || p->dead)
+		return -1;
+	for (i = 0; i < nbody; i++)
+		blen += body[i].iov_len;
+	if (blen + WPEER_JOB_OVERHEAD > WPEER_PAYLOAD_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	wpeer_encode_hdr(head, type, (uint32_t)(WPEER_JOB_OVERHEAD + blen), 0);
+	memcpy(head + WPEER_HDR_LEN, tag, WPEER_TAG_LEN);
+	wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, node);
+	if (p->state == PEER_UP && p->q == NULL)
+		return peer_seal(p, key, head, sizeof head, body, nbody);
+	/* Wait for the nonce: keep one contiguous copy. */
+	if ((q = malloc(sizeof *q + sizeof head + blen)) == NULL)
+		return -1;
+	q->next = NULL;
+	q->mac = *key;
+	q->len = sizeof head + blen;
+	memcpy(q->buf, head, sizeof head);
+	for (i = 0, off = sizeof head; i < nbody; i++) {
+		memcpy(q->buf + off, body[i].iov_base, body[i].iov_len);
+		off += body[i].iov_len;
+	}
+	for (pp = &p->q; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = q;
+	return 0;
+}
+
+static void
+peer_flush_queue(struct peer *p)
+{
+	struct peer_q *q;
+
+	while ((q = p->q) != NULL && !p->dead) {
+		p->q = q->next;
+		peer_seal(p, &q->mac, q->buf, q->len, NULL, 0);
+		sodium_memzero(&q->mac, sizeof q->mac);
+		free(q);
+	}
+}
+
+/* Unauthenticated refusal of an unknown job (the sender cannot prove
+ * anything to us, nor we to it). */
+void
+peer_refuse(struct peer *p, const uint8_t *tag, int code, const char *text)
+{
+	uint8_t frame[WPEER_HDR_LEN + WPEER_REFUSE_MIN + WPEER_TEXT_MAX];
+	struct iovec iov;
+
+	iov.iov_base = frame;
+	iov.iov_len = wpeer_encode_refuse(frame, tag, code, text);
+	peer_write_now(p, &iov, 1);
+}
+
+/* Check a received job frame's MAC (constant time). */
+int
+peer_verify(const struct peer *p, const crypto_auth_hmacsha512256_state *key,
+    const uint8_t *frame, size_t len)
+{
+	crypto_auth_hmacsha512256_state st = *key;
+	uint8_t mac[WPEER_MAC_LEN];
+	int ok;
+
+	if (len < WPEER_HDR_LEN + WPEER_JOB_OVERHEAD)
+		return -1;
+	crypto_auth_hmacsha512256_update(&st, p->nonce, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, p->rnonce, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, frame, len - WPEER_MAC_LEN);
+	crypto_auth_hmacsha512256_final(&st, mac);
+	ok = sodium_memcmp(mac, frame + len - WPEER_MAC_LEN, sizeof mac) == 0;
+	sodium_memzero(&st, sizeof st);
+	return ok ? 0 : -1;
+}
+
+static void
+peer_send_hello(struct peer *p)
+{
+	struct wpeer_hello h;
+	uint8_t frame[WPEER_HDR_LEN + WPEER_HELLO_LEN];
+	struct iovec iov = { frame, 0 };
+	const struct wpeer_ep *me = tcp_primary();
+
+	memset(&h, 0, sizeof h);
+	h.min_version = WPEER_VERSION;
+	h.max_version = WPEER_VERSION;
+	h.instance = tcp_instance();
+	memcpy(h.nonce, p->nonce, sizeof h.nonce);
+	if (me != NULL)
+		h.ep = *me;
+	snprintf(h.host, sizeof h.host, "%s", tcp_hostname());
+	iov.iov_len = wpeer_encode_hello(frame, &h);
+	peer_write_now(p, &iov, 1);
+}
+
+/* The preferred (sending) link to an endpoint, if any. */
+struct peer *
+peer_find(const struct wpeer_ep *ep)
+{
+	struct peer *p;
+
+	for (p = peer_list; p != NULL; p = p->next)
+		if (p->preferred && wpeer_ep_equal(&p->ep, ep))
+			return p;
+	return NULL;
+}
+
+/* Order of endpoints: the lower one opens the link between two daemons. */
+int
+peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
+{
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((c = memcmp(a->addr, b->addr, sizeof a->addr)) != 0)
+		return c;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/*
+ * The link to use toward ep: the preferred one, or a new one.  may_wait:
+ * if the peer is the one to open it (its endpoint is lower), wait for it.
+ */
+struct peer *
+peer_get(const struct wpeer_ep *ep, int may_wait)
+{
+	const struct wpeer_ep *me = tcp_primary();
+	struct peer *p;
+
+	if ((p = peer_find(ep)) != NULL)
+		return p;
+	if (peer_count >= dconf.max_peers) {
+		if (log_ratelimit())
+			log_warnx("refusing a new peer link: %u links, the "
+			    "cap", peer_count);
+		return NULL;
+	}
+	if ((p = peer_new(-1, ep, 1)) == NULL)
+		return NULL;
+	p->preferred = 1;
+	if (may_wait && me != NULL && peer_ep_cmp(ep, me) < 0) {
+		p->state = PEER_WAITING;
+		peer_arm(p, dconf.peer_timeout_ms);
+		return p;
+	}
+	p->state = PEER_CONNECTING;
+	peer_try_connect(p);
+	return p->dead ? NULL : p;
+}
+
+/* A placeholder whose link came from the other side: drop it quietly. */
+static void
+peer_discard(struct peer *p)
+{
+	p->dead = 1;
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		peer_list = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	peer_count--;
+	event_free(p->ev_timer);
+	event_free(p->ev_beat);
+	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
+		log_warnx("peer %s: leaking a placeholder", p->name);
+}
+
+static void
+peer_retry_later(struct peer *p, int err)
+{
+	if (++p->tries >= PEER_CONNECT_TRIES) {
+		peer_close(p, "could not connect after %d tries: %s",
+		    p->tries, strerror(err));
+		return;
+	}
+	if (p->ev_read != NULL)
+		event_free(p->ev_read);
+	if (p->ev_write != NULL)
+		event_free(p->ev_write);
+	p->ev_read = p->ev_write = NULL;
+	close(p->fd);
+	p->fd = -1;
+	log_debug("peer %s: connect: %s; try %d of %d in %d ms", p->name,
+	    strerror(err), p->tries + 1, PEER_CONNECT_TRIES,
+	    PEER_RETRY_MS << (p->tries - 1));
+	p->retrying = 1;
+	peer_arm(p, PEER_RETRY_MS << (p->tries - 1));
+}
+
+static void
+peer_try_connect(struct peer *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = tcp_ep_to_sa(&p->ep, &ss);
+	int fd;
+
+	p->retrying = 0;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		peer_close(p, "socket: %s", strerror(errno));
+		return;
+	}
+	tcp_set_options(fd);
+	p->fd = fd;
+	peer_events(p);
+	dstats.peer_connects++;
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		peer_retry_later(p, errno);
+		return;
+	}
+	/* Writable: connected or failed (SO_ERROR says which). */
+	event_add(p->ev_write, NULL);
+	peer_arm(p, dconf.peer_timeout_ms);
+}
+
+static void
+peer_connected(struct peer *p)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		event_del(p->ev_write);
+		peer_retry_later(p, err);
+		return;
+	}
+	p->state = PEER_HELLO;
+	event_del(p->ev_write);
+	event_add(p->ev_read, NULL);
+	peer_send_hello(p);
+	peer_arm(p, dconf.peer_timeout_ms);
+	log_debug("peer %s: connected", p->name);
+}
+
+void
+peer_accept(int fd, const struct sockaddr *sa)
+{
+	struct wpeer_ep ep;
+	struct peer *p;
+
+	if (peer_count >= dconf.max_peers) {
+		if (log_ratelimit())
+			log_warnx("refusing a peer link: %u links, the cap",
+			    peer_count);
+		close(fd);
+		return;
+	}
+	tcp_sa_to_ep(sa, &ep);
+	tcp_set_options(fd);
+	if ((p = peer_new(fd, &ep, 0)) == NULL) {
+		close(fd);
+		return;
+	}
+	dstats.peer_connects++;
+	p->state = PEER_HELLO;
+	peer_events(p);
+	event_add(p->ev_read, NULL);
+	peer_send_hello(p);
+	peer_arm(p, dconf.peer_timeout_ms);
+}
+
+/*
+ * The peer's HELLO: its nonce, where it listens, its name.  An accepted
+ * link becomes the preferred link to that endpoint if there is none.
+ */
+static void
+peer_hello(struct peer *p, const uint8_t *payload, size_t len)
+{
+	struct wpeer_hello h;
+	struct peer *o;
+
+	if (wpeer_decode_hello(payload, len, &h) != WPEER_OK) {
+		peer_close(p, "bad HELLO");
+		return;
+	}
+	if (h.min_version > WPEER_VERSION || h.max_version < WPEER_VERSION) {
+		peer_close(p, "peer speaks versions %u-%u, we speak %u",
+		    h.min_version, h.max_version, WPEER_VERSION);
+		return;
+	}
+	memcpy(p->rnonce, h.nonce, sizeof p->rnonce);
+	memcpy(p->host, h.host, sizeof p->host);
+	p->instance = h.instance;
+	if (!p->outbound) {
+		p->ep = h.ep;
+		if ((o = peer_find(&h.ep)) == NULL)
+			p->preferred = 1;
+		else if (o->state == PEER_WAITING) {
+			/* What waited for this link goes out on it. */
+			p->q = o->q;
+			o->q = NULL;
+			o->preferred = 0;
+			p->preferred = 1;
+			peer_discard(o);
+		}
+	}
+	peer_set_name(p);
+	p->state = PEER_UP;
+	dstats.peer_links++;
+	evtimer_del(p->ev_timer);
+	peer_arm(p, dconf.peer_idle_s * 1000);
+	{
+		int ms = dconf.peer_timeout_ms / 8;
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		event_add(p->ev_beat, &tv);
+	}
+	log_debug("peer %s: up (%s)", p->name, p->outbound ? "outbound" :
+	    "inbound");
+	peer_flush_queue(p);
+	peer_fed->up(p);
+}
+
+static void
+peer_timer_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t idle;
+
+	switch (p->state) {
+	case PEER_WAITING:
+		/* The other side did not open the link: open it ourselves. */
+		log_debug("peer %s: no link from it within %d ms; connecting",
+		    p->name, dconf.peer_timeout_ms);
+		p->state = PEER_CONNECTING;
+		peer_try_connect(p);
+		return;
+	case PEER_CONNECTING:
+		if (p->retrying) {
+			peer_try_connect(p);
+			return;
+		}
+		event_del(p->ev_write);
+		peer_retry_later(p, ETIMEDOUT);
+		return;
+	case PEER_HELLO:
+		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
+		return;
+	case PEER_UP:
+		idle = (util_now_ns() - p->last_ns) / 1000000000u;
+		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
+			peer_arm(p, dconf.peer_idle_s * 1000);
+			return;
+		}
+		peer_close(p, "idle for %llu s", (unsigned long long)idle);
+		return;
+	}
+}
+
+static void
+peer_beat_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	uint64_t now = util_now_ns(), t = (uint64_t)dconf.peer_timeout_ms *
+	    1000000u;
+	uint8_t frame[WPEER_HDR_LEN];
+	struct iovec iov = { frame, sizeof frame };
+	int avail = 0;
+
+	if (now - p->rx_ns > t / 8 * 7) {
+		/* Bytes waiting in our socket: we were slow, not the peer
+		 * (the read callback comes next). */
+		if (ioctl(p->fd, FIONREAD, &avail) == 0 && avail > 0) {
+			p->rx_ns = now;
+			return;
+		}
+		peer_close(p, "silent for %llu ms (--peer-timeout %d)",
+		    (unsigned long long)((now - p->rx_ns) / 1000000u),
+		    dconf.peer_timeout_ms);
+		return;
+	}
+	if (now - p->tx_ns >= t / 4) {
+		wpeer_encode_hdr(frame, WPEER_PING, 0, 0);
+		peer_write_now(p, &iov, 1);
+	}
+}
+
+static void
+peer_write_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	int n;
+
+	if (p->state == PEER_CONNECTING) {
+		peer_connected(p);
+		return;
+	}
+	n = evbuffer_write(p->out, fd);
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		peer_close(p, "write: %s", strerror(errno));
+		return;
+	}
+	if (evbuffer_get_length(p->out) == 0)
+		event_del(p->ev_write);
+}
+
+/* One whole frame whose header passed the decoder. */
+static void
+peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
+{
+	const uint8_t *payload = frame + WPEER_HDR_LEN;
+	struct wpeer_refuse r;
+
+	if (h->type == WPEER_HELLO) {
+		if (p->state != PEER_HELLO) {
+			peer_close(p, "second HELLO");
+			return;
+		}
+		peer_hello(p, payload, h->length);
+		return;
+	}
+	if (p->state != PEER_UP) {
+		peer_close(p, "%s before HELLO", wpeer_type_name(h->type));
+		return;
+	}
+	if (h->type == WPEER_PING)
+		return;
+	if (h->type == WPEER_REFUSE) {
+		if (wpeer_decode_refuse(payload, h->length, &r) != WPEER_OK) {
+			peer_close(p, "bad REFUSE");
+			return;
+		}
+		peer_fed->refused(p, &r);
+		return;
+	}
+	/* Sequence first (the MAC covers it, fed.c checks the MAC). */
+	if (h->seq != p->rseq + 1) {
+		peer_close(p, "frame %u out of sequence (expected %u): a "
+		    "replay or a broken link", h->seq, p->rseq + 1);
+		return;
+	}
+	p->rseq = h->seq;
+	p->frames_in++;
+	p->last_ns = util_now_ns();
+	peer_fed->frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
+}
+
+static int
+peer_parse(struct peer *p)
+{
+	struct wpeer_hdr h;
+	size_t off = 0, need;
+	int rc;
+
+	while (p->rlen - off >= WPEER_HDR_LEN) {
+		rc = wpeer_decode_hdr_untrusted(p->rbuf + off, p->rlen - off,
+		    &h);
+		if (rc != WPEER_OK) {
+			peer_close(p, "bad frame: %s (type %u, length %u)",
+			    wpeer_status_name(rc), h.type, h.length);
+			return -1;
+		}
+		need = WPEER_HDR_LEN + (size_t)h.length;
+		if (p->rlen - off < need) {
+			p->rwant = need;
+			break;
+		}
+		p->rwant = 0;
+		peer_dispatch(p, &h, p->rbuf + off);
+		if (p->dead)
+			return -1;
+		off += need;
+	}
+	if (off > 0) {
+		memmove(p->rbuf, p->rbuf + off, p->rlen - off);
+		p->rlen -= off;
+	}
+	return 0;
+}
+
+static void
+peer_read_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
+	size_t avail;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < PEER_READS_PER_WAKEUP && !p->dead; i++) {
+		/* Grow as bytes arrive, never ahead of them: a header alone
+		 * does not make us allocate its length. */
+		if (p->rsize - p->rlen < 4096 || (p->rwant > p->rsize &&
+		    p->rlen == p->rsize)) {
+			size_t ns = p->rsize < PEER_RBUF_INIT ?
+			    PEER_RBUF_INIT : p->rsize * 2;
+			uint8_t *nb;
+
+			if (ns > WPEER_HDR_LEN + WPEER_PAYLOAD_MAX + 65536)
+				ns = WPEER_HDR_LEN + WPEER_PAYLOAD_MAX + 65536;
+			if (ns <= p->rsize) {
+				peer_close(p, "input buffer full");
+				return;
+			}
+			if ((nb = realloc(p->rbuf, ns)) == NULL) {
+				peer_close(p, "out of memory");
+				return;
+			}
+			p->rbuf = nb;
+			p->rsize = ns;
+		}
+		avail = p->rsize - p->rlen;
+		n = recv(fd, p->rbuf + p->rlen, avail, MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			peer_close(p, "%s", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			peer_close(p, "connection closed by the peer");
+			return;
+		}
+		p->rlen += (size_t)n;
+		p->rx_ns = util_now_ns();
+		if (peer_parse(p) == -1)
+			return;
+		if ((size_t)n < avail)
+			break;		/* drained the socket */
+	}
+	if (!p->dead)
+		tcp_quickack(fd);
+}
+
+void
+peer_close_all(void)
+{
+	while (peer_list != NULL)
+		peer_close(peer_list, "fastbootd is stopping");
+}
+
+uint32_t
+peer_links(void)
+{
+	return peer_count;
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# failure_test.sh - a node lost in the middle of a job (TAP), 3 simulated
+# nodes x 4 ranks:
+#  - node 3's daemon is killed (SIGKILL) while ranks 0-7 wait in a barrier
+#    for node 3's ranks: each of ranks 0-7 gets FB_E_PEER_LOST and the
+#    detail names node 3 (its name or address) and its ranks 8-11; node 3's
+#    own ranks get FB_E_DAEMON_LOST;
+#  - node 3's link is set down (silent: no FIN, no RST) while every rank
+#    loops over allgathers: ranks 0-7 get FB_E_PEER_LOST naming node 3
+#    within the peer timeout, not FB_E_TIMEOUT (the calls' own deadline is
+#    30 s, the daemons' --peer-timeout 2 s); node 3's ranks also get
+#    FB_E_PEER_LOST.
+# How long detection took is printed, not asserted.  Skips without root or
+# ip netns.
+. "${top_srcdir:-.}/tests/multinode/netns.sh"
+mn_require
+mn_init
+echo "1..8"
+if ! mn_nodes 3 --peer-timeout 2000; then
+	echo "Bail out! could not make 3 simulated nodes"
+	exit 1
+fi
+ns3=$(mn_ns 3)
+a3=$(mn_addr 3)
+
+# start_job TAG MODE12 MODE3
+start_job() {
+	mn_make_ids 1 "$MN_DIR/id$1"
+	pids=
+	for i in 1 2 3; do
+		mode=$2
+		[ $i -eq 3 ] && mode=$3
+		mn_bg $i "$MN_DIR/$1.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/id$1" \
+		    --nranks 12 --ranks $(((i - 1) * 4))-$((i * 4 - 1)) \
+		    --nnodes 3 --mode "$mode" --timeout 30000 --run-ms 40000
+		pids="$pids $MN_LAST"
+	done
+}
+wait_job() {
+	bad=0
+	for p in $pids; do
+		wait "$p" || bad=$((bad + 1))
+	done
+	return $bad
+}
+# lost_named TAG: ranks 0-7 each failed with FB_E_PEER_LOST naming node 3
+# and ranks 8-11.
+lost_named() {
+	awk -v ns="$ns3" -v a="$a3" '
+	    $3 == "fail" && $7 == "FB_E_PEER_LOST" &&
+	    (index($0, ns) || index($0, a)) && index($0, "8-11") { n++; next }
+	    { print "# " $0 }
+	    END { exit n != 8 }' "$MN_DIR/$1.1" "$MN_DIR/$1.2"
+}
+# latency TAG T0: when the errors came, after T0 (ms since the epoch).
+latency() {
+	awk -v t0="$2" '$3 == "fail" { d = $9 - t0; if (d > m) m = d; n++ }
+	    END { printf "# %d ranks saw it; the last %d ms after the fault\n",
+		n, m }' "$MN_DIR/$1.1" "$MN_DIR/$1.2"
+}
+
+# 1. A daemon killed mid-barrier.
+start_job kill barrier hold
+mn_wait_lines "$MN_DIR"/kill.1 "$MN_DIR"/kill.2 "$MN_DIR"/kill.3 -- \
+    ' joined ' 12 30000
+mn_ok $? "12 ranks joined across 3 nodes"
+t0=$(mn_now_ms)
+mn_kill 3
+wait_job
+[ $? -eq 0 ]; mn_ok $? "every rank's driver finished with its error line"
+lost_named kill
+mn_ok $? "ranks 0-7: FB_E_PEER_LOST naming $ns3 ($a3) and ranks 8-11"
+latency kill "$t0"
+[ "$(grep -c 'fail fb_recv rc -5 FB_E_DAEMON_LOST' "$MN_DIR/kill.3")" -eq 4 ]
+mn_ok $? "node 3's ranks: FB_E_DAEMON_LOST"
+mn_show "$MN_DIR/kill.3"
+
+# 2. A link gone silent mid-allgather.  Node 3 gets a new daemon.
+if ! mn_daemon 3 --peer-timeout 2000; then
+	echo "Bail out! node 3's daemon did not restart"
+	exit 1
+fi
+start_job down allgather allgather
+mn_wait_lines "$MN_DIR"/down.1 "$MN_DIR"/down.2 "$MN_DIR"/down.3 -- \
+    ' joined ' 12 30000
+mn_ok $? "12 ranks joined again, looping over allgathers"
+t0=$(mn_now_ms)
+mn_link_down 3
+wait_job
+[ $? -eq 0 ]; mn_ok $? "every rank's driver finished with its error line"
+lost_named down
+mn_ok $? "ranks 0-7: FB_E_PEER_LOST naming $ns3 ($a3) and ranks 8-11, not a timeout"
+latency down "$t0"
+[ "$(grep -c 'fail fb_allgather rc -4 FB_E_PEER_LOST' "$MN_DIR/down.3")" -eq 4 ]
+mn_ok $? "node 3's ranks: FB_E_PEER_LOST (the others are gone for them)"
+mn_show "$MN_DIR/down.3"
+mn_finish

@@ -1,0 +1,90 @@
+#!/bin/sh
+# forged_test.sh - a namespace without the job's secret can neither join
+# nor inject (TAP), 3 simulated nodes:
+#  - a real job runs on nodes 1 and 2 (2 x 4 ranks, every call checked)
+#    while node 3 tries to join it with a forged id: the real id with its
+#    secret replaced.  The forged ranks get FB_E_PERM (or FB_E_PROTO) naming
+#    the node that refused (node 1, the id's root), and the real job is
+#    unharmed;
+#  - mn_inject, a raw TCP client in node 3, sends node 1's daemon
+#    well-formed daemon-to-daemon frames carrying the live job's public tag
+#    but no valid MAC (JOIN, COLL, MSG), frames replayed on another link and
+#    on their own, and a bad frame after a HELLO claiming to be node 2;
+#    each is refused or the link dropped, the live job (held at a gate on
+#    both nodes meanwhile) then completes, and the daemon serves a new job.
+# Skips without root or ip netns.
+. "${top_srcdir:-.}/tests/multinode/netns.sh"
+mn_require
+mn_init
+echo "1..7"
+if ! mn_nodes 3 --peer-timeout 10000; then
+	echo "Bail out! could not make 3 simulated nodes"
+	exit 1
+fi
+# The job secret's place in the id (libclient/client.h, UID_OFF_KEY, 16
+# bytes), in hex characters.
+key_off=16
+key_len=32
+
+# Two ids made by node 1: the real job's, and one for mn_inject's replays.
+mn_make_ids 1 "$MN_DIR/id" 2
+real=$(head -n 1 "$MN_DIR/id")
+forged=$(echo "$real" | awk -v o=$key_off -v l=$key_len '{
+    s = substr($0, 1, o); k = substr($0, o + 1, l); t = substr($0, o + l + 1)
+    f = ""; for (i = 1; i <= l; i++) {
+	c = substr(k, i, 1); f = f (c == "5" ? "a" : "5") }
+    print s f t }')
+echo "$forged" >"$MN_DIR/forged"
+[ "$forged" != "$real" ] && [ ${#forged} -eq ${#real} ]
+mn_ok $? "forged id: same length, secret replaced"
+
+# The real job joins on nodes 1 and 2, passes a first barrier, and waits
+# at a gate (SIGUSR1) while the attempts are made: it is live on both.
+pids=
+for i in 1 2; do
+	mn_bg $i "$MN_DIR/real.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/id" \
+	    --nranks 8 --ranks $(((i - 1) * 4))-$((i * 4 - 1)) --nnodes 2 \
+	    --mode calls --gate --timeout 60000
+	pids="$pids $MN_LAST"
+done
+mn_wait_lines "$MN_DIR/real.1" "$MN_DIR/real.2" -- ' joined ' 8 60000 ||
+    echo "# the real job did not form: its ranks' lines follow at the end"
+mn_exec 3 "$MN_BIN/mn_rank" --id "$MN_DIR/forged" --nranks 4 --ranks 2-3 \
+    --mode init --timeout 10000 >"$MN_DIR/forged.3" 2>&1
+mn_show "$MN_DIR/forged.3"
+awk -v ns="$(mn_ns 1)" -v a="$(mn_addr 1)" '
+    $3 == "fail" && $4 == "fb_comm_init" &&
+    ($7 == "FB_E_PERM" || $7 == "FB_E_PROTO") &&
+    (index($0, ns) || index($0, a)) { n++ }
+    END { exit n != 2 }' "$MN_DIR/forged.3"
+mn_ok $? "forged id: both ranks refused (FB_E_PERM/FB_E_PROTO) naming node 1"
+
+if [ -x "$MN_BIN/mn_inject" ]; then
+	mn_exec 3 "$MN_BIN/mn_inject" "$(mn_addr 1)" "$MN_DIR/id" \
+	    "$(mn_addr 2):7720" >"$MN_DIR/inject" 2>&1
+	rc=$?
+	mn_show "$MN_DIR/inject"
+	[ $rc -eq 0 ]
+	mn_ok $? "injected frames without the secret: each refused or dropped"
+else
+	mn_skip_test "mn_inject not built"
+fi
+
+for p in $pids; do
+	kill -USR1 "$p" 2>/dev/null
+done
+bad=0
+for p in $pids; do
+	wait "$p" || bad=$((bad + 1))
+done
+[ $bad -eq 0 ]; mn_ok $? "the real job on nodes 1-2 completed ($bad drivers failed)"
+mn_check_job 2 4 real
+mn_ok $? "the real job: every rank ok, every result right"
+
+# Node 1's daemon still serves a new job across the nodes.
+mn_make_ids 1 "$MN_DIR/id2"
+mn_job 3 2 "$MN_DIR/id2" after --mode calls --timeout 30000
+[ $? -eq 0 ]; mn_ok $? "a new job across all 3 nodes runs afterwards"
+pid1=$(mn_dpid 1)
+kill -0 "$pid1" 2>/dev/null; mn_ok $? "node 1's daemon is alive"
+mn_finish

@@ -1,0 +1,77 @@
+#!/bin/sh
+# pmix_test.sh - one job across 2 simulated nodes x 4 ranks launched by
+# OpenMPI's mpirun (TAP), so that each node has its own orted and PMIx
+# server: mpirun runs in node 1's namespace with the nodes' addresses as
+# hosts, and reaches node 2 through an rsh agent that runs the orted with
+# ip netns exec in the namespace owning the address (own host name, own
+# FASTBOOT_SOCKET).  Every rank runs every call (mn_rank --pmix, checked
+# byte for byte); the client library hands PMIx's node map to its daemon in
+# JOIN, so no daemon ran a discovery round (discovery_rounds 0) and each
+# counted the job as a PMIx one (pmix_jobs > 0).  Skips without root, ip
+# netns, mpirun or PMIx.
+. "${top_srcdir:-.}/tests/multinode/netns.sh"
+mn_require
+command -v mpirun >/dev/null 2>&1 || mn_skip "mpirun not found"
+command -v unshare >/dev/null 2>&1 || mn_skip "unshare not found"
+grep -q '^#define HAVE_PMIX 1' "${top_builddir:-.}/config.h" 2>/dev/null ||
+    mn_skip "built without PMIx"
+mn_init
+echo "1..7"
+if ! mn_nodes 2 --peer-timeout 10000; then
+	echo "Bail out! could not make 2 simulated nodes"
+	exit 1
+fi
+ns1=$(mn_ns 1)
+ns2=$(mn_ns 2)
+a1=$(mn_addr 1)
+a2=$(mn_addr 2)
+
+# The rsh agent: AGENT [options] HOST COMMAND...; the host is one of the
+# nodes' addresses.
+cat >"$MN_DIR/agent" <<AGENT
+#!/bin/sh
+while [ \$# -gt 0 ]; do
+	case "\$1" in
+	$a1) ns=$ns1; sock=$(mn_sock 1); shift; break ;;
+	$a2) ns=$ns2; sock=$(mn_sock 2); shift; break ;;
+	-*) shift ;;
+	*) echo "agent: unknown host \$1" >&2; exit 1 ;;
+	esac
+done
+[ -n "\$ns" ] || { echo "agent: no host" >&2; exit 1; }
+exec ip netns exec "\$ns" env FASTBOOT_SOCKET="\$sock" \\
+    unshare --uts /bin/sh -c "hostname \$ns; \$*"
+AGENT
+chmod +x "$MN_DIR/agent"
+
+mn_make_ids 1 "$MN_DIR/id"
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
+mn_exec 1 unshare --uts /bin/sh -c "hostname $ns1; exec mpirun \
+    --host $a1:4,$a2:4 -n 8 --oversubscribe \
+    --mca plm_rsh_agent $MN_DIR/agent \
+    --mca oob_tcp_if_include $MN_NET.0/24 \
+    --mca btl_tcp_if_include $MN_NET.0/24 \
+    $MN_BIN/mn_rank --pmix --id $MN_DIR/id --nranks 8 --nnodes 2 \
+    --mode calls --timeout 60000" >"$MN_DIR/out" 2>"$MN_DIR/err"
+rc=$?
+mn_show "$MN_DIR/out"
+tail -n 20 "$MN_DIR/err" | sed 's/^/# stderr: /'
+[ $rc -eq 0 ]; mn_ok $? "mpirun across 2 namespaces completed (exit $rc)"
+[ "$(grep -c '^rank [0-7] ok ' "$MN_DIR/out")" -eq 8 ]
+mn_ok $? "8 ranks ok: every call checked byte for byte"
+awk '$3 == "ok" { node[$2] = $5; nn[$7]++ }
+    END { for (r = 1; r < 8; r++)
+	    if ((r < 4) != (node[r] == node[0])) bad++
+	  if (node[0] == node[4] || nn[2] != 8) bad++
+	  exit bad > 0 }' "$MN_DIR/out"
+mn_ok $? "ranks 0-3 on one node, 4-7 on the other, 2 nodes"
+for i in 1 2; do
+	d=$(mn_status $i discovery_rounds)
+	p=$(mn_status $i pmix_jobs)
+	echo "# node $i: discovery_rounds $d pmix_jobs $p"
+	[ "$d" = 0 ]; mn_ok $? "node $i: no discovery round (discovery_rounds $d)"
+	[ -n "$p" ] && [ "$p" -gt 0 ] 2>/dev/null
+	mn_ok $? "node $i: the node map came from PMIx (pmix_jobs $p)"
+done
+mn_finish
