@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void (*notify_status_fn)(char *, size_t);
  * without waiting instead: a STATUS= or WATCHDOG=1 that finds the queue
  * full is dropped, the next one follows.
  */
-static void
+static int
 notify_send_nowait(const char *msg)
 {
 	struct sockaddr_un sun;
@@ -39,9 +40,11 @@ notify_send_nowait(const char *msg)
 	socklen_t len;
 	int fd;
 
+	ssize_t n;
+
 	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
 	    strlen(path) >= sizeof sun.sun_path)
-		return;
+		return 0;
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	strcpy(sun.sun_path, path);
@@ -51,10 +54,11 @@ notify_send_nowait(const char *msg)
 	    strlen(path) + (path[0] == '/'));
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1)
-		return;
-	(void)!sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
+		return 0;
+	n = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&sun, len);
 	close(fd);
+	return n == -1 && errno == EAGAIN ? -1 : 0;
 }
 
 static void
@@ -125,9 +129,16 @@ notify_status(void)
 void
 notify_stopping(void)
 {
+	int i;
+
 	if (!notify_enabled)
 		return;
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	/* Not sd_notify(): with the receiver's queue full (a test's socket
+	 * that nobody reads) it would block the exit for ever.  Retry for at
+	 * most a second instead. */
+	for (i = 0; i < 20 && notify_send_nowait("STOPPING=1\n"
+	    "STATUS=stopping") == -1; i++)
+		usleep(50000);
 	if (notify_watchdog_ev != NULL)
 		event_free(notify_watchdog_ev);
 	if (notify_status_ev != NULL)
