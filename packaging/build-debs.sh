@@ -42,8 +42,10 @@ command -v dpkg-buildpackage >/dev/null 2>&1 || {
 work=$(mktemp -d "${TMPDIR:-/tmp}/fastboot-debs.XXXXXX")
 here=$(cd "$(dirname "$0")/.." && pwd)
 
+# configure.ac holds the version as three m4_define()s (fb_major, ...).
 version_of() {
-	sed -n 's/^AC_INIT(\[fastboot\], *\[\([^]]*\)\].*/\1/p' "$1/configure.ac"
+	sed -n 's/^m4_define(\[fb_\(major\|minor\|patch\)\], *\[\([0-9]*\)\]).*/\2/p' \
+	    "$1/configure.ac" | paste -sd.
 }
 if [ -n "$tarball" ]; then
 	[ -f "$tarball" ] || { echo "build-debs.sh: no such file: $tarball" >&2; exit 1; }

@@ -123,19 +123,19 @@ grep -q "deb-systemd-helper enable 'fastbootd.socket'" "$tmp/control/postinst" &
     ! grep -q "invoke [^ ]* 'fastbootd.service'" "$tmp/control/postinst"
 ok $? "postinst enables and starts fastbootd.socket, not fastbootd.service"
 
-# 6. Symbols: exactly the fb_* calls, versioned FASTBOOT_0.1.
+# 6. Symbols: exactly the fb_* calls, each in a FASTBOOT_0.x node.
 dpkg-deb -x "$(deb libfastboot-client1)" "$tmp/root"
 dpkg-deb -x "$(deb libfastboot-client-dev)" "$tmp/root"
 dpkg-deb -x "$(deb fastbootd)" "$tmp/root"
 root=$tmp/root
 objdump -T "$root/usr/lib/$ma/libfastboot-client.so.1" |
-    awk '$4 != "*UND*" && $NF != "" && $(NF-1) ~ /FASTBOOT_0.1/ {print $NF}' |
+    awk '$4 != "*UND*" && $NF != "" && $(NF-1) ~ /FASTBOOT_0\.[0-9]/ {print $NF}' |
     sort >"$tmp/exported"
-grep -v '^fb_\|^FASTBOOT_0.1$' "$tmp/exported" >"$tmp/strays"
+grep -v '^fb_\|^FASTBOOT_0\.[0-9]*$' "$tmp/exported" >"$tmp/strays"
 test -s "$tmp/exported" && test ! -s "$tmp/strays" &&
     dpkg-deb -I "$(deb libfastboot-client1)" symbols >"$tmp/symbols" 2>&1 &&
-    [ "$(grep -c '@FASTBOOT_0.1' "$tmp/symbols")" -eq "$(wc -l <"$tmp/exported")" ]
-ok $? "libfastboot-client.so.1 exports $(grep -c '^fb_' "$tmp/exported") fb_* symbols under FASTBOOT_0.1, all in its .symbols"
+    [ "$(grep -c '@FASTBOOT_0\.[0-9]' "$tmp/symbols")" -eq "$(wc -l <"$tmp/exported")" ]
+ok $? "libfastboot-client.so.1 exports $(grep -c '^fb_' "$tmp/exported") fb_* symbols under FASTBOOT_0.x, all in its .symbols"
 diag "$tmp/strays"
 
 # 7. A program built as a user would, from the installed files only.
