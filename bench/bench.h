@@ -51,7 +51,8 @@ void		bench_progress(const char *fmt, ...)
 /* sys_fastboot.c */
 extern const struct bench_sys	sys_fastboot;
 extern const char		*sys_fastboot_socket;
-extern int			 sys_fastboot_nodes;	/* --nodes, 0: unchecked */
+/* --nodes; 0: not checked */
+extern int			 sys_fastboot_nodes;
 extern pid_t			 sys_fastboot_daemon_pid;
 int		sys_fastboot_start_daemon(const char *path, char *err,
 		    size_t errlen);
@@ -114,7 +115,7 @@ enum bench_status { BENCH_RAN, BENCH_FAILED, BENCH_ABSENT };
 struct bench_sysres {
 	const char		*name;
 	enum bench_status	 status;
-	const char		*why;		/* failed or absent: the reason */
+	const char		*why;		/* failed, absent: why */
 	unsigned long long	 checked, checked_bytes, mismatches;
 };
 
@@ -128,7 +129,7 @@ struct bench_run {
 	double		 budget_s;
 	double		 wall_s;
 	const char	*started;	/* local time, ISO 8601 */
-	const char	*commit;	/* git describe, or the tarball version */
+	const char	*commit;	/* git describe, or tarball version */
 	const char	*configure;	/* configure's arguments */
 	const char	*binding;	/* CPUs each rank may run on */
 	const char	*daemon;	/* which fastbootd served fastboot */

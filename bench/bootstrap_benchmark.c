@@ -795,12 +795,9 @@ bench_options(int argc, char **argv)
 			opt.sweep = 0;
 			break;
 		case 'n':
-			if ((opt.nodes = atoi(optarg)) < 1 || opt.nodes > 4096) {
-				if (bench_rank == 0)
-					fprintf(stderr, "bootstrap_benchmark: "
-					    "--nodes %s: 1 to 4096\n", optarg);
+			if (bench_int("--nodes", optarg, 1, 4096,
+			    &opt.nodes) == -1)
 				return -1;
-			}
 			break;
 		case 'h':
 			if (bench_rank == 0)

@@ -23,7 +23,8 @@ static const struct {
 	size_t		 bytes;
 	const char	*label;
 } nodes_cols[] = {
-	{ "fastboot", "bootstrap-first", 0, "fastboot first bootstrap (cold links)" },
+	{ "fastboot", "bootstrap-first", 0,
+	    "fastboot first bootstrap (cold links)" },
 	{ "fastboot", "bootstrap", 0, "fastboot bootstrap (warm links)" },
 	{ "fastboot", "barrier", 0, "fastboot barrier" },
 	{ "fastboot", "allgather", 64, "fastboot allgather 64 B" },

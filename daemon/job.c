@@ -832,7 +832,8 @@ job_missing(const struct job *j, char *buf, size_t size)
 		return;
 	}
 	for (r = 0; r < j->nranks; r++) {
-		if (j->state == JOB_FORMING ? j->rstate[r] != TABLE_RANK_JOINED :
+		if (j->state == JOB_FORMING ?
+		    j->rstate[r] != TABLE_RANK_JOINED :
 		    shm ? table_missed(&j->table, r, gen) :
 		    (j->state == JOB_COLLECTIVE &&
 		    j->rarrived[r] != j->coll_seq + 1))

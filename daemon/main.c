@@ -39,8 +39,10 @@ usage(FILE *f)
 "                             IPv4, [IPv6] or auto (FASTBOOT_IFNAME, else the\n"
 "                             first non-loopback interface); port %d;\n"
 "                             repeatable\n"
-"      --peer-timeout MS      a silent peer link is lost after MS (default %d)\n"
-"      --peer-idle S          close peer links unused for S seconds (default %d)\n"
+"      --peer-timeout MS      a silent peer link is lost after MS\n"
+"                             (default %d)\n"
+"      --peer-idle S          close peer links unused for S seconds\n"
+"                             (default %d)\n"
 "      --max-peers N          peer links at once (default %u)\n"
 "      --node-name NAME       this node's name for the other nodes (default:\n"
 "                             the host name)\n"
@@ -170,7 +172,8 @@ main(int argc, char **argv)
 
 	if ((env = getenv("FASTBOOT_SOCKET")) != NULL && *env != '\0')
 		dconf.socket_path = env;
-	while ((ch = getopt_long(argc, argv, "s:m:vVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:m:vVh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			dconf.socket_path = optarg;

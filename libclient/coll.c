@@ -43,7 +43,8 @@ coll_missing(const fb_comm *c, uint32_t seq, char *buf, size_t size)
 				/* Across nodes the table holds this node's
 				 * ranks only; the daemon names the nodes. */
 				miss = __atomic_load_n(&tr->arrived,
-				    __ATOMIC_ACQUIRE) < seq && (c->nnodes <= 1 ||
+				    __ATOMIC_ACQUIRE) < seq &&
+				    (c->nnodes <= 1 ||
 				    __atomic_load_n(&tr->state,
 				    __ATOMIC_ACQUIRE) == TABLE_RANK_JOINED);
 		}

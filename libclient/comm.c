@@ -174,7 +174,8 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 			    v > 86400000)
 				return comm_error(c, FB_E_INVAL,
 				    "FASTBOOT_TIMEOUT_MS='%s' is not a number "
-				    "of milliseconds (1..86400000, or -1)", env);
+				    "of milliseconds (1..86400000, or -1)",
+				    env);
 			c->timeout_ms = (int)v;
 		}
 	} else if (c->timeout_ms < -1)

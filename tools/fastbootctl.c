@@ -93,8 +93,9 @@ fastbootctl_wait(int fd, short events, double deadline)
 	for (;;) {
 		left = (int)(deadline - fastbootctl_now_ms());
 		if (left <= 0)
-			fastbootctl_die("no answer from fastbootd on %s within "
-			    "%d ms", fastbootctl_socket, fastbootctl_timeout_ms);
+			fastbootctl_die("no answer from fastbootd on %s "
+			    "within %d ms", fastbootctl_socket,
+			    fastbootctl_timeout_ms);
 		rc = poll(&pfd, 1, left);
 		if (rc > 0)
 			return;
@@ -471,9 +472,11 @@ fastbootctl_job_text(const struct block *b)
 	registered = fastbootctl_get_or(b, "registered", "");
 	nreg = fastbootctl_count_ranks(registered);
 	printf("job %s: uid %s, %llu ranks, %s, age %s\n",
-	    fastbootctl_get_or(b, "job", "?"), fastbootctl_get_or(b, "uid", "?"),
-	    nranks, fastbootctl_get_or(b, "state", "?"),
-	    fastbootctl_duration(fastbootctl_num(b, "age_ms"), age, sizeof age));
+	    fastbootctl_get_or(b, "job", "?"),
+	    fastbootctl_get_or(b, "uid", "?"), nranks,
+	    fastbootctl_get_or(b, "state", "?"),
+	    fastbootctl_duration(fastbootctl_num(b, "age_ms"), age,
+	    sizeof age));
 	if (nreg >= 0)
 		printf("  registered:  %ld of %llu%s%s\n", nreg, nranks,
 		    *registered != '\0' ? ": " : "", registered);
@@ -624,7 +627,8 @@ main(int argc, char **argv)
 	fastbootctl_socket = FB_DEFAULT_SOCKET;
 	if ((env = getenv("FASTBOOT_SOCKET")) != NULL && *env != '\0')
 		fastbootctl_socket = env;
-	while ((ch = getopt_long(argc, argv, "s:t:jVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:t:jVh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			fastbootctl_socket = optarg;

@@ -11,7 +11,8 @@
  *	u32 length	payload bytes, checked against the type's rule
  *	u32 seq		link sequence number of the sender, from 1; 0 in HELLO
  *
- * HELLO, REFUSE and PING are the only unauthenticated frames (seq 0).  Every other frame
+ * HELLO, REFUSE and PING are the only unauthenticated frames (seq 0).
+ * Every other frame
  * belongs to a job and is laid out as
  *
  *	u8 tag[16]	the job's public tag (derived from its secret)

@@ -36,7 +36,7 @@ struct wire_reader {
 	size_t want;		/* whole size of the partial frame at off */
 	size_t init;		/* first allocation */
 	size_t chunk;		/* least room offered to one read */
-	size_t cap;		/* growth beyond this is by chunk, not doubling */
+	size_t cap;		/* beyond it, grow by chunk, not doubling */
 	int from;		/* WIRE_FROM_* of the peer */
 	int fds[WIRE_READER_FDS];
 	int nfds;

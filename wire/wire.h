@@ -155,7 +155,7 @@ struct wire_join_ext {
 struct wire_arrive {
 	uint32_t kind;		/* enum wire_coll */
 	uint32_t reserved;
-	uint64_t bytes;		/* per rank (allgather) or per peer (alltoall) */
+	uint64_t bytes;		/* per rank (allgather), per peer (alltoall) */
 };
 #define WIRE_ARRIVE_LEN 16
 
@@ -181,7 +181,7 @@ struct wire_status_msg {
 struct wire_join_ack {
 	uint16_t version;	/* negotiated */
 	uint16_t flags;		/* WIRE_ACK_* */
-	uint32_t job_id;	/* the daemon's number for the job (not secret) */
+	uint32_t job_id;	/* the daemon's number of the job (public) */
 	uint64_t table_size;	/* bytes of the memfd passed with this frame */
 	uint64_t ctl_size;	/* bytes of its control part */
 };
@@ -272,7 +272,8 @@ size_t wire_encode_join_ack(uint8_t *buf, const struct wire_join_ack *m);
 size_t wire_encode_ready(uint8_t *buf, const struct wire_ready *m);
 size_t wire_encode_empty(uint8_t *buf, uint16_t type, uint32_t seq);
 
-#define WIRE_STATUS_FRAME_MAX (WIRE_HDR_LEN + WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX)
+#define WIRE_STATUS_FRAME_MAX \
+	(WIRE_HDR_LEN + WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX)
 
 /* The fuzzer's and the corpus replayer's entry point: decode a stream of
  * frames as the daemon (from = WIRE_FROM_CLIENT) or the library would. */

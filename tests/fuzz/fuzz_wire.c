@@ -5,7 +5,8 @@
  * One input is decoded four ways: as a stream of frames from a client (as
  * fastbootd does), as a stream from the daemon (as libfastboot-client does),
  * through the incremental frame reader that both of them use, fed in pieces
- * of several sizes, and by every per-type payload decoder.  Whatever a decoder accepts must
+ * of several sizes, and by every per-type payload decoder.  Whatever a
+ * decoder accepts must
  * encode back to the same bytes, and its fields must satisfy the rules the
  * callers rely on; a breach aborts, which the fuzzer reports as a crash.
  *

@@ -3,7 +3,8 @@
  * both directions, whole conversations, and the edge cases the decoders
  * must refuse.  Rebuild the corpus with
  *
- *	make tests/fuzz/gen_corpus && tests/fuzz/gen_corpus $(srcdir)/tests/fuzz/corpus
+ *	make tests/fuzz/gen_corpus &&
+ *	    tests/fuzz/gen_corpus $(srcdir)/tests/fuzz/corpus
  *
  * Files the fuzzer found (crash-*, regress-*) live beside these; this
  * program never removes them.

@@ -344,9 +344,9 @@ main(void)
 		/* 64 ranks ran past 60 s at load ~30 (flake hunt). */
 		failed = th_run_ranks(n, calls_rank, NULL, 300000);
 		itest_report(t, n);
-		ok(failed == 0, "%d rank%s%s: init, getters, barrier, allgather, "
-		    "alltoall, send/recv (ring, all pairs, self, wrong length, "
-		    "limits), mixed collectives, every byte checked "
+		ok(failed == 0, "%d rank%s%s: init, getters, barrier, "
+		    "allgather, alltoall, send/recv (ring, all pairs, self, "
+		    "wrong length, limits), mixed collectives, every byte checked "
 		    "(%.0f ms)", n, n > 1 ? "s" : "", n == 2 ?
 		    " (FASTBOOT_TIMEOUT_MS=-1)" : "",
 		    th_now_ms() - start);

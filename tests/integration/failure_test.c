@@ -229,8 +229,8 @@ failure_recv_timeout_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	char b[4];
 	int rc;
 
-	if ((comm = failure_init(rank, n, id, rank == 0 ? SHORT_MS : LONG_MS)) ==
-	    NULL)
+	comm = failure_init(rank, n, id, rank == 0 ? SHORT_MS : LONG_MS);
+	if (comm == NULL)
 		return 1;
 	if (rank == 0) {
 		start = th_now_ms();
@@ -644,7 +644,7 @@ failure_lost_in_init(const char *sock)
 
 	itest_reset(t);
 	if (!ok(itest_ctl_wait(sock, "ranks", 0, GROUP_MS), "no ranks left "
-	    "from earlier tests")) 
+	    "from earlier tests"))
 		return;
 	th_unique_id(&id);
 	th_spawn_ranks(3, failure_lost_init_rank, &a, &id, pids);

@@ -371,7 +371,8 @@ jobs_hostile(void)
 	memset(&join, 0, sizeof join);
 	join.nranks = 0;
 	wire_encode_join(f + n, &join);
-	code = jobs_raw_try(f, n + WIRE_HDR_LEN + WIRE_JOIN_LEN, text, sizeof text);
+	code = jobs_raw_try(f, n + WIRE_HDR_LEN + WIRE_JOIN_LEN, text,
+	    sizeof text);
 	ok(code == FB_E_PROTO, "JOIN with nranks 0: ERROR %d (%s): \"%s\"",
 	    code, fb_strerror(code), text);
 

@@ -43,7 +43,8 @@ bt_rank(const fb_unique_id *id, int rank, int nranks, void *)
 		if (v != prev)
 			return 4;
 
-		std::vector<char> out(100 + rank, static_cast<char>('a' + rank));
+		std::vector<char> out(100 + rank,
+		    static_cast<char>('a' + rank));
 		std::vector<char> in;
 		base->send(out, next, 6);
 		base->recv(in, prev, 6);

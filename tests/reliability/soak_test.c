@@ -24,7 +24,8 @@
 #define NCONC		64
 #define ROUNDS		5
 #ifdef FB_SANITIZERS
-#define RSS_BOUND_KB	(768 * 1024)	/* ASan's quarantine holds freed memory */
+/* ASan's quarantine holds freed memory */
+#define RSS_BOUND_KB	(768 * 1024)
 #else
 #define RSS_BOUND_KB	(32 * 1024)
 #endif
@@ -136,7 +137,8 @@ main(void)
 	long rss0, rss1, rss2;
 	double t0, t1, t2;
 
-	th_deadline(900);	/* a bound: 300 s ran out at load ~30 (flake hunt) */
+	/* A bound: 300 s ran out at load ~30 (the flake hunt). */
+	th_deadline(900);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
