@@ -33,6 +33,7 @@
 
 #include <fastboot/fastboot.h>
 
+#include "wire/clock.h"
 #include "bench/bench.h"
 #include "bench/buildinfo.h"
 
@@ -83,10 +84,7 @@ static unsigned long long	 ver_ops, ver_bytes, ver_fail;
 double
 bench_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return (double)clock_mono_ns() / 1e3;
 }
 
 void

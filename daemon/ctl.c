@@ -18,7 +18,7 @@ ctl_status(struct evbuffer *b)
 	evbuffer_add_printf(b, "protocol %d\n", WIRE_VERSION);
 	evbuffer_add_printf(b, "pid %ld\n", (long)getpid());
 	evbuffer_add_printf(b, "uptime_ms %llu\n", (unsigned long long)
-	    ((util_now_ns() - dstats.started_ns) / 1000000));
+	    ((clock_mono_ns() - dstats.started_ns) / 1000000));
 	evbuffer_add_printf(b, "socket %s\n", dconf.socket_path);
 	evbuffer_add_printf(b, "activated %d\n", listener_activated());
 	evbuffer_add_printf(b, "jobs %u\n", dstats.jobs);
@@ -63,7 +63,7 @@ ctl_jobs(struct evbuffer *b, uid_t uid)
 {
 	const struct job *j;
 	struct job_view v;
-	uint64_t now = util_now_ns();
+	uint64_t now = clock_mono_ns();
 	char *list;
 	size_t lsize = 4096;
 

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "wire/clock.h"
 #include "wire/wire.h"
 #include "wire/peer.h"
 #include "wire/table.h"
@@ -75,8 +76,6 @@ void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 int log_ratelimit(void);
 
 /* util.c */
-uint64_t util_now_ns(void);		/* CLOCK_MONOTONIC */
-uint64_t util_wall_ns(void);		/* CLOCK_REALTIME */
 int util_set_nonblock(int);
 void util_ranges(char *buf, size_t size, const uint32_t *v, size_t n);
 

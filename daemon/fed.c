@@ -256,7 +256,7 @@ fed_slot(const struct fed *f, uint32_t seq, uint32_t rank)
 static struct fed_reg *
 fed_reg_find(const uint8_t *tag)
 {
-	uint64_t now = util_now_ns();
+	uint64_t now = clock_mono_ns();
 	uint32_t i;
 
 	for (i = 0; i < fed_nregs; i++)
@@ -276,7 +276,7 @@ fed_register_id(uid_t uid, uint8_t *frame)
 	struct wpeer_ep eps[WIRE_ID_MAX_EP];
 	crypto_auth_hmacsha512256_state st;
 	struct fed_reg *r;
-	uint64_t now = util_now_ns();
+	uint64_t now = clock_mono_ns();
 	uint32_t i, oldest = 0;
 	int n;
 
@@ -1509,7 +1509,7 @@ static void
 fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 {
 	struct fed_early *e, **pp, *old;
-	uint64_t now = util_now_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (len > FED_EARLY_BYTES || p->early >= FED_EARLY_PEER) {
 		log_debug("peer %s: dropping a frame of an unknown job",
@@ -1549,7 +1549,8 @@ fed_replay_unknown(struct fed *f)
 	struct wpeer_job m;
 
 	while ((e = *pp) != NULL) {
-		if (memcmp(e->buf + WPEER_HDR_LEN, f->tag, WPEER_TAG_LEN) != 0) {
+		if (memcmp(e->buf + WPEER_HDR_LEN, f->tag,
+		    WPEER_TAG_LEN) != 0) {
 			pp = &e->next;
 			continue;
 		}
@@ -1738,8 +1739,8 @@ fed_peer_lost(struct peer *p, const char *why)
 			continue;
 		if (f->mapped) {
 			for (i = 0; i < f->nnodes; i++)
-				if (i != f->me && wpeer_ep_equal(&f->nodes[i].ep,
-				    &p->ep))
+				if (i != f->me &&
+				    wpeer_ep_equal(&f->nodes[i].ep, &p->ep))
 					fed_node_lost(f, i, why);
 		} else if (!f->root) {
 			if (wpeer_ep_equal(&f->root_ep, &p->ep))
@@ -1889,7 +1890,7 @@ void
 fed_ctl_peers(struct evbuffer *b)
 {
 	const struct peer *p;
-	uint64_t now = util_now_ns();
+	uint64_t now = clock_mono_ns();
 	char a[64];
 
 	for (p = peer_first(); p != NULL; p = p->next) {

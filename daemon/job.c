@@ -65,7 +65,7 @@ job_set_state(struct job *j, enum job_state to)
 		    job_state_name(to));
 	j->state = to;
 	if (from == JOB_FORMING && to == JOB_RUNNING)
-		j->ready_ns = util_now_ns();
+		j->ready_ns = clock_mono_ns();
 	if (to != JOB_COLLECTIVE)
 		j->coll_kind = 0;
 }
@@ -114,7 +114,7 @@ job_hash_grow(void)
 
 	if (job_seed == 0 && getrandom(&job_seed, sizeof job_seed, 0) !=
 	    sizeof job_seed)
-		job_seed = util_now_ns();
+		job_seed = clock_mono_ns();
 	if ((nh = calloc(nsize, sizeof *nh)) == NULL)
 		return -1;
 	for (i = 0; i < job_hash_size; i++) {
@@ -191,7 +191,7 @@ job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 	j->nlocal = nranks;
 	j->flags = flags;
 	j->state = JOB_FORMING;
-	j->created_ns = util_now_ns();
+	j->created_ns = clock_mono_ns();
 	j->links = calloc(nranks, sizeof *j->links);
 	j->rpid = calloc(nranks, sizeof *j->rpid);
 	j->rwait = calloc(nranks, sizeof *j->rwait);
@@ -692,7 +692,7 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 		j->coll_kind = a->kind;
 		j->coll_bytes = a->bytes;
 		j->coll_first = rank;
-		j->coll_since_ns = util_now_ns();
+		j->coll_since_ns = clock_mono_ns();
 		if (j->nleft > 0 && (left = job_some_left(j)) != WIRE_NO_RANK) {
 			job_fail(j, FB_E_PEER_LOST, left, "%s #%u needs rank "
 			    "%u, which left the job (fb_comm_destroy)",

@@ -266,7 +266,7 @@ main(int argc, char **argv)
 	event_set_fatal_callback(main_event_fatal);
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
-	dstats.started_ns = util_now_ns();
+	dstats.started_ns = clock_mono_ns();
 
 	if ((dbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");

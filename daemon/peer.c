@@ -110,7 +110,7 @@ peer_new(int fd, const struct wpeer_ep *ep, int outbound)
 	if (p->out == NULL || p->ev_timer == NULL || p->ev_beat == NULL)
 		fatalx("out of memory for a peer link");
 	randombytes_buf(p->nonce, sizeof p->nonce);
-	p->since_ns = p->last_ns = p->rx_ns = p->tx_ns = util_now_ns();
+	p->since_ns = p->last_ns = p->rx_ns = p->tx_ns = clock_mono_ns();
 	p->next = peer_list;
 	if (peer_list != NULL)
 		peer_list->prev = p;
@@ -210,7 +210,7 @@ peer_write_now(struct peer *p, const struct iovec *iov, int iovcnt)
 
 	if (p->fd == -1 || p->dead)
 		return -1;
-	p->tx_ns = util_now_ns();
+	p->tx_ns = clock_mono_ns();
 	if (evbuffer_get_length(p->out) == 0 && p->state != PEER_CONNECTING) {
 		memset(&mh, 0, sizeof mh);
 		mh.msg_iov = (struct iovec *)iov;
@@ -266,7 +266,7 @@ peer_seal(struct peer *p, const crypto_auth_hmacsha512256_state *key,
 	iov[1 + i].iov_base = mac;
 	iov[1 + i].iov_len = sizeof mac;
 	p->frames_out++;
-	p->last_ns = util_now_ns();
+	p->last_ns = clock_mono_ns();
 	return peer_write_now(p, iov, 2 + i);
 }
 
@@ -630,7 +630,7 @@ peer_timer_cb(int fd, short events, void *arg)
 		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
 		return;
 	case PEER_UP:
-		idle = (util_now_ns() - p->last_ns) / 1000000000u;
+		idle = (clock_mono_ns() - p->last_ns) / 1000000000u;
 		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
 			peer_arm(p, dconf.peer_idle_s * 1000);
 			return;
@@ -644,7 +644,7 @@ static void
 peer_beat_cb(int fd, short events, void *arg)
 {
 	struct peer *p = arg;
-	uint64_t now = util_now_ns(), t = (uint64_t)dconf.peer_timeout_ms *
+	uint64_t now = clock_mono_ns(), t = (uint64_t)dconf.peer_timeout_ms *
 	    1000000u;
 	uint8_t frame[WPEER_HDR_LEN];
 	struct iovec iov = { frame, sizeof frame };
@@ -724,7 +724,7 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 	}
 	p->rseq = h->seq;
 	p->frames_in++;
-	p->last_ns = util_now_ns();
+	p->last_ns = clock_mono_ns();
 	peer_fed->frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
 }
 
@@ -804,7 +804,7 @@ peer_read_cb(int fd, short events, void *arg)
 			return;
 		}
 		p->rlen += (size_t)n;
-		p->rx_ns = util_now_ns();
+		p->rx_ns = clock_mono_ns();
 		if (peer_parse(p) == -1)
 			return;
 		if ((size_t)n < avail)

@@ -59,7 +59,7 @@ table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 	h->data_off = t->ctl_size;
 	h->slot_bytes = slot;
 	h->table_size = t->size;
-	h->created_ns = util_wall_ns();
+	h->created_ns = clock_wall_ns();
 	t->hdr = h;
 	t->rank = (struct table_rank *)(h + 1);
 	t->memfd = fd;
@@ -96,7 +96,7 @@ table_set_rank(struct table *t, uint32_t rank, uint32_t state,
 		tr->pid = who->pid;
 		tr->uid = who->uid;
 		tr->local_rank = rank;
-		tr->joined_ns = util_now_ns();
+		tr->joined_ns = clock_mono_ns();
 		__atomic_store_n(&t->hdr->joined, joined, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&tr->state, state, __ATOMIC_RELEASE);

@@ -1,29 +1,11 @@
 /*
- * util.c - clocks, descriptors and rank lists.
+ * util.c - descriptors and rank lists (clocks: wire/clock.h).
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "fastbootd.h"
-
-uint64_t
-util_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
-util_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 int
 util_set_nonblock(int fd)

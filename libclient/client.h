@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "fastboot/fastboot.h"
+#include "wire/clock.h"
 #include "wire/wire.h"
 #include "wire/table.h"
 #include "wire/reader.h"
@@ -128,7 +129,6 @@ HIDDEN void rtab_unmap(fb_comm *);
 HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);
 
 /* io.c */
-HIDDEN uint64_t io_now_ns(void);
 HIDDEN uint64_t io_deadline(const fb_comm *);
 HIDDEN int io_connect(fb_comm *, uint64_t deadline);
 HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);

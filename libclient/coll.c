@@ -83,7 +83,7 @@ coll_abort(fb_comm *c, int code, const char *why)
 	iov.iov_base = frame;
 	iov.iov_len = wire_encode_status(frame, WIRE_ABORT, 0, code,
 	    (uint32_t)c->rank, why);
-	io_write(c, &iov, 1, io_now_ns() + 100000000u);
+	io_write(c, &iov, 1, clock_mono_ns() + 100000000u);
 }
 
 static int
@@ -104,7 +104,7 @@ coll_give_up(fb_comm *c, int code)
 		return;
 	snprintf(mine, sizeof mine, "%s", c->err);
 	c->failed = 0;
-	(void)io_wait(c, io_now_ns() + 200000000u, coll_never, NULL);
+	(void)io_wait(c, clock_mono_ns() + 200000000u, coll_never, NULL);
 	if (!c->failed)
 		snprintf(c->err, sizeof c->err, "%s", mine);
 	c->failed = code;
@@ -200,7 +200,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 {
 	struct table_rank *me = &c->trank[c->rank];
 	struct table_hdr *h = c->hdr;
-	uint64_t start = io_now_ns(), one = 1;
+	uint64_t start = clock_mono_ns(), one = 1;
 	const struct table_rank *o;
 	uint32_t old, r;
 	int rc;
@@ -268,7 +268,7 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 	struct wire_arrive a = { kind, 0, bytes };
 	struct iovec iov = { frame, 0 };
 	uint32_t seq = c->coll_seq + 1;
-	uint64_t start = io_now_ns();
+	uint64_t start = clock_mono_ns();
 	int rc;
 
 	if (!c->daemon_coll) {

@@ -42,7 +42,7 @@ comm_id_from_daemon(uint8_t *p)
 	struct wire_hdr h;
 	struct pollfd pfd;
 	const char *path = getenv("FASTBOOT_SOCKET");
-	uint64_t deadline = io_now_ns() + COMM_ID_TIMEOUT_MS * 1000000ull;
+	uint64_t deadline = clock_mono_ns() + COMM_ID_TIMEOUT_MS * 1000000ull;
 	size_t n, got = 0;
 	ssize_t r;
 	uint32_t nep, i;
@@ -74,8 +74,8 @@ comm_id_from_daemon(uint8_t *p)
 		}
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		ms = (int)((deadline - io_now_ns()) / 1000000);
-		if (io_now_ns() >= deadline || ms <= 0)
+		ms = (int)((deadline - clock_mono_ns()) / 1000000);
+		if (clock_mono_ns() >= deadline || ms <= 0)
 			goto out;
 		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
 			goto out;
@@ -333,7 +333,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	    WIRE_ROLE_RANK, 0 };
 	struct wire_join join;
 	struct iovec iov2[2];
-	uint64_t start = io_now_ns(), deadline;
+	uint64_t start = clock_mono_ns(), deadline;
 	uint8_t *ext = NULL;
 	size_t n, ext_len = 0;
 	fb_comm *c;
@@ -411,7 +411,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if (rc != 0)
 		goto fail;
 	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us",
-	    rank, nranks, c->job_id, (int)((io_now_ns() - start) / 1000));
+	    rank, nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000));
 	*comm = c;
 	return 0;
 fail:
@@ -480,7 +480,7 @@ fb_comm_destroy(fb_comm *comm)
 	/* Tell the daemon this is a clean departure, not a crash. */
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
-		io_write(comm, &iov, 1, io_now_ns() + 100000000u);
+		io_write(comm, &iov, 1, clock_mono_ns() + 100000000u);
 	}
 	comm_free(comm);
 	return 0;

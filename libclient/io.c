@@ -19,26 +19,17 @@
 #include "client.h"
 
 uint64_t
-io_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t
 io_deadline(const fb_comm *comm)
 {
 	if (comm->timeout_ms < 0)
 		return UINT64_MAX;
-	return io_now_ns() + (uint64_t)comm->timeout_ms * 1000000u;
+	return clock_mono_ns() + (uint64_t)comm->timeout_ms * 1000000u;
 }
 
 int
 io_ms_since(uint64_t start_ns)
 {
-	return (int)((io_now_ns() - start_ns) / 1000000u);
+	return (int)((clock_mono_ns() - start_ns) / 1000000u);
 }
 
 /* Milliseconds left until deadline for poll(): -1 forever, 0 passed. */
@@ -49,7 +40,7 @@ io_remaining_ms(uint64_t deadline)
 
 	if (deadline == UINT64_MAX)
 		return -1;
-	now = io_now_ns();
+	now = clock_mono_ns();
 	if (now >= deadline)
 		return 0;
 	return (int)((deadline - now + 999999u) / 1000000u);

@@ -32,7 +32,7 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 {
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
 	struct iovec iov[2];
-	uint64_t start = io_now_ns();
+	uint64_t start = clock_mono_ns();
 	uint32_t seq;
 	int rc;
 
@@ -107,7 +107,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 	struct iovec iov = { frame, sizeof frame };
 	struct p2p_want w;
 	struct msgq **pp, *q;
-	uint64_t start = io_now_ns(), deadline, grace;
+	uint64_t start = clock_mono_ns(), deadline, grace;
 	int rc;
 
 	if (comm == NULL)
@@ -147,7 +147,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 			rc = io_wait(comm, deadline, p2p_matched, &w);
 			wire_encode_empty(frame, WIRE_WAIT, WIRE_NO_RANK);
 			if (!comm->failed)
-				io_write(comm, &iov, 1, io_now_ns() +
+				io_write(comm, &iov, 1, clock_mono_ns() +
 				    P2P_WAIT_GRACE_NS);
 		}
 		if (rc == FB_E_TIMEOUT)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire/clock.h"
 #include "fastboot/fastboot.h"
 #include "wire/wire.h"
 #include "wire/reader.h"
@@ -77,10 +78,7 @@ fastbootctl_die(const char *fmt, ...)
 static double
 fastbootctl_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)clock_mono_ns() / 1e6;
 }
 
 /* Wait for fd to be ready for events, within the deadline. */

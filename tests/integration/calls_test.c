@@ -346,8 +346,8 @@ main(void)
 		itest_report(t, n);
 		ok(failed == 0, "%d rank%s%s: init, getters, barrier, "
 		    "allgather, alltoall, send/recv (ring, all pairs, self, "
-		    "wrong length, limits), mixed collectives, every byte checked "
-		    "(%.0f ms)", n, n > 1 ? "s" : "", n == 2 ?
+		    "wrong length, limits), mixed collectives, every byte "
+		    "checked (%.0f ms)", n, n > 1 ? "s" : "", n == 2 ?
 		    " (FASTBOOT_TIMEOUT_MS=-1)" : "",
 		    th_now_ms() - start);
 	}

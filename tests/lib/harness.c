@@ -16,15 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire/clock.h"
 #include "harness.h"
 
 double
 th_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)clock_mono_ns() / 1e6;
 }
 
 void

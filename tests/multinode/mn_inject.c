@@ -39,6 +39,7 @@
 
 #include <sodium.h>
 
+#include "wire/clock.h"
 #include "wire/wire.h"
 #include "wire/peer.h"
 
@@ -66,10 +67,7 @@ static int mn_as_set;
 static long
 mn_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)(clock_mono_ns() / 1000000u);
 }
 
 /* The job's public tag and MAC key from its secret, as the daemons derive

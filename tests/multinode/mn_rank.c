@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire/clock.h"
 #include "fastboot/fastboot.h"
 
 /* fb_comm_node arrives with multi-node fastbootd (FASTBOOT_0.2); a weak
@@ -90,19 +91,13 @@ static int mn_npids;
 static double
 mn_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)clock_mono_ns() / 1e6;
 }
 
 static long long
 mn_real_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return (long long)(clock_wall_ns() / 1000000u);
 }
 
 /* One line, one write(2): lines of ranks sharing the file never mix. */

@@ -24,13 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wire/clock.h"
+
 static long
 spawn_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	return (long)(clock_mono_ns() / 1000000u);
 }
 
 static void
