@@ -26,8 +26,10 @@ set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
 t_start=${FB_NSPAWN_T0:-$(date +%s)}
 PROBE_CHECKS=16		# the ok/not ok lines nspawn_probe.sh writes
-ROOT_VERSION=1		# bump when the root's package list changes
-ROOT_INCLUDE=systemd,systemd-sysv,dbus,libevent-2.1-7
+ROOT_VERSION=2		# bump when the root's package list changes
+# systemd, and the run-time dependencies of the fastbootd and
+# libfastboot-client1 packages (the container has no network for apt-get).
+ROOT_INCLUDE=systemd,systemd-sysv,dbus,libevent-2.1-7,libsodium23
 SUITE=bookworm
 
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
