@@ -25,6 +25,7 @@
 
 #include <mpi.h>
 
+#include "wire/clock.h"
 #include "bench/bench.h"
 
 #define FLOOR_MAX_SLICE		(1u << 20)
@@ -120,11 +121,8 @@ sys_floor_boot(void **h, char *err, size_t errlen)
 	off += n * sizeof *f->mbox;
 	f->size = off + 2 * n * FLOOR_MAX_SLICE + 2 * n * n * FLOOR_MAX_PEER;
 	if (bench_rank == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
 		snprintf(name, sizeof name, "/fbbench-floor.%d.%lx",
-		    (int)getpid(), (unsigned long)ts.tv_nsec ^ random());
+		    (int)getpid(), (unsigned long)clock_mono_ns() ^ random());
 		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
 		if (fd == -1 || ftruncate(fd, (off_t)f->size) == -1)
