@@ -287,8 +287,7 @@ struct peer {
 	struct wpeer_ep ep;	/* where the peer daemon listens */
 	char host[WPEER_HOST_LEN];
 	char name[WPEER_HOST_LEN + 72];	/* "host (addr:port)" */
-	struct wpeer_ep src;	/* where it came from (inbound) */
-	char from[64];		/* the same, formatted */
+	char from[64];		/* the address it came from (inbound) */
 	uint64_t instance;
 	uint8_t nonce[WPEER_NONCE_LEN];	/* ours */
 	uint8_t rnonce[WPEER_NONCE_LEN];	/* the peer's */

@@ -25,10 +25,6 @@
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
- *
- * A HELLO proves nothing: a link stands for the node at its endpoint (its
- * loss fails that node's jobs) only while preferred and either opened by us
- * to that endpoint or carrying a frame whose MAC held (peer_stands).
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -586,7 +582,6 @@ peer_accept(int fd, const struct sockaddr *sa)
 		return;
 	}
 	/* Its HELLO may claim any endpoint: keep where it really is. */
-	p->src = ep;
 	wpeer_ep_format(&ep, p->from, sizeof p->from);
 	dstats.peer_connects++;
 	p->state = PEER_HELLO;
@@ -598,16 +593,13 @@ peer_accept(int fd, const struct sockaddr *sa)
 
 /*
  * The peer's HELLO: its nonce, where it listens, its name.  An accepted
- * link becomes the preferred link to that endpoint if there is none, and
- * takes over a waiting one, only if it comes from that endpoint's address:
- * else it must first prove itself with a job frame's MAC (peer_authed).
+ * link becomes the preferred link to that endpoint if there is none.
  */
 static void
 peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 {
 	struct wpeer_hello h;
 	struct peer *o;
-	int same;
 
 	if (wpeer_decode_hello(payload, len, &h) != WPEER_OK) {
 		peer_close(p, "bad HELLO");
@@ -623,18 +615,9 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	p->instance = h.instance;
 	if (!p->outbound) {
 		p->ep = h.ep;
-		same = h.ep.family == p->src.family &&
-		    memcmp(h.ep.addr, p->src.addr, sizeof h.ep.addr) == 0;
-		if (!same) {
-			char a[64];
-
-			wpeer_ep_format(&h.ep, a, sizeof a);
-			log_debug("peer link from %s claims %s: not preferred "
-			    "until a MAC holds on it", p->from, a);
-		}
 		if ((o = peer_find(&h.ep)) == NULL)
-			p->preferred = same;
-		else if (o->state == PEER_WAITING && same) {
+			p->preferred = 1;
+		else if (o->state == PEER_WAITING) {
 			/* What waited for this link goes out on it. */
 			p->q = o->q;
 			o->q = NULL;
