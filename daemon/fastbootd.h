@@ -279,12 +279,14 @@ struct peer {
 	enum peer_state state;
 	int outbound;
 	int preferred;		/* the link we send on toward ep */
+	int authed;		/* a job frame's MAC held on it */
 	int dead;
 	int tries;
 	int retrying;
 	struct wpeer_ep ep;	/* where the peer daemon listens */
 	char host[WPEER_HOST_LEN];
 	char name[WPEER_HOST_LEN + 72];	/* "host (addr:port)" */
+	char from[64];		/* the address it came from (inbound) */
 	uint64_t instance;
 	uint8_t nonce[WPEER_NONCE_LEN];	/* ours */
 	uint8_t rnonce[WPEER_NONCE_LEN];	/* the peer's */
@@ -324,6 +326,8 @@ void peer_set_hooks(const struct peer_hooks *);
 struct peer *peer_get(const struct wpeer_ep *, int may_wait);
 int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);
 struct peer *peer_find(const struct wpeer_ep *);
+int peer_stands(const struct peer *);
+void peer_authed(struct peer *);
 struct peer *peer_first(void);
 void peer_accept(int fd, const struct sockaddr *);
 int peer_send_job(struct peer *, uint16_t type,

@@ -356,9 +356,23 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 	uint32_t i;
 
 	if (f->mapped) {
-		for (i = 0; i < f->nnodes; i++)
-			if (i != f->me && !f->nodes[i].lost)
+		for (i = 0; i < f->nnodes; i++) {
+			struct peer *p;
+
+			if (i == f->me)
+				continue;
+			if (!f->nodes[i].lost) {
 				fed_send_ep(f, &f->nodes[i].ep, type, iov, n);
+				continue;
+			}
+			/* A lost node still hears a FAIL on a link that is
+			 * there (one that could not take a step, say), but
+			 * is not called again. */
+			if (type == WPEER_FAIL &&
+			    (p = peer_find(&f->nodes[i].ep)) != NULL)
+				peer_send_job(p, type, &f->mac, f->tag, f->me,
+				    iov, n);
+		}
 	} else if (f->root) {
 		/* Only over links that are there: a node that reported to us
 		 * has one, and one that was lost is not called again. */
@@ -1539,6 +1553,7 @@ fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 
 static void fed_verified(struct fed *, struct peer *,
     const struct wpeer_hdr *, const struct wpeer_job *);
+static void fed_bad_mac(struct peer *, uint16_t);
 
 /* A job appeared here: frames that came for it before. */
 static void
@@ -1564,7 +1579,7 @@ fed_replay_unknown(struct fed *f)
 			    0)
 				fed_verified(f, e->peer, &h, &m);
 			else
-				peer_close(e->peer, "a frame failed its MAC");
+				fed_bad_mac(e->peer, h.type);
 		}
 		fed_early_free(e);
 		if (f->job->fed != f)
@@ -1572,10 +1587,31 @@ fed_replay_unknown(struct fed *f)
 	}
 }
 
+/*
+ * A frame on p failed its MAC: drop the link.  One that never proved
+ * anything is someone without the secret (logged rate-limited, by the
+ * address it really came from); it stood for no node, so no job fails
+ * (fed_peer_lost).
+ */
+static void
+fed_bad_mac(struct peer *p, uint16_t type)
+{
+	if (p->authed)
+		log_warnx("peer %s: a %s frame failed its MAC: dropping the "
+		    "link", peer_name(p), wpeer_type_name(type));
+	else if (log_ratelimit())
+		log_warnx("peer link from %s (its HELLO claimed %s): a %s "
+		    "frame failed its MAC: dropping it", p->outbound ?
+		    peer_name(p) : p->from, peer_name(p),
+		    wpeer_type_name(type));
+	peer_close(p, "a %s frame failed its MAC", wpeer_type_name(type));
+}
+
 static void
 fed_verified(struct fed *f, struct peer *p, const struct wpeer_hdr *h,
     const struct wpeer_job *m)
 {
+	peer_authed(p);
 	if (!f->mapped && h->type != WPEER_JOIN && h->type != WPEER_RANKS &&
 	    h->type != WPEER_MAP && h->type != WPEER_FAIL) {
 		fed_keep_verified(f, p, h->type, m->node, m->body, m->body_len);
@@ -1610,10 +1646,11 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 	fed_keys(r->key, tag, &st);
 	if (peer_verify(p, &st, frame, len) == -1) {
 		sodium_memzero(&st, sizeof st);
-		peer_close(p, "a JOIN failed its MAC");
+		fed_bad_mac(p, WPEER_JOIN);
 		return NULL;
 	}
 	sodium_memzero(&st, sizeof st);
+	peer_authed(p);
 	if (wpeer_decode_join(m->body, m->body_len, &jm) != WPEER_OK ||
 	    jm.flags != (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)) {
 		peer_close(p, "bad JOIN");
@@ -1669,9 +1706,7 @@ fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
 	if (peer_verify(p, &f->mac, frame, len) == -1) {
 		/* Nobody without the secret can make one: not a link to
 		 * keep. */
-		log_warnx("peer %s: a %s frame failed its MAC: dropping the "
-		    "link", peer_name(p), wpeer_type_name(h->type));
-		peer_close(p, "a frame failed its MAC");
+		fed_bad_mac(p, h->type);
 		return;
 	}
 	fed_verified(f, p, h, &m);
@@ -1735,6 +1770,12 @@ fed_peer_lost(struct peer *p, const char *why)
 		for (fe = f->early; fe != NULL; fe = fe->next)
 			if (fe->peer == p)
 				fe->peer = NULL;
+	}
+	/* Only the link that stands for a node is that node's loss. */
+	if (!peer_stands(p))
+		return;
+	for (f = fed_list; f != NULL; f = next) {
+		next = f->lnext;
 		if (f->job->failed)
 			continue;
 		if (f->mapped) {

@@ -164,7 +164,10 @@ peer_close(struct peer *p, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	p->dead = 1;
-	if (p->state == PEER_UP || p->jobs_served > 0)
+	/* One accepted that never proved anything: fed.c logged it
+	 * (rate-limited) if it sent a bad frame. */
+	if ((p->state == PEER_UP && (p->outbound || p->authed)) ||
+	    p->jobs_served > 0)
 		log_info("peer %s: link closed: %s", p->name, why);
 	else
 		log_debug("peer %s: link closed: %s", p->name, why);
@@ -392,6 +395,40 @@ peer_find(const struct wpeer_ep *ep)
 	return NULL;
 }
 
+/*
+ * Whether p stands for the node at its endpoint: the preferred link to it,
+ * and either one we opened to that endpoint ourselves or one on which a job
+ * frame's MAC held.  Anyone can connect and claim an endpoint in a HELLO;
+ * losing such a link, or a second link to a node, says nothing of the node.
+ */
+int
+peer_stands(const struct peer *p)
+{
+	return p->preferred && (p->outbound || p->authed);
+}
+
+/*
+ * A job frame's MAC held on p (fed.c): it is a real node's link.  If the
+ * preferred link to its endpoint is an accepted one that never proved
+ * anything (someone claiming that endpoint first), p takes its place.
+ */
+void
+peer_authed(struct peer *p)
+{
+	struct peer *o;
+
+	p->authed = 1;
+	if (p->preferred || p->state != PEER_UP)
+		return;
+	if ((o = peer_find(&p->ep)) != NULL) {
+		if (o->outbound || o->authed || o->q != NULL)
+			return;
+		o->preferred = 0;
+	}
+	p->preferred = 1;
+	log_debug("peer %s: now the preferred link", p->name);
+}
+
 /* Order of endpoints: the lower one opens the link between two daemons. */
 int
 peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
@@ -544,6 +581,8 @@ peer_accept(int fd, const struct sockaddr *sa)
 		close(fd);
 		return;
 	}
+	/* Its HELLO may claim any endpoint: keep where it really is. */
+	wpeer_ep_format(&ep, p->from, sizeof p->from);
 	dstats.peer_connects++;
 	p->state = PEER_HELLO;
 	peer_events(p);
