@@ -148,7 +148,8 @@ if [ "${FASTBOOT_TEST_QUICK:-0}" != 1 ]; then
 	# the install test links a plain program to the instrumented library.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1:verify_asan_link_order=0
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	export ASAN_OPTIONS UBSAN_OPTIONS
+	LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
+	export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 	check sanitizers --enable-asan --enable-ubsan --without-mpi
 fi
 stop_burners
