@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wire/reader.h"
 #include "rel.h"
 
 int
@@ -54,37 +55,15 @@ rel_send(int fd, const void *buf, size_t len)
 int
 rel_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * 16)];
-	} cm;
 	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh;
-	struct cmsghdr *cmsg;
 	ssize_t n;
 
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof cm);
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		cmsg = CMSG_FIRSTHDR(&mh);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)nfds);
-	}
+	/* The descriptors ride on the first sendmsg only. */
 	while (iov.iov_len > 0) {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if ((n = wire_sendmsg(fd, &iov, 1, fds, nfds, 0)) == -1)
 			return -1;
-		}
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
+		fds = NULL;
+		nfds = 0;
 		iov.iov_base = (char *)iov.iov_base + n;
 		iov.iov_len -= (size_t)n;
 	}
