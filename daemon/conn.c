@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 
 #define CONN_CTL_IDLE_MS	30000
 #define CONN_OUT_SLACK		(16u << 20)	/* replies beyond max_pending */
+#define CONN_TRIM_MS		200	/* after a burst, give memory back */
+#define CONN_TRIM_MIN		(8u << 20)	/* a burst worth trimming */
 
 enum conn_state {
 	CONN_HELLO,		/* waiting for HELLO */
@@ -40,14 +43,20 @@ struct conn {
 	uint64_t id;
 	struct job *job;	/* MEMBER, LEFT; NULL once detached */
 	uint32_t rank;
+	struct event *ev_ctl;	/* a control request waiting for its turn */
+	uint16_t ctl_type;
 };
 
 static uint64_t conn_next_id;
 static int conn_shutdown;
+static struct event *conn_trim_ev;
+static uint64_t conn_trim_peak;	/* most buffered since the last trim */
 
 static void conn_dispatch(void *, const struct wire_frame *);
 static void conn_fault(void *, int, const char *);
 static void conn_expired(void *);
+static int conn_admit(void *, const struct wire_hdr *, char *);
+static void conn_account(void *, int64_t);
 
 static const struct transport_ops conn_ops = {
 	conn_dispatch, conn_fault, conn_expired
@@ -70,14 +79,17 @@ conn_accept(int fd)
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	struct conn *c;
-	char msg[128];
+	struct uidmap *u;
+	char msg[256], err[WIRE_TEXT_MAX];
+	int rc;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("SO_PEERCRED");
 		close(fd);
 		return;
 	}
-	if (dstats.conns >= dconf.max_conns) {
+	u = uidmap_get(cred.uid);
+	if (dstats.conns >= dconf.max_conns || u == NULL) {
 		if (log_ratelimit())
 			log_warnx("refusing pid %d uid %u: %u connections, "
 			    "the cap", (int)cred.pid, (unsigned)cred.uid,
@@ -87,7 +99,29 @@ conn_accept(int fd)
 		conn_refuse(fd, FB_E_LIMIT, msg);
 		return;
 	}
+	if (!uidmap_share(u->count[UIDMAP_CONN], 1, dstats.conns,
+	    dconf.max_conns)) {
+		if (log_ratelimit())
+			log_warnx("refusing pid %d uid %u: %u connections, "
+			    "the rest kept for other users", (int)cred.pid,
+			    (unsigned)cred.uid, dstats.conns);
+		snprintf(msg, sizeof msg, "fastbootd serves %u connections of "
+		    "its %u; the last %u are kept for users with fewer than %u "
+		    "and uid %u has %u", dstats.conns, dconf.max_conns,
+		    dconf.max_conns / 8, dconf.max_conns / 64,
+		    (unsigned)cred.uid, u->count[UIDMAP_CONN]);
+		conn_refuse(fd, FB_E_LIMIT, msg);
+		return;
+	}
+	if ((rc = uidmap_fds(cred.uid, 1, err)) < 0) {
+		if (log_ratelimit())
+			log_warnx("refusing pid %d uid %u: %s", (int)cred.pid,
+			    (unsigned)cred.uid, err);
+		conn_refuse(fd, rc, err);
+		return;
+	}
 	if (uidmap_add(cred.uid, UIDMAP_CONN) == -1) {
+		uidmap_fds_del(cred.uid, 1);
 		if (log_ratelimit())
 			log_warnx("refusing pid %d uid %u: per-user "
 			    "connection cap %u reached", (int)cred.pid,
@@ -103,6 +137,7 @@ conn_accept(int fd)
 	    dconf.max_pending + CONN_OUT_SLACK, &conn_ops, c)) == NULL) {
 		free(c);
 		uidmap_del(cred.uid, UIDMAP_CONN);
+		uidmap_fds_del(cred.uid, 1);
 		conn_refuse(fd, FB_E_NOMEM, "fastbootd is out of memory");
 		return;
 	}
@@ -111,6 +146,7 @@ conn_accept(int fd)
 	c->cred.uid = cred.uid;
 	c->cred.gid = cred.gid;
 	c->id = ++conn_next_id;
+	transport_set_budget(c->t, conn_admit, conn_account);
 	transport_set_deadline(c->t, dconf.handshake_ms);
 	dstats.conns++;
 	dstats.conns_accepted++;
@@ -125,6 +161,10 @@ conn_close_all(void)
 {
 	conn_shutdown = 1;
 	transport_close_all();
+	if (conn_trim_ev != NULL) {
+		event_free(conn_trim_ev);
+		conn_trim_ev = NULL;
+	}
 }
 
 static void
@@ -143,7 +183,10 @@ conn_gone(struct conn *c)
 	log_debug("conn %llu: pid %d closed", (unsigned long long)c->id,
 	    (int)c->cred.pid);
 	conn_detach(c);
+	if (c->ev_ctl != NULL)
+		event_free(c->ev_ctl);
 	uidmap_del(c->cred.uid, UIDMAP_CONN);
+	uidmap_fds_del(c->cred.uid, 1);
 	dstats.conns--;
 	free(c);
 }
@@ -226,6 +269,8 @@ conn_hello(struct conn *c, const uint8_t *p, uint32_t len)
 	}
 	if (m.role == WIRE_ROLE_CTL) {
 		c->state = CONN_CTL;
+		/* One reply in flight. */
+		transport_set_flags(c->t, TRANSPORT_ONE_REPLY);
 		transport_set_deadline(c->t, CONN_CTL_IDLE_MS);
 	} else
 		c->state = CONN_IDLE;
@@ -250,10 +295,11 @@ conn_join(struct conn *c, const struct wire_join *m)
 }
 
 static void
-conn_ctl(struct conn *c, uint16_t type)
+conn_ctl_reply(struct conn *c, uint16_t type)
 {
 	struct evbuffer *b;
 	uint8_t hdr[WIRE_HDR_LEN];
+	char err[WIRE_TEXT_MAX];
 	struct iovec iov[2];
 	size_t len;
 
@@ -267,7 +313,7 @@ conn_ctl(struct conn *c, uint16_t type)
 		return;
 	}
 	if ((b = evbuffer_new()) == NULL ||
-	    (type == WIRE_CTL_STATUS ? ctl_status(b) :
+	    (type == WIRE_CTL_STATUS ? ctl_status(b, c->cred.uid) :
 	    type == WIRE_CTL_PEERS ? ctl_peers(b) :
 	    ctl_jobs(b, c->cred.uid)) == -1) {
 		if (b != NULL)
@@ -276,6 +322,11 @@ conn_ctl(struct conn *c, uint16_t type)
 		return;
 	}
 	len = evbuffer_get_length(b);
+	if (uidmap_bytes(c->cred.uid, len, err) < 0) {
+		evbuffer_free(b);
+		conn_error(c, FB_E_LIMIT, "no room for the reply: %s", err);
+		return;
+	}
 	wire_encode_hdr(hdr, WIRE_CTL_REPLY, (uint32_t)len, 0);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof hdr;
@@ -283,6 +334,44 @@ conn_ctl(struct conn *c, uint16_t type)
 	iov[1].iov_len = len;
 	transport_send(c->t, iov, 2);
 	evbuffer_free(b);
+}
+
+static void
+conn_ctl_cb(int fd, short events, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state == CONN_CTL)
+		conn_ctl_reply(c, c->ctl_type);
+}
+
+/*
+ * A control request.  Each uid has a rate (uidmap_ctl_token): past its
+ * burst, the answer waits its turn, and nothing more is read from the
+ * connection meanwhile (the socket's buffer holds it, not ours).  Ranks'
+ * frames never wait for this: other connections go on.
+ */
+static void
+conn_ctl(struct conn *c, uint16_t type)
+{
+	struct timeval tv;
+	int ms;
+
+	if ((ms = uidmap_ctl_token(c->cred.uid)) == 0) {
+		conn_ctl_reply(c, type);
+		return;
+	}
+	if (c->ev_ctl == NULL &&
+	    (c->ev_ctl = evtimer_new(dbase, conn_ctl_cb, c)) == NULL) {
+		conn_error(c, FB_E_NOMEM, "out of memory");
+		return;
+	}
+	c->ctl_type = type;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	transport_hold(c->t, ms + 10);	/* resumes after the answer */
+	evtimer_add(c->ev_ctl, &tv);
+	transport_set_deadline(c->t, CONN_CTL_IDLE_MS + ms);
 }
 
 /* A rank's frame. */
@@ -332,6 +421,86 @@ conn_member(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	}
 	conn_error(c, FB_E_PROTO, "bad %s: %s", wire_type_name(h->type),
 	    wire_status_name(rc));
+}
+
+/* Is a frame of type expected in the connection's state? */
+static int
+conn_expects(const struct conn *c, uint16_t type)
+{
+	switch (c->state) {
+	case CONN_HELLO:
+		return type == WIRE_HELLO;
+	case CONN_IDLE:
+		return type == WIRE_JOIN;
+	case CONN_CTL:
+		return type == WIRE_CTL_STATUS || type == WIRE_CTL_JOBS ||
+		    type == WIRE_CTL_PEERS || type == WIRE_CTL_ID;
+	case CONN_MEMBER:
+		return type == WIRE_ARRIVE || type == WIRE_SEND ||
+		    type == WIRE_LEAVE || type == WIRE_WAIT ||
+		    type == WIRE_ABORT;
+	case CONN_LEFT:
+		return 0;
+	case CONN_CLOSING:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A frame's header, before its payload is read: nothing is buffered for
+ * a frame the connection's state does not allow (a SEND before JOIN is
+ * refused on its 12 bytes), nor beyond the uid's share of --max-memory.
+ */
+static int
+conn_admit(void *arg, const struct wire_hdr *h, char *err)
+{
+	struct conn *c = arg;
+
+	if (!conn_expects(c, h->type)) {
+		snprintf(err, WIRE_TEXT_MAX, "unexpected %s (type %u) in "
+		    "state %d", wire_type_name(h->type), h->type,
+		    (int)c->state);
+		return FB_E_PROTO;
+	}
+	return uidmap_bytes(c->cred.uid, WIRE_HDR_LEN + (uint64_t)h->length,
+	    err);
+}
+
+static void
+conn_trim_cb(int fd, short events, void *arg)
+{
+	malloc_trim(0);
+	conn_trim_peak = dstats.buffered;
+}
+
+/* Bytes held for c's uid changed; after a burst ends, hand the freed
+ * memory back to the system so that the daemon's RSS falls back too. */
+static void
+conn_account(void *arg, int64_t delta)
+{
+	struct conn *c = arg;
+	struct uidmap *u = uidmap_find(c->cred.uid);
+	struct timeval tv = { 0, CONN_TRIM_MS * 1000 };
+
+	if (u == NULL)
+		fatalx("conn %llu: uid %u has no record",
+		    (unsigned long long)c->id, (unsigned)c->cred.uid);
+	u->bytes += (uint64_t)delta;
+	dstats.buffered += (uint64_t)delta;
+	if (dstats.buffered > dstats.buffered_peak)
+		dstats.buffered_peak = dstats.buffered;
+	if (dstats.buffered > conn_trim_peak)
+		conn_trim_peak = dstats.buffered;
+	if (delta < 0 && conn_trim_peak >= CONN_TRIM_MIN &&
+	    dstats.buffered < conn_trim_peak / 4) {
+		if (conn_trim_ev == NULL &&
+		    (conn_trim_ev = evtimer_new(dbase, conn_trim_cb,
+		    NULL)) == NULL)
+			return;
+		if (!evtimer_pending(conn_trim_ev, NULL))
+			evtimer_add(conn_trim_ev, &tv);
+	}
 }
 
 /* One whole frame whose header passed the decoder, or NULL: gone. */

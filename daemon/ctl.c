@@ -11,9 +11,21 @@
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
 
+/*
+ * The daemon's status.  Counters of jobs and traffic are the caller's own
+ * (its uid's: a user learns nothing of the others' work, and cannot move
+ * what they see, a scribbled table included); root sees the daemon's.
+ */
 int
-ctl_status(struct evbuffer *b)
+ctl_status(struct evbuffer *b, uid_t uid)
 {
+	const struct uidmap *u = uidmap_find(uid);
+	static const struct uidmap none;
+	const struct job *j;
+	uint64_t coll;
+
+	if (u == NULL)
+		u = &none;
 	evbuffer_add_printf(b, "version %s\n", PACKAGE_VERSION);
 	evbuffer_add_printf(b, "protocol %d\n", WIRE_VERSION);
 	evbuffer_add_printf(b, "pid %ld\n", (long)getpid());
@@ -21,21 +33,57 @@ ctl_status(struct evbuffer *b)
 	    ((clock_mono_ns() - dstats.started_ns) / 1000000));
 	evbuffer_add_printf(b, "socket %s\n", dconf.socket_path);
 	evbuffer_add_printf(b, "activated %d\n", listener_activated());
-	evbuffer_add_printf(b, "jobs %u\n", dstats.jobs);
-	evbuffer_add_printf(b, "ranks %u\n", dstats.ranks);
-	evbuffer_add_printf(b, "connections %u\n", dstats.conns);
-	evbuffer_add_printf(b, "jobs_created %llu\n",
-	    (unsigned long long)dstats.jobs_created);
-	evbuffer_add_printf(b, "jobs_failed %llu\n",
-	    (unsigned long long)dstats.jobs_failed);
-	evbuffer_add_printf(b, "collectives %llu\n",
-	    (unsigned long long)job_collectives_served());
-	evbuffer_add_printf(b, "messages %llu\n",
-	    (unsigned long long)dstats.messages);
-	evbuffer_add_printf(b, "connections_accepted %llu\n",
-	    (unsigned long long)dstats.conns_accepted);
-	evbuffer_add_printf(b, "connections_dropped %llu\n",
-	    (unsigned long long)dstats.conns_dropped);
+	if (uid == 0) {
+		evbuffer_add_printf(b, "scope all\n");
+		evbuffer_add_printf(b, "jobs %u\n", dstats.jobs);
+		evbuffer_add_printf(b, "ranks %u\n", dstats.ranks);
+		evbuffer_add_printf(b, "connections %u\n", dstats.conns);
+		evbuffer_add_printf(b, "jobs_created %llu\n",
+		    (unsigned long long)dstats.jobs_created);
+		evbuffer_add_printf(b, "jobs_failed %llu\n",
+		    (unsigned long long)dstats.jobs_failed);
+		evbuffer_add_printf(b, "collectives %llu\n",
+		    (unsigned long long)job_collectives_served());
+		evbuffer_add_printf(b, "messages %llu\n",
+		    (unsigned long long)dstats.messages);
+		evbuffer_add_printf(b, "connections_accepted %llu\n",
+		    (unsigned long long)dstats.conns_accepted);
+		evbuffer_add_printf(b, "connections_dropped %llu\n",
+		    (unsigned long long)dstats.conns_dropped);
+		evbuffer_add_printf(b, "failed_jobs_kept %u\n",
+		    dstats.lingering);
+		evbuffer_add_printf(b, "descriptors %u\n", dstats.fds);
+		evbuffer_add_printf(b, "max_descriptors %u\n", dconf.max_fds);
+		evbuffer_add_printf(b, "buffered_bytes %llu\n",
+		    (unsigned long long)dstats.buffered);
+		evbuffer_add_printf(b, "buffered_peak_bytes %llu\n",
+		    (unsigned long long)dstats.buffered_peak);
+	} else {
+		coll = u->collectives;
+		for (j = job_first(); j != NULL; j = j->lnext)
+			if (j->uid == uid)
+				coll += job_collectives(j);
+		evbuffer_add_printf(b, "scope uid %u\n", (unsigned)uid);
+		evbuffer_add_printf(b, "jobs %u\n", u->count[UIDMAP_JOB]);
+		evbuffer_add_printf(b, "ranks %u\n", u->ranks);
+		evbuffer_add_printf(b, "connections %u\n",
+		    u->count[UIDMAP_CONN]);
+		evbuffer_add_printf(b, "jobs_created %llu\n",
+		    (unsigned long long)u->jobs_created);
+		evbuffer_add_printf(b, "jobs_failed %llu\n",
+		    (unsigned long long)u->jobs_failed);
+		evbuffer_add_printf(b, "collectives %llu\n",
+		    (unsigned long long)coll);
+		evbuffer_add_printf(b, "messages %llu\n",
+		    (unsigned long long)u->messages);
+		evbuffer_add_printf(b, "failed_jobs_kept %u\n", u->lingering);
+		evbuffer_add_printf(b, "descriptors %u\n",
+		    u->count[UIDMAP_FD]);
+		evbuffer_add_printf(b, "buffered_bytes %llu\n",
+		    (unsigned long long)u->bytes);
+	}
+	evbuffer_add_printf(b, "max_memory %llu\n",
+	    (unsigned long long)dconf.max_memory);
 	evbuffer_add_printf(b, "tcp %s\n", tcp_primary() != NULL ? "yes" :
 	    "no");
 	evbuffer_add_printf(b, "node_name %s\n", tcp_hostname());

@@ -36,6 +36,10 @@ struct daemon_config {
 	uint32_t max_conns_per_uid;
 	uint32_t max_jobs_per_uid;
 	uint64_t max_pending;	/* undelivered send bytes per receiving rank */
+	uint64_t max_memory;	/* everything buffered, all users together */
+	uint32_t max_fds;	/* descriptors for clients (main.c sets it) */
+	uint32_t max_lingering_per_uid;	/* failed-job records kept */
+	uint32_t ctl_rate;	/* control requests per second per uid */
 	int handshake_ms;	/* HELLO + JOIN must come within this */
 	int peer_timeout_ms;	/* a silent peer link is lost after this */
 	int peer_idle_s;	/* an unused peer link is closed after this */
@@ -57,6 +61,10 @@ struct daemon_stats {
 	uint32_t ranks;
 	uint64_t peer_connects;	/* TCP links opened or accepted, in all */
 	uint32_t peer_links;	/* up now */
+	uint32_t fds;		/* client connections and job tables */
+	uint32_t lingering;	/* failed-job records */
+	uint64_t buffered;	/* bytes held for clients, in and out */
+	uint64_t buffered_peak;
 	uint64_t discovery_rounds;	/* jobs mapped through the id's root */
 	uint64_t pmix_jobs;	/* jobs whose map came with JOIN (PMIx) */
 };
@@ -103,6 +111,7 @@ struct transport_ops {
 	void (*expired)(void *ctx);
 };
 #define TRANSPORT_FDS	0x1	/* may pass descriptors (AF_UNIX) */
+#define TRANSPORT_ONE_REPLY 0x2	/* no frame read while output is queued */
 
 struct transport *transport_new(int fd, int from, int flags, size_t out_max,
     const struct transport_ops *, void *ctx);
@@ -117,6 +126,17 @@ void transport_close(struct transport *);	/* flush, then free */
 int transport_closing(const struct transport *);
 void transport_drop(struct transport *);	/* free now */
 void transport_close_all(void);
+void transport_set_flags(struct transport *, int flags);
+/* Optional, for owners that budget.  admit: a frame's header came and its
+ * payload is on its way: 0 lets it in, a negative FB_E_* refuses it (text
+ * in err; the transport faults) before any room is made for the payload.
+ * account: the memory held for the stream (input buffer, queued output)
+ * changed by delta bytes. */
+void transport_set_budget(struct transport *,
+    int (*admit)(void *, const struct wire_hdr *, char *),
+    void (*account)(void *, int64_t));
+void transport_hold(struct transport *, int ms);	/* stop reading */
+size_t transport_held(const struct transport *);	/* memory it holds */
 
 /* conn.c: the client protocol on a transport (HELLO, JOIN, ranks, ctl) */
 struct conn_cred {
@@ -185,6 +205,7 @@ struct job {
 	uint64_t coll_since_ns;
 	uint64_t created_ns;
 	uint64_t ready_ns;	/* 0: never all joined */
+	int unhashed;		/* an old generation: job_find misses it */
 	struct table table;
 	struct fed *fed;	/* multi-node state, NULL on one node */
 	struct job *hnext;	/* hash chain */
@@ -220,6 +241,7 @@ struct job *job_first(void);
 const char *job_state_name(enum job_state);
 void job_view(const struct job *, uint64_t now, struct job_view *);
 uint64_t job_collectives_served(void);
+uint32_t job_collectives(const struct job *);
 void job_missing(const struct job *, char *, size_t);
 void job_registered(const struct job *, char *, size_t);
 void job_status_text(char *, size_t);	/* for notify.c's STATUS= */
@@ -349,13 +371,36 @@ void fed_describe(const struct job *, struct evbuffer *);
 void fed_ctl_peers(struct evbuffer *);
 
 /* ctl.c: fastbootctl's answers, written into b for uid */
-int ctl_status(struct evbuffer *b);
+int ctl_status(struct evbuffer *b, uid_t uid);
 int ctl_jobs(struct evbuffer *b, uid_t uid);
 int ctl_peers(struct evbuffer *b);
 
-/* uidmap.c: connections and jobs per uid */
-enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_NKINDS };
+/* uidmap.c: what each uid holds of the daemon's finite resources, and
+ * its counters (kept while the daemon runs: they are small). */
+enum uidmap_kind { UIDMAP_CONN, UIDMAP_JOB, UIDMAP_FD, UIDMAP_NKINDS };
+struct uidmap {
+	uid_t uid;
+	uint32_t count[UIDMAP_NKINDS];
+	uint32_t ranks;
+	uint32_t lingering;	/* failed-job records */
+	uint64_t bytes;		/* buffered for its connections */
+	uint64_t jobs_created;
+	uint64_t jobs_failed;
+	uint64_t collectives;	/* of its finished jobs */
+	uint64_t messages;
+	uint64_t tokens_ns;	/* control requests: bucket as a time */
+	void *lfirst, *llast;	/* its failed-job records (job.c), oldest
+				 * first */
+	struct uidmap *next;
+};
+struct uidmap *uidmap_get(uid_t);	/* found or made; NULL: no memory */
+struct uidmap *uidmap_find(uid_t);
+int uidmap_share(uint64_t have, uint64_t n, uint64_t total, uint64_t cap);
 int uidmap_add(uid_t, enum uidmap_kind);
 void uidmap_del(uid_t, enum uidmap_kind);
+int uidmap_fds(uid_t, uint32_t n, char *err);	/* 0, or FB_E_LIMIT */
+void uidmap_fds_del(uid_t, uint32_t n);
+int uidmap_bytes(uid_t, uint64_t n, char *err);	/* may n more be held? */
+int uidmap_ctl_token(uid_t);	/* ms to wait before the next one */
 
 #endif /* FASTBOOTD_H */

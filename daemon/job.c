@@ -30,6 +30,33 @@ static uint32_t job_next_id;
 /* How long a job that failed during init outlives its last rank. */
 #define JOB_LINGER_MS	FB_DEFAULT_TIMEOUT_MS
 
+/*
+ * What is left of a job that failed during init once its last rank went:
+ * its id, owner and error, no descriptors and no per-rank arrays.  Kept
+ * JOB_LINGER_MS, at most dconf.max_lingering_per_uid per uid (its oldest
+ * goes first) and dconf.max_jobs in all (the oldest goes first); they
+ * never count against the job slots.
+ */
+struct job_rec {
+	uint8_t key[WIRE_KEY_LEN];
+	uint32_t id;
+	uid_t uid;
+	int code;
+	uint64_t expires_ns;
+	struct job_rec *hnext;	/* hash chain */
+	struct job_rec *next, *prev;	/* all, oldest first */
+	struct job_rec *unext, *uprev;	/* the uid's, oldest first */
+	char error[];
+};
+
+static struct job_rec **job_rec_hash;
+static size_t job_rec_nbuckets;
+static struct job_rec *job_rec_first, *job_rec_last;
+static struct event *job_rec_ev;
+
+static struct job_rec *job_rec_find(const uint8_t *);
+static int job_rec_add(const struct job *);
+
 const char *
 job_state_name(enum job_state st)
 {
@@ -154,7 +181,7 @@ job_first(void)
 
 /* Collectives a job completed: shared-memory ones (the table's gen) and
  * the daemon's share one numbering. */
-static uint32_t
+uint32_t
 job_collectives(const struct job *j)
 {
 	uint32_t gen = table_gen(&j->table);
@@ -174,16 +201,48 @@ job_collectives_served(void)
 	return n;
 }
 
-static struct job *
-job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
+/* The table's two descriptors count against the uid's share. */
+static int
+job_table_create(struct job *j, char *err)
+{
+	int rc;
+
+	if ((rc = uidmap_fds(j->uid, 2, err)) < 0)
+		return rc;
+	if (table_create(&j->table, j->nranks, j->id) == -1) {
+		rc = errno;
+		uidmap_fds_del(j->uid, 2);
+		return job_refuse(err, rc == EMFILE || rc == ENFILE ?
+		    FB_E_LIMIT : FB_E_NOMEM, "fastbootd could not make the "
+		    "job's table: %s", strerror(rc));
+	}
+	return 0;
+}
+
+static void
+job_table_destroy(struct job *j)
+{
+	if (j->table.memfd == -1 && j->table.hdr == NULL)
+		return;
+	table_destroy(&j->table);
+	uidmap_fds_del(j->uid, 2);
+}
+
+static int
+job_new(struct job **jp, const uint8_t *key, uint32_t nranks, uint32_t flags,
+    uid_t uid, char *err)
 {
 	struct job *j;
+	struct uidmap *u;
 	size_t b;
+	int rc = FB_E_NOMEM;
 
-	if (dstats.jobs >= job_hash_size && job_hash_grow() == -1)
-		return NULL;
-	if ((j = calloc(1, sizeof *j)) == NULL)
-		return NULL;
+	*jp = NULL;
+	if ((dstats.jobs >= job_hash_size && job_hash_grow() == -1) ||
+	    (j = calloc(1, sizeof *j)) == NULL)
+		return job_refuse(err, FB_E_NOMEM, "fastbootd is out of "
+		    "memory");
+	j->table.memfd = j->table.evfd = -1;
 	memcpy(j->key, key, WIRE_KEY_LEN);
 	j->id = ++job_next_id;
 	j->uid = uid;
@@ -198,15 +257,18 @@ job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 	j->rstate = calloc(nranks, sizeof *j->rstate);
 	j->rarrived = calloc(nranks, sizeof *j->rarrived);
 	if (j->links == NULL || j->rpid == NULL || j->rwait == NULL ||
-	    j->rstate == NULL || j->rarrived == NULL ||
-	    table_create(&j->table, j->nranks, j->id) == -1) {
+	    j->rstate == NULL || j->rarrived == NULL)
+		job_refuse(err, FB_E_NOMEM, "fastbootd is out of memory");
+	else
+		rc = job_table_create(j, err);
+	if (rc < 0) {
 		free(j->links);
 		free(j->rpid);
 		free(j->rwait);
 		free(j->rstate);
 		free(j->rarrived);
 		free(j);
-		return NULL;
+		return rc;
 	}
 	b = job_hashkey(j->key) & (job_hash_size - 1);
 	j->hnext = job_hash[b];
@@ -217,9 +279,65 @@ job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 	job_list = j;
 	dstats.jobs++;
 	dstats.jobs_created++;
+	if ((u = uidmap_find(uid)) != NULL)
+		u->jobs_created++;
 	log_debug("job %u: created for uid %u, %u ranks", j->id,
 	    (unsigned)uid, j->nranks);
-	return j;
+	*jp = j;
+	return 0;
+}
+
+/*
+ * May uid make one more job?  Its own cap, and its share of the daemon's
+ * (uidmap.c): jobs of users over their guaranteed part never take the last
+ * eighth of the slots.  Counts the job for uid on success.
+ */
+static int
+job_admit(uid_t uid, char *err)
+{
+	struct uidmap *u = uidmap_get(uid);
+	uint32_t have = u != NULL ? u->count[UIDMAP_JOB] : 0;
+
+	if (dstats.jobs >= dconf.max_jobs)
+		return job_refuse(err, FB_E_LIMIT, "fastbootd already serves "
+		    "%u jobs, its cap", dstats.jobs);
+	if (!uidmap_share(have, 1, dstats.jobs, dconf.max_jobs))
+		return job_refuse(err, FB_E_LIMIT, "fastbootd serves %u jobs "
+		    "of its %u; the last %u are kept for users with fewer than "
+		    "%u and uid %u has %u", dstats.jobs, dconf.max_jobs,
+		    dconf.max_jobs / 8, dconf.max_jobs / 64, (unsigned)uid,
+		    have);
+	if (uidmap_add(uid, UIDMAP_JOB) == -1)
+		return job_refuse(err, FB_E_LIMIT, "uid %u already has %u jobs "
+		    "in fastbootd, the cap", (unsigned)uid,
+		    dconf.max_jobs_per_uid);
+	return 0;
+}
+
+/* Take an old generation out of the hash: job_find() no longer sees it. */
+static void
+job_unhash(struct job *j)
+{
+	struct job **pp;
+
+	pp = &job_hash[job_hashkey(j->key) & (job_hash_size - 1)];
+	while (*pp != j)
+		pp = &(*pp)->hnext;
+	*pp = j->hnext;
+	j->hnext = NULL;
+	j->unhashed = 1;
+	log_debug("job %u: ended; its id starts a new job", j->id);
+}
+
+/*
+ * A JOIN for rank of a job whose every rank joined and left cleanly: the
+ * same id used again once the job under it ended starts a new job.
+ */
+static int
+job_new_generation(const struct job *j, uint32_t rank)
+{
+	return j->fed == NULL && j->state != JOB_FAILED && j->ready_ns != 0 &&
+	    j->nleft == j->nranks;
 }
 
 /*
@@ -229,18 +347,18 @@ job_new(const uint8_t *key, uint32_t nranks, uint32_t flags, uid_t uid)
 struct job *
 job_create(const uint8_t *key, uid_t uid, uint32_t nranks, uint32_t flags)
 {
+	char err[WIRE_TEXT_MAX];
 	struct job *j;
 
-	if (nranks > dconf.max_ranks || dstats.jobs >= dconf.max_jobs) {
+	if (nranks > dconf.max_ranks || job_admit(uid, err) < 0) {
 		errno = EUSERS;
 		return NULL;
 	}
-	if (uidmap_add(uid, UIDMAP_JOB) == -1) {
-		errno = EDQUOT;
-		return NULL;
-	}
-	if ((j = job_new(key, nranks, flags, uid)) == NULL)
+	if (job_new(&j, key, nranks, flags, uid, err) < 0) {
+		log_info("job for uid %u refused: %s", (unsigned)uid, err);
 		uidmap_del(uid, UIDMAP_JOB);
+		errno = EMFILE;
+	}
 	return j;
 }
 
@@ -248,11 +366,14 @@ void
 job_free(struct job *j)
 {
 	struct job **pp;
+	struct uidmap *u;
 
-	pp = &job_hash[job_hashkey(j->key) & (job_hash_size - 1)];
-	while (*pp != j)
-		pp = &(*pp)->hnext;
-	*pp = j->hnext;
+	if (!j->unhashed) {
+		pp = &job_hash[job_hashkey(j->key) & (job_hash_size - 1)];
+		while (*pp != j)
+			pp = &(*pp)->hnext;
+		*pp = j->hnext;
+	}
 	if (j->lprev != NULL)
 		j->lprev->lnext = j->lnext;
 	else
@@ -261,9 +382,11 @@ job_free(struct job *j)
 		j->lnext->lprev = j->lprev;
 	log_debug("job %u: freed", j->id);
 	dstats.collectives += job_collectives(j);
+	if ((u = uidmap_find(j->uid)) != NULL)
+		u->collectives += job_collectives(j);
 	if (j->fed != NULL)
 		job_fed->free(j);
-	table_destroy(&j->table);
+	job_table_destroy(j);
 	free(j->links);
 	free(j->rpid);
 	free(j->rwait);
@@ -280,6 +403,8 @@ job_free(struct job *j)
 static void
 job_phase(const struct job *j, char *buf, size_t size)
 {
+	uint32_t gen, r, n;
+
 	if (j->state == JOB_FORMING)
 		snprintf(buf, size, "during init (%u of %u ranks joined)",
 		    j->joined, j->nranks);
@@ -287,8 +412,18 @@ job_phase(const struct job *j, char *buf, size_t size)
 		snprintf(buf, size, "in %s #%u (%u of %u arrived)",
 		    wire_coll_name(j->coll_kind), j->coll_seq + 1,
 		    j->coll_arrived, j->nranks);
-	else
-		snprintf(buf, size, "after collective #%u", j->coll_seq);
+	else if (j->table.hdr != NULL && j->ready_ns != 0 &&
+	    !(j->flags & WIRE_JOIN_DAEMON_COLL) &&
+	    table_pending(&j->table, &gen)) {
+		/* The ranks' word, only ever told to the ranks' own job. */
+		for (r = 0, n = 0; r < j->nranks; r++)
+			if (!table_missed(&j->table, r, gen))
+				n++;
+		snprintf(buf, size, "in collective #%u (%u of %u arrived)",
+		    gen + 1, n, j->nranks);
+	} else
+		snprintf(buf, size, "after collective #%u",
+		    job_collectives(j));
 }
 
 static void
@@ -316,6 +451,7 @@ job_reachable(const struct job *j, uint32_t rank)
 void
 job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 {
+	struct uidmap *u;
 	va_list ap;
 	uint32_t r;
 
@@ -328,6 +464,8 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 	j->failed_rank = rank;
 	job_set_state(j, JOB_FAILED);
 	dstats.jobs_failed++;
+	if ((u = uidmap_find(j->uid)) != NULL)
+		u->jobs_failed++;
 	if (j->table.hdr != NULL)
 		table_set_failed(&j->table, code);
 	log_info("job %u (uid %u): %s", j->id, (unsigned)j->uid, j->error);
@@ -351,7 +489,10 @@ job_join(struct transport *t, const struct conn_cred *who,
 	struct wire_ready ready;
 	uint8_t frame[WIRE_HDR_LEN + WIRE_JOIN_ACK_LEN];
 	struct job *j;
+	struct job_rec *rec;
+	struct uidmap *u;
 	uint32_t r;
+	int rc;
 	size_t n;
 	int fds[2];
 
@@ -361,19 +502,29 @@ job_join(struct transport *t, const struct conn_cred *who,
 		    "fastbootd's cap of %u ranks per job", m->nranks,
 		    dconf.max_ranks);
 	j = job_find(m->key);
+	if (j != NULL && job_new_generation(j, m->rank)) {
+		/* The job under this id ended (every rank left cleanly) and
+		 * a new one starts: the old one stays, out of the hash, until
+		 * its connections are gone. */
+		job_unhash(j);
+		j = NULL;
+	}
+	if (j == NULL && (rec = job_rec_find(m->key)) != NULL) {
+		if (who->uid != rec->uid && !(who->uid == 0 &&
+		    dconf.allow_root))
+			return job_refuse(err, FB_E_PERM, "the job belongs to "
+			    "another user (uid %u); pid %d runs as uid %u",
+			    (unsigned)rec->uid, (int)who->pid,
+			    (unsigned)who->uid);
+		return job_refuse(err, rec->code, "%s", rec->error);
+	}
 	if (j == NULL) {
-		if (dstats.jobs >= dconf.max_jobs)
-			return job_refuse(err, FB_E_LIMIT, "fastbootd already "
-			    "serves %u jobs, its cap", dstats.jobs);
-		if (uidmap_add(who->uid, UIDMAP_JOB) == -1)
-			return job_refuse(err, FB_E_LIMIT, "uid %u already has "
-			    "%u jobs in fastbootd, the cap",
-			    (unsigned)who->uid, dconf.max_jobs_per_uid);
-		if ((j = job_new(m->key, m->nranks, m->flags,
-		    who->uid)) == NULL) {
+		if ((rc = job_admit(who->uid, err)) < 0)
+			return rc;
+		if ((rc = job_new(&j, m->key, m->nranks, m->flags, who->uid,
+		    err)) < 0) {
 			uidmap_del(who->uid, UIDMAP_JOB);
-			return job_refuse(err, FB_E_NOMEM, "fastbootd could "
-			    "not make the job's table: %s", strerror(errno));
+			return rc;
 		}
 	} else if (who->uid != j->uid && !(who->uid == 0 &&
 	    dconf.allow_root))
@@ -382,6 +533,18 @@ job_join(struct transport *t, const struct conn_cred *who,
 		    (int)who->pid, (unsigned)who->uid);
 	if (j->state == JOB_FAILED)
 		return job_refuse(err, j->failed, "%s", j->error);
+	/* A JOIN that cannot be part of the job is refused alone: a stray
+	 * process must not fail a job that formed without it. */
+	if (m->rank < j->nranks && j->rstate[m->rank] != TABLE_RANK_ABSENT)
+		return job_refuse(err, FB_E_INVAL, "rank %u of job %u is "
+		    "already taken%s", m->rank, j->id,
+		    j->links[m->rank] != NULL ? " by a live process" :
+		    " (it left)");
+	if (j->state != JOB_FORMING)
+		return job_refuse(err, FB_E_INVAL, "job %u is already running "
+		    "(all its %u ranks joined); pid %d's JOIN as rank %u of %u "
+		    "is refused", j->id, j->nranks, (int)who->pid, m->rank,
+		    m->nranks);
 	if (m->nranks != j->nranks) {
 		job_fail(j, FB_E_MISMATCH, m->rank, "rank %u (pid %d) says "
 		    "nranks=%u but the job has nranks=%u", m->rank,
@@ -400,17 +563,11 @@ job_join(struct transport *t, const struct conn_cred *who,
 	if (j->fed != NULL && job_fed->remote(j, m->rank))
 		return job_refuse(err, FB_E_INVAL, "rank %u of job %u belongs "
 		    "to another node", m->rank, j->id);
-	if (j->rstate[m->rank] != TABLE_RANK_ABSENT)
-		return job_refuse(err, FB_E_INVAL, "rank %u of job %u is "
-		    "already taken%s", m->rank, j->id,
-		    j->links[m->rank] != NULL ? " by a live process" :
-		    " (it left)");
 	if ((m->flags & WIRE_JOIN_MULTINODE) && job_fed == NULL)
 		return job_refuse(err, FB_E_INVAL, "this fastbootd does not "
 		    "serve jobs across nodes");
 	if (m->flags & WIRE_JOIN_MULTINODE) {
-		int rc = job_fed->join(j, m, err);
-
+		rc = job_fed->join(j, m, err);
 		if (rc < 0) {
 			if (j->fed == NULL && j->attached == 0 &&
 			    j->joined == 0)
@@ -425,6 +582,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 	j->joined++;
 	j->attached++;
 	dstats.ranks++;
+	if ((u = uidmap_find(j->uid)) != NULL)
+		u->ranks++;
 	table_set_rank(&j->table, m->rank, TABLE_RANK_JOINED, who, j->joined);
 
 	memset(&ack, 0, sizeof ack);
@@ -471,11 +630,146 @@ job_linger_cb(int fd, short events, void *arg)
 	job_free(arg);
 }
 
+static struct job_rec *
+job_rec_find(const uint8_t *key)
+{
+	struct job_rec *r;
+
+	if (job_rec_nbuckets == 0)
+		return NULL;
+	for (r = job_rec_hash[job_hashkey(key) & (job_rec_nbuckets - 1)];
+	    r != NULL; r = r->hnext)
+		if (memcmp(r->key, key, WIRE_KEY_LEN) == 0)
+			return r;
+	return NULL;
+}
+
+static void
+job_rec_free(struct job_rec *r)
+{
+	struct job_rec **pp;
+	struct uidmap *u = uidmap_find(r->uid);
+
+	pp = &job_rec_hash[job_hashkey(r->key) & (job_rec_nbuckets - 1)];
+	while (*pp != r)
+		pp = &(*pp)->hnext;
+	*pp = r->hnext;
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		job_rec_first = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	else
+		job_rec_last = r->prev;
+	if (r->uprev != NULL)
+		r->uprev->unext = r->unext;
+	else
+		u->lfirst = r->unext;
+	if (r->unext != NULL)
+		r->unext->uprev = r->uprev;
+	else
+		u->llast = r->uprev;
+	u->lingering--;
+	dstats.lingering--;
+	explicit_bzero(r->key, sizeof r->key);
+	free(r);
+}
+
+static void
+job_rec_arm(void)
+{
+	uint64_t now = clock_mono_ns(), ns;
+	struct timeval tv;
+
+	if (job_rec_first == NULL)
+		return;
+	ns = job_rec_first->expires_ns > now ?
+	    job_rec_first->expires_ns - now : 0;
+	tv.tv_sec = (time_t)(ns / 1000000000u);
+	tv.tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+	evtimer_add(job_rec_ev, &tv);
+}
+
+/* Records expire in the order they were made (one linger time). */
+static void
+job_rec_expire_cb(int fd, short events, void *arg)
+{
+	uint64_t now = clock_mono_ns();
+
+	while (job_rec_first != NULL && job_rec_first->expires_ns <= now)
+		job_rec_free(job_rec_first);
+	job_rec_arm();
+}
+
 /*
- * A job that failed before all its ranks joined keeps its record (and its
- * error) for a while after its last rank went, so that ranks still on
- * their way are refused with the job's error instead of starting a new
- * job under the same id and timing out.  Returns 1 if it lingers.
+ * Keep what late ranks of a job that failed during init need to hear (its
+ * error), in a record with no descriptors that no job slot counts; the
+ * job itself is freed.  0 if there is no room or memory for it.
+ */
+static int
+job_rec_add(const struct job *j)
+{
+	struct job_rec *r;
+	struct uidmap *u;
+	size_t len = strlen(j->error) + 1, b;
+
+	if ((u = uidmap_get(j->uid)) == NULL)
+		return 0;
+	if (job_rec_nbuckets == 0) {
+		job_rec_nbuckets = 1024;
+		while (job_rec_nbuckets < dconf.max_jobs / 2)
+			job_rec_nbuckets *= 2;
+		job_rec_hash = calloc(job_rec_nbuckets, sizeof *job_rec_hash);
+		job_rec_ev = evtimer_new(dbase, job_rec_expire_cb, NULL);
+		if (job_rec_hash == NULL || job_rec_ev == NULL)
+			fatalx("out of memory for failed-job records");
+	}
+	if (dconf.max_lingering_per_uid == 0)
+		return 0;
+	/* A uid's flood of failing jobs pushes out its own oldest records,
+	 * then, at the daemon's bound, the oldest of all. */
+	if (u->lingering >= dconf.max_lingering_per_uid)
+		job_rec_free(u->lfirst);
+	if (dstats.lingering >= dconf.max_jobs && job_rec_first != NULL)
+		job_rec_free(job_rec_first);
+	if ((r = calloc(1, sizeof *r + len)) == NULL)
+		return 0;
+	memcpy(r->key, j->key, WIRE_KEY_LEN);
+	r->id = j->id;
+	r->uid = j->uid;
+	r->code = j->failed;
+	memcpy(r->error, j->error, len);
+	r->expires_ns = clock_mono_ns() + JOB_LINGER_MS * 1000000ull;
+	b = job_hashkey(r->key) & (job_rec_nbuckets - 1);
+	r->hnext = job_rec_hash[b];
+	job_rec_hash[b] = r;
+	r->prev = job_rec_last;
+	if (job_rec_last != NULL)
+		job_rec_last->next = r;
+	else
+		job_rec_first = r;
+	job_rec_last = r;
+	r->uprev = u->llast;
+	if (u->llast != NULL)
+		((struct job_rec *)u->llast)->unext = r;
+	else
+		u->lfirst = r;
+	u->llast = r;
+	u->lingering++;
+	dstats.lingering++;
+	if (!evtimer_pending(job_rec_ev, NULL))
+		job_rec_arm();
+	return 1;
+}
+
+/*
+ * A job that failed before all its ranks joined leaves its error behind
+ * for a while after its last rank went, so that ranks still on their way
+ * are refused with the job's error instead of starting a new job under
+ * the same id and timing out.  On one node that is a job_rec and the job
+ * is freed (returns 0); a job across nodes lingers whole (returns 1), as
+ * its peers may still speak of it.
  */
 static int
 job_linger(struct job *j)
@@ -485,10 +779,15 @@ job_linger(struct job *j)
 
 	if (j->state != JOB_FAILED || j->ready_ns != 0)
 		return 0;
+	if (j->fed == NULL) {
+		if (!j->unhashed)
+			job_rec_add(j);
+		return 0;
+	}
 	if (event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
 	    &tv) != 0)
 		return 0;
-	table_destroy(&j->table);	/* only the error is needed now */
+	job_table_destroy(j);	/* only the error is needed now */
 	return 1;
 }
 
@@ -508,6 +807,7 @@ job_unwait(struct job *j, uint32_t rank)
 void
 job_detach(struct job *j, uint32_t rank, int quiet)
 {
+	struct uidmap *u;
 	char phase[128];
 
 	/* Out of the job first: a rank dropped for a protocol error gets its
@@ -529,6 +829,8 @@ job_detach(struct job *j, uint32_t rank, int quiet)
 	job_unwait(j, rank);
 	j->attached--;
 	dstats.ranks--;
+	if ((u = uidmap_find(j->uid)) != NULL && u->ranks > 0)
+		u->ranks--;
 	if (j->attached == 0 && !job_linger(j))
 		job_free(j);
 }
@@ -726,7 +1028,8 @@ job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
 	struct iovec iov[2];
 	struct transport *dst;
-	char text[WIRE_TEXT_MAX];
+	struct uidmap *u;
+	char text[WIRE_TEXT_MAX], why[WIRE_TEXT_MAX];
 
 	job_unwait(j, rank);
 	if (j->state == JOB_FAILED) {
@@ -758,6 +1061,18 @@ job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
 		    m->peer, text);
 		return 0;
 	}
+	/* Queued for the receiver, the bytes count against the uid's share
+	 * of --max-memory: past it, the sender hears which rank does not
+	 * read. */
+	if (transport_pending(dst) + m->len > 64 * 1024 &&
+	    uidmap_bytes(j->uid, m->len, why) < 0) {
+		snprintf(text, sizeof text, "send to rank %u: it has %zu "
+		    "bytes not yet received and %.*s", m->peer,
+		    transport_pending(dst), WIRE_TEXT_MAX - 100, why);
+		job_send_status(j, rank, WIRE_SEND_ACK, seq, FB_E_LIMIT,
+		    m->peer, text);
+		return 0;
+	}
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_DELIVER, seq, rank,
 	    m->tag, m->len);
@@ -765,6 +1080,8 @@ job_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m,
 	iov[1].iov_len = m->len;
 	transport_send(dst, iov, 2);
 	dstats.messages++;
+	if ((u = uidmap_find(j->uid)) != NULL)
+		u->messages++;
 	job_send_status(j, rank, WIRE_SEND_ACK, seq, 0, m->peer, NULL);
 	return 0;
 }
@@ -906,7 +1223,8 @@ job_view(const struct job *j, uint64_t now, struct job_view *v)
 void
 job_status_text(char *buf, size_t size)
 {
-	snprintf(buf, size, "STATUS=%u jobs, %u ranks, %u connections, "
-	    "%llu collectives served", dstats.jobs, dstats.ranks, dstats.conns,
-	    (unsigned long long)job_collectives_served());
+	/* Seen by every user (systemctl status): nothing the ranks write
+	 * (the collectives counted in their tables) goes in. */
+	snprintf(buf, size, "STATUS=%u jobs, %u ranks, %u connections",
+	    dstats.jobs, dstats.ranks, dstats.conns);
 }

@@ -34,6 +34,11 @@ usage(FILE *f)
 "      --max-conns-per-uid N  connections per user (default %u)\n"
 "      --max-jobs-per-uid N   jobs per user (default %u)\n"
 "      --max-pending BYTES    undelivered send bytes per rank (default %llu)\n"
+"      --max-memory BYTES     bytes buffered for all users (default %llu);\n"
+"                             each user has a share (doc/limits.md)\n"
+"      --max-failed-per-uid N failed jobs remembered per user (default %u)\n"
+"      --ctl-rate N           control requests per second per user\n"
+"                             (default %u; 0: no limit)\n"
 "      --handshake-ms MS      HELLO and JOIN deadline (default %d)\n"
 "      --listen-tcp ADDR[:PORT]  serve other nodes' daemons on TCP; ADDR is\n"
 "                             IPv4, [IPv6] or auto (FASTBOOT_IFNAME, else the\n"
@@ -51,6 +56,8 @@ usage(FILE *f)
 	    dconf.max_jobs, dconf.max_ranks, dconf.max_conns,
 	    dconf.max_conns_per_uid, dconf.max_jobs_per_uid,
 	    (unsigned long long)dconf.max_pending,
+	    (unsigned long long)dconf.max_memory,
+	    dconf.max_lingering_per_uid, dconf.ctl_rate,
 	    dconf.handshake_ms, WPEER_DEFAULT_PORT, dconf.peer_timeout_ms,
 	    dconf.peer_idle_s, dconf.max_peers);
 }
@@ -120,24 +127,36 @@ main_event_fatal(int err)
 	fatalx("libevent fatal error %d", err);
 }
 
-/* Each rank holds a descriptor here: take all the kernel allows. */
+/*
+ * Each rank holds a descriptor here: take all the kernel allows, and
+ * share it among users (uidmap.c).  A sixteenth and 64 more stay for the
+ * daemon's own (listeners, peer links, the event loop); under 256 there is
+ * too little to share and EMFILE is the only bound.
+ */
 static void
 main_raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
 			log_warn("setrlimit(RLIMIT_NOFILE)");
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	if (rl.rlim_cur >= 256 && rl.rlim_cur != RLIM_INFINITY)
+		dconf.max_fds = (uint32_t)(rl.rlim_cur > (1u << 30) ?
+		    (1u << 30) : rl.rlim_cur - rl.rlim_cur / 16 - 64);
 }
 
 enum {
 	OPT_ALLOW_ROOT = 256, OPT_MAX_JOBS, OPT_MAX_RANKS, OPT_MAX_CONNS,
 	OPT_MAX_CONNS_UID, OPT_MAX_JOBS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
 	OPT_LISTEN_TCP, OPT_PEER_TIMEOUT, OPT_PEER_IDLE, OPT_MAX_PEERS,
-	OPT_NODE_NAME,
+	OPT_NODE_NAME, OPT_MAX_MEMORY, OPT_MAX_FAILED_UID, OPT_CTL_RATE,
 };
 
 int
@@ -164,6 +183,10 @@ main(int argc, char **argv)
 		{ "peer-idle", required_argument, NULL, OPT_PEER_IDLE },
 		{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+		{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+		{ "max-failed-per-uid", required_argument, NULL,
+		    OPT_MAX_FAILED_UID },
+		{ "ctl-rate", required_argument, NULL, OPT_CTL_RATE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct event *ev_term, *ev_int, *ev_hup;
@@ -242,6 +265,18 @@ main(int argc, char **argv)
 			dconf.max_peers = (uint32_t)parse_num("--max-peers",
 			    optarg, 1, 1u << 20, 10);
 			break;
+		case OPT_MAX_MEMORY:
+			dconf.max_memory = parse_num("--max-memory", optarg,
+			    16u << 20, 1ull << 44, 10);
+			break;
+		case OPT_MAX_FAILED_UID:
+			dconf.max_lingering_per_uid = (uint32_t)parse_num(
+			    "--max-failed-per-uid", optarg, 0, 1u << 20, 10);
+			break;
+		case OPT_CTL_RATE:
+			dconf.ctl_rate = (uint32_t)parse_num("--ctl-rate",
+			    optarg, 0, 1000000, 10);
+			break;
 		case OPT_NODE_NAME:
 			if (*optarg == '\0' ||
 			    strlen(optarg) >= WPEER_HOST_LEN) {
@@ -270,6 +305,7 @@ main(int argc, char **argv)
 
 	if ((dbase = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+
 	if (fed_init() == -1)
 		fatalx("libsodium failed to initialise");
 	if (listener_open(conn_accept) == -1 || tcp_open(peer_accept) == -1)

@@ -30,6 +30,10 @@
 #define TRANSPORT_READS_PER_WAKEUP	8
 #define TRANSPORT_FRAMES_PER_WAKEUP	64	/* then let others run */
 #define TRANSPORT_CLOSE_MS		1000	/* flushing a last reply */
+#define TRANSPORT_SHRINK		(64u << 10)	/* keep an idle input
+							 * buffer up to this */
+#define TRANSPORT_STOP_REPLY		0x1	/* a reply is unread */
+#define TRANSPORT_STOP_HOLD		0x2	/* transport_hold() */
 
 struct transport {
 	int fd;
@@ -43,6 +47,13 @@ struct transport {
 	struct event *ev_timer;	/* the owner's deadline, or the flush's */
 	struct wire_reader in;
 	struct evbuffer *out;	/* bytes the socket would not take yet */
+	/* Budgets (transport_set_budget), and reading stopped for a while. */
+	int (*admit)(void *, const struct wire_hdr *, char *);
+	void (*account)(void *, int64_t);
+	size_t counted;		/* memory last told to account() */
+	int admitted;		/* the partial frame's header passed admit */
+	int stopped;		/* TRANSPORT_STOP_* */
+	struct event *ev_hold;
 	struct transport *next, *prev;	/* all transports, for shutdown */
 };
 
@@ -51,6 +62,8 @@ static struct transport *transport_list;
 static void transport_read_cb(int, short, void *);
 static void transport_write_cb(int, short, void *);
 static void transport_timer_cb(int, short, void *);
+static void transport_hold_cb(int, short, void *);
+static void transport_account(struct transport *);
 
 struct transport *
 transport_new(int fd, int from, int flags, size_t out_max,
@@ -72,8 +85,9 @@ transport_new(int fd, int from, int flags, size_t out_max,
 	t->ev_write = event_new(dbase, fd, EV_WRITE | EV_PERSIST,
 	    transport_write_cb, t);
 	t->ev_timer = evtimer_new(dbase, transport_timer_cb, t);
+	t->ev_hold = evtimer_new(dbase, transport_hold_cb, t);
 	if (t->out == NULL || t->ev_read == NULL || t->ev_write == NULL ||
-	    t->ev_timer == NULL)
+	    t->ev_timer == NULL || t->ev_hold == NULL)
 		fatalx("out of memory for a connection");
 	t->next = transport_list;
 	if (transport_list != NULL)
@@ -87,6 +101,9 @@ transport_new(int fd, int from, int flags, size_t out_max,
 static void
 transport_free(struct transport *t)
 {
+	if (t->account != NULL && t->counted > 0)
+		t->account(t->ctx, -(int64_t)t->counted);
+	t->counted = 0;
 	t->ops->dispatch(t->ctx, NULL);
 	if (t->prev != NULL)
 		t->prev->next = t->next;
@@ -97,6 +114,7 @@ transport_free(struct transport *t)
 	event_free(t->ev_read);
 	event_free(t->ev_write);
 	event_free(t->ev_timer);
+	event_free(t->ev_hold);
 	evbuffer_free(t->out);
 	wire_reader_free(&t->in);
 	close(t->fd);
@@ -137,6 +155,83 @@ transport_buffered(const struct transport *t, size_t *in, size_t *out)
 	*out = evbuffer_get_length(t->out);
 }
 
+void
+transport_set_flags(struct transport *t, int flags)
+{
+	t->flags |= flags;
+}
+
+void
+transport_set_budget(struct transport *t,
+    int (*admit)(void *, const struct wire_hdr *, char *),
+    void (*account)(void *, int64_t))
+{
+	t->admit = admit;
+	t->account = account;
+	transport_account(t);
+}
+
+/* Memory held for the stream: the input buffer as allocated, and the
+ * output queued. */
+size_t
+transport_held(const struct transport *t)
+{
+	return t->in.size + evbuffer_get_length(t->out);
+}
+
+static void
+transport_account(struct transport *t)
+{
+	size_t now;
+
+	if (t->account == NULL)
+		return;
+	now = transport_held(t);
+	if (now != t->counted) {
+		t->account(t->ctx, (int64_t)now - (int64_t)t->counted);
+		t->counted = now;
+	}
+}
+
+static void
+transport_stop(struct transport *t, int why)
+{
+	if (t->stopped == 0)
+		event_del(t->ev_read);
+	t->stopped |= why;
+}
+
+static void
+transport_resume(struct transport *t, int why)
+{
+	if (!(t->stopped & why))
+		return;
+	t->stopped &= ~why;
+	if (t->stopped == 0 && !t->closing) {
+		event_add(t->ev_read, NULL);
+		event_active(t->ev_read, EV_READ, 1);	/* frames held */
+	}
+}
+
+/* Read nothing from t for ms (a rate limit): the socket's buffer, not
+ * ours, holds what the peer sends meanwhile. */
+void
+transport_hold(struct transport *t, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (t->closing)
+		return;
+	transport_stop(t, TRANSPORT_STOP_HOLD);
+	evtimer_add(t->ev_hold, &tv);
+}
+
+static void
+transport_hold_cb(int fd, short events, void *arg)
+{
+	transport_resume(arg, TRANSPORT_STOP_HOLD);
+}
+
 size_t
 transport_pending(const struct transport *t)
 {
@@ -161,6 +256,7 @@ transport_queue(struct transport *t, const struct iovec *iov, int iovcnt,
 		done = 0;
 	}
 	event_add(t->ev_write, NULL);
+	transport_account(t);
 	return 0;
 }
 
@@ -251,9 +347,13 @@ transport_write_cb(int fd, short events, void *arg)
 	}
 	if (evbuffer_get_length(t->out) == 0) {
 		event_del(t->ev_write);
-		if (t->closing)
+		if (t->closing) {
 			transport_free(t);
+			return;
+		}
+		transport_resume(t, TRANSPORT_STOP_REPLY);
 	}
+	transport_account(t);
 }
 
 static void
@@ -294,9 +394,28 @@ transport_frames(struct transport *t, int *budget)
 	int rc;
 
 	while (*budget > 0) {
+		/* One reply in flight: the next request waits for the peer
+		 * to read the last answer. */
+		if ((t->flags & TRANSPORT_ONE_REPLY) &&
+		    evbuffer_get_length(t->out) > 0) {
+			transport_stop(t, TRANSPORT_STOP_REPLY);
+			return 2;
+		}
 		rc = wire_reader_next(&t->in, &f, &need);
-		if (rc == WIRE_NEED_MORE)
+		if (rc == WIRE_NEED_MORE) {
+			if (t->admit != NULL && !t->admitted &&
+			    t->in.want > WIRE_HDR_LEN) {
+				char err[WIRE_TEXT_MAX];
+
+				if ((rc = t->admit(t->ctx, &f.hdr, err)) < 0) {
+					transport_fault(t, rc, "%s", err);
+					return -1;
+				}
+				t->admitted = 1;
+			}
 			return 0;
+		}
+		t->admitted = 0;
 		if (rc != WIRE_OK) {
 			transport_fault(t, rc == WIRE_EVERSION ? FB_E_VERSION :
 			    FB_E_PROTO, "%s (type %u, length %u)",
@@ -311,62 +430,85 @@ transport_frames(struct transport *t, int *budget)
 	return 1;
 }
 
-static void
-transport_read_cb(int fd, short events, void *arg)
+/* One wake-up's reading: 1 if t was freed. */
+static int
+transport_read(struct transport *t, int fd)
 {
-	struct transport *t = arg;
 	int i, budget = TRANSPORT_FRAMES_PER_WAKEUP, rc;
 	size_t room;
 	ssize_t n;
 
+	if (t->stopped)
+		return 0;	/* a wake-up queued before the stop */
 	/* A peer that keeps asking but never reads the answers would make
 	 * us buffer without bound. */
 	if (evbuffer_get_length(t->out) > t->out_max) {
 		transport_fault(t, FB_E_LIMIT, "%zu bytes of replies unread: "
 		    "the peer does not read its socket",
 		    evbuffer_get_length(t->out));
-		return;
+		return 0;
 	}
 	for (i = 0; i <= TRANSPORT_READS_PER_WAKEUP; i++) {
 		/* Frames left by the last wake-up go before new bytes. */
 		if ((rc = transport_frames(t, &budget)) == -1)
-			return;
+			return 0;
+		if (rc == 2 || t->stopped)
+			return 0;
 		if (rc == 1) {
 			event_active(t->ev_read, EV_READ, 1);
-			return;
+			return 0;
 		}
 		if (i == TRANSPORT_READS_PER_WAKEUP)
-			return;
+			return 0;
 		n = wire_recvmsg(fd, &t->in, &room);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
-				return;
+				return 0;
 			if (errno == ENOMEM) {
 				transport_fault(t, FB_E_NOMEM, "out of memory");
-				return;
+				return 0;
 			}
 			log_debug("connection fd %d: %s", fd, strerror(errno));
 			transport_free(t);
-			return;
+			return 1;
 		}
 		if (t->in.nfds > 0 || t->in.fds_lost > 0) {
 			/* Descriptors only ever go from fastbootd out. */
 			wire_reader_close_fds(&t->in);
 			transport_fault(t, FB_E_PROTO, "the peer attached file "
 			    "descriptors; fastbootd accepts none");
-			return;
+			return 0;
 		}
 		if (n == 0) {
 			/* Every whole frame before it was dispatched above. */
 			log_debug("connection fd %d: EOF", fd);
 			transport_free(t);
-			return;
+			return 1;
 		}
 		if ((size_t)n < room) {
 			/* Drained the socket: dispatch and wait for more. */
 			if (transport_frames(t, &budget) == 1)
 				event_active(t->ev_read, EV_READ, 1);
-			return;
+			return 0;
 		}
 	}
+	return 0;
+}
+
+static void
+transport_read_cb(int fd, short events, void *arg)
+{
+	struct transport *t = arg;
+
+	if (transport_read(t, fd))
+		return;
+	/* An idle input buffer that grew for a large frame goes back
+	 * (only here: no frame's payload is in use). */
+	if (t->in.size > TRANSPORT_SHRINK && t->in.off == t->in.len &&
+	    !t->closing) {
+		free(t->in.buf);
+		t->in.buf = NULL;
+		t->in.size = t->in.off = t->in.len = t->in.want = 0;
+	}
+	transport_account(t);
 }

@@ -44,6 +44,7 @@ struct msgq {
 
 struct fb_comm {
 	int fd;
+	pid_t pid;		/* the process that made it */
 	int rank;
 	int nranks;
 	int local_rank;
@@ -135,6 +136,7 @@ HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);
 HIDDEN int io_wait(fb_comm *, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg);
 HIDDEN int io_ms_since(uint64_t start_ns);
+HIDDEN int io_check(fb_comm *);
 
 /* coll.c */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);

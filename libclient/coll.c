@@ -296,9 +296,7 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 static int
 coll_check(fb_comm *c)
 {
-	if (c->failed)
-		return c->failed;	/* the detail stays in c->err */
-	return 0;
+	return io_check(c);	/* a failure's detail stays in c->err */
 }
 
 int

@@ -349,6 +349,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		return FB_E_NOMEM;
 	}
 	c->fd = -1;
+	c->pid = getpid();
 	c->evfd = -1;
 	c->epfd = -1;
 	wire_reader_init(&c->in, WIRE_FROM_DAEMON, 65536, 4096);
@@ -477,8 +478,10 @@ fb_comm_destroy(fb_comm *comm)
 
 	if (comm == NULL)
 		return 0;
-	/* Tell the daemon this is a clean departure, not a crash. */
-	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST) {
+	/* Tell the daemon this is a clean departure, not a crash; a forked
+	 * child's copy goes quietly (the rank is its parent's). */
+	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
+	    comm->pid == getpid()) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
 		io_write(comm, &iov, 1, clock_mono_ns() + 100000000u);
 	}

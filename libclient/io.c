@@ -194,6 +194,26 @@ io_parse(fb_comm *comm)
 	}
 }
 
+/*
+ * May this call use the handle?  Its sticky failure, or FB_E_INVAL in a
+ * process other than the one that made it: a forked child sharing the
+ * socket and table would act as its parent's rank.
+ */
+int
+io_check(fb_comm *comm)
+{
+	pid_t me;
+
+	if (comm->failed)
+		return comm->failed;
+	if ((me = getpid()) != comm->pid)
+		return comm_error(comm, FB_E_INVAL, "handle used in another "
+		    "process: pid %d made it for rank %d, pid %d used it (a "
+		    "child of fork must call fb_comm_init itself)",
+		    (int)comm->pid, comm->rank, (int)me);
+	return 0;
+}
+
 /* Read what the socket has; -1 with *rc set on EOF or error. */
 static int
 io_read(fb_comm *comm, int *rc)
@@ -210,6 +230,16 @@ io_read(fb_comm *comm, int *rc)
 			    "input");
 		else
 			*rc = io_lost(comm, strerror(errno));
+		return -1;
+	}
+	/* The JOIN_ACK's descriptors did not all fit: the process is out
+	 * of them (the kernel truncated the control data, MSG_CTRUNC). */
+	if (!comm->joined && comm->in.fds_lost > 0) {
+		wire_reader_close_fds(&comm->in);
+		*rc = comm_fail(comm, FB_E_SYS, "the rank table's descriptors "
+		    "from fastbootd were lost: this process is out of file "
+		    "descriptors (EMFILE; %d lost)", comm->in.fds_lost);
+		errno = EMFILE;
 		return -1;
 	}
 	/* Descriptors come only with the JOIN_ACK. */

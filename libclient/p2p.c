@@ -38,8 +38,8 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 
 	if (comm == NULL)
 		return FB_E_INVAL;
-	if (comm->failed)
-		return comm->failed;
+	if ((rc = io_check(comm)) != 0)
+		return rc;
 	if (peer < 0 || peer >= comm->nranks || tag < 0)
 		return comm_error(comm, FB_E_INVAL, "send to rank %d tag %d: "
 		    "need 0 <= peer < %d and tag >= 0", peer, tag,
@@ -112,8 +112,8 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 
 	if (comm == NULL)
 		return FB_E_INVAL;
-	if (comm->failed)
-		return comm->failed;
+	if ((rc = io_check(comm)) != 0)
+		return rc;
 	if (peer < 0 || peer >= comm->nranks || tag < 0)
 		return comm_error(comm, FB_E_INVAL, "recv from rank %d tag %d: "
 		    "need 0 <= peer < %d and tag >= 0", peer, tag,

@@ -442,10 +442,29 @@ fastbootctl_status(char *reply, int json)
 	printf("  collectives:  %llu served\n",
 	    fastbootctl_num(&b, "collectives"));
 	printf("  messages:     %llu\n", fastbootctl_num(&b, "messages"));
-	printf("  connections:  %llu now, %llu accepted, %llu dropped\n",
-	    fastbootctl_num(&b, "connections"),
-	    fastbootctl_num(&b, "connections_accepted"),
-	    fastbootctl_num(&b, "connections_dropped"));
+	if (strcmp(fastbootctl_get_or(&b, "scope", "all"), "all") == 0) {
+		printf("  connections:  %llu now, %llu accepted, %llu "
+		    "dropped\n", fastbootctl_num(&b, "connections"),
+		    fastbootctl_num(&b, "connections_accepted"),
+		    fastbootctl_num(&b, "connections_dropped"));
+		printf("  held:         %llu descriptors of %llu, %llu bytes "
+		    "buffered (peak %llu) of %llu, %llu failed jobs kept\n",
+		    fastbootctl_num(&b, "descriptors"),
+		    fastbootctl_num(&b, "max_descriptors"),
+		    fastbootctl_num(&b, "buffered_bytes"),
+		    fastbootctl_num(&b, "buffered_peak_bytes"),
+		    fastbootctl_num(&b, "max_memory"),
+		    fastbootctl_num(&b, "failed_jobs_kept"));
+	} else {
+		printf("  connections:  %llu now\n",
+		    fastbootctl_num(&b, "connections"));
+		printf("  held:         %llu descriptors, %llu bytes buffered, "
+		    "%llu failed jobs kept\n", fastbootctl_num(&b,
+		    "descriptors"), fastbootctl_num(&b, "buffered_bytes"),
+		    fastbootctl_num(&b, "failed_jobs_kept"));
+		printf("  (counters of %s only; root sees the daemon's)\n",
+		    fastbootctl_get_or(&b, "scope", "?"));
+	}
 	if (strcmp(fastbootctl_get_or(&b, "tcp", "no"), "yes") == 0) {
 		printf("  node:         %s\n", fastbootctl_get_or(&b,
 		    "node_name", "?"));

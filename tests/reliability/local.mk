@@ -15,7 +15,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/isolation_test \
 	tests/reliability/caps_test \
 	tests/reliability/soak_test \
-	tests/reliability/valgrind_test
+	tests/reliability/valgrind_test \
+	tests/reliability/tenancy_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
@@ -49,3 +50,7 @@ if ENABLE_SANITIZERS
 tests_reliability_valgrind_test_CPPFLAGS += -DFB_SANITIZERS
 endif
 tests_reliability_valgrind_test_LDADD = $(REL_LDADD)
+
+tests_reliability_tenancy_test_SOURCES = tests/reliability/tenancy_test.c
+tests_reliability_tenancy_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_tenancy_test_LDADD = $(REL_LDADD)
