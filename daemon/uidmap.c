@@ -177,7 +177,7 @@ uidmap_fds_del(uid_t uid, uint32_t n)
 
 /*
  * May n more bytes be buffered for uid?  Its share of --max-memory, and
- * never more than a quarter of it.  0, or FB_E_LIMIT with err set.
+ * never more than an eighth of it.  0, or FB_E_LIMIT with err set.
  */
 int
 uidmap_bytes(uid_t uid, uint64_t n, char *err)
@@ -185,7 +185,7 @@ uidmap_bytes(uid_t uid, uint64_t n, char *err)
 	struct uidmap *e = uidmap_find(uid);
 	uint64_t have = e != NULL ? e->bytes : 0;
 
-	if (have + n <= dconf.max_memory / 4 &&
+	if (have + n <= dconf.max_memory / 8 &&
 	    uidmap_share(have, n, dstats.buffered, dconf.max_memory))
 		return 0;
 	snprintf(err, WIRE_TEXT_MAX, "uid %u has %llu bytes buffered in "

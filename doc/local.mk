@@ -11,4 +11,4 @@ dist_man_MANS += doc/fb_get_unique_id.3 doc/fb_config_init.3 doc/fb_comm_init.3 
 	doc/fb_comm_destroy.3 doc/fb_strerror.3 doc/fb_comm_last_error.3 \
 	doc/fb_version.3
 EXTRA_DIST += doc/protocol.md doc/decisions.md doc/architecture.md
-EXTRA_DIST += doc/multinode.md doc/scale.md
+EXTRA_DIST += doc/multinode.md doc/scale.md doc/limits.md
