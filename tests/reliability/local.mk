@@ -16,7 +16,8 @@ RELIABILITY_TESTS = \
 	tests/reliability/caps_test \
 	tests/reliability/soak_test \
 	tests/reliability/valgrind_test \
-	tests/reliability/tenancy_test
+	tests/reliability/tenancy_test \
+	tests/reliability/strays_test
 check_PROGRAMS += $(RELIABILITY_TESTS)
 TESTS += $(RELIABILITY_TESTS)
 
@@ -54,3 +55,7 @@ tests_reliability_valgrind_test_LDADD = $(REL_LDADD)
 tests_reliability_tenancy_test_SOURCES = tests/reliability/tenancy_test.c
 tests_reliability_tenancy_test_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_reliability_tenancy_test_LDADD = $(REL_LDADD)
+
+tests_reliability_strays_test_SOURCES = tests/reliability/strays_test.c
+tests_reliability_strays_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_reliability_strays_test_LDADD = $(REL_LDADD)

@@ -1,0 +1,277 @@
+/*
+ * strays_test.c - the smaller faults of issue 12: a handle used after
+ * fork, a JOIN_ACK whose descriptors do not fit (MSG_CTRUNC), a late JOIN
+ * that does not fit a running job, the same id used again right after its
+ * job ended, and status counters scoped to the caller.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "rel.h"
+#include "tap.h"
+
+#define MS	5000
+
+static struct th_daemon d;
+
+static int
+init1(fb_comm **c, const fb_unique_id *id, char *err, size_t size)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	int rc;
+
+	cfg.timeout_ms = MS;
+	rc = fb_comm_init_config(c, id, 0, 1, &cfg);
+	snprintf(err, size, "%s", fb_comm_last_error(NULL));
+	return rc;
+}
+
+/* A forked child's calls on its parent's handle: FB_E_INVAL, and the
+ * parent's rank goes on. */
+static void
+stray_fork(void)
+{
+	char err[600];
+	fb_unique_id id;
+	fb_comm *c;
+	int p[2], rc, prc;
+	pid_t pid;
+
+	th_unique_id(&id);
+	if (init1(&c, &id, err, sizeof err) != 0 || pipe(p) == -1) {
+		ok(0, "fork: a 1-rank job: %s", err);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		alarm(10);
+		rc = fb_barrier(c);
+		snprintf(err, sizeof err, "%d %s", rc, fb_comm_last_error(c));
+		(void)!write(p[1], err, strlen(err) + 1);
+		fb_comm_destroy(c);	/* quiet: not the child's rank */
+		_exit(0);
+	}
+	close(p[1]);
+	memset(err, 0, sizeof err);
+	(void)!read(p[0], err, sizeof err - 1);
+	close(p[0]);
+	rel_wait_pids(&pid, 1, 10000);
+	prc = fb_barrier(c);
+	ok(atoi(err) == FB_E_INVAL && strstr(err, "handle used in another "
+	    "process") != NULL && prc == 0, "a handle used in a forked child: "
+	    "FB_E_INVAL (\"%s\"); the parent's barrier after it: %d", err,
+	    prc);
+	fb_comm_destroy(c);
+}
+
+/* A process with room for its socket and one more descriptor: the
+ * JOIN_ACK's two do not fit. */
+static void
+stray_ctrunc(void)
+{
+	int p[2], st;
+	char err[600], want[32];
+	pid_t pid;
+
+	if (pipe(p) == -1) {
+		ok(0, "MSG_CTRUNC: pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		struct rlimit rl;
+		fb_unique_id id;
+		fb_comm *c;
+		int rc, saved, highest = 0, fd;
+
+		alarm(10);
+		close(p[0]);
+		th_unique_id(&id);
+		/* Descriptors are numbered lowest first: fill the gaps, then
+		 * leave exactly two free below the limit (the socket's, and
+		 * one for the two descriptors of the JOIN_ACK). */
+		for (fd = 0; fd < 1024; fd++)
+			if (fcntl(fd, F_GETFD) != -1)
+				highest = fd;
+		while ((fd = dup(0)) != -1 && fd < highest)
+			;
+		if (fd > highest)
+			close(fd);
+		rl.rlim_cur = rl.rlim_max = (rlim_t)highest + 3;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		rc = init1(&c, &id, err, sizeof err);
+		saved = errno;
+		snprintf(err + strlen(err), sizeof err - strlen(err),
+		    " |%d|%d", rc, saved);
+		(void)!write(p[1], err, strlen(err) + 1);
+		_exit(0);
+	}
+	close(p[1]);
+	memset(err, 0, sizeof err);
+	(void)!read(p[0], err, sizeof err - 1);
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	snprintf(want, sizeof want, "|%d|%d", FB_E_SYS, EMFILE);
+	ok(strstr(err, "out of file descriptors") != NULL &&
+	    strstr(err, want) != NULL,
+	    "a JOIN_ACK whose descriptors do not fit: FB_E_SYS, errno EMFILE: "
+	    "\"%s\"", err);
+}
+
+static int
+expect_quiet(int fd, int ms)
+{
+	struct wire_hdr h;
+	int rc;
+
+	/* Frames that may come (READY); no FAIL or ERROR. */
+	while ((rc = rel_read_frame(fd, &h, NULL, 0, ms)) == 1)
+		if (h.type == WIRE_FAIL || h.type == WIRE_ERROR)
+			return 0;
+	return rc == -1;	/* timed out: nothing more came */
+}
+
+/* A running job and a stray JOIN with its id but another nranks. */
+static void
+stray_late_join(void)
+{
+	uint8_t key[WIRE_KEY_LEN];
+	char text[600];
+	int fds[3], rc1, rc2, q0, q1;
+
+	rel_random_key(key);
+	fds[0] = rel_connect(d.sock);
+	fds[1] = rel_connect(d.sock);
+	fds[2] = rel_connect(d.sock);
+	rc1 = rel_join(fds[0], key, 0, 2, MS);
+	rc2 = rel_join(fds[1], key, 1, 2, MS);
+	{
+		uint8_t b[128];
+		size_t n;
+
+		n = rel_hello_frame(b);
+		n += rel_join_frame(b + n, key, 2, 3);
+		rel_send(fds[2], b, n);
+	}
+	rc1 = rc1 == 0 && rc2 == 0 ? rel_expect_error(fds[2], MS, text,
+	    sizeof text) : -1;
+	q0 = expect_quiet(fds[0], 300);
+	q1 = expect_quiet(fds[1], 300);
+	ok(rc1 == FB_E_INVAL && strstr(text, "already running") != NULL &&
+	    q0 && q1, "a late JOIN with another nranks is refused alone "
+	    "(FB_E_INVAL: \"%s\"); the running job's ranks hear nothing", text);
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+}
+
+/* Both ranks said LEAVE but their connections are still open: the same
+ * id joined again is a new job, not "already taken (it left)". */
+static void
+stray_reuse(void)
+{
+	uint8_t key[WIRE_KEY_LEN], b[64];
+	int fds[3], rc, rc0, rc1;
+	size_t n;
+
+	rel_random_key(key);
+	fds[0] = rel_connect(d.sock);
+	fds[1] = rel_connect(d.sock);
+	fds[2] = rel_connect(d.sock);
+	rc0 = rel_join(fds[0], key, 0, 2, MS);
+	rc1 = rel_join(fds[1], key, 1, 2, MS);
+	n = wire_encode_empty(b, WIRE_LEAVE, 0);
+	rel_send(fds[0], b, n);
+	rel_send(fds[1], b, n);
+	usleep(50000);	/* the LEAVEs are handled before the new JOIN */
+	rc = rel_join(fds[2], key, 0, 2, MS);
+	ok(rc0 == 0 && rc1 == 0 && rc == 0, "the same id joined again right "
+	    "after its job ended (connections still open): a new job (%d)",
+	    rc);
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+}
+
+/* Status of a user who is not root: its own counters only. */
+static void
+stray_status(void)
+{
+	fb_unique_id id;
+	char err[600], reply[8192];
+	fb_comm *c;
+	int p[2], st;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		tap_skip("not root: no second uid");
+		return;
+	}
+	th_unique_id(&id);
+	if (init1(&c, &id, err, sizeof err) != 0 || pipe(p) == -1) {
+		ok(0, "status: root's job: %s", err);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		struct wire_hello m = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+		    WIRE_ROLE_CTL, 0 };
+		uint8_t b[64];
+		struct wire_hdr h;
+		size_t n;
+		int fd;
+
+		alarm(10);
+		close(p[0]);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		memset(reply, 0, sizeof reply);
+		if ((fd = rel_connect(d.sock)) != -1) {
+			n = wire_encode_hello(b, &m);
+			n += wire_encode_empty(b + n, WIRE_CTL_STATUS, 0);
+			rel_send(fd, b, n);
+			if (rel_read_frame(fd, &h, (uint8_t *)reply,
+			    sizeof reply - 1, MS) != 1)
+				reply[0] = '\0';
+		}
+		(void)!write(p[1], reply, strlen(reply) + 1);
+		_exit(0);
+	}
+	close(p[1]);
+	memset(reply, 0, sizeof reply);
+	(void)!read(p[0], reply, sizeof reply - 1);
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	ok(strstr(reply, "scope uid 65534\n") != NULL &&
+	    strstr(reply, "\njobs 0\n") != NULL &&
+	    strstr(reply, "\nranks 0\n") != NULL &&
+	    strstr(reply, "connections_accepted") == NULL,
+	    "fastbootctl status of another user (nobody) while root runs a "
+	    "job: its own counters only (scope uid 65534, jobs 0, ranks 0)");
+	fb_comm_destroy(c);
+}
+
+int
+main(void)
+{
+	th_deadline(60);
+	tap_plan(6);
+	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
+		return tap_done();
+	chmod(d.dir, 0755);
+	stray_fork();
+	stray_ctrunc();
+	stray_late_join();
+	stray_reuse();
+	stray_status();
+	th_daemon_cleanup(&d);
+	return tap_done();
+}
