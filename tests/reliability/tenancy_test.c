@@ -232,9 +232,10 @@ attack_memory(const char *sock, int ready)
 		    sizeof tv);
 		for (i = 0; i < 40; i++) {
 			n = send_frame_hdr(b, 1, sizeof payload);
-			if (send(jobs[j][0], b, n, MSG_NOSIGNAL) != (ssize_t)n ||
-			    send(jobs[j][0], payload, sizeof payload,
-			    MSG_NOSIGNAL) != (ssize_t)sizeof payload)
+			fd = jobs[j][0];
+			if (send(fd, b, n, MSG_NOSIGNAL) != (ssize_t)n ||
+			    send(fd, payload, sizeof payload, MSG_NOSIGNAL) !=
+			    (ssize_t)sizeof payload)
 				break;
 		}
 	}
@@ -455,7 +456,7 @@ scenario(int a, int k, double control, long rss0, int fds0)
 		sampling = 0;
 		pthread_join(st, NULL);
 		stop(k, pids);
-		ok(0, "%s attack by %d uids: the attackers started", 
+		ok(0, "%s attack by %d uids: the attackers started",
 		    attack_name[a], k);
 		ok(0, "skipped");
 		ok(0, "skipped");
