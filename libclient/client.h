@@ -45,6 +45,7 @@ struct msgq {
 struct fb_comm {
 	int fd;
 	pid_t pid;		/* the process that made it */
+	unsigned forks;		/* io.c's count of fork()s when made */
 	int rank;
 	int nranks;
 	int local_rank;
@@ -137,6 +138,8 @@ HIDDEN int io_wait(fb_comm *, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg);
 HIDDEN int io_ms_since(uint64_t start_ns);
 HIDDEN int io_check(fb_comm *);
+HIDDEN void io_owner(fb_comm *);
+HIDDEN int io_foreign(const fb_comm *);	/* used in another process? */
 
 /* coll.c */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);

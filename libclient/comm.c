@@ -349,7 +349,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		return FB_E_NOMEM;
 	}
 	c->fd = -1;
-	c->pid = getpid();
+	io_owner(c);
 	c->evfd = -1;
 	c->epfd = -1;
 	wire_reader_init(&c->in, WIRE_FROM_DAEMON, 65536, 4096);
@@ -481,7 +481,7 @@ fb_comm_destroy(fb_comm *comm)
 	/* Tell the daemon this is a clean departure, not a crash; a forked
 	 * child's copy goes quietly (the rank is its parent's). */
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
-	    comm->pid == getpid()) {
+	    !io_foreign(comm)) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
 		io_write(comm, &iov, 1, clock_mono_ns() + 100000000u);
 	}

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -195,22 +196,55 @@ io_parse(fb_comm *comm)
 }
 
 /*
+ * fork()s this process made since it loaded the library, counted in the
+ * child: a handle remembers the count it was made under, so the check on
+ * every call is a load, not a getpid() system call.
+ */
+static unsigned io_forks;
+static pthread_once_t io_once = PTHREAD_ONCE_INIT;
+
+static void
+io_forked(void)
+{
+	io_forks++;	/* the child has one thread */
+}
+
+static void
+io_atfork(void)
+{
+	pthread_atfork(NULL, NULL, io_forked);
+}
+
+void
+io_owner(fb_comm *comm)
+{
+	pthread_once(&io_once, io_atfork);
+	comm->pid = getpid();
+	comm->forks = __atomic_load_n(&io_forks, __ATOMIC_RELAXED);
+}
+
+/*
  * May this call use the handle?  Its sticky failure, or FB_E_INVAL in a
  * process other than the one that made it: a forked child sharing the
  * socket and table would act as its parent's rank.
  */
 int
+io_foreign(const fb_comm *comm)
+{
+	return __atomic_load_n(&io_forks, __ATOMIC_RELAXED) != comm->forks &&
+	    getpid() != comm->pid;
+}
+
+int
 io_check(fb_comm *comm)
 {
-	pid_t me;
-
 	if (comm->failed)
 		return comm->failed;
-	if ((me = getpid()) != comm->pid)
+	if (io_foreign(comm))
 		return comm_error(comm, FB_E_INVAL, "handle used in another "
 		    "process: pid %d made it for rank %d, pid %d used it (a "
 		    "child of fork must call fb_comm_init itself)",
-		    (int)comm->pid, comm->rank, (int)me);
+		    (int)comm->pid, comm->rank, (int)getpid());
 	return 0;
 }
 
