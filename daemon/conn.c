@@ -4,6 +4,8 @@
  * transition of enum conn_state happens in this file.
  *
  *	HELLO --HELLO(rank)--> IDLE --JOIN--> MEMBER --LEAVE--> LEFT
+ *	IDLE --JOIN of an id whose job is still ending--> WAITING --it ended-->
+ *	    IDLE (the JOIN again)
  *	      --HELLO(ctl)---> CTL  --CTL_*--> CTL
  *	any state --protocol error--> CLOSING (ERROR reply flushed)
  *	any state --EOF, socket error, shutdown, flushed--> freed
@@ -30,6 +32,7 @@
 enum conn_state {
 	CONN_HELLO,		/* waiting for HELLO */
 	CONN_IDLE,		/* HELLO done: JOIN next */
+	CONN_WAITING,		/* JOIN waits for the id's last job to end */
 	CONN_MEMBER,		/* rank of a job */
 	CONN_LEFT,		/* rank that sent LEAVE: nothing more */
 	CONN_CTL,		/* fastbootctl */
@@ -43,8 +46,11 @@ struct conn {
 	uint64_t id;
 	struct job *job;	/* MEMBER, LEFT; NULL once detached */
 	uint32_t rank;
-	struct event *ev_ctl;	/* a control request waiting for its turn */
+	struct event *ev_ctl;	/* a control request waiting for its turn,
+				 * or a JOIN waiting to be presented again */
 	uint16_t ctl_type;
+	struct job_waiter waiter;	/* WAITING */
+	struct wire_join wjoin;		/* WAITING: the JOIN (no extension) */
 };
 
 static uint64_t conn_next_id;
@@ -170,6 +176,7 @@ conn_close_all(void)
 static void
 conn_detach(struct conn *c)
 {
+	job_waiter_cancel(&c->waiter);
 	if (c->job == NULL)
 		return;
 	job_detach(c->job, c->rank, conn_shutdown || c->state == CONN_LEFT);
@@ -238,6 +245,11 @@ conn_expired(void *arg)
 		    c->state == CONN_HELLO ? "HELLO" : "JOIN",
 		    dconf.handshake_ms);
 		break;
+	case CONN_WAITING:
+		conn_error(c, FB_E_TIMEOUT, "rank %u: the job that used this id "
+		    "before did not end within %d ms", c->wjoin.rank,
+		    dconf.handshake_ms);
+		break;
 	case CONN_CTL:
 		transport_drop(c->t);	/* frees c */
 		break;
@@ -276,6 +288,29 @@ conn_hello(struct conn *c, const uint8_t *p, uint32_t len)
 		c->state = CONN_IDLE;
 }
 
+static void conn_join(struct conn *, const struct wire_join *);
+
+static void
+conn_rejoin_cb(int fd, short events, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state != CONN_WAITING)
+		return;
+	c->state = CONN_IDLE;
+	conn_join(c, &c->wjoin);
+}
+
+/* The job c's JOIN waited for ended: present it again, from the loop. */
+static void
+conn_rejoin(void *arg)
+{
+	struct conn *c = arg;
+	struct timeval tv = { 0, 0 };
+
+	evtimer_add(c->ev_ctl, &tv);
+}
+
 static void
 conn_join(struct conn *c, const struct wire_join *m)
 {
@@ -284,7 +319,22 @@ conn_join(struct conn *c, const struct wire_join *m)
 	int rc;
 
 	transport_set_deadline(c->t, -1);
-	rc = job_join(c->t, &c->cred, m, &j, err);
+	if (c->ev_ctl == NULL && m->ext_len == 0 &&
+	    (c->ev_ctl = evtimer_new(dbase, conn_rejoin_cb, c)) == NULL) {
+		conn_error(c, FB_E_NOMEM, "out of memory");
+		return;
+	}
+	c->waiter.fn = conn_rejoin;
+	c->waiter.arg = c;
+	rc = job_join(c->t, &c->cred, m, &j, err, m->ext_len == 0 ?
+	    &c->waiter : NULL);
+	if (rc == JOB_JOIN_WAIT) {
+		c->wjoin = *m;
+		c->wjoin.ext = NULL;
+		c->state = CONN_WAITING;
+		transport_set_deadline(c->t, dconf.handshake_ms);
+		return;
+	}
 	if (j != NULL) {
 		c->job = j;
 		c->rank = m->rank;
@@ -432,6 +482,8 @@ conn_expects(const struct conn *c, uint16_t type)
 		return type == WIRE_HELLO;
 	case CONN_IDLE:
 		return type == WIRE_JOIN;
+	case CONN_WAITING:
+		return 0;
 	case CONN_CTL:
 		return type == WIRE_CTL_STATUS || type == WIRE_CTL_JOBS ||
 		    type == WIRE_CTL_PEERS || type == WIRE_CTL_ID;
@@ -534,6 +586,8 @@ conn_dispatch(void *arg, const struct wire_frame *f)
 		}
 		conn_join(c, &join);
 		return;
+	case CONN_WAITING:
+		break;
 	case CONN_CTL:
 		if (h->type != WIRE_CTL_STATUS && h->type != WIRE_CTL_JOBS &&
 		    h->type != WIRE_CTL_PEERS && h->type != WIRE_CTL_ID)

@@ -206,6 +206,7 @@ struct job {
 	uint64_t created_ns;
 	uint64_t ready_ns;	/* 0: never all joined */
 	int unhashed;		/* an old generation: job_find misses it */
+	struct job_waiter *waiters;	/* JOINs of the next generation */
 	struct table table;
 	struct fed *fed;	/* multi-node state, NULL on one node */
 	struct job *hnext;	/* hash chain */
@@ -223,10 +224,25 @@ struct job_view {
 	uint64_t waiting_ns;
 };
 
+/*
+ * A JOIN that waits for the job that used its id before to end (its rank
+ * left that job, whose other ranks are still leaving): job_join() returned
+ * JOB_JOIN_WAIT and fn(arg) is called once, when to present it again.
+ */
+struct job_waiter {
+	void (*fn)(void *);
+	void *arg;
+	struct job *job;	/* the job it waits on; NULL: none */
+	struct job_waiter *next, *prev;
+};
+#define JOB_JOIN_WAIT	1
+void job_waiter_cancel(struct job_waiter *);
+
 /* Calls from conn.c.  A negative FB_E_* return means "drop this
  * connection with this error", its text in err (WIRE_TEXT_MAX bytes). */
 int job_join(struct transport *, const struct conn_cred *,
-    const struct wire_join *, struct job **, char *err);
+    const struct wire_join *, struct job **, char *err,
+    struct job_waiter *);
 void job_detach(struct job *, uint32_t rank, int shutdown);
 void job_leave(struct job *, uint32_t rank);
 int job_arrive(struct job *, uint32_t rank, uint32_t seq,

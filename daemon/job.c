@@ -341,6 +341,51 @@ job_new_generation(const struct job *j, uint32_t rank)
 }
 
 /*
+ * The job under the JOIN's id is ending (its rank, or another, left it
+ * cleanly): the id is used again for a new job, which starts once the old
+ * one ended (job_wake).
+ */
+static int
+job_old_generation(const struct job *j, const struct wire_join *m)
+{
+	return j->fed == NULL && !(m->flags & WIRE_JOIN_MULTINODE) &&
+	    j->state != JOB_FAILED && j->ready_ns != 0 &&
+	    m->rank < j->nranks && (j->rstate[m->rank] == TABLE_RANK_LEFT ||
+	    (j->nleft > 0 && j->rstate[m->rank] == TABLE_RANK_JOINED));
+}
+
+/* Tell the JOINs waiting on j to try again (each is called once). */
+static void
+job_wake(struct job *j)
+{
+	struct job_waiter *w, *next;
+
+	w = j->waiters;
+	j->waiters = NULL;
+	for (; w != NULL; w = next) {
+		next = w->next;
+		w->job = NULL;
+		w->next = w->prev = NULL;
+		w->fn(w->arg);
+	}
+}
+
+void
+job_waiter_cancel(struct job_waiter *w)
+{
+	if (w->job == NULL)
+		return;
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		w->job->waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->job = NULL;
+	w->next = w->prev = NULL;
+}
+
+/*
  * A job a peer daemon announced before any of its ranks joined here (this
  * daemon is the root of its id).  NULL with errno set if refused.
  */
@@ -381,6 +426,7 @@ job_free(struct job *j)
 	if (j->lnext != NULL)
 		j->lnext->lprev = j->lprev;
 	log_debug("job %u: freed", j->id);
+	job_wake(j);
 	dstats.collectives += job_collectives(j);
 	if ((u = uidmap_find(j->uid)) != NULL)
 		u->collectives += job_collectives(j);
@@ -475,6 +521,7 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 		if (job_reachable(j, r))
 			job_send_status(j, r, WIRE_FAIL, 0, code, rank,
 			    j->error);
+	job_wake(j);	/* they hear the error */
 }
 
 /*
@@ -483,7 +530,8 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
  */
 int
 job_join(struct transport *t, const struct conn_cred *who,
-    const struct wire_join *m, struct job **jp, char *err)
+    const struct wire_join *m, struct job **jp, char *err,
+    struct job_waiter *w)
 {
 	struct wire_join_ack ack;
 	struct wire_ready ready;
@@ -531,6 +579,17 @@ job_join(struct transport *t, const struct conn_cred *who,
 		return job_refuse(err, FB_E_PERM, "the job belongs to another "
 		    "user (uid %u); pid %d runs as uid %u", (unsigned)j->uid,
 		    (int)who->pid, (unsigned)who->uid);
+	if (w != NULL && job_old_generation(j, m)) {
+		w->job = j;
+		w->prev = NULL;
+		w->next = j->waiters;
+		if (j->waiters != NULL)
+			j->waiters->prev = w;
+		j->waiters = w;
+		log_debug("job %u: pid %d's JOIN as rank %u waits for the job "
+		    "to end", j->id, (int)who->pid, m->rank);
+		return JOB_JOIN_WAIT;
+	}
 	if (j->state == JOB_FAILED)
 		return job_refuse(err, j->failed, "%s", j->error);
 	/* A JOIN that cannot be part of the job is refused alone: a stray
@@ -896,6 +955,13 @@ job_leave(struct job *j, uint32_t rank)
 		job_tell_left(j, rank);
 		if (j->fed != NULL)
 			job_fed->left(j, rank);
+	}
+	/* The last rank left: the id may start a new job now. */
+	if (j->nleft == j->nranks && j->waiters != NULL &&
+	    job_new_generation(j, 0)) {
+		if (!j->unhashed)
+			job_unhash(j);
+		job_wake(j);
 	}
 }
 

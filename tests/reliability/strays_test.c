@@ -174,6 +174,43 @@ stray_late_join(void)
 	close(fds[2]);
 }
 
+/* Rank 0 left, rank 1 still finishing: rank 0 of the next job under the
+ * same id waits for the old job to end, then joins the new one. */
+static void
+stray_reuse_wait(void)
+{
+	uint8_t key[WIRE_KEY_LEN], b[128];
+	struct wire_hdr h;
+	int fds[3], rc, rc0, rc1, early;
+	size_t n;
+
+	rel_random_key(key);
+	fds[0] = rel_connect(d.sock);
+	fds[1] = rel_connect(d.sock);
+	fds[2] = rel_connect(d.sock);
+	rc0 = rel_join(fds[0], key, 0, 2, MS);
+	rc1 = rel_join(fds[1], key, 1, 2, MS);
+	n = wire_encode_empty(b, WIRE_LEAVE, 0);
+	rel_send(fds[0], b, n);
+	n = rel_hello_frame(b);
+	n += rel_join_frame(b + n, key, 0, 2);
+	rel_send(fds[2], b, n);
+	/* Nothing while the old job's rank 1 is in. */
+	early = rel_read_frame(fds[2], &h, NULL, 0, 200);
+	n = wire_encode_empty(b, WIRE_LEAVE, 0);
+	rel_send(fds[1], b, n);
+	rc = rel_read_frame(fds[2], &h, NULL, 0, MS) == 1 &&
+	    h.type == WIRE_JOIN_ACK;
+	ok(rc0 == 0 && rc1 == 0 && early == -1 && rc, "the same id joined "
+	    "again while its job's last rank is still in: the JOIN waits (%s) "
+	    "and is admitted to a new job once that rank leaves (%s)",
+	    early == -1 ? "nothing for 200 ms" : "answered at once",
+	    rc ? "JOIN_ACK" : "no JOIN_ACK");
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+}
+
 /* Both ranks said LEAVE but their connections are still open: the same
  * id joined again is a new job, not "already taken (it left)". */
 static void
@@ -263,7 +300,7 @@ int
 main(void)
 {
 	th_deadline(60);
-	tap_plan(6);
+	tap_plan(7);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	chmod(d.dir, 0755);
@@ -271,6 +308,7 @@ main(void)
 	stray_ctrunc();
 	stray_late_join();
 	stray_reuse();
+	stray_reuse_wait();
 	stray_status();
 	th_daemon_cleanup(&d);
 	return tap_done();
