@@ -246,8 +246,8 @@ conn_expired(void *arg)
 		    dconf.handshake_ms);
 		break;
 	case CONN_WAITING:
-		conn_error(c, FB_E_TIMEOUT, "rank %u: the job that used this id "
-		    "before did not end within %d ms", c->wjoin.rank,
+		conn_error(c, FB_E_TIMEOUT, "rank %u: the job that used this "
+		    "id before did not end within %d ms", c->wjoin.rank,
 		    dconf.handshake_ms);
 		break;
 	case CONN_CTL:
