@@ -50,7 +50,7 @@ static void conn_fault(void *, int, const char *);
 static void conn_expired(void *);
 
 static const struct transport_ops conn_ops = {
-	conn_dispatch, conn_fault, conn_expired
+	conn_dispatch, conn_fault, conn_expired, NULL
 };
 
 static void
@@ -124,7 +124,7 @@ void
 conn_close_all(void)
 {
 	conn_shutdown = 1;
-	transport_close_all();
+	transport_close_all(&conn_ops);
 }
 
 static void

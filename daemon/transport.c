@@ -6,8 +6,9 @@
  * called exactly once, just before the transport is freed, whatever ended
  * it (EOF, a socket error, transport_close(), transport_drop(), shutdown).
  *
- * Client connections (conn.c) use it over AF_UNIX; a daemon-to-daemon link
- * is another owner with its own dispatch over TCP (no descriptors).
+ * Client connections (conn.c) use it over AF_UNIX; daemon-to-daemon links
+ * (peer.c) are another owner, over TCP, with WIRE_FROM_PEER frames and no
+ * descriptors (flags 0).
  *
  * Bytes held per connection, in and out, are counted here and only here
  * (transport_buffered()); work per wake-up is bounded in reads and frames.
@@ -30,11 +31,16 @@
 #define TRANSPORT_READS_PER_WAKEUP	8
 #define TRANSPORT_FRAMES_PER_WAKEUP	64	/* then let others run */
 #define TRANSPORT_CLOSE_MS		1000	/* flushing a last reply */
+/* A peer link carries collectives of up to WPEER_PAYLOAD_MAX: it starts
+ * with a larger buffer and reads in larger pieces than a client's. */
+#define TRANSPORT_PEER_INIT		65536
+#define TRANSPORT_PEER_CHUNK		4096
 
 struct transport {
 	int fd;
 	int flags;		/* TRANSPORT_* */
 	int closing;
+	int err;		/* errno that ended the stream, 0: EOF or owner */
 	const struct transport_ops *ops;
 	void *ctx;
 	size_t out_max;		/* queued output that faults the peer */
@@ -65,7 +71,11 @@ transport_new(int fd, int from, int flags, size_t out_max,
 	t->ops = ops;
 	t->ctx = ctx;
 	t->out_max = out_max;
-	wire_reader_init(&t->in, from, 4096, 512);
+	if (from == WIRE_FROM_PEER)
+		wire_reader_init(&t->in, from, TRANSPORT_PEER_INIT,
+		    TRANSPORT_PEER_CHUNK);
+	else
+		wire_reader_init(&t->in, from, 4096, 512);
 	t->out = evbuffer_new();
 	t->ev_read = event_new(dbase, fd, EV_READ | EV_PERSIST,
 	    transport_read_cb, t);
@@ -110,11 +120,34 @@ transport_drop(struct transport *t)
 	transport_free(t);
 }
 
+/* Free every transport of one owner (its ops), at shutdown. */
 void
-transport_close_all(void)
+transport_close_all(const struct transport_ops *ops)
 {
-	while (transport_list != NULL)
-		transport_free(transport_list);
+	struct transport *t;
+
+	/* From the head each time: an owner's dispatch(NULL) may end other
+	 * transports.  Only the other owner's few links are skipped over. */
+	for (;;) {
+		for (t = transport_list; t != NULL && t->ops != ops;
+		    t = t->next)
+			;
+		if (t == NULL)
+			return;
+		transport_free(t);
+	}
+}
+
+int
+transport_fd(const struct transport *t)
+{
+	return t->fd;
+}
+
+int
+transport_errno(const struct transport *t)
+{
+	return t->err;
 }
 
 void
@@ -346,6 +379,7 @@ transport_read_cb(int fd, short events, void *arg)
 				return;
 			}
 			log_debug("connection fd %d: %s", fd, strerror(errno));
+			t->err = errno;
 			transport_free(t);
 			return;
 		}
@@ -356,6 +390,8 @@ transport_read_cb(int fd, short events, void *arg)
 			    "descriptors; fastbootd accepts none");
 			return;
 		}
+		if (n > 0 && t->ops->input != NULL)
+			t->ops->input(t->ctx);
 		if (n == 0) {
 			/* Every whole frame before it was dispatched above. */
 			log_debug("connection fd %d: EOF", fd);

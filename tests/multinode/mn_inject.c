@@ -192,7 +192,7 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 	static char word[64];
 	uint8_t hdr[WPEER_HDR_LEN], *body;
 	long deadline = mn_ms() + MN_INJ_WAIT_MS;
-	struct wpeer_hdr h;
+	struct wire_hdr h;
 	struct wpeer_refuse r;
 
 	detail[0] = '\0';
@@ -201,8 +201,8 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 			return errno == 0 ? "dropped" : errno == ECONNRESET ?
 			    "reset" : errno == ETIMEDOUT ? "ignored" :
 			    strerror(errno);
-		if (wpeer_decode_hdr_untrusted(hdr, sizeof hdr, &h) !=
-		    WPEER_OK || h.length > 65536) {
+		if (wire_decode_hdr_untrusted(hdr, sizeof hdr,
+		    WIRE_FROM_PEER, &h) != WIRE_OK || h.length > 65536) {
 			snprintf(word, sizeof word, "answered garbage");
 			return word;
 		}
@@ -219,7 +219,7 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 			continue;
 		}
 		if (h.type == WPEER_REFUSE && wpeer_decode_refuse(body,
-		    h.length, &r) == WPEER_OK) {
+		    h.length, &r) == WIRE_OK) {
 			snprintf(detail, dlen, "code %d: %.*s", (int)r.code,
 			    (int)r.text_len, r.text);
 			free(body);
@@ -261,7 +261,7 @@ mn_hello(struct mn_link *l)
 {
 	uint8_t buf[WPEER_HDR_LEN + WPEER_HELLO_LEN], *p;
 	struct wpeer_hello m;
-	struct wpeer_hdr h;
+	struct wire_hdr h;
 	struct sockaddr_in me;
 	socklen_t melen = sizeof me;
 	long deadline = mn_ms() + MN_INJ_WAIT_MS;
@@ -287,8 +287,8 @@ mn_hello(struct mn_link *l)
 		goto bad;
 	for (;;) {
 		if (mn_read(l->fd, buf, WPEER_HDR_LEN, deadline) == -1 ||
-		    wpeer_decode_hdr_untrusted(buf, WPEER_HDR_LEN, &h) !=
-		    WPEER_OK)
+		    wire_decode_hdr_untrusted(buf, WPEER_HDR_LEN,
+		    WIRE_FROM_PEER, &h) != WIRE_OK)
 			goto bad;
 		if (h.type == WPEER_HELLO && h.length == WPEER_HELLO_LEN)
 			break;
@@ -296,7 +296,7 @@ mn_hello(struct mn_link *l)
 	}
 	p = buf + WPEER_HDR_LEN;
 	if (mn_read(l->fd, p, WPEER_HELLO_LEN, deadline) == -1 ||
-	    wpeer_decode_hello(p, WPEER_HELLO_LEN, &m) != WPEER_OK)
+	    wpeer_decode_hello(p, WPEER_HELLO_LEN, &m) != WIRE_OK)
 		goto bad;
 	memcpy(l->rnonce, m.nonce, sizeof l->rnonce);
 	return 0;
