@@ -336,6 +336,8 @@ void peer_accept(int fd, const struct sockaddr *);
 int peer_send_job(struct peer *, uint16_t type,
     const crypto_auth_hmacsha512256_state *, const uint8_t *tag,
     uint32_t node, const struct iovec *, int);
+int peer_prove(struct peer *, const crypto_auth_hmacsha512256_state *,
+    const uint8_t *tag, uint32_t node);
 int peer_verify(const struct peer *, const crypto_auth_hmacsha512256_state *,
     const uint8_t *frame, size_t len);
 void peer_refuse(struct peer *, const uint8_t *tag, int code, const char *);

@@ -899,7 +899,8 @@ fed_apply_map(struct fed *f)
 	for (i = 0; i < f->nnodes; i++)
 		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
 		    &f->nodes[f->me].ep) > 0)
-			(void)peer_get(&f->nodes[i].ep, 0);
+			(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac,
+			    f->tag, f->me);
 	if (!f->pmix) {
 		job_running(j);
 		for (i = 0; i < me->count; i++)
@@ -1612,6 +1613,8 @@ fed_verified(struct fed *f, struct peer *p, const struct wire_hdr *h,
     const struct wpeer_job *m)
 {
 	peer_authed(p);
+	if (h->type == WPEER_PROOF)
+		return;		/* it said only that: the link may carry jobs */
 	if (!f->mapped && h->type != WPEER_JOIN && h->type != WPEER_RANKS &&
 	    h->type != WPEER_MAP && h->type != WPEER_FAIL) {
 		fed_keep_verified(f, p, h->type, m->node, m->body, m->body_len);

@@ -340,6 +340,22 @@ peer_send_job(struct peer *p, uint16_t type,
 	return 0;
 }
 
+/*
+ * A link we opened for a job, with nothing to send yet (fed.c warms the
+ * links of a new job): prove the job's secret on it at once, so that the
+ * peer may send on it before we do.  Nothing if a job frame already went
+ * or waits on it.
+ */
+int
+peer_prove(struct peer *p, const crypto_auth_hmacsha512256_state *key,
+    const uint8_t *tag, uint32_t node)
+{
+	if (p == NULL || p->dead || !p->outbound || p->frames_out > 0 ||
+	    p->q != NULL)
+		return 0;
+	return peer_send_job(p, WPEER_PROOF, key, tag, node, NULL, 0);
+}
+
 static void
 peer_flush_queue(struct peer *p)
 {

@@ -61,6 +61,7 @@ enum wpeer_type {
 	WPEER_MSG_ACK = 21,	/* its acknowledgement */
 	WPEER_LEFT = 22,	/* a rank left the job cleanly */
 	WPEER_FAIL = 23,	/* the job failed: code, rank, text */
+	WPEER_PROOF = 24,	/* the sender holds the job's secret, empty */
 };
 
 /* An endpoint: family 4 or 6, port, address (IPv4 in the first 4 bytes). */

@@ -57,12 +57,13 @@ static const struct {
 	{ 21, 52 + 16, 52 + 16 + 512, 1 },	/* MSG_ACK */
 	{ 22, 52 + 4, 52 + 4, 1 },		/* LEFT */
 	{ 23, 52 + 8, 52 + 8 + 512, 1 },	/* FAIL */
+	{ 24, 52, 52, 1 },			/* PROOF */
 };
 
 static void
 test_headers(void)
 {
-	static const uint16_t unknown[] = { 0, 4, 15, 24, 0xffff };
+	static const uint16_t unknown[] = { 0, 4, 15, 25, 0xffff };
 	size_t i;
 
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
