@@ -58,7 +58,7 @@
 #define PEER_RETRY_MS		25	/* doubles each try */
 /* Output queued toward a peer that does not read: the link faults.  Room
  * for a few of the largest collective steps. */
-#define PEER_OUT_MAX		(4 * ((size_t)WPEER_HDR_LEN + WPEER_PAYLOAD_MAX))
+#define PEER_OUT_MAX	(4 * ((size_t)WPEER_HDR_LEN + WPEER_PAYLOAD_MAX))
 
 struct peer_q {
 	struct peer_q *next;

@@ -40,7 +40,7 @@ struct transport {
 	int fd;
 	int flags;		/* TRANSPORT_* */
 	int closing;
-	int err;		/* errno that ended the stream, 0: EOF or owner */
+	int err;		/* errno that ended it; 0: EOF or the owner */
 	const struct transport_ops *ops;
 	void *ctx;
 	size_t out_max;		/* queued output that faults the peer */
