@@ -850,8 +850,10 @@ peer_fault(void *arg, int code, const char *text)
 {
 	struct peer *p = arg;
 
-	(void)code;
-	peer_close(p, "bad frame: %s", text);
+	if (code == FB_E_PROTO || code == FB_E_VERSION)
+		peer_close(p, "bad frame: %s", text);
+	else
+		peer_close(p, "%s", text);
 }
 
 /* One whole frame whose header passed the decoder, or NULL: the end. */
@@ -914,7 +916,7 @@ peer_dispatch(void *arg, const struct wire_frame *f)
 void
 peer_close_all(void)
 {
-	peer_stopping = 1;
+	peer_stopping = 1;	/* for good: nothing is requeued from here */
 	while (peer_list != NULL)
 		peer_close(peer_list, "fastbootd is stopping");
 	/* Their transports were closing: free them (and the peers) now. */
