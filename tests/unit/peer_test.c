@@ -98,6 +98,42 @@ test_headers(void)
 	    "checks run magic, version, type, length in that order");
 }
 
+/* One rule table for every direction: a type number means the frame of the
+ * stream's protocol, and each protocol's magic stays its own. */
+static void
+test_one_table(void)
+{
+	uint8_t b[WIRE_HDR_LEN];
+	struct wire_hdr h;
+
+	ok(strcmp(wire_frame_name(WIRE_FROM_PEER, WPEER_PROOF), "PROOF") ==
+	    0 && strcmp(wpeer_type_name(WPEER_MAP), "MAP") == 0 &&
+	    strcmp(wire_frame_name(WIRE_FROM_CLIENT, WIRE_JOIN), "JOIN") ==
+	    0 && strcmp(wire_type_name(WIRE_DELIVER), "DELIVER") == 0 &&
+	    strcmp(wire_frame_name(WIRE_FROM_PEER, WIRE_DELIVER), "unknown") ==
+	    0, "type names per protocol from the one table");
+	ok(wire_max_length(WIRE_FROM_PEER) == WPEER_PAYLOAD_MAX &&
+	    wire_max_length(WIRE_FROM_CLIENT) == WIRE_PAYLOAD_MAX &&
+	    wire_max_length(WIRE_FROM_DAEMON) == WIRE_CTL_MAX,
+	    "largest payload per direction: %u, %u, %u",
+	    wire_max_length(WIRE_FROM_PEER),
+	    wire_max_length(WIRE_FROM_CLIENT),
+	    wire_max_length(WIRE_FROM_DAEMON));
+	/* A peer HELLO's header read as a client's, and the reverse. */
+	wpeer_encode_hdr(b, WPEER_HELLO, WPEER_HELLO_LEN, 0);
+	ok(wire_decode_hdr_untrusted(b, sizeof b, WIRE_FROM_CLIENT, &h) ==
+	    WIRE_EMAGIC, "a peer frame on a client socket: bad magic");
+	wire_encode_hdr(b, WIRE_HELLO, WIRE_HELLO_LEN, 0);
+	ok(wire_decode_hdr_untrusted(b, sizeof b, WIRE_FROM_DAEMON, &h) ==
+	    WIRE_EDIRECTION && wire_decode_hdr_untrusted(b, sizeof b,
+	    WIRE_FROM_CLIENT, &h) == WIRE_OK, "client HELLO: from the "
+	    "client only (the direction rule still holds)");
+	/* The client protocol has no sequence rule. */
+	wire_encode_hdr(b, WIRE_LEAVE, 0, 5);
+	ok(wire_decode_hdr_untrusted(b, sizeof b, WIRE_FROM_CLIENT, &h) ==
+	    WIRE_OK && h.seq == 5, "client frames take any seq");
+}
+
 static int
 same(const uint8_t *a, const uint8_t *b, size_t n)
 {
@@ -337,6 +373,7 @@ main(void)
 {
 	th_deadline(30);
 	test_headers();
+	test_one_table();
 	test_hello_refuse();
 	test_bodies();
 	test_streams();
