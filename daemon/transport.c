@@ -378,8 +378,8 @@ transport_read_cb(int fd, short events, void *arg)
 				transport_fault(t, FB_E_NOMEM, "out of memory");
 				return;
 			}
-			log_debug("connection fd %d: %s", fd, strerror(errno));
 			t->err = errno;
+			log_debug("connection fd %d: %s", fd, strerror(t->err));
 			transport_free(t);
 			return;
 		}
