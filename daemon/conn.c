@@ -65,7 +65,7 @@ static int conn_admit(void *, const struct wire_hdr *, char *);
 static void conn_account(void *, int64_t);
 
 static const struct transport_ops conn_ops = {
-	conn_dispatch, conn_fault, conn_expired
+	conn_dispatch, conn_fault, conn_expired, NULL
 };
 
 static void
@@ -166,7 +166,7 @@ void
 conn_close_all(void)
 {
 	conn_shutdown = 1;
-	transport_close_all();
+	transport_close_all(&conn_ops);
 	if (conn_trim_ev != NULL) {
 		event_free(conn_trim_ev);
 		conn_trim_ev = NULL;

@@ -109,6 +109,9 @@ struct transport_ops {
 	void (*fault)(void *ctx, int code, const char *text);
 	/* The deadline of transport_set_deadline() passed. */
 	void (*expired)(void *ctx);
+	/* Optional: bytes came in (once per read that got some, before
+	 * their frames are dispatched); must not close the transport. */
+	void (*input)(void *ctx);
 };
 #define TRANSPORT_FDS	0x1	/* may pass descriptors (AF_UNIX) */
 #define TRANSPORT_ONE_REPLY 0x2	/* no frame read while output is queued */
@@ -125,7 +128,6 @@ void transport_set_deadline(struct transport *, int ms);	/* -1: none */
 void transport_close(struct transport *);	/* flush, then free */
 int transport_closing(const struct transport *);
 void transport_drop(struct transport *);	/* free now */
-void transport_close_all(void);
 void transport_set_flags(struct transport *, int flags);
 /* Optional, for owners that budget.  admit: a frame's header came and its
  * payload is on its way: 0 lets it in, a negative FB_E_* refuses it (text
@@ -137,6 +139,11 @@ void transport_set_budget(struct transport *,
     void (*account)(void *, int64_t));
 void transport_hold(struct transport *, int ms);	/* stop reading */
 size_t transport_held(const struct transport *);	/* memory it holds */
+void transport_close_all(const struct transport_ops *);	/* one owner's */
+int transport_fd(const struct transport *);	/* for socket options */
+/* In dispatch(NULL): the errno that ended the stream; 0 for EOF or an end
+ * the owner asked for (transport_close(), a fault). */
+int transport_errno(const struct transport *);
 
 /* conn.c: the client protocol on a transport (HELLO, JOIN, ranks, ctl) */
 struct conn_cred {
@@ -313,7 +320,8 @@ socklen_t tcp_ep_to_sa(const struct wpeer_ep *, struct sockaddr_storage *);
 enum peer_state { PEER_WAITING, PEER_CONNECTING, PEER_HELLO, PEER_UP };
 
 struct peer {
-	int fd;
+	struct transport *t;	/* the link's bytes, once connected */
+	int cfd;		/* the socket while connecting, else -1 */
 	enum peer_state state;
 	int outbound;
 	int preferred;		/* the link we send on toward ep */
@@ -334,26 +342,21 @@ struct peer {
 	uint64_t last_ns;	/* last job frame either way */
 	uint64_t rx_ns;		/* last bytes received */
 	uint64_t tx_ns;		/* last frame sent */
+	uint64_t idle_ns;	/* next check for --peer-idle */
+	uint64_t q_ns;		/* since when frames wait in q */
 	uint64_t jobs_served;
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint32_t early;		/* frames of unknown jobs held */
-	struct event *ev_read;
-	struct event *ev_write;
-	struct event *ev_timer;	/* connect, HELLO, idle */
-	struct event *ev_beat;	/* heartbeat and silence check when up */
-	uint8_t *rbuf;
-	size_t rlen;
-	size_t rsize;
-	size_t rwant;
-	struct evbuffer *out;
-	struct peer_q *q;	/* job frames waiting for the peer's nonce */
+	struct event *ev_connect;	/* the connect's completion */
+	struct event *ev_timer;	/* waiting, connect retries and timeout */
+	struct peer_q *q;	/* job frames waiting for the nonce or proof */
 	struct peer *next, *prev;
 };
 
 /* fed.c's part, called through these (no cycle between the files). */
 struct peer_hooks {
-	void (*frame)(struct peer *, const struct wpeer_hdr *,
+	void (*frame)(struct peer *, const struct wire_hdr *,
 	    const uint8_t *, size_t);
 	void (*refused)(struct peer *, const struct wpeer_refuse *);
 	void (*up)(struct peer *);
@@ -371,6 +374,8 @@ void peer_accept(int fd, const struct sockaddr *);
 int peer_send_job(struct peer *, uint16_t type,
     const crypto_auth_hmacsha512256_state *, const uint8_t *tag,
     uint32_t node, const struct iovec *, int);
+int peer_prove(struct peer *, const crypto_auth_hmacsha512256_state *,
+    const uint8_t *tag, uint32_t node);
 int peer_verify(const struct peer *, const crypto_auth_hmacsha512256_state *,
     const uint8_t *frame, size_t len);
 void peer_refuse(struct peer *, const uint8_t *tag, int code, const char *);

@@ -153,7 +153,7 @@ static void fed_left(struct job *, uint32_t);
 static void fed_failed(struct job *);
 static void fed_free(struct job *);
 static void fed_pending(const struct job *, char *, size_t);
-static void fed_frame(struct peer *, const struct wpeer_hdr *,
+static void fed_frame(struct peer *, const struct wire_hdr *,
     const uint8_t *, size_t);
 static void fed_refused(struct peer *, const struct wpeer_refuse *);
 static void fed_peer_up(struct peer *);
@@ -899,7 +899,8 @@ fed_apply_map(struct fed *f)
 	for (i = 0; i < f->nnodes; i++)
 		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
 		    &f->nodes[f->me].ep) > 0)
-			(void)peer_get(&f->nodes[i].ep, 0);
+			(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac,
+			    f->tag, f->me);
 	if (!f->pmix) {
 		job_running(j);
 		for (i = 0; i < me->count; i++)
@@ -1370,7 +1371,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		uint32_t rank;
 	} u;
 	uint32_t i, d;
-	int rc = WPEER_EVALUE, di;
+	int rc = WIRE_EVALUE, di;
 	char a[160];
 
 	switch (type) {
@@ -1380,7 +1381,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			goto bad;
 		if (type == WPEER_JOIN) {
 			if ((rc = wpeer_decode_join(body, len, &u.join)) !=
-			    WPEER_OK)
+			    WIRE_OK)
 				goto bad;
 			if (u.join.nranks != j->nranks ||
 			    u.join.flags != j->flags) {
@@ -1399,7 +1400,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			u.ranks.list = u.join.list;
 		} else {
 			if ((rc = wpeer_decode_ranks(body, len, &u.ranks)) !=
-			    WPEER_OK)
+			    WIRE_OK)
 				goto bad;
 			for (di = 0; di < (int)f->ndn; di++)
 				if (wpeer_ep_equal(&f->dn[di].ep, &p->ep))
@@ -1417,7 +1418,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	case WPEER_MAP:
 		if (f->root || f->mapped || f->pmix)
 			goto bad;
-		if ((rc = wpeer_decode_map(body, len, &u.map)) != WPEER_OK ||
+		if ((rc = wpeer_decode_map(body, len, &u.map)) != WIRE_OK ||
 		    u.map.nranks != j->nranks)
 			goto bad;
 		f->nnodes = u.map.nnodes;
@@ -1431,7 +1432,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		for (i = 0; i < f->nnodes; i++) {
 			const uint8_t *e = u.map.nodes + i * WPEER_MAP_NODE_LEN;
 
-			if (wpeer_get_ep(e, &f->nodes[i].ep) != WPEER_OK)
+			if (wpeer_get_ep(e, &f->nodes[i].ep) != WIRE_OK)
 				goto bad;
 			wpeer_get_host(e + WPEER_EP_LEN, f->nodes[i].host);
 		}
@@ -1453,7 +1454,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		fed_apply_map(f);
 		return;
 	case WPEER_FAIL:
-		if ((rc = wpeer_decode_fail(body, len, &u.st)) != WPEER_OK)
+		if ((rc = wpeer_decode_fail(body, len, &u.st)) != WIRE_OK)
 			goto bad;
 		fed_fail_remote(f, &u.st);
 		return;
@@ -1463,22 +1464,22 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		goto bad;
 	switch (type) {
 	case WPEER_COLL:
-		if ((rc = wpeer_decode_coll(body, len, &u.coll)) != WPEER_OK)
+		if ((rc = wpeer_decode_coll(body, len, &u.coll)) != WIRE_OK)
 			goto bad;
 		fed_coll_recv(f, node, &u.coll);
 		return;
 	case WPEER_MSG:
-		if ((rc = wpeer_decode_msg(body, len, &u.msg)) != WPEER_OK)
+		if ((rc = wpeer_decode_msg(body, len, &u.msg)) != WIRE_OK)
 			goto bad;
 		fed_msg_recv(f, node, &u.msg);
 		return;
 	case WPEER_MSG_ACK:
-		if ((rc = wpeer_decode_ack(body, len, &u.st)) != WPEER_OK)
+		if ((rc = wpeer_decode_ack(body, len, &u.st)) != WIRE_OK)
 			goto bad;
 		fed_ack_recv(f, &u.st);
 		return;
 	case WPEER_LEFT:
-		if ((rc = wpeer_decode_left(body, len, &u.rank)) != WPEER_OK ||
+		if ((rc = wpeer_decode_left(body, len, &u.rank)) != WIRE_OK ||
 		    u.rank >= j->nranks || f->node_of_rank[u.rank] != node)
 			goto bad;
 		if (j->rstate[u.rank] == TABLE_RANK_LEFT)
@@ -1493,7 +1494,7 @@ bad:
 	snprintf(a, sizeof a, "%s", peer_name(p));
 	job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s sent a %s frame this "
 	    "node cannot use: %s", a, wpeer_type_name(type),
-	    wpeer_status_name(rc));
+	    wire_status_name(rc));
 }
 
 static void
@@ -1552,7 +1553,7 @@ fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 }
 
 static void fed_verified(struct fed *, struct peer *,
-    const struct wpeer_hdr *, const struct wpeer_job *);
+    const struct wire_hdr *, const struct wpeer_job *);
 static void fed_bad_mac(struct peer *, uint16_t);
 
 /* A job appeared here: frames that came for it before. */
@@ -1560,7 +1561,7 @@ static void
 fed_replay_unknown(struct fed *f)
 {
 	struct fed_early **pp = &fed_early_list, *e;
-	struct wpeer_hdr h;
+	struct wire_hdr h;
 	struct wpeer_job m;
 
 	while ((e = *pp) != NULL) {
@@ -1572,9 +1573,9 @@ fed_replay_unknown(struct fed *f)
 		*pp = e->next;
 		fed_nearly--;
 		if (e->peer != NULL && !e->peer->dead &&
-		    wpeer_decode_hdr_untrusted(e->buf, e->len, &h) ==
-		    WPEER_OK && wpeer_decode_job(e->buf + WPEER_HDR_LEN,
-		    h.length, &m) == WPEER_OK) {
+		    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER,
+		    &h) == WIRE_OK && wpeer_decode_job(e->buf + WPEER_HDR_LEN,
+		    h.length, &m) == WIRE_OK) {
 			if (peer_verify(e->peer, &f->mac, e->buf, e->len) ==
 			    0)
 				fed_verified(f, e->peer, &h, &m);
@@ -1608,10 +1609,12 @@ fed_bad_mac(struct peer *p, uint16_t type)
 }
 
 static void
-fed_verified(struct fed *f, struct peer *p, const struct wpeer_hdr *h,
+fed_verified(struct fed *f, struct peer *p, const struct wire_hdr *h,
     const struct wpeer_job *m)
 {
 	peer_authed(p);
+	if (h->type == WPEER_PROOF)
+		return;		/* it said only that: the link may carry jobs */
 	if (!f->mapped && h->type != WPEER_JOIN && h->type != WPEER_RANKS &&
 	    h->type != WPEER_MAP && h->type != WPEER_FAIL) {
 		fed_keep_verified(f, p, h->type, m->node, m->body, m->body_len);
@@ -1651,7 +1654,7 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 	}
 	sodium_memzero(&st, sizeof st);
 	peer_authed(p);
-	if (wpeer_decode_join(m->body, m->body_len, &jm) != WPEER_OK ||
+	if (wpeer_decode_join(m->body, m->body_len, &jm) != WIRE_OK ||
 	    jm.flags != (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)) {
 		peer_close(p, "bad JOIN");
 		return NULL;
@@ -1678,7 +1681,7 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 
 /* A job frame from a link (its sequence number checked). */
 static void
-fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
+fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
     size_t len)
 {
 	struct wpeer_job m;
@@ -1686,9 +1689,9 @@ fed_frame(struct peer *p, const struct wpeer_hdr *h, const uint8_t *frame,
 	int rc;
 
 	if ((rc = wpeer_decode_job(frame + WPEER_HDR_LEN, h->length, &m)) !=
-	    WPEER_OK) {
+	    WIRE_OK) {
 		peer_close(p, "bad %s: %s", wpeer_type_name(h->type),
-		    wpeer_status_name(rc));
+		    wire_status_name(rc));
 		return;
 	}
 	if ((f = fed_find(m.tag)) == NULL) {

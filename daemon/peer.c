@@ -7,6 +7,13 @@
  * secret over both nonces, the link sequence number and the frame, so a
  * frame can be neither forged nor replayed on this link or another.
  *
+ * Once connected (or accepted), a link's bytes belong to a transport
+ * (transport.c, WIRE_FROM_PEER, no descriptors): it reads with the one
+ * frame reader, queues what the socket does not take, and calls
+ * peer_dispatch() per frame and with NULL once at the end.  This file keeps
+ * the link's state machine, the MACs, the PINGs and the timeouts (before
+ * the connect its own timer, after it the transport's deadline).
+ *
  *	CONNECTING --connect--> HELLO --peer's HELLO--> UP --EOF/error--> freed
  *	(accepted)              HELLO
  *	WAITING --the peer's own link comes up--> (its queue moves there)
@@ -25,6 +32,12 @@
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
+ *
+ * A HELLO proves nothing: anyone can connect and claim a node's endpoint.
+ * Job frames therefore go out only on a link that we opened to that
+ * endpoint or on which a job frame's MAC held (peer_sendable); on an
+ * accepted link that has not proved a secret yet they wait, and move to a
+ * link of our own if no proof comes within --peer-timeout.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -43,8 +56,9 @@
 
 #define PEER_CONNECT_TRIES	6
 #define PEER_RETRY_MS		25	/* doubles each try */
-#define PEER_RBUF_INIT		65536
-#define PEER_READS_PER_WAKEUP	16
+/* Output queued toward a peer that does not read: the link faults.  Room
+ * for a few of the largest collective steps. */
+#define PEER_OUT_MAX	(4 * ((size_t)WPEER_HDR_LEN + WPEER_PAYLOAD_MAX))
 
 struct peer_q {
 	struct peer_q *next;
@@ -56,12 +70,19 @@ struct peer_q {
 static struct peer *peer_list;
 static const struct peer_hooks *peer_fed;
 static uint32_t peer_count;
+static int peer_stopping;
 
-static void peer_read_cb(int, short, void *);
-static void peer_write_cb(int, short, void *);
+static void peer_dispatch(void *, const struct wire_frame *);
+static void peer_fault(void *, int, const char *);
+static void peer_expired(void *);
+static void peer_input(void *);
 static void peer_timer_cb(int, short, void *);
-static void peer_beat_cb(int, short, void *);
+static void peer_connect_cb(int, short, void *);
 static void peer_try_connect(struct peer *);
+
+static const struct transport_ops peer_ops = {
+	peer_dispatch, peer_fault, peer_expired, peer_input
+};
 
 void
 peer_set_hooks(const struct peer_hooks *h)
@@ -94,20 +115,18 @@ peer_set_name(struct peer *p)
 }
 
 static struct peer *
-peer_new(int fd, const struct wpeer_ep *ep, int outbound)
+peer_new(const struct wpeer_ep *ep, int outbound)
 {
 	struct peer *p;
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return NULL;
-	p->fd = fd;
+	p->cfd = -1;
 	p->outbound = outbound;
 	if (ep != NULL)
 		p->ep = *ep;
-	p->out = evbuffer_new();
 	p->ev_timer = evtimer_new(dbase, peer_timer_cb, p);
-	p->ev_beat = event_new(dbase, -1, EV_PERSIST, peer_beat_cb, p);
-	if (p->out == NULL || p->ev_timer == NULL || p->ev_beat == NULL)
+	if (p->ev_timer == NULL)
 		fatalx("out of memory for a peer link");
 	randombytes_buf(p->nonce, sizeof p->nonce);
 	p->since_ns = p->last_ns = p->rx_ns = p->tx_ns = clock_mono_ns();
@@ -120,35 +139,90 @@ peer_new(int fd, const struct wpeer_ep *ep, int outbound)
 	return p;
 }
 
-static void
-peer_events(struct peer *p)
+/* The link's socket is connected (or accepted): its bytes go to a
+ * transport from here on. */
+static int
+peer_attach(struct peer *p, int fd)
 {
-	if (p->ev_read != NULL)
-		event_free(p->ev_read);
-	if (p->ev_write != NULL)
-		event_free(p->ev_write);
-	p->ev_read = event_new(dbase, p->fd, EV_READ | EV_PERSIST,
-	    peer_read_cb, p);
-	p->ev_write = event_new(dbase, p->fd, EV_WRITE | EV_PERSIST,
-	    peer_write_cb, p);
-	if (p->ev_read == NULL || p->ev_write == NULL)
-		fatalx("out of memory for a peer link");
+	if ((p->t = transport_new(fd, WIRE_FROM_PEER, 0, PEER_OUT_MAX,
+	    &peer_ops, p)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+peer_q_free(struct peer_q *q)
+{
+	struct peer_q *next;
+
+	for (; q != NULL; q = next) {
+		next = q->next;
+		sodium_memzero(&q->mac, sizeof q->mac);
+		free(q);
+	}
+}
+
+static void
+peer_free(struct peer *p)
+{
+	peer_q_free(p->q);
+	free(p);
 }
 
 static void
 peer_free_cb(int fd, short events, void *arg)
 {
-	struct peer *p = arg;
-	struct peer_q *q, *next;
+	peer_free(arg);
+}
 
-	for (q = p->q; q != NULL; q = next) {
-		next = q->next;
-		sodium_memzero(&q->mac, sizeof q->mac);
-		free(q);
-	}
-	evbuffer_free(p->out);
-	free(p->rbuf);
-	free(p);
+static void
+peer_unlink(struct peer *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		peer_list = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	peer_count--;
+}
+
+/* Whether job frames may go out on p: a link we opened to the endpoint,
+ * or one that proved a job's secret (a MAC held on it). */
+static int
+peer_sendable(const struct peer *p)
+{
+	return p->outbound || p->authed;
+}
+
+static void peer_requeue(struct peer *);
+
+/* The link is down: off the list, and jobs that needed it hear why. */
+static void
+peer_down(struct peer *p, const char *why)
+{
+	/* Job frames held for a proof that never came: to a link of ours. */
+	if (!peer_sendable(p) && p->q != NULL && p->preferred)
+		peer_requeue(p);
+	p->dead = 1;
+	/* One accepted that never proved anything: fed.c logged it
+	 * (rate-limited) if it sent a bad frame. */
+	if ((p->state == PEER_UP && peer_sendable(p)) || p->jobs_served > 0)
+		log_info("peer %s: link closed: %s", p->name, why);
+	else
+		log_debug("peer %s: link closed: %s", p->name, why);
+	peer_unlink(p);
+	if (p->state == PEER_UP)
+		dstats.peer_links--;
+	event_free(p->ev_timer);
+	p->ev_timer = NULL;
+	if (p->ev_connect != NULL)
+		event_free(p->ev_connect);
+	p->ev_connect = NULL;
+	if (p->cfd != -1)
+		close(p->cfd);
+	p->cfd = -1;
+	peer_fed->lost(p, why);
 }
 
 /* Take the link down now; jobs that needed it hear why (fed.c). */
@@ -163,35 +237,13 @@ peer_close(struct peer *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	p->dead = 1;
-	/* One accepted that never proved anything: fed.c logged it
-	 * (rate-limited) if it sent a bad frame. */
-	if ((p->state == PEER_UP && (p->outbound || p->authed)) ||
-	    p->jobs_served > 0)
-		log_info("peer %s: link closed: %s", p->name, why);
-	else
-		log_debug("peer %s: link closed: %s", p->name, why);
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		peer_list = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	peer_count--;
-	if (p->state == PEER_UP)
-		dstats.peer_links--;
-	if (p->ev_read != NULL)
-		event_free(p->ev_read);
-	if (p->ev_write != NULL)
-		event_free(p->ev_write);
-	event_free(p->ev_timer);
-	event_free(p->ev_beat);
-	if (p->fd != -1)
-		close(p->fd);
-	p->fd = -1;
-	peer_fed->lost(p, why);
-	/* Callers up the stack may still hold p: free it from the loop. */
-	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
+	peer_down(p, why);
+	/* Callers up the stack may still hold p: the transport frees it in
+	 * dispatch(NULL), from the loop; without one, the loop frees it. */
+	if (p->t != NULL)
+		transport_close(p->t);
+	else if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p,
+	    NULL) != 0)
 		log_warnx("peer %s: leaking a closed link", p->name);
 }
 
@@ -206,42 +258,10 @@ peer_arm(struct peer *p, int ms)
 static int
 peer_write_now(struct peer *p, const struct iovec *iov, int iovcnt)
 {
-	struct msghdr mh;
-	ssize_t n;
-	size_t done;
-	int i;
-
-	if (p->fd == -1 || p->dead)
+	if (p->t == NULL || p->dead)
 		return -1;
 	p->tx_ns = clock_mono_ns();
-	if (evbuffer_get_length(p->out) == 0 && p->state != PEER_CONNECTING) {
-		memset(&mh, 0, sizeof mh);
-		mh.msg_iov = (struct iovec *)iov;
-		mh.msg_iovlen = (size_t)iovcnt;
-		do
-			n = sendmsg(p->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-		while (n == -1 && errno == EINTR);
-		if (n == -1) {
-			if (errno != EAGAIN)
-				return -1;	/* the read side sees it */
-			n = 0;
-		}
-	} else
-		n = 0;
-	done = (size_t)n;
-	for (i = 0; i < iovcnt; i++) {
-		if (done >= iov[i].iov_len) {
-			done -= iov[i].iov_len;
-			continue;
-		}
-		if (evbuffer_add(p->out, (const char *)iov[i].iov_base + done,
-		    iov[i].iov_len - done) == -1)
-			return -1;
-		done = 0;
-	}
-	if (evbuffer_get_length(p->out) > 0 && p->state != PEER_CONNECTING)
-		event_add(p->ev_write, NULL);
-	return 0;
+	return transport_send(p->t, iov, iovcnt);
 }
 
 /* Seal a frame (header + payload up to the MAC) and write it. */
@@ -275,7 +295,8 @@ peer_seal(struct peer *p, const crypto_auth_hmacsha512256_state *key,
 
 /*
  * Send a job frame: header, tag, node, body (iovecs), MAC.  Before the
- * peer's HELLO the frame waits in order.  Returns -1 if the link is gone.
+ * peer's HELLO, and on a link that has not proved a secret, the frame waits
+ * in order.  Returns -1 if the link is gone.
  */
 int
 peer_send_job(struct peer *p, uint16_t type,
@@ -298,9 +319,9 @@ peer_send_job(struct peer *p, uint16_t type,
 	wpeer_encode_hdr(head, type, (uint32_t)(WPEER_JOB_OVERHEAD + blen), 0);
 	memcpy(head + WPEER_HDR_LEN, tag, WPEER_TAG_LEN);
 	wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, node);
-	if (p->state == PEER_UP && p->q == NULL)
+	if (p->state == PEER_UP && p->q == NULL && peer_sendable(p))
 		return peer_seal(p, key, head, sizeof head, body, nbody);
-	/* Wait for the nonce: keep one contiguous copy. */
+	/* Wait for the nonce or the proof: keep one contiguous copy. */
 	if ((q = malloc(sizeof *q + sizeof head + blen)) == NULL)
 		return -1;
 	q->next = NULL;
@@ -311,10 +332,28 @@ peer_send_job(struct peer *p, uint16_t type,
 		memcpy(q->buf + off, body[i].iov_base, body[i].iov_len);
 		off += body[i].iov_len;
 	}
+	if (p->q == NULL)
+		p->q_ns = clock_mono_ns();
 	for (pp = &p->q; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = q;
 	return 0;
+}
+
+/*
+ * A link we opened for a job, with nothing to send yet (fed.c warms the
+ * links of a new job): prove the job's secret on it at once, so that the
+ * peer may send on it before we do.  Nothing if a job frame already went
+ * or waits on it.
+ */
+int
+peer_prove(struct peer *p, const crypto_auth_hmacsha512256_state *key,
+    const uint8_t *tag, uint32_t node)
+{
+	if (p == NULL || p->dead || !p->outbound || p->frames_out > 0 ||
+	    p->q != NULL)
+		return 0;
+	return peer_send_job(p, WPEER_PROOF, key, tag, node, NULL, 0);
 }
 
 static void
@@ -404,13 +443,14 @@ peer_find(const struct wpeer_ep *ep)
 int
 peer_stands(const struct peer *p)
 {
-	return p->preferred && (p->outbound || p->authed);
+	return p->preferred && peer_sendable(p);
 }
 
 /*
- * A job frame's MAC held on p (fed.c): it is a real node's link.  If the
- * preferred link to its endpoint is an accepted one that never proved
- * anything (someone claiming that endpoint first), p takes its place.
+ * A job frame's MAC held on p (fed.c): it is a real node's link, and what
+ * waited for that proof goes out.  If the preferred link to its endpoint is
+ * an accepted one that never proved anything (someone claiming that
+ * endpoint first), p takes its place and the frames held there.
  */
 void
 peer_authed(struct peer *p)
@@ -418,15 +458,23 @@ peer_authed(struct peer *p)
 	struct peer *o;
 
 	p->authed = 1;
-	if (p->preferred || p->state != PEER_UP)
+	if (p->state != PEER_UP)
 		return;
-	if ((o = peer_find(&p->ep)) != NULL) {
-		if (o->outbound || o->authed || o->q != NULL)
-			return;
-		o->preferred = 0;
+	if (!p->preferred) {
+		if ((o = peer_find(&p->ep)) != NULL) {
+			if (peer_sendable(o))
+				return;
+			/* Nothing of ours went out on o: its queue is
+			 * whole, and p has none (never preferred). */
+			o->preferred = 0;
+			p->q = o->q;
+			p->q_ns = o->q_ns;
+			o->q = NULL;
+		}
+		p->preferred = 1;
+		log_debug("peer %s: now the preferred link", p->name);
 	}
-	p->preferred = 1;
-	log_debug("peer %s: now the preferred link", p->name);
+	peer_flush_queue(p);
 }
 
 /* Order of endpoints: the lower one opens the link between two daemons. */
@@ -442,25 +490,20 @@ peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
-/*
- * The link to use toward ep: the preferred one, or a new one.  may_wait:
- * if the peer is the one to open it (its endpoint is lower), wait for it.
- */
-struct peer *
-peer_get(const struct wpeer_ep *ep, int may_wait)
+/* A new link of ours toward ep, preferred. */
+static struct peer *
+peer_open(const struct wpeer_ep *ep, int may_wait)
 {
 	const struct wpeer_ep *me = tcp_primary();
 	struct peer *p;
 
-	if ((p = peer_find(ep)) != NULL)
-		return p;
 	if (peer_count >= dconf.max_peers) {
 		if (log_ratelimit())
 			log_warnx("refusing a new peer link: %u links, the "
 			    "cap", peer_count);
 		return NULL;
 	}
-	if ((p = peer_new(-1, ep, 1)) == NULL)
+	if ((p = peer_new(ep, 1)) == NULL)
 		return NULL;
 	p->preferred = 1;
 	if (may_wait && me != NULL && peer_ep_cmp(ep, me) < 0) {
@@ -473,20 +516,66 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 	return p->dead ? NULL : p;
 }
 
+/*
+ * The link to use toward ep: the preferred one, or a new one.  may_wait:
+ * if the peer is the one to open it (its endpoint is lower), wait for it.
+ * An accepted link that proved nothing is used (its frames wait for the
+ * proof) only where we would wait for the peer's link anyway.
+ */
+struct peer *
+peer_get(const struct wpeer_ep *ep, int may_wait)
+{
+	const struct wpeer_ep *me = tcp_primary();
+	struct peer *p;
+
+	if ((p = peer_find(ep)) == NULL)
+		return peer_open(ep, may_wait);
+	if (peer_sendable(p) || (may_wait && me != NULL &&
+	    peer_ep_cmp(ep, me) < 0))
+		return p;
+	/* We would open this link ourselves: do, and leave the claim. */
+	log_debug("peer %s: an accepted link that proved nothing claims it; "
+	    "opening our own", p->name);
+	peer_requeue(p);
+	return peer_find(ep);
+}
+
+/*
+ * p, an accepted link that proved nothing, stops being the one we send on
+ * toward its endpoint: a link of our own takes its place and what waited
+ * on p.
+ */
+static void
+peer_requeue(struct peer *p)
+{
+	struct peer *n;
+
+	p->preferred = 0;
+	if (peer_stopping) {
+		peer_q_free(p->q);
+		p->q = NULL;
+		return;
+	}
+	if ((n = peer_open(&p->ep, 0)) == NULL) {
+		log_warnx("peer %s: dropping the frames held for it: no link "
+		    "of our own", p->name);
+		peer_q_free(p->q);
+		p->q = NULL;
+		return;
+	}
+	n->q = p->q;
+	n->q_ns = p->q_ns;
+	p->q = NULL;
+}
+
 /* A placeholder whose link came from the other side: drop it quietly. */
 static void
 peer_discard(struct peer *p)
 {
 	p->dead = 1;
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		peer_list = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	peer_count--;
+	peer_unlink(p);
 	event_free(p->ev_timer);
-	event_free(p->ev_beat);
+	p->ev_timer = NULL;
 	if (event_base_once(dbase, -1, EV_TIMEOUT, peer_free_cb, p, NULL) != 0)
 		log_warnx("peer %s: leaking a placeholder", p->name);
 }
@@ -494,18 +583,16 @@ peer_discard(struct peer *p)
 static void
 peer_retry_later(struct peer *p, int err)
 {
+	if (p->ev_connect != NULL)
+		event_free(p->ev_connect);
+	p->ev_connect = NULL;
 	if (++p->tries >= PEER_CONNECT_TRIES) {
 		peer_close(p, "could not connect after %d tries: %s",
 		    p->tries, strerror(err));
 		return;
 	}
-	if (p->ev_read != NULL)
-		event_free(p->ev_read);
-	if (p->ev_write != NULL)
-		event_free(p->ev_write);
-	p->ev_read = p->ev_write = NULL;
-	close(p->fd);
-	p->fd = -1;
+	close(p->cfd);
+	p->cfd = -1;
 	log_debug("peer %s: connect: %s; try %d of %d in %d ms", p->name,
 	    strerror(err), p->tries + 1, PEER_CONNECT_TRIES,
 	    PEER_RETRY_MS << (p->tries - 1));
@@ -528,8 +615,10 @@ peer_try_connect(struct peer *p)
 		return;
 	}
 	tcp_set_options(fd);
-	p->fd = fd;
-	peer_events(p);
+	p->cfd = fd;
+	if ((p->ev_connect = event_new(dbase, fd, EV_WRITE, peer_connect_cb,
+	    p)) == NULL)
+		fatalx("out of memory for a peer link");
 	dstats.peer_connects++;
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
@@ -537,28 +626,41 @@ peer_try_connect(struct peer *p)
 		return;
 	}
 	/* Writable: connected or failed (SO_ERROR says which). */
-	event_add(p->ev_write, NULL);
+	event_add(p->ev_connect, NULL);
 	peer_arm(p, dconf.peer_timeout_ms);
 }
 
+/* HELLO sent: the peer's must come within --peer-timeout. */
 static void
-peer_connected(struct peer *p)
+peer_start(struct peer *p)
 {
+	p->state = PEER_HELLO;
+	peer_send_hello(p);
+	transport_set_deadline(p->t, dconf.peer_timeout_ms);
+}
+
+static void
+peer_connect_cb(int fd, short events, void *arg)
+{
+	struct peer *p = arg;
 	int err = 0;
 	socklen_t len = sizeof err;
 
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		event_del(p->ev_write);
 		peer_retry_later(p, err);
 		return;
 	}
-	p->state = PEER_HELLO;
-	event_del(p->ev_write);
-	event_add(p->ev_read, NULL);
-	peer_send_hello(p);
-	peer_arm(p, dconf.peer_timeout_ms);
+	event_free(p->ev_connect);
+	p->ev_connect = NULL;
+	evtimer_del(p->ev_timer);
+	if (peer_attach(p, fd) == -1) {
+		peer_close(p, "out of memory");
+		return;
+	}
+	p->cfd = -1;
+	peer_start(p);
 	log_debug("peer %s: connected", p->name);
 }
 
@@ -577,23 +679,33 @@ peer_accept(int fd, const struct sockaddr *sa)
 	}
 	tcp_sa_to_ep(sa, &ep);
 	tcp_set_options(fd);
-	if ((p = peer_new(fd, &ep, 0)) == NULL) {
+	if ((p = peer_new(&ep, 0)) == NULL) {
 		close(fd);
+		return;
+	}
+	if (peer_attach(p, fd) == -1) {
+		close(fd);
+		peer_discard(p);
 		return;
 	}
 	/* Its HELLO may claim any endpoint: keep where it really is. */
 	wpeer_ep_format(&ep, p->from, sizeof p->from);
 	dstats.peer_connects++;
-	p->state = PEER_HELLO;
-	peer_events(p);
-	event_add(p->ev_read, NULL);
-	peer_send_hello(p);
-	peer_arm(p, dconf.peer_timeout_ms);
+	peer_start(p);
+}
+
+/* The beat of an up link: every eighth of --peer-timeout. */
+static void
+peer_beat_arm(struct peer *p)
+{
+	transport_set_deadline(p->t, dconf.peer_timeout_ms / 8);
 }
 
 /*
  * The peer's HELLO: its nonce, where it listens, its name.  An accepted
- * link becomes the preferred link to that endpoint if there is none.
+ * link becomes the preferred link to that endpoint if there is none, and
+ * takes over a waiting one; job frames go out on it once it proves a
+ * secret (peer_authed).
  */
 static void
 peer_hello(struct peer *p, const uint8_t *payload, size_t len)
@@ -601,7 +713,7 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	struct wpeer_hello h;
 	struct peer *o;
 
-	if (wpeer_decode_hello(payload, len, &h) != WPEER_OK) {
+	if (wpeer_decode_hello(payload, len, &h) != WIRE_OK) {
 		peer_close(p, "bad HELLO");
 		return;
 	}
@@ -618,8 +730,10 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 		if ((o = peer_find(&h.ep)) == NULL)
 			p->preferred = 1;
 		else if (o->state == PEER_WAITING) {
-			/* What waited for this link goes out on it. */
+			/* What waited for this link goes out on it, once it
+			 * proves a secret. */
 			p->q = o->q;
+			p->q_ns = o->q_ns;
 			o->q = NULL;
 			o->preferred = 0;
 			p->preferred = 1;
@@ -629,25 +743,21 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	peer_set_name(p);
 	p->state = PEER_UP;
 	dstats.peer_links++;
-	evtimer_del(p->ev_timer);
-	peer_arm(p, dconf.peer_idle_s * 1000);
-	{
-		int ms = dconf.peer_timeout_ms / 8;
-		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-		event_add(p->ev_beat, &tv);
-	}
+	p->idle_ns = clock_mono_ns() + (uint64_t)dconf.peer_idle_s *
+	    1000000000u;
+	peer_beat_arm(p);
 	log_debug("peer %s: up (%s)", p->name, p->outbound ? "outbound" :
 	    "inbound");
-	peer_flush_queue(p);
+	if (peer_sendable(p))
+		peer_flush_queue(p);
 	peer_fed->up(p);
 }
 
+/* Before the socket is connected: waiting for the peer, retries. */
 static void
 peer_timer_cb(int fd, short events, void *arg)
 {
 	struct peer *p = arg;
-	uint64_t idle;
 
 	switch (p->state) {
 	case PEER_WAITING:
@@ -662,37 +772,38 @@ peer_timer_cb(int fd, short events, void *arg)
 			peer_try_connect(p);
 			return;
 		}
-		event_del(p->ev_write);
 		peer_retry_later(p, ETIMEDOUT);
 		return;
 	case PEER_HELLO:
-		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
-		return;
 	case PEER_UP:
-		idle = (clock_mono_ns() - p->last_ns) / 1000000000u;
-		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
-			peer_arm(p, dconf.peer_idle_s * 1000);
-			return;
-		}
-		peer_close(p, "idle for %llu s", (unsigned long long)idle);
-		return;
+		return;		/* the transport's deadline */
 	}
 }
 
+/*
+ * The transport's deadline: no HELLO in time, or an up link's beat
+ * (silence, PING, frames held for a proof, --peer-idle).
+ */
 static void
-peer_beat_cb(int fd, short events, void *arg)
+peer_expired(void *arg)
 {
 	struct peer *p = arg;
 	uint64_t now = clock_mono_ns(), t = (uint64_t)dconf.peer_timeout_ms *
-	    1000000u;
+	    1000000u, idle;
 	uint8_t frame[WPEER_HDR_LEN];
 	struct iovec iov = { frame, sizeof frame };
 	int avail = 0;
 
+	if (p->state != PEER_UP) {
+		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
+		return;
+	}
+	peer_beat_arm(p);
 	if (now - p->rx_ns > t / 8 * 7) {
 		/* Bytes waiting in our socket: we were slow, not the peer
 		 * (the read callback comes next). */
-		if (ioctl(p->fd, FIONREAD, &avail) == 0 && avail > 0) {
+		if (ioctl(transport_fd(p->t), FIONREAD, &avail) == 0 &&
+		    avail > 0) {
 			p->rx_ns = now;
 			return;
 		}
@@ -705,40 +816,74 @@ peer_beat_cb(int fd, short events, void *arg)
 		wpeer_encode_hdr(frame, WPEER_PING, 0, 0);
 		peer_write_now(p, &iov, 1);
 	}
+	if (p->q != NULL && p->preferred && !peer_sendable(p) &&
+	    now - p->q_ns > t) {
+		log_debug("peer %s: the accepted link proved no secret within "
+		    "%d ms; sending on a link of our own", p->name,
+		    dconf.peer_timeout_ms);
+		peer_requeue(p);
+	}
+	if (now >= p->idle_ns) {
+		idle = (now - p->last_ns) / 1000000000u;
+		if (peer_fed->busy(p) || idle < (uint64_t)dconf.peer_idle_s) {
+			p->idle_ns = now + (uint64_t)dconf.peer_idle_s *
+			    1000000000u;
+			return;
+		}
+		peer_close(p, "idle for %llu s", (unsigned long long)idle);
+	}
 }
 
+/* Bytes came in: the link is alive; re-arm the kernel's quick ACKs. */
 static void
-peer_write_cb(int fd, short events, void *arg)
+peer_input(void *arg)
 {
 	struct peer *p = arg;
-	int n;
 
-	if (p->state == PEER_CONNECTING) {
-		peer_connected(p);
-		return;
-	}
-	n = evbuffer_write(p->out, fd);
-	if (n == -1 && errno != EAGAIN && errno != EINTR) {
-		peer_close(p, "write: %s", strerror(errno));
-		return;
-	}
-	if (evbuffer_get_length(p->out) == 0)
-		event_del(p->ev_write);
+	p->rx_ns = clock_mono_ns();
+	tcp_quickack(transport_fd(p->t));
 }
 
-/* One whole frame whose header passed the decoder. */
+/* The byte stream broke (a bad header, no memory, output unread). */
 static void
-peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
+peer_fault(void *arg, int code, const char *text)
 {
-	const uint8_t *payload = frame + WPEER_HDR_LEN;
-	struct wpeer_refuse r;
+	struct peer *p = arg;
 
+	if (code == FB_E_PROTO || code == FB_E_VERSION)
+		peer_close(p, "bad frame: %s", text);
+	else
+		peer_close(p, "%s", text);
+}
+
+/* One whole frame whose header passed the decoder, or NULL: the end. */
+static void
+peer_dispatch(void *arg, const struct wire_frame *f)
+{
+	struct peer *p = arg;
+	const struct wire_hdr *h;
+	struct wpeer_refuse r;
+	int err;
+
+	if (f == NULL) {
+		/* The transport is going; nobody else holds p now. */
+		if (!p->dead) {
+			err = transport_errno(p->t);
+			peer_down(p, err != 0 ? strerror(err) :
+			    "connection closed by the peer");
+		}
+		peer_free(p);
+		return;
+	}
+	if (p->dead)
+		return;
+	h = &f->hdr;
 	if (h->type == WPEER_HELLO) {
 		if (p->state != PEER_HELLO) {
 			peer_close(p, "second HELLO");
 			return;
 		}
-		peer_hello(p, payload, h->length);
+		peer_hello(p, f->payload, h->length);
 		return;
 	}
 	if (p->state != PEER_UP) {
@@ -748,7 +893,8 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 	if (h->type == WPEER_PING)
 		return;
 	if (h->type == WPEER_REFUSE) {
-		if (wpeer_decode_refuse(payload, h->length, &r) != WPEER_OK) {
+		if (wpeer_decode_refuse(f->payload, h->length, &r) !=
+		    WIRE_OK) {
 			peer_close(p, "bad REFUSE");
 			return;
 		}
@@ -764,100 +910,17 @@ peer_dispatch(struct peer *p, const struct wpeer_hdr *h, uint8_t *frame)
 	p->rseq = h->seq;
 	p->frames_in++;
 	p->last_ns = clock_mono_ns();
-	peer_fed->frame(p, h, frame, WPEER_HDR_LEN + (size_t)h->length);
-}
-
-static int
-peer_parse(struct peer *p)
-{
-	struct wpeer_hdr h;
-	size_t off = 0, need;
-	int rc;
-
-	while (p->rlen - off >= WPEER_HDR_LEN) {
-		rc = wpeer_decode_hdr_untrusted(p->rbuf + off, p->rlen - off,
-		    &h);
-		if (rc != WPEER_OK) {
-			peer_close(p, "bad frame: %s (type %u, length %u)",
-			    wpeer_status_name(rc), h.type, h.length);
-			return -1;
-		}
-		need = WPEER_HDR_LEN + (size_t)h.length;
-		if (p->rlen - off < need) {
-			p->rwant = need;
-			break;
-		}
-		p->rwant = 0;
-		peer_dispatch(p, &h, p->rbuf + off);
-		if (p->dead)
-			return -1;
-		off += need;
-	}
-	if (off > 0) {
-		memmove(p->rbuf, p->rbuf + off, p->rlen - off);
-		p->rlen -= off;
-	}
-	return 0;
-}
-
-static void
-peer_read_cb(int fd, short events, void *arg)
-{
-	struct peer *p = arg;
-	size_t avail;
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < PEER_READS_PER_WAKEUP && !p->dead; i++) {
-		/* Grow as bytes arrive, never ahead of them: a header alone
-		 * does not make us allocate its length. */
-		if (p->rsize - p->rlen < 4096 || (p->rwant > p->rsize &&
-		    p->rlen == p->rsize)) {
-			size_t ns = p->rsize < PEER_RBUF_INIT ?
-			    PEER_RBUF_INIT : p->rsize * 2;
-			uint8_t *nb;
-
-			if (ns > WPEER_HDR_LEN + WPEER_PAYLOAD_MAX + 65536)
-				ns = WPEER_HDR_LEN + WPEER_PAYLOAD_MAX + 65536;
-			if (ns <= p->rsize) {
-				peer_close(p, "input buffer full");
-				return;
-			}
-			if ((nb = realloc(p->rbuf, ns)) == NULL) {
-				peer_close(p, "out of memory");
-				return;
-			}
-			p->rbuf = nb;
-			p->rsize = ns;
-		}
-		avail = p->rsize - p->rlen;
-		n = recv(fd, p->rbuf + p->rlen, avail, MSG_DONTWAIT);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			peer_close(p, "%s", strerror(errno));
-			return;
-		}
-		if (n == 0) {
-			peer_close(p, "connection closed by the peer");
-			return;
-		}
-		p->rlen += (size_t)n;
-		p->rx_ns = clock_mono_ns();
-		if (peer_parse(p) == -1)
-			return;
-		if ((size_t)n < avail)
-			break;		/* drained the socket */
-	}
-	if (!p->dead)
-		tcp_quickack(fd);
+	peer_fed->frame(p, h, f->bytes, WPEER_HDR_LEN + (size_t)h->length);
 }
 
 void
 peer_close_all(void)
 {
+	peer_stopping = 1;	/* for good: nothing is requeued from here */
 	while (peer_list != NULL)
 		peer_close(peer_list, "fastbootd is stopping");
+	/* Their transports were closing: free them (and the peers) now. */
+	transport_close_all(&peer_ops);
 }
 
 uint32_t

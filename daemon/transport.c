@@ -6,8 +6,9 @@
  * called exactly once, just before the transport is freed, whatever ended
  * it (EOF, a socket error, transport_close(), transport_drop(), shutdown).
  *
- * Client connections (conn.c) use it over AF_UNIX; a daemon-to-daemon link
- * is another owner with its own dispatch over TCP (no descriptors).
+ * Client connections (conn.c) use it over AF_UNIX; daemon-to-daemon links
+ * (peer.c) are another owner, over TCP, with WIRE_FROM_PEER frames and no
+ * descriptors (flags 0).
  *
  * Bytes held per connection, in and out, are counted here and only here
  * (transport_buffered()); work per wake-up is bounded in reads and frames.
@@ -34,11 +35,16 @@
 							 * buffer up to this */
 #define TRANSPORT_STOP_REPLY		0x1	/* a reply is unread */
 #define TRANSPORT_STOP_HOLD		0x2	/* transport_hold() */
+/* A peer link carries collectives of up to WPEER_PAYLOAD_MAX: it starts
+ * with a larger buffer and reads in larger pieces than a client's. */
+#define TRANSPORT_PEER_INIT		65536
+#define TRANSPORT_PEER_CHUNK		4096
 
 struct transport {
 	int fd;
 	int flags;		/* TRANSPORT_* */
 	int closing;
+	int err;		/* errno that ended it; 0: EOF or the owner */
 	const struct transport_ops *ops;
 	void *ctx;
 	size_t out_max;		/* queued output that faults the peer */
@@ -78,7 +84,11 @@ transport_new(int fd, int from, int flags, size_t out_max,
 	t->ops = ops;
 	t->ctx = ctx;
 	t->out_max = out_max;
-	wire_reader_init(&t->in, from, 4096, 512);
+	if (from == WIRE_FROM_PEER)
+		wire_reader_init(&t->in, from, TRANSPORT_PEER_INIT,
+		    TRANSPORT_PEER_CHUNK);
+	else
+		wire_reader_init(&t->in, from, 4096, 512);
 	t->out = evbuffer_new();
 	t->ev_read = event_new(dbase, fd, EV_READ | EV_PERSIST,
 	    transport_read_cb, t);
@@ -128,11 +138,34 @@ transport_drop(struct transport *t)
 	transport_free(t);
 }
 
+/* Free every transport of one owner (its ops), at shutdown. */
 void
-transport_close_all(void)
+transport_close_all(const struct transport_ops *ops)
 {
-	while (transport_list != NULL)
-		transport_free(transport_list);
+	struct transport *t;
+
+	/* From the head each time: an owner's dispatch(NULL) may end other
+	 * transports.  Only the other owner's few links are skipped over. */
+	for (;;) {
+		for (t = transport_list; t != NULL && t->ops != ops;
+		    t = t->next)
+			;
+		if (t == NULL)
+			return;
+		transport_free(t);
+	}
+}
+
+int
+transport_fd(const struct transport *t)
+{
+	return t->fd;
+}
+
+int
+transport_errno(const struct transport *t)
+{
+	return t->err;
 }
 
 void
@@ -468,7 +501,8 @@ transport_read(struct transport *t, int fd)
 				transport_fault(t, FB_E_NOMEM, "out of memory");
 				return 0;
 			}
-			log_debug("connection fd %d: %s", fd, strerror(errno));
+			t->err = errno;
+			log_debug("connection fd %d: %s", fd, strerror(t->err));
 			transport_free(t);
 			return 1;
 		}
@@ -479,6 +513,8 @@ transport_read(struct transport *t, int fd)
 			    "descriptors; fastbootd accepts none");
 			return 0;
 		}
+		if (n > 0 && t->ops->input != NULL)
+			t->ops->input(t->ctx);
 		if (n == 0) {
 			/* Every whole frame before it was dispatched above. */
 			log_debug("connection fd %d: EOF", fd);

@@ -1,6 +1,8 @@
 /*
  * peer.c - encode and decode frames between daemons (see peer.h and
- * doc/protocol.md).
+ * doc/protocol.md).  The frames' rules (magic, version, types, lengths,
+ * sequence numbers) are in wire.c's one table, under WIRE_FROM_PEER, and
+ * the header is decoded by wire_decode_hdr_untrusted().
  */
 #include <arpa/inet.h>
 
@@ -10,102 +12,10 @@
 #include "wire.h"
 #include "peer.h"
 
-struct wpeer_rule {
-	uint16_t type;
-	uint32_t min_len;
-	uint32_t max_len;
-	const char *name;
-};
-
-#define JOBMIN(body) (WPEER_JOB_OVERHEAD + (body))
-
-static const struct wpeer_rule wpeer_rules[] = {
-	{ WPEER_HELLO, WPEER_HELLO_LEN, WPEER_HELLO_LEN, "HELLO" },
-	{ WPEER_REFUSE, WPEER_REFUSE_MIN, WPEER_REFUSE_MIN + WPEER_TEXT_MAX,
-	    "REFUSE" },
-	{ WPEER_PING, 0, 0, "PING" },
-	{ WPEER_JOIN, JOBMIN(WPEER_JOIN_MIN + 4), JOBMIN(WPEER_JOIN_MIN) +
-	    4u * 65536, "JOIN" },
-	{ WPEER_RANKS, JOBMIN(8), JOBMIN(4) + 4u * 65536, "RANKS" },
-	{ WPEER_MAP, JOBMIN(12 + WPEER_MAP_NODE_LEN + 4), JOBMIN(12) +
-	    WPEER_MAP_NODE_LEN * WPEER_MAX_NODES + 4u * 65536, "MAP" },
-	{ WPEER_COLL, JOBMIN(WPEER_COLL_HDR), WPEER_PAYLOAD_MAX, "COLL" },
-	{ WPEER_MSG, JOBMIN(WPEER_MSG_HDR), JOBMIN(WPEER_MSG_HDR) +
-	    (1u << 20), "MSG" },
-	{ WPEER_MSG_ACK, JOBMIN(WPEER_ACK_HDR), JOBMIN(WPEER_ACK_HDR) +
-	    WPEER_TEXT_MAX, "MSG_ACK" },
-	{ WPEER_LEFT, JOBMIN(4), JOBMIN(4), "LEFT" },
-	{ WPEER_FAIL, JOBMIN(WPEER_FAIL_HDR), JOBMIN(WPEER_FAIL_HDR) +
-	    WPEER_TEXT_MAX, "FAIL" },
-};
-
-static const struct wpeer_rule *
-wpeer_rule_find(uint16_t type)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof wpeer_rules / sizeof wpeer_rules[0]; i++)
-		if (wpeer_rules[i].type == type)
-			return &wpeer_rules[i];
-	return NULL;
-}
-
 const char *
 wpeer_type_name(uint16_t type)
 {
-	const struct wpeer_rule *r = wpeer_rule_find(type);
-
-	return r != NULL ? r->name : "unknown";
-}
-
-const char *
-wpeer_status_name(int status)
-{
-	switch (status) {
-	case WPEER_OK:
-		return "ok";
-	case WPEER_NEED_MORE:
-		return "truncated frame";
-	case WPEER_EMAGIC:
-		return "bad magic";
-	case WPEER_EVERSION:
-		return "unsupported peer protocol version";
-	case WPEER_ETYPE:
-		return "unknown peer frame type";
-	case WPEER_ELENGTH:
-		return "payload length breaks the type's rule";
-	case WPEER_EVALUE:
-		return "field value out of range";
-	}
-	return "unknown decoder status";
-}
-
-int
-wpeer_decode_hdr_untrusted(const uint8_t *buf, size_t len,
-    struct wpeer_hdr *hdr)
-{
-	const struct wpeer_rule *r;
-
-	if (len < WPEER_HDR_LEN)
-		return WPEER_NEED_MORE;
-	hdr->magic = wire_get32(buf);
-	hdr->version = wire_get16(buf + 4);
-	hdr->type = wire_get16(buf + 6);
-	hdr->length = wire_get32(buf + 8);
-	hdr->seq = wire_get32(buf + 12);
-	if (hdr->magic != WPEER_MAGIC)
-		return WPEER_EMAGIC;
-	if (hdr->version != WPEER_VERSION)
-		return WPEER_EVERSION;
-	if ((r = wpeer_rule_find(hdr->type)) == NULL)
-		return WPEER_ETYPE;
-	if (hdr->length < r->min_len || hdr->length > r->max_len)
-		return WPEER_ELENGTH;
-	/* HELLO, REFUSE and PING are outside the link's numbering. */
-	if ((hdr->type == WPEER_HELLO || hdr->type == WPEER_REFUSE ||
-	    hdr->type == WPEER_PING) != (hdr->seq == 0))
-		return WPEER_EVALUE;
-	return WPEER_OK;
+	return wire_frame_name(WIRE_FROM_PEER, type);
 }
 
 void
@@ -135,16 +45,16 @@ wpeer_get_ep(const uint8_t *p, struct wpeer_ep *ep)
 	ep->port = wire_get16(p + 2);
 	memcpy(ep->addr, p + 4, 16);
 	if (ep->family != 4 && ep->family != 6)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	if (ep->port == 0)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	if (ep->family == 4) {
 		static const uint8_t zero[12];
 
 		if (memcmp(ep->addr + 4, zero, sizeof zero) != 0)
-			return WPEER_EVALUE;
+			return WIRE_EVALUE;
 	}
-	return WPEER_OK;
+	return WIRE_OK;
 }
 
 int
@@ -187,18 +97,18 @@ int
 wpeer_decode_hello(const uint8_t *p, size_t len, struct wpeer_hello *m)
 {
 	if (len != WPEER_HELLO_LEN)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->min_version = wire_get16(p);
 	m->max_version = wire_get16(p + 2);
 	m->flags = wire_get32(p + 4);
 	m->instance = wire_get64(p + 8);
 	memcpy(m->nonce, p + 16, WPEER_NONCE_LEN);
-	if (wpeer_get_ep(p + 32, &m->ep) != WPEER_OK)
-		return WPEER_EVALUE;
+	if (wpeer_get_ep(p + 32, &m->ep) != WIRE_OK)
+		return WIRE_EVALUE;
 	wpeer_get_host(p + 32 + WPEER_EP_LEN, m->host);
 	if (m->min_version > m->max_version)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 size_t
@@ -223,14 +133,14 @@ int
 wpeer_decode_refuse(const uint8_t *p, size_t len, struct wpeer_refuse *m)
 {
 	if (len < WPEER_REFUSE_MIN || len > WPEER_REFUSE_MIN + WPEER_TEXT_MAX)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	memcpy(m->tag, p, WPEER_TAG_LEN);
 	m->code = (int32_t)wire_get32(p + WPEER_TAG_LEN);
 	m->text = (const char *)p + WPEER_REFUSE_MIN;
 	m->text_len = (uint32_t)(len - WPEER_REFUSE_MIN);
 	if (m->code >= 0 || m->code < -1000)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 size_t
@@ -252,41 +162,41 @@ int
 wpeer_decode_job(const uint8_t *p, size_t len, struct wpeer_job *m)
 {
 	if (len < WPEER_JOB_OVERHEAD || len > WPEER_PAYLOAD_MAX)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	memcpy(m->tag, p, WPEER_TAG_LEN);
 	m->node = wire_get32(p + WPEER_TAG_LEN);
 	m->body = p + WPEER_JOB_HDR_LEN;
 	m->body_len = (uint32_t)(len - WPEER_JOB_OVERHEAD);
 	m->mac = p + len - WPEER_MAC_LEN;
 	if (m->node != WPEER_NO_NODE && m->node >= WPEER_MAX_NODES)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 static int
 wpeer_list(const uint8_t *p, size_t len, uint32_t *n, const uint8_t **list)
 {
 	if (len < 4)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	*n = wire_get32(p);
 	*list = p + 4;
 	if (*n == 0 || *n > 65536 || len != 4 + (size_t)*n * 4)
-		return WPEER_ELENGTH;
-	return WPEER_OK;
+		return WIRE_ELENGTH;
+	return WIRE_OK;
 }
 
 int
 wpeer_decode_join(const uint8_t *p, size_t len, struct wpeer_join *m)
 {
 	if (len < WPEER_JOIN_MIN)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->nranks = wire_get32(p);
 	m->flags = wire_get32(p + 4);
-	if (wpeer_get_ep(p + 8, &m->ep) != WPEER_OK)
-		return WPEER_EVALUE;
+	if (wpeer_get_ep(p + 8, &m->ep) != WIRE_OK)
+		return WIRE_EVALUE;
 	wpeer_get_host(p + 8 + WPEER_EP_LEN, m->host);
 	if (m->nranks == 0 || m->nranks > 65536)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	return wpeer_list(p + 8 + WPEER_EP_LEN + WPEER_HOST_LEN,
 	    len - 8 - WPEER_EP_LEN - WPEER_HOST_LEN, &m->nlist, &m->list);
 }
@@ -301,27 +211,27 @@ int
 wpeer_decode_map(const uint8_t *p, size_t len, struct wpeer_map *m)
 {
 	if (len < 12)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->nnodes = wire_get32(p);
 	m->node = wire_get32(p + 4);
 	m->nranks = wire_get32(p + 8);
 	if (m->nnodes == 0 || m->nnodes > WPEER_MAX_NODES ||
 	    m->nranks == 0 || m->nranks > 65536 || m->node >= m->nnodes ||
 	    m->nnodes > m->nranks)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	if (len != 12 + (size_t)m->nnodes * WPEER_MAP_NODE_LEN +
 	    (size_t)m->nranks * 4)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->nodes = p + 12;
 	m->node_of_rank = m->nodes + (size_t)m->nnodes * WPEER_MAP_NODE_LEN;
-	return WPEER_OK;
+	return WIRE_OK;
 }
 
 int
 wpeer_decode_coll(const uint8_t *p, size_t len, struct wpeer_coll *m)
 {
 	if (len < WPEER_COLL_HDR)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->seq = wire_get32(p);
 	m->kind = wire_get16(p + 4);
 	m->step = wire_get16(p + 6);
@@ -330,17 +240,17 @@ wpeer_decode_coll(const uint8_t *p, size_t len, struct wpeer_coll *m)
 	m->len = (uint32_t)(len - WPEER_COLL_HDR);
 	if (m->kind != WIRE_COLL_BARRIER && m->kind != WIRE_COLL_ALLGATHER &&
 	    m->kind != WIRE_COLL_ALLTOALL)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	if (m->bytes > (1u << 20) || m->step > 31)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 int
 wpeer_decode_msg(const uint8_t *p, size_t len, struct wpeer_msg *m)
 {
 	if (len < WPEER_MSG_HDR || len > WPEER_MSG_HDR + (1u << 20))
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->src = wire_get32(p);
 	m->dst = wire_get32(p + 4);
 	m->tag = wire_get32(p + 8);
@@ -348,27 +258,27 @@ wpeer_decode_msg(const uint8_t *p, size_t len, struct wpeer_msg *m)
 	m->data = p + WPEER_MSG_HDR;
 	m->len = (uint32_t)(len - WPEER_MSG_HDR);
 	if (m->tag > 0x7fffffffu)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 static int
 wpeer_text(const uint8_t *p, size_t len, struct wpeer_status *m)
 {
 	if (len > WPEER_TEXT_MAX)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->text = (const char *)p;
 	m->text_len = (uint32_t)len;
 	if (m->code > 0 || m->code < -1000)
-		return WPEER_EVALUE;
-	return WPEER_OK;
+		return WIRE_EVALUE;
+	return WIRE_OK;
 }
 
 int
 wpeer_decode_ack(const uint8_t *p, size_t len, struct wpeer_status *m)
 {
 	if (len < WPEER_ACK_HDR)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->src = wire_get32(p);
 	m->sendseq = wire_get32(p + 4);
 	m->code = (int32_t)wire_get32(p + 8);
@@ -380,22 +290,22 @@ int
 wpeer_decode_left(const uint8_t *p, size_t len, uint32_t *rank)
 {
 	if (len != 4)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	*rank = wire_get32(p);
-	return WPEER_OK;
+	return WIRE_OK;
 }
 
 int
 wpeer_decode_fail(const uint8_t *p, size_t len, struct wpeer_status *m)
 {
 	if (len < WPEER_FAIL_HDR)
-		return WPEER_ELENGTH;
+		return WIRE_ELENGTH;
 	m->src = 0;
 	m->sendseq = 0;
 	m->code = (int32_t)wire_get32(p);
 	m->rank = wire_get32(p + 4);
 	if (m->code == 0)
-		return WPEER_EVALUE;
+		return WIRE_EVALUE;
 	return wpeer_text(p + WPEER_FAIL_HDR, len - WPEER_FAIL_HDR, m);
 }
 
@@ -423,9 +333,9 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 	case WPEER_REFUSE:
 		return wpeer_decode_refuse(p, len, &u.refuse);
 	case WPEER_PING:
-		return WPEER_OK;
+		return WIRE_OK;
 	}
-	if ((rc = wpeer_decode_job(p, len, &job)) != WPEER_OK)
+	if ((rc = wpeer_decode_job(p, len, &job)) != WIRE_OK)
 		return rc;
 	switch (type) {
 	case WPEER_JOIN:
@@ -444,28 +354,30 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 		return wpeer_decode_left(job.body, job.body_len, &u.rank);
 	case WPEER_FAIL:
 		return wpeer_decode_fail(job.body, job.body_len, &u.st);
+	case WPEER_PROOF:
+		return WIRE_OK;		/* no body: the MAC is the message */
 	}
-	return WPEER_ETYPE;
+	return WIRE_ETYPE;
 }
 
 int
 wpeer_check_stream(const uint8_t *buf, size_t len)
 {
-	struct wpeer_hdr hdr;
+	struct wire_hdr hdr;
 	int rc;
 
 	while (len > 0) {
-		rc = wpeer_decode_hdr_untrusted(buf, len, &hdr);
-		if (rc != WPEER_OK)
+		rc = wire_decode_hdr_untrusted(buf, len, WIRE_FROM_PEER, &hdr);
+		if (rc != WIRE_OK)
 			return rc;
-		if (len - WPEER_HDR_LEN < hdr.length)
-			return WPEER_NEED_MORE;
+		if (len - WIRE_HDR_LEN < hdr.length)
+			return WIRE_NEED_MORE;
 		rc = wpeer_check_payload(hdr.type, buf + WPEER_HDR_LEN,
 		    hdr.length);
-		if (rc != WPEER_OK)
+		if (rc != WIRE_OK)
 			return rc;
 		buf += WPEER_HDR_LEN + hdr.length;
 		len -= WPEER_HDR_LEN + hdr.length;
 	}
-	return WPEER_OK;
+	return WIRE_OK;
 }

@@ -22,7 +22,8 @@
  *			receiver's link nonce, the sender's link nonce, the
  *			header and the payload up to the MAC
  *
- * All integers are little-endian.
+ * All integers are little-endian.  The types' rules live in wire.c's table
+ * (WIRE_FROM_PEER), beside the client's and the daemon's.
  */
 #ifndef FB_WIRE_PEER_H
 #define FB_WIRE_PEER_H
@@ -60,6 +61,7 @@ enum wpeer_type {
 	WPEER_MSG_ACK = 21,	/* its acknowledgement */
 	WPEER_LEFT = 22,	/* a rank left the job cleanly */
 	WPEER_FAIL = 23,	/* the job failed: code, rank, text */
+	WPEER_PROOF = 24,	/* the sender holds the job's secret, empty */
 };
 
 /* An endpoint: family 4 or 6, port, address (IPv4 in the first 4 bytes). */
@@ -67,14 +69,6 @@ struct wpeer_ep {
 	uint8_t family;
 	uint16_t port;
 	uint8_t addr[16];
-};
-
-struct wpeer_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t type;
-	uint32_t length;
-	uint32_t seq;
 };
 
 struct wpeer_hello {
@@ -160,22 +154,9 @@ struct wpeer_status {		/* MSG_ACK (src, sendseq used) and FAIL */
 #define WPEER_ACK_HDR 16
 #define WPEER_FAIL_HDR 8
 
-enum wpeer_status_code {
-	WPEER_OK = 0,
-	WPEER_NEED_MORE = 1,
-	WPEER_EMAGIC = -1,
-	WPEER_EVERSION = -2,
-	WPEER_ETYPE = -3,
-	WPEER_ELENGTH = -4,
-	WPEER_EVALUE = -6,
-};
-
+/* The header is struct wire_hdr, decoded by wire_decode_hdr_untrusted()
+ * with WIRE_FROM_PEER; decoders return enum wire_status. */
 const char *wpeer_type_name(uint16_t type);
-const char *wpeer_status_name(int status);
-
-/* Header: untrusted input. */
-int wpeer_decode_hdr_untrusted(const uint8_t *buf, size_t len,
-    struct wpeer_hdr *hdr);
 void wpeer_encode_hdr(uint8_t *buf, uint16_t type, uint32_t length,
     uint32_t seq);
 

@@ -18,8 +18,7 @@ wire_reader_init(struct wire_reader *r, int from, size_t init, size_t chunk)
 	r->from = from;
 	r->init = init;
 	r->chunk = chunk;
-	r->cap = WIRE_HDR_LEN + (from == WIRE_FROM_CLIENT ? WIRE_PAYLOAD_MAX :
-	    WIRE_CTL_MAX) + chunk;
+	r->cap = WIRE_HDR_LEN + wire_max_length(from) + chunk;
 }
 
 void
@@ -121,7 +120,8 @@ wire_reader_next(struct wire_reader *r, struct wire_frame *f, size_t *need)
 		*need = whole - held;
 		return WIRE_NEED_MORE;
 	}
-	f->payload = r->buf + r->off + WIRE_HDR_LEN;
+	f->bytes = r->buf + r->off;
+	f->payload = f->bytes + WIRE_HDR_LEN;
 	r->off += whole;
 	r->want = 0;
 	*need = 0;

@@ -24,8 +24,10 @@
 
 struct wire_frame {
 	struct wire_hdr hdr;
-	const uint8_t *payload;	/* hdr.length bytes; valid until the next
-				 * wire_reader_space() */
+	const uint8_t *bytes;	/* the whole frame, header first (what a
+				 * peer frame's MAC covers) */
+	const uint8_t *payload;	/* hdr.length bytes after the header; both
+				 * valid until the next wire_reader_space() */
 };
 
 struct wire_reader {

@@ -4,67 +4,136 @@
 #include <string.h>
 
 #include "wire.h"
+#include "peer.h"
 
+/*
+ * One table of frame rules for every direction: the client's and the
+ * daemon's frames (magic "FBW1") and the frames between daemons ("FBP1",
+ * wire/peer.h).  Type numbers are per protocol: a peer's HELLO is not a
+ * client's.
+ */
 struct wire_rule {
 	uint16_t type;
-	uint8_t from;
+	uint8_t from;		/* WIRE_FROM_* */
+	uint8_t seq;		/* WIRE_SEQ_* */
 	uint32_t min_len;
 	uint32_t max_len;
 	const char *name;
 };
 
+#define WIRE_SEQ_ANY	0
+#define WIRE_SEQ_ZERO	1	/* outside a peer link's numbering */
+#define WIRE_SEQ_LINK	2	/* numbered on the link, from 1 */
+
+#define C WIRE_FROM_CLIENT
+#define D WIRE_FROM_DAEMON
+#define P WIRE_FROM_PEER
+#define STATUS_MAX (WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX)
+#define JOBMIN(body) (WPEER_JOB_OVERHEAD + (body))
+
 static const struct wire_rule wire_rules[] = {
-	{ WIRE_HELLO, WIRE_FROM_CLIENT, WIRE_HELLO_LEN, WIRE_HELLO_LEN,
-	    "HELLO" },
-	{ WIRE_JOIN, WIRE_FROM_CLIENT, WIRE_JOIN_LEN, WIRE_PAYLOAD_MAX,
-	    "JOIN" },
-	{ WIRE_ARRIVE, WIRE_FROM_CLIENT, WIRE_ARRIVE_LEN, WIRE_ARRIVE_LEN,
-	    "ARRIVE" },
-	{ WIRE_SEND, WIRE_FROM_CLIENT, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX,
-	    "SEND" },
-	{ WIRE_LEAVE, WIRE_FROM_CLIENT, 0, 0, "LEAVE" },
-	{ WIRE_ABORT, WIRE_FROM_CLIENT, WIRE_STATUS_HDR_LEN,
-	    WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX, "ABORT" },
-	{ WIRE_CTL_STATUS, WIRE_FROM_CLIENT, 0, 0, "CTL_STATUS" },
-	{ WIRE_CTL_JOBS, WIRE_FROM_CLIENT, 0, 0, "CTL_JOBS" },
-	{ WIRE_WAIT, WIRE_FROM_CLIENT, 0, 0, "WAIT" },
-	{ WIRE_CTL_ID, WIRE_FROM_CLIENT, 0, 0, "CTL_ID" },
-	{ WIRE_CTL_PEERS, WIRE_FROM_CLIENT, 0, 0, "CTL_PEERS" },
-	{ WIRE_JOIN_ACK, WIRE_FROM_DAEMON, WIRE_JOIN_ACK_LEN, WIRE_JOIN_ACK_LEN,
+	{ WIRE_HELLO, C, 0, WIRE_HELLO_LEN, WIRE_HELLO_LEN, "HELLO" },
+	{ WIRE_JOIN, C, 0, WIRE_JOIN_LEN, WIRE_PAYLOAD_MAX, "JOIN" },
+	{ WIRE_ARRIVE, C, 0, WIRE_ARRIVE_LEN, WIRE_ARRIVE_LEN, "ARRIVE" },
+	{ WIRE_SEND, C, 0, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX, "SEND" },
+	{ WIRE_LEAVE, C, 0, 0, 0, "LEAVE" },
+	{ WIRE_ABORT, C, 0, WIRE_STATUS_HDR_LEN, STATUS_MAX, "ABORT" },
+	{ WIRE_CTL_STATUS, C, 0, 0, 0, "CTL_STATUS" },
+	{ WIRE_CTL_JOBS, C, 0, 0, 0, "CTL_JOBS" },
+	{ WIRE_WAIT, C, 0, 0, 0, "WAIT" },
+	{ WIRE_CTL_ID, C, 0, 0, 0, "CTL_ID" },
+	{ WIRE_CTL_PEERS, C, 0, 0, 0, "CTL_PEERS" },
+	{ WIRE_JOIN_ACK, D, 0, WIRE_JOIN_ACK_LEN, WIRE_JOIN_ACK_LEN,
 	    "JOIN_ACK" },
-	{ WIRE_READY, WIRE_FROM_DAEMON, WIRE_READY_LEN_V1, WIRE_READY_LEN,
-	    "READY" },
-	{ WIRE_RELEASE, WIRE_FROM_DAEMON, 0, 0, "RELEASE" },
-	{ WIRE_DELIVER, WIRE_FROM_DAEMON, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX,
-	    "DELIVER" },
-	{ WIRE_SEND_ACK, WIRE_FROM_DAEMON, WIRE_STATUS_HDR_LEN,
-	    WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX, "SEND_ACK" },
-	{ WIRE_FAIL, WIRE_FROM_DAEMON, WIRE_STATUS_HDR_LEN,
-	    WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX, "FAIL" },
-	{ WIRE_ERROR, WIRE_FROM_DAEMON, WIRE_STATUS_HDR_LEN,
-	    WIRE_STATUS_HDR_LEN + WIRE_TEXT_MAX, "ERROR" },
-	{ WIRE_CTL_REPLY, WIRE_FROM_DAEMON, 0, WIRE_CTL_MAX, "CTL_REPLY" },
-	{ WIRE_LEFT, WIRE_FROM_DAEMON, 0, 0, "LEFT" },
-	{ WIRE_ID, WIRE_FROM_DAEMON, WIRE_ID_MIN, WIRE_ID_MAX, "ID" },
+	{ WIRE_READY, D, 0, WIRE_READY_LEN_V1, WIRE_READY_LEN, "READY" },
+	{ WIRE_RELEASE, D, 0, 0, 0, "RELEASE" },
+	{ WIRE_DELIVER, D, 0, WIRE_MSG_HDR_LEN, WIRE_PAYLOAD_MAX, "DELIVER" },
+	{ WIRE_SEND_ACK, D, 0, WIRE_STATUS_HDR_LEN, STATUS_MAX, "SEND_ACK" },
+	{ WIRE_FAIL, D, 0, WIRE_STATUS_HDR_LEN, STATUS_MAX, "FAIL" },
+	{ WIRE_ERROR, D, 0, WIRE_STATUS_HDR_LEN, STATUS_MAX, "ERROR" },
+	{ WIRE_CTL_REPLY, D, 0, 0, WIRE_CTL_MAX, "CTL_REPLY" },
+	{ WIRE_LEFT, D, 0, 0, 0, "LEFT" },
+	{ WIRE_ID, D, 0, WIRE_ID_MIN, WIRE_ID_MAX, "ID" },
+
+	{ WPEER_HELLO, P, WIRE_SEQ_ZERO, WPEER_HELLO_LEN, WPEER_HELLO_LEN,
+	    "HELLO" },
+	{ WPEER_REFUSE, P, WIRE_SEQ_ZERO, WPEER_REFUSE_MIN,
+	    WPEER_REFUSE_MIN + WPEER_TEXT_MAX, "REFUSE" },
+	{ WPEER_PING, P, WIRE_SEQ_ZERO, 0, 0, "PING" },
+	{ WPEER_JOIN, P, WIRE_SEQ_LINK, JOBMIN(WPEER_JOIN_MIN + 4),
+	    JOBMIN(WPEER_JOIN_MIN) + 4u * 65536, "JOIN" },
+	{ WPEER_RANKS, P, WIRE_SEQ_LINK, JOBMIN(8), JOBMIN(4) + 4u * 65536,
+	    "RANKS" },
+	{ WPEER_MAP, P, WIRE_SEQ_LINK, JOBMIN(12 + WPEER_MAP_NODE_LEN + 4),
+	    JOBMIN(12) + WPEER_MAP_NODE_LEN * WPEER_MAX_NODES + 4u * 65536,
+	    "MAP" },
+	{ WPEER_COLL, P, WIRE_SEQ_LINK, JOBMIN(WPEER_COLL_HDR),
+	    WPEER_PAYLOAD_MAX, "COLL" },
+	{ WPEER_MSG, P, WIRE_SEQ_LINK, JOBMIN(WPEER_MSG_HDR),
+	    JOBMIN(WPEER_MSG_HDR) + (1u << 20), "MSG" },
+	{ WPEER_MSG_ACK, P, WIRE_SEQ_LINK, JOBMIN(WPEER_ACK_HDR),
+	    JOBMIN(WPEER_ACK_HDR) + WPEER_TEXT_MAX, "MSG_ACK" },
+	{ WPEER_LEFT, P, WIRE_SEQ_LINK, JOBMIN(4), JOBMIN(4), "LEFT" },
+	{ WPEER_FAIL, P, WIRE_SEQ_LINK, JOBMIN(WPEER_FAIL_HDR),
+	    JOBMIN(WPEER_FAIL_HDR) + WPEER_TEXT_MAX, "FAIL" },
+	{ WPEER_PROOF, P, WIRE_SEQ_LINK, JOBMIN(0), JOBMIN(0), "PROOF" },
 };
 
+#undef C
+#undef D
+#undef P
+#undef STATUS_MAX
+#undef JOBMIN
+
+/* Peer frames share the header's layout and decoder. */
+_Static_assert(WPEER_HDR_LEN == WIRE_HDR_LEN, "one header layout");
+
+#define WIRE_NRULES (sizeof wire_rules / sizeof wire_rules[0])
+
+/* Client and daemon share one protocol; peers speak another. */
+static int
+wire_proto(int from)
+{
+	return from == WIRE_FROM_PEER;
+}
+
+/* The rule of type in from's protocol, whichever direction it goes. */
 static const struct wire_rule *
-wire_rule_find(uint16_t type)
+wire_rule_find(int from, uint16_t type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof wire_rules / sizeof wire_rules[0]; i++)
-		if (wire_rules[i].type == type)
+	for (i = 0; i < WIRE_NRULES; i++)
+		if (wire_rules[i].type == type &&
+		    wire_proto(wire_rules[i].from) == wire_proto(from))
 			return &wire_rules[i];
 	return NULL;
 }
 
 const char *
-wire_type_name(uint16_t type)
+wire_frame_name(int from, uint16_t type)
 {
-	const struct wire_rule *r = wire_rule_find(type);
+	const struct wire_rule *r = wire_rule_find(from, type);
 
 	return r != NULL ? r->name : "unknown";
+}
+
+const char *
+wire_type_name(uint16_t type)
+{
+	return wire_frame_name(WIRE_FROM_CLIENT, type);
+}
+
+uint32_t
+wire_max_length(int from)
+{
+	uint32_t max = 0;
+	size_t i;
+
+	for (i = 0; i < WIRE_NRULES; i++)
+		if (wire_rules[i].from == from && wire_rules[i].max_len > max)
+			max = wire_rules[i].max_len;
+	return max;
 }
 
 const char *
@@ -110,6 +179,7 @@ wire_decode_hdr_untrusted(const uint8_t *buf, size_t len, int from,
     struct wire_hdr *hdr)
 {
 	const struct wire_rule *r;
+	int peer = wire_proto(from);
 
 	if (len < WIRE_HDR_LEN)
 		return WIRE_NEED_MORE;
@@ -118,16 +188,20 @@ wire_decode_hdr_untrusted(const uint8_t *buf, size_t len, int from,
 	hdr->type = wire_get16(buf + 6);
 	hdr->length = wire_get32(buf + 8);
 	hdr->seq = wire_get32(buf + 12);
-	if (hdr->magic != WIRE_MAGIC)
+	if (hdr->magic != (peer ? WPEER_MAGIC : WIRE_MAGIC))
 		return WIRE_EMAGIC;
-	if (hdr->version < WIRE_VERSION_MIN || hdr->version > WIRE_VERSION_MAX)
+	if (peer ? hdr->version != WPEER_VERSION :
+	    hdr->version < WIRE_VERSION_MIN || hdr->version > WIRE_VERSION_MAX)
 		return WIRE_EVERSION;
-	if ((r = wire_rule_find(hdr->type)) == NULL)
+	if ((r = wire_rule_find(from, hdr->type)) == NULL)
 		return WIRE_ETYPE;
 	if (r->from != from)
 		return WIRE_EDIRECTION;
 	if (hdr->length < r->min_len || hdr->length > r->max_len)
 		return WIRE_ELENGTH;
+	if ((r->seq == WIRE_SEQ_ZERO && hdr->seq != 0) ||
+	    (r->seq == WIRE_SEQ_LINK && hdr->seq == 0))
+		return WIRE_EVALUE;
 	return WIRE_OK;
 }
 

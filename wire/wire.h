@@ -58,9 +58,12 @@ enum wire_type {
 	WIRE_ID = 41,		/* answer to CTL_ID */
 };
 
-/* Who may send a type. */
+/* Who may send a type: the direction of a stream.  WIRE_FROM_PEER is the
+ * daemon-to-daemon protocol (wire/peer.h): its own magic, version and
+ * types, in the same rule table as the other two. */
 #define WIRE_FROM_CLIENT	1
 #define WIRE_FROM_DAEMON	2
+#define WIRE_FROM_PEER		3
 
 enum wire_role {
 	WIRE_ROLE_RANK = 1,	/* a process of a job */
@@ -233,11 +236,17 @@ wire_get64(const uint8_t *p)
 	return (uint64_t)wire_get32(p) | (uint64_t)wire_get32(p + 4) << 32;
 }
 
-const char *wire_type_name(uint16_t type);
+const char *wire_type_name(uint16_t type);	/* client and daemon */
+/* The name of a type in the protocol of direction from ("unknown"). */
+const char *wire_frame_name(int from, uint16_t type);
 const char *wire_status_name(int status);
 const char *wire_coll_name(uint32_t kind);
+/* The largest payload the rules let the sender from announce. */
+uint32_t wire_max_length(int from);
 
-/* Header: untrusted input.  from says who must have sent it. */
+/* Header: untrusted input.  from says who must have sent it: the magic,
+ * version, type, direction, length rule and (peer frames) sequence rule are
+ * checked against it, in that order. */
 int wire_decode_hdr_untrusted(const uint8_t *buf, size_t len, int from,
     struct wire_hdr *hdr);
 void wire_encode_hdr(uint8_t *buf, uint16_t type, uint32_t length,

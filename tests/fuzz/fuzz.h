@@ -10,4 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* fuzz_stream.c: data as a fresh connection's bytes, handed to the daemon
+ * by accept_fn; close_all ends what is left (fuzz_daemon, fuzz_peer). */
+void fuzz_stream(const uint8_t *data, size_t size, void (*accept_fn)(int),
+    void (*close_all)(void));
+
 #endif

@@ -4,8 +4,9 @@
  *
  * One input is decoded four ways: as a stream of frames from a client (as
  * fastbootd does), as a stream from the daemon (as libfastboot-client does),
- * through the incremental frame reader that both of them use, fed in pieces
- * of several sizes, and by every per-type payload decoder.  Whatever a
+ * through the incremental frame reader that both of them use (and peer
+ * links: WIRE_FROM_PEER, the same rule table), fed in pieces of several
+ * sizes, and by every per-type payload decoder.  Whatever a
  * decoder accepts must
  * encode back to the same bytes, and its fields must satisfy the rules the
  * callers rely on; a breach aborts, which the fuzzer reports as a crash.
@@ -19,6 +20,7 @@
 
 #include "wire/wire.h"
 #include "wire/reader.h"
+#include "wire/peer.h"
 #include "fuzz.h"
 
 #define FUZZ_CHECK(cond) do { if (!(cond)) abort(); } while (0)
@@ -30,15 +32,25 @@ fuzz_hdr(const uint8_t *d, size_t n)
 	uint8_t buf[WIRE_HDR_LEN];
 	int from, rc;
 
-	for (from = WIRE_FROM_CLIENT; from <= WIRE_FROM_DAEMON; from++) {
+	for (from = WIRE_FROM_CLIENT; from <= WIRE_FROM_PEER; from++) {
 		rc = wire_decode_hdr_untrusted(d, n, from, &h);
 		FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
 		FUZZ_CHECK(wire_status_name(rc) != NULL);
 		if (rc != WIRE_OK)
 			continue;
 		FUZZ_CHECK(n >= WIRE_HDR_LEN);
-		FUZZ_CHECK(h.magic == WIRE_MAGIC);
+		FUZZ_CHECK(strcmp(wire_frame_name(from, h.type), "unknown") !=
+		    0);
 		/* Every accepted length is bounded before any allocation. */
+		FUZZ_CHECK(h.length <= wire_max_length(from));
+		if (from == WIRE_FROM_PEER) {
+			FUZZ_CHECK(h.magic == WPEER_MAGIC);
+			FUZZ_CHECK(h.length <= WPEER_PAYLOAD_MAX);
+			wpeer_encode_hdr(buf, h.type, h.length, h.seq);
+			FUZZ_CHECK(memcmp(buf, d, WIRE_HDR_LEN) == 0);
+			continue;
+		}
+		FUZZ_CHECK(h.magic == WIRE_MAGIC);
 		FUZZ_CHECK(h.length <= WIRE_CTL_MAX);
 		FUZZ_CHECK(h.type == WIRE_CTL_REPLY ||
 		    h.length <= WIRE_PAYLOAD_MAX);
@@ -150,6 +162,8 @@ fuzz_reader(const uint8_t *d, size_t n, int from, size_t step)
 			FUZZ_CHECK(done + WIRE_HDR_LEN + f.hdr.length <= off);
 			FUZZ_CHECK(memcmp(f.payload, d + done + WIRE_HDR_LEN,
 			    f.hdr.length) == 0);
+			FUZZ_CHECK(f.bytes + WIRE_HDR_LEN == f.payload &&
+			    memcmp(f.bytes, d + done, WIRE_HDR_LEN) == 0);
 			done += WIRE_HDR_LEN + f.hdr.length;
 		}
 		if (rc != WIRE_NEED_MORE)
@@ -160,7 +174,8 @@ fuzz_reader(const uint8_t *d, size_t n, int from, size_t step)
 	if (rc == WIRE_NEED_MORE)	/* an empty input: ask once */
 		rc = wire_reader_next(&r, &f, &need);
 	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
-	if (wire_check_stream(d, n, from) == WIRE_OK)
+	if ((from == WIRE_FROM_PEER ? wpeer_check_stream(d, n) :
+	    wire_check_stream(d, n, from)) == WIRE_OK)
 		FUZZ_CHECK(rc == WIRE_NEED_MORE && done == n &&
 		    need == WIRE_HDR_LEN);
 	wire_reader_free(&r);
@@ -180,7 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
 	rc = wire_check_stream(copy, size, WIRE_FROM_DAEMON);
 	FUZZ_CHECK(rc <= WIRE_NEED_MORE && rc >= WIRE_EVALUE);
-	for (rc = WIRE_FROM_CLIENT; rc <= WIRE_FROM_DAEMON; rc++) {
+	for (rc = WIRE_FROM_CLIENT; rc <= WIRE_FROM_PEER; rc++) {
 		fuzz_reader(copy, size, rc, 1);
 		fuzz_reader(copy, size, rc, 7);
 		fuzz_reader(copy, size, rc, size ? size : 1);

@@ -211,6 +211,11 @@ peer_seeds(uint8_t *b)
 	n += p_job(b + n, WPEER_RANKS, 1, WPEER_NO_NODE, body, 4);
 	n += p_job(b + n, WPEER_RANKS, 1, WPEER_NO_NODE, body, 4);
 	put("p-replayed-seq", b, n);
+	/* PROOF (empty body) of a job unknown here, then a PING. */
+	n = p_hello(b);
+	n += p_job(b + n, WPEER_PROOF, 1, 1, body, 0);
+	wpeer_encode_hdr(b + n, WPEER_PING, 0, 0);
+	put("p-proof", b, n + WPEER_HDR_LEN);
 	/* A MAP for 2 nodes and 4 ranks. */
 	n = p_hello(b);
 	wire_put32(body, 2);

@@ -1,4 +1,7 @@
-# tests/fuzz: the wire codec's libFuzzer target and its seed corpus.
+# tests/fuzz: the libFuzzer targets and their seed corpus: the wire codec
+# (every direction, peer frames included), and the daemon driven in-process
+# over a socketpair by one harness (fuzz_stream.c) as a client's connection
+# (fuzz_daemon) or a peer link (fuzz_peer).
 #
 # `make check` replays every corpus file through the target's entry point
 # (tests/fuzz/replay, a plain main(); one TAP test per file).  With
@@ -17,7 +20,7 @@ tests_fuzz_replay_LDADD = tests/lib/libharness.la wire/libwire.la
 check_PROGRAMS += tests/fuzz/replay_daemon
 TESTS += tests/fuzz/replay_daemon
 tests_fuzz_replay_daemon_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h
+	tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h
 tests_fuzz_replay_daemon_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS)
 tests_fuzz_replay_daemon_LDADD = tests/lib/libharness.la \
 	daemon/libfastbootd.la
@@ -26,7 +29,7 @@ tests_fuzz_replay_daemon_LDADD = tests/lib/libharness.la \
 check_PROGRAMS += tests/fuzz/replay_peer
 TESTS += tests/fuzz/replay_peer
 tests_fuzz_replay_peer_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz_peer.c tests/fuzz/fuzz.h
+	tests/fuzz/fuzz_peer.c tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h
 tests_fuzz_replay_peer_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SODIUM_CFLAGS)
 tests_fuzz_replay_peer_LDADD = tests/lib/libharness.la \
@@ -51,7 +54,8 @@ tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 
 # The daemon's sources are compiled into its target for the same reason.
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon
-tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c tests/fuzz/fuzz.h \
+tests_fuzz_fuzz_daemon_SOURCES = tests/fuzz/fuzz_daemon.c \
+	tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h \
 	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
 	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_daemon_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \
@@ -62,7 +66,8 @@ tests_fuzz_fuzz_daemon_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_daemon_LDADD = $(LIBEVENT_LIBS) $(SYSTEMD_LIBS) $(SODIUM_LIBS)
 
 noinst_PROGRAMS += tests/fuzz/fuzz_peer
-tests_fuzz_fuzz_peer_SOURCES = tests/fuzz/fuzz_peer.c tests/fuzz/fuzz.h \
+tests_fuzz_fuzz_peer_SOURCES = tests/fuzz/fuzz_peer.c \
+	tests/fuzz/fuzz_stream.c tests/fuzz/fuzz.h \
 	$(daemon_libfastbootd_la_SOURCES) wire/wire.c wire/wire.h \
 	wire/peer.c wire/peer.h wire/reader.c wire/reader.h
 tests_fuzz_fuzz_peer_CPPFLAGS = $(AM_CPPFLAGS) $(LIBEVENT_CFLAGS) \

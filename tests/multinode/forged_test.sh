@@ -1,6 +1,10 @@
 #!/bin/sh
 # forged_test.sh - a namespace without the job's secret can neither join
-# nor inject (TAP), 3 simulated nodes:
+# nor inject, nor receive job frames (TAP), 3 simulated nodes:
+#  - before any link between nodes 1 and 2 exists, mn_inject in node 3
+#    connects to node 2 and says HELLO as node 1 (HELLO proves nothing);
+#    while the real job forms, node 2 must send that squatter no job frame
+#    (it must open its own link to node 1 instead);
 #  - a real job runs on nodes 1 and 2 (2 x 4 ranks, every call checked)
 #    while node 3 tries to join it with a forged id: the real id with its
 #    secret replaced.  The forged ranks get FB_E_PERM (or FB_E_PROTO) naming
@@ -16,7 +20,7 @@
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
-echo "1..7"
+echo "1..8"
 if ! mn_nodes 3 --peer-timeout 10000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
@@ -38,6 +42,16 @@ echo "$forged" >"$MN_DIR/forged"
 [ "$forged" != "$real" ] && [ ${#forged} -eq ${#real} ]
 mn_ok $? "forged id: same length, secret replaced"
 
+# The squatter: in node 3, claiming node 1's endpoint at node 2, first.
+squat=
+if [ -x "$MN_BIN/mn_inject" ]; then
+	mn_bg 3 "$MN_DIR/squat" "$MN_BIN/mn_inject" --squat "$(mn_addr 2)" \
+	    "$(mn_addr 1):7720" 6
+	squat=$MN_LAST
+	mn_wait_lines "$MN_DIR/squat" -- '^squatting as ' 1 10000 ||
+	    echo "# the squatter did not get through its HELLO"
+fi
+
 # The real job joins on nodes 1 and 2, passes a first barrier, and waits
 # at a gate (SIGUSR1) while the attempts are made: it is live on both.
 pids=
@@ -49,6 +63,15 @@ for i in 1 2; do
 done
 mn_wait_lines "$MN_DIR/real.1" "$MN_DIR/real.2" -- ' joined ' 8 60000 ||
     echo "# the real job did not form: its ranks' lines follow at the end"
+if [ -n "$squat" ]; then
+	wait "$squat"
+	rc=$?
+	mn_show "$MN_DIR/squat"
+	[ $rc -eq 0 ]
+	mn_ok $? "a squatter claiming node 1 at node 2 got no job frame"
+else
+	mn_skip_test "mn_inject not built"
+fi
 mn_exec 3 "$MN_BIN/mn_rank" --id "$MN_DIR/forged" --nranks 4 --ranks 2-3 \
     --mode init --timeout 10000 >"$MN_DIR/forged.3" 2>&1
 mn_show "$MN_DIR/forged.3"

@@ -16,6 +16,15 @@
  * must not take the impostor's failure for the real node's (the script
  * checks that the job completes).
  *
+ *   mn_inject --squat ADDR[:PORT] NODE_ADDR:PORT SECONDS
+ *
+ * The squatter: before any link between the daemon at ADDR and the real
+ * node at NODE_ADDR exists, say HELLO as that node and stay (answering
+ * nothing, sending a PING now and then) for SECONDS while a job across the
+ * two forms.  The daemon must send it no job frame (type 16 and up): it has
+ * proved no secret.  Prints "squatting as ..." once the HELLOs crossed,
+ * then one "ok"/"FAIL" line; exit status 0 or 1.
+ *
  * Each case opens its own TCP connection and must end in a refusal (a
  * REFUSE frame) or a dropped link (EOF or reset) within MN_INJ_WAIT_MS;
  * a frame silently taken or ignored fails the case.  Frames are laid out
@@ -192,7 +201,7 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 	static char word[64];
 	uint8_t hdr[WPEER_HDR_LEN], *body;
 	long deadline = mn_ms() + MN_INJ_WAIT_MS;
-	struct wpeer_hdr h;
+	struct wire_hdr h;
 	struct wpeer_refuse r;
 
 	detail[0] = '\0';
@@ -201,8 +210,8 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 			return errno == 0 ? "dropped" : errno == ECONNRESET ?
 			    "reset" : errno == ETIMEDOUT ? "ignored" :
 			    strerror(errno);
-		if (wpeer_decode_hdr_untrusted(hdr, sizeof hdr, &h) !=
-		    WPEER_OK || h.length > 65536) {
+		if (wire_decode_hdr_untrusted(hdr, sizeof hdr,
+		    WIRE_FROM_PEER, &h) != WIRE_OK || h.length > 65536) {
 			snprintf(word, sizeof word, "answered garbage");
 			return word;
 		}
@@ -219,7 +228,7 @@ mn_verdict(int fd, int skip_job, char *detail, size_t dlen)
 			continue;
 		}
 		if (h.type == WPEER_REFUSE && wpeer_decode_refuse(body,
-		    h.length, &r) == WPEER_OK) {
+		    h.length, &r) == WIRE_OK) {
 			snprintf(detail, dlen, "code %d: %.*s", (int)r.code,
 			    (int)r.text_len, r.text);
 			free(body);
@@ -261,7 +270,7 @@ mn_hello(struct mn_link *l)
 {
 	uint8_t buf[WPEER_HDR_LEN + WPEER_HELLO_LEN], *p;
 	struct wpeer_hello m;
-	struct wpeer_hdr h;
+	struct wire_hdr h;
 	struct sockaddr_in me;
 	socklen_t melen = sizeof me;
 	long deadline = mn_ms() + MN_INJ_WAIT_MS;
@@ -287,8 +296,8 @@ mn_hello(struct mn_link *l)
 		goto bad;
 	for (;;) {
 		if (mn_read(l->fd, buf, WPEER_HDR_LEN, deadline) == -1 ||
-		    wpeer_decode_hdr_untrusted(buf, WPEER_HDR_LEN, &h) !=
-		    WPEER_OK)
+		    wire_decode_hdr_untrusted(buf, WPEER_HDR_LEN,
+		    WIRE_FROM_PEER, &h) != WIRE_OK)
 			goto bad;
 		if (h.type == WPEER_HELLO && h.length == WPEER_HELLO_LEN)
 			break;
@@ -296,7 +305,7 @@ mn_hello(struct mn_link *l)
 	}
 	p = buf + WPEER_HDR_LEN;
 	if (mn_read(l->fd, p, WPEER_HELLO_LEN, deadline) == -1 ||
-	    wpeer_decode_hello(p, WPEER_HELLO_LEN, &m) != WPEER_OK)
+	    wpeer_decode_hello(p, WPEER_HELLO_LEN, &m) != WIRE_OK)
 		goto bad;
 	memcpy(l->rnonce, m.nonce, sizeof l->rnonce);
 	return 0;
@@ -360,6 +369,92 @@ mn_join_body(uint8_t *b, const struct mn_link *l)
 	return WPEER_JOIN_MIN + 4;
 }
 
+/* Parse ADDR:PORT into an endpoint; -1 if it is not one. */
+static int
+mn_parse_ep(const char *spec, struct wpeer_ep *ep)
+{
+	char addr[64], *colon;
+	struct in_addr a;
+
+	snprintf(addr, sizeof addr, "%s", spec);
+	if ((colon = strchr(addr, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 || atoi(colon + 1) <= 0 ||
+	    atoi(colon + 1) > 65535)
+		return -1;
+	memset(ep, 0, sizeof *ep);
+	ep->family = 4;
+	ep->port = (uint16_t)atoi(colon + 1);
+	memcpy(ep->addr, &a, 4);
+	return 0;
+}
+
+/* --squat: HELLO as a real node, then count the job frames sent to us. */
+static int
+mn_squat(const char *node, int seconds)
+{
+	uint8_t hdr[WPEER_HDR_LEN], ping[WPEER_HDR_LEN], *body;
+	struct mn_link l;
+	struct wire_hdr h;
+	long end, next_ping;
+	int njob = 0, ended = 0;
+	char first[64] = "";
+
+	if (mn_parse_ep(node, &mn_as) == -1) {
+		fprintf(stderr, "mn_inject: %s: not ADDR:PORT\n", node);
+		return 100;
+	}
+	mn_as_set = 1;
+	if (mn_hello(&l) == -1) {
+		printf("FAIL - squatter: no HELLO exchange with the daemon\n");
+		return 1;
+	}
+	printf("squatting as %s\n", node);
+	fflush(stdout);
+	wpeer_encode_hdr(ping, WPEER_PING, 0, 0);
+	end = mn_ms() + seconds * 1000L;
+	next_ping = mn_ms();
+	while (mn_ms() < end && !ended) {
+		if (mn_ms() >= next_ping) {
+			if (mn_write(l.fd, ping, sizeof ping) == -1)
+				break;
+			next_ping = mn_ms() + 250;
+		}
+		if (mn_read(l.fd, hdr, sizeof hdr, next_ping) == -1) {
+			if (errno == ETIMEDOUT)
+				continue;
+			ended = 1;	/* the daemon dropped us: fine */
+			break;
+		}
+		if (wire_decode_hdr_untrusted(hdr, sizeof hdr, WIRE_FROM_PEER,
+		    &h) != WIRE_OK || h.length > (1u << 20) ||
+		    (body = malloc(h.length + 1)) == NULL) {
+			printf("FAIL - squatter: the daemon sent garbage\n");
+			close(l.fd);
+			return 1;
+		}
+		if (mn_read(l.fd, body, h.length, mn_ms() +
+		    MN_INJ_WAIT_MS) == -1)
+			ended = 1;
+		free(body);
+		if (h.type >= WPEER_JOIN) {
+			if (njob++ == 0)
+				snprintf(first, sizeof first, "%s",
+				    wpeer_type_name(h.type));
+		}
+	}
+	close(l.fd);
+	if (njob > 0) {
+		printf("FAIL - squatter claiming %s got %d job frame(s), the "
+		    "first a %s\n", node, njob, first);
+		return 1;
+	}
+	printf("ok - squatter claiming %s got no job frame in %d s%s\n", node,
+	    seconds, ended ? " (then dropped)" : "");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -371,9 +466,28 @@ main(int argc, char **argv)
 	int port = WPEER_DEFAULT_PORT, fd;
 	uint8_t junk[64];
 
+	if (argc == 5 && strcmp(argv[1], "--squat") == 0) {
+		snprintf(addr, sizeof addr, "%s", argv[2]);
+		if ((colon = strchr(addr, ':')) != NULL) {
+			*colon = '\0';
+			port = atoi(colon + 1);
+		}
+		memset(&mn_target, 0, sizeof mn_target);
+		mn_target.sin_family = AF_INET;
+		mn_target.sin_port = htons((uint16_t)port);
+		if (sodium_init() < 0 ||
+		    inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
+			fprintf(stderr, "mn_inject: %s: not an IPv4 address\n",
+			    addr);
+			return 100;
+		}
+		return mn_squat(argv[3], atoi(argv[4]));
+	}
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: mn_inject ADDR[:PORT] IDFILE "
-		    "[NODE_ADDR:PORT]\n");
+		    "[NODE_ADDR:PORT]\n"
+		    "       mn_inject --squat ADDR[:PORT] NODE_ADDR:PORT "
+		    "SECONDS\n");
 		return 100;
 	}
 	if (sodium_init() < 0 || mn_read_ids(argv[2], keys) == -1) {
