@@ -54,6 +54,9 @@ tests_reliability_valgrind_test_LDADD = $(REL_LDADD)
 
 tests_reliability_tenancy_test_SOURCES = tests/reliability/tenancy_test.c
 tests_reliability_tenancy_test_CPPFLAGS = $(TEST_CPPFLAGS)
+if ENABLE_SANITIZERS
+tests_reliability_tenancy_test_CPPFLAGS += -DFB_SANITIZERS
+endif
 tests_reliability_tenancy_test_LDADD = $(REL_LDADD)
 
 tests_reliability_strays_test_SOURCES = tests/reliability/strays_test.c

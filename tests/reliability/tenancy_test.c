@@ -24,7 +24,9 @@
  * The daemon's RSS must stay under --max-memory plus its idle size, its
  * descriptors under its RLIMIT_NOFILE, and both come back within 10% (and
  * a little slack for the allocator) of the start once the attack stops.
- * Needs root (setuid to the hostile uids); skips otherwise.
+ * Under the sanitizers RSS says nothing (ASan's shadow and quarantine):
+ * those two checks skip, the others stay.  Needs root (setuid to the
+ * hostile uids); skips otherwise.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -59,6 +61,11 @@ static const char *const attack_name[] = { "slots", "memory", "cpu" };
 
 static struct th_daemon d;
 static int old_daemon;	/* TENANCY_OLD=1: main's daemon, for figures */
+#ifdef FB_SANITIZERS
+static const int rss_checked = 0;
+#else
+static const int rss_checked = 1;
+#endif
 
 /* ---- the legitimate user ---- */
 
@@ -432,6 +439,10 @@ rss_wait(long base, long *now)
 {
 	double end = th_now_ms() + 5000;
 
+#ifdef FB_SANITIZERS
+	end = 0;
+#endif
+
 	while ((*now = rel_proc_rss_kb(d.pid)) > base + base / 10 +
 	    RSS_SLACK_KB && th_now_ms() < end)
 		usleep(20000);
@@ -478,19 +489,23 @@ scenario(int a, int k, double control, long rss0, int fds0)
 	    "median bootstrap %.2f ms <= %.0fx the control's %.2f ms",
 	    attack_name[a], k, failed, failed ? ": " : "", err, med, FACTOR,
 	    control);
-	ok(old_daemon || (peak_rss_kb <= rss0 + MAX_MEMORY_MB * 1024 &&
-	    peak_fds < NOFILE), "%s attack by %d uids: daemon RSS peak %ld kB "
-	    "<= idle %ld kB + --max-memory %d MiB; descriptors peak %d < %d",
-	    attack_name[a], k, peak_rss_kb, rss0, MAX_MEMORY_MB, peak_fds,
-	    NOFILE);
-	fds1 = rel_proc_fds_wait(d.pid, fds0 + fds0 / 10, 5000);
+	ok(old_daemon || ((!rss_checked ||
+	    peak_rss_kb <= rss0 + MAX_MEMORY_MB * 1024) && peak_fds < NOFILE),
+	    "%s attack by %d uids: daemon RSS peak %ld kB <= idle %ld kB + "
+	    "--max-memory %d MiB%s; descriptors peak %d < %d", attack_name[a],
+	    k, peak_rss_kb, rss0, MAX_MEMORY_MB, rss_checked ? "" :
+	    " (not checked under the sanitizers)", peak_fds, NOFILE);
+	/* Connections the attackers left are closed by the kernel; the
+	 * daemon drops them as it gets to them (slowly under ASan). */
+	fds1 = rel_proc_fds_wait(d.pid, fds0 + fds0 / 10, 15000);
 	rss_wait(rss0, &rss1);
 	if (fds1 > fds0 + fds0 / 10)
 		fds_diag();
-	ok(fds1 <= fds0 + fds0 / 10 && rss1 <= rss0 + rss0 / 10 +
-	    RSS_SLACK_KB, "%s attack by %d uids: afterwards %d descriptors "
-	    "(start %d), RSS %ld kB (start %ld kB): back within 10%%",
-	    attack_name[a], k, fds1, fds0, rss1, rss0);
+	ok(fds1 <= fds0 + fds0 / 10 && (!rss_checked ||
+	    rss1 <= rss0 + rss0 / 10 + RSS_SLACK_KB), "%s attack by %d uids: "
+	    "afterwards %d descriptors (start %d), RSS %ld kB (start %ld "
+	    "kB%s): back within 10%%", attack_name[a], k, fds1, fds0, rss1,
+	    rss0, rss_checked ? "" : "; not checked under the sanitizers");
 }
 
 /* A fresh daemon for each attack: what one leaves behind (failed-job
