@@ -520,7 +520,9 @@ peer_open(const struct wpeer_ep *ep, int may_wait)
  * The link to use toward ep: the preferred one, or a new one.  may_wait:
  * if the peer is the one to open it (its endpoint is lower), wait for it.
  * An accepted link that proved nothing is used (its frames wait for the
- * proof) only where we would wait for the peer's link anyway.
+ * proof) where we would wait for the peer's link anyway, or where frames of
+ * jobs not known here yet came on it (their MACs are checked when the job
+ * appears: the proof is on its way); else we open our own.
  */
 struct peer *
 peer_get(const struct wpeer_ep *ep, int may_wait)
@@ -530,12 +532,12 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 
 	if ((p = peer_find(ep)) == NULL)
 		return peer_open(ep, may_wait);
-	if (peer_sendable(p) || (may_wait && me != NULL &&
+	if (peer_sendable(p) || p->early > 0 || (may_wait && me != NULL &&
 	    peer_ep_cmp(ep, me) < 0))
 		return p;
 	/* We would open this link ourselves: do, and leave the claim. */
-	log_debug("peer %s: an accepted link that proved nothing claims it; "
-	    "opening our own", p->name);
+	log_info("peer %s: an accepted link from %s that proved nothing "
+	    "claims it; opening our own", p->name, p->from);
 	peer_requeue(p);
 	return peer_find(ep);
 }
@@ -818,9 +820,9 @@ peer_expired(void *arg)
 	}
 	if (p->q != NULL && p->preferred && !peer_sendable(p) &&
 	    now - p->q_ns > t) {
-		log_debug("peer %s: the accepted link proved no secret within "
-		    "%d ms; sending on a link of our own", p->name,
-		    dconf.peer_timeout_ms);
+		log_info("peer %s: the accepted link from %s proved no secret "
+		    "within %d ms; sending on a link of our own", p->name,
+		    p->from, dconf.peer_timeout_ms);
 		peer_requeue(p);
 	}
 	if (now >= p->idle_ns) {
