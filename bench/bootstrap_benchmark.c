@@ -445,12 +445,61 @@ bench_measure(struct bench_ctx *c, enum bench_op op, size_t bytes,
 	return 0;
 }
 
+/*
+ * fastboot's bootstrap phases, one iteration: by when had every rank ended
+ * each phase, in us from the first rank's start (the last phase is the
+ * bootstrap sample itself).  Rank 0 keeps them in v[phase][it].
+ */
+static void
+bench_boot_phases(double t0, int it, int iters, double **v)
+{
+	double tmin, rel[SYS_FASTBOOT_NPHASES], mx[SYS_FASTBOOT_NPHASES];
+	int p;
+
+	MPI_Allreduce(&t0, &tmin, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++)
+		rel[p] = sys_fastboot_phase_us[p] < 0 ? -1 :
+		    sys_fastboot_phase_us[p] - tmin;
+	MPI_Reduce(rel, mx, SYS_FASTBOOT_NPHASES, MPI_DOUBLE, MPI_MAX, 0,
+	    MPI_COMM_WORLD);
+	if (bench_rank != 0)
+		return;
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++) {
+		if (v[p] == NULL &&
+		    (v[p] = calloc((size_t)iters, sizeof *v[p])) == NULL)
+			continue;
+		v[p][it] = mx[p];
+	}
+}
+
+/* The phases as series "bootstrap:PHASE" (rank 0); frees what it does not
+ * keep. */
+static void
+bench_boot_phase_series(const char *sys, double **v, int n)
+{
+	static char names[SYS_FASTBOOT_NPHASES][32];
+	int p;
+
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++) {
+		if (v[p] == NULL)
+			continue;
+		if (bench_rank != 0 || n == 0) {
+			free(v[p]);
+			continue;
+		}
+		snprintf(names[p], sizeof names[p], "bootstrap:%s",
+		    sys_fastboot_phase_names[p]);
+		bench_series(sys, names[p], 0, v[p], (size_t)n);
+	}
+}
+
 /* Bootstrap iterations; leaves the last handle open in c->h. */
 static int
 bench_bootstrap(struct bench_ctx *c, int iters)
 {
 	double *v = NULL, t0, t1, tmin, tmax, cpu0, cpu, cpusum, cpuall = 0;
 	double budget_us = opt.budget_s * 4e6, spent = 0, *first;
+	double *phase[SYS_FASTBOOT_NPHASES] = { NULL };
 	int it, failed, n = 0;
 	struct bench_series *s;
 
@@ -472,8 +521,11 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 			c->h = NULL;
 		if (bench_agree(failed, c->err) != 0) {
 			free(v);
+			bench_boot_phase_series(c->sys->name, phase, 0);
 			return -1;
 		}
+		if (c->sys == &sys_fastboot && it >= 0)
+			bench_boot_phases(t0, n, iters, phase);
 		MPI_Reduce(&t0, &tmin, 1, MPI_DOUBLE, MPI_MIN, 0,
 		    MPI_COMM_WORLD);
 		MPI_Reduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, 0,
@@ -515,6 +567,7 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		if (s != NULL)
 			s->cpu_per_op_us = cpuall / n;
 	}
+	bench_boot_phase_series(c->sys->name, phase, n);
 	return 0;
 }
 

@@ -89,6 +89,9 @@ struct fb_comm {
 	fb_log_fn log_fn;
 	void *log_arg;
 	int log_level;
+
+	/* fb_comm_init's phases (clock_mono_ns), for its debug line. */
+	uint64_t t_start, t_connect, t_ext, t_sent, t_ack, t_mapped, t_ready;
 };
 
 /* error.c */

@@ -203,6 +203,13 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 	return 0;
 }
 
+/* Microseconds from the start of init to phase t (-1: not reached). */
+static int
+comm_us(const fb_comm *c, uint64_t t)
+{
+	return t >= c->t_start ? (int)((t - c->t_start) / 1000) : -1;
+}
+
 static int
 comm_joined(fb_comm *c, const void *arg)
 {
@@ -246,6 +253,45 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 	coll_give_up(c, FB_E_TIMEOUT);
 }
 
+/* An environment variable as a whole number, or -1. */
+static long
+comm_env_long(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long l;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || l < 0)
+		return -1;
+	return l;
+}
+
+/*
+ * Does the launcher's environment say that every rank of this job runs on
+ * this node?  The same fact as a PMIx node map of one node (same job size,
+ * same rank), read without PMIx's lookups, which cost a round through its
+ * progress thread each (60 us to 2 ms on a busy 2-vCPU machine, most of a
+ * bootstrap): OpenMPI's mpirun (OMPI_COMM_WORLD_*), Slurm's srun
+ * (SLURM_STEP_*).  0 when it does not say so: then PMIx is asked.
+ */
+static int
+comm_one_node_env(const fb_comm *c)
+{
+	if (comm_env_long("OMPI_COMM_WORLD_SIZE") == c->nranks &&
+	    comm_env_long("OMPI_COMM_WORLD_RANK") == c->rank &&
+	    comm_env_long("OMPI_COMM_WORLD_LOCAL_SIZE") == c->nranks)
+		return 1;
+	if (comm_env_long("SLURM_STEP_NUM_TASKS") == c->nranks &&
+	    comm_env_long("SLURM_PROCID") == c->rank &&
+	    comm_env_long("SLURM_STEP_NUM_NODES") == 1)
+		return 1;
+	return 0;
+}
+
 /*
  * JOIN's extension (wire.h) for a job that may span nodes.  Under a PMIx
  * launcher the whole node map goes with it (no discovery round); a map of
@@ -271,6 +317,8 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 		flags |= WIRE_EXT_ROOT;
 	}
 	memset(&map, 0, sizeof map);
+	if (comm_one_node_env(c))
+		return 0;	/* the launcher says: all on this node */
 	rc = nodemap_from_pmix(&map, (uint32_t)c->rank, (uint32_t)c->nranks,
 	    why, sizeof why);
 	if (rc < 0)
@@ -378,13 +426,16 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	}
 	memcpy(c->key, id->internal + UID_OFF_KEY, WIRE_KEY_LEN);
 	deadline = io_deadline(c);
+	c->t_start = start;
 	if ((rc = io_connect(c, deadline)) != 0)
 		goto fail;
+	c->t_connect = clock_mono_ns();
 
 	/* A job that may span nodes: the root daemon's endpoints from the id,
 	 * or the whole map from PMIx. */
 	if ((rc = comm_ext(c, id, &ext, &ext_len)) != 0)
 		goto fail;
+	c->t_ext = clock_mono_ns();
 
 	/* HELLO and JOIN in one write: the handshake costs no round trip. */
 	memset(&join, 0, sizeof join);
@@ -405,13 +456,21 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	ext = NULL;
 	if (rc != 0)
 		goto fail;
+	c->t_sent = clock_mono_ns();
 	rc = io_wait(c, deadline, comm_joined, NULL);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		comm_init_timeout(c, start);
 	if (rc != 0)
 		goto fail;
-	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us",
-	    rank, nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000));
+	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
+	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
+	 * mapped, READY read. */
+	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us: "
+	    "connect=%d nodemap=%d sent=%d join_ack=%d mmap=%d ready=%d", rank,
+	    nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000),
+	    comm_us(c, c->t_connect), comm_us(c, c->t_ext),
+	    comm_us(c, c->t_sent), comm_us(c, c->t_ack),
+	    comm_us(c, c->t_mapped), comm_us(c, c->t_ready));
 	*comm = c;
 	return 0;
 fail:
