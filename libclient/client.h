@@ -83,6 +83,12 @@ struct fb_comm {
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
+	/* Adaptive wait (coll.c): spin up to spin_ns before sleeping. */
+	uint64_t spin_max_ns;	/* FASTBOOT_SPIN_US; 0: never spin */
+	uint64_t spin_ns;	/* this job's bound now; 0: sleep at once */
+	uint32_t spin_rest;	/* collectives left before spinning again */
+	uint64_t spins, spin_hits;	/* waits that spun, and ended so */
+
 	int failed;		/* sticky error, 0 if none */
 	char err[1024];		/* detail of the last failure */
 
@@ -143,5 +149,6 @@ HIDDEN int io_ms_since(uint64_t start_ns);
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
 HIDDEN void coll_give_up(fb_comm *, int code);
+HIDDEN void coll_spin_setup(fb_comm *);
 
 #endif /* FB_CLIENT_H */

@@ -25,6 +25,10 @@ fb_config_init(fb_config *config)
 }
 
 #define COMM_ID_TIMEOUT_MS	2000
+/* The adaptive wait's bound (coll.c): about two wake-ups from epoll on a
+ * small VM; FASTBOOT_SPIN_US sets it. */
+#define FB_SPIN_DEFAULT_US	50
+#define FB_SPIN_MAX_US		10000
 
 /*
  * Ask the local daemon (FASTBOOT_SOCKET, else the default path) for a
@@ -182,6 +186,17 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		return comm_error(c, FB_E_INVAL, "timeout_ms %d: use a "
 		    "positive value, 0 for the default or -1 for none",
 		    c->timeout_ms);
+
+	c->spin_max_ns = FB_SPIN_DEFAULT_US * 1000u;
+	if ((env = getenv("FASTBOOT_SPIN_US")) != NULL && *env != '\0') {
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 0 || v > FB_SPIN_MAX_US)
+			return comm_error(c, FB_E_INVAL, "FASTBOOT_SPIN_US='%s' "
+			    "is not a number of microseconds (0..%d; 0: never "
+			    "spin)", env, FB_SPIN_MAX_US);
+		c->spin_max_ns = (uint64_t)v * 1000u;
+	}
 
 	env = getenv("FASTBOOT_COLLECTIVES");
 	if (env != NULL && strcmp(env, "daemon") == 0)
@@ -462,6 +477,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		comm_init_timeout(c, start);
 	if (rc != 0)
 		goto fail;
+	coll_spin_setup(c);
 	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
 	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
 	 * mapped, READY read. */
@@ -536,6 +552,10 @@ fb_comm_destroy(fb_comm *comm)
 
 	if (comm == NULL)
 		return 0;
+	if (comm->spins > 0)
+		comm_log(comm, FB_LOG_DEBUG, "adaptive wait: %llu of %llu "
+		    "spins ended by the release", (unsigned long long)
+		    comm->spin_hits, (unsigned long long)comm->spins);
 	/* Tell the daemon this is a clean departure, not a crash. */
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
