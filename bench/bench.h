@@ -99,6 +99,8 @@ void		machine_describe(struct bench_run *run);
 /* cpu.c */
 double		cpu_self_us(void);
 double		cpu_pid_us(pid_t pid);
+long		mem_rss_kib(pid_t pid);
+long		mem_mapping_rss_kib(const char *name);
 
 /*
  * One measured series and one run, as the MPI binary records them and as

@@ -7,6 +7,7 @@
  *
  *	bench_report [-t TARGETS] [-o DIR] results.json
  *	bench_report --nodes -o DIR results.json...	(runs over 1..M nodes)
+ *	bench_report --sweep -o DIR results.json...	(runs of 2..N ranks)
  */
 #include <sys/stat.h>
 
@@ -26,9 +27,13 @@ usage(FILE *f)
 	fprintf(f,
 "usage: bench_report [options] results.json\n"
 "       bench_report --nodes -o DIR results.json...\n"
+"       bench_report --sweep -o DIR results.json...\n"
 "\n"
 "      --nodes          one page, DIR/nodes.html: bootstrap and barrier\n"
 "                       against the number of nodes of each run\n"
+"      --sweep          one page, DIR/sweep.html: bootstrap, barrier,\n"
+"                       allgather and send/recv against the number of\n"
+"                       ranks of each run, and a job's memory\n"
 "  -o, --out DIR        write the report here (default: results.json's\n"
 "                       folder)\n"
 "  -t, --targets FILE   the targets (default: $BENCH_TARGETS, else\n"
@@ -47,6 +52,7 @@ main(int argc, char **argv)
 		{ "targets", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "nodes", no_argument, NULL, 'n' },
+		{ "sweep", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -54,7 +60,7 @@ main(int argc, char **argv)
 	struct report r;
 	const char *targets = NULL;
 	char err[1024];
-	int ch, quiet = 0, rc = 0, nodes = 0;
+	int ch, quiet = 0, rc = 0, nodes = 0, sweep = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&r, 0, sizeof r);
@@ -72,6 +78,9 @@ main(int argc, char **argv)
 		case 'n':
 			nodes = 1;
 			break;
+		case 'w':
+			sweep = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -80,7 +89,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nodes) {
+	if (nodes || sweep) {
 		if (r.outdir == NULL || optind >= argc) {
 			usage(stderr);
 			return 2;
@@ -92,6 +101,9 @@ main(int argc, char **argv)
 			    r.outdir, strerror(errno));
 			return 1;
 		}
+		if (sweep)
+			return report_sweep(r.outdir, argv + optind,
+			    argc - optind, r.gnuplot);
 		return report_nodes(r.outdir, argv + optind, argc - optind,
 		    r.gnuplot);
 	}

@@ -571,6 +571,67 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 	return 0;
 }
 
+/*
+ * What a job costs in memory, measured on a fresh job after the bootstrap
+ * series: the daemon's resident set with the job against just before it
+ * (the last job ended 20 ms earlier), and the resident part of the rank
+ * table's mapping in each rank, after the first barrier.  Series
+ * "memory:daemon-rss-delta-kib" (one sample) and "memory:table-rss-kib"
+ * (one sample per rank), in KiB, not us.  Leaves the new job in c->h.
+ */
+static int
+bench_memory(struct bench_ctx *c)
+{
+	double tab, *all = NULL, *d;
+	long before = -1, after = -1;
+	pid_t srv = 0;
+	int failed;
+
+	if (c->h != NULL) {
+		c->sys->fini(c->h);
+		c->h = NULL;
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+	if (bench_rank == 0) {
+		/* The daemon frees a job when its last rank's LEAVE is read. */
+		usleep(20000);
+		if (c->sys->server_pid != NULL &&
+		    (srv = c->sys->server_pid(NULL)) > 0)
+			before = mem_rss_kib(srv);
+		all = calloc((size_t)bench_nranks, sizeof *all);
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+	failed = c->sys->boot(&c->h, c->err, sizeof c->err) != 0;
+	if (failed)
+		c->h = NULL;
+	if (bench_agree(failed, c->err) != 0) {
+		free(all);
+		return -1;
+	}
+	tab = (double)mem_mapping_rss_kib("memfd:fastboot-job");
+	if (bench_rank == 0 && srv > 0)
+		after = mem_rss_kib(srv);
+	MPI_Gather(&tab, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0,
+	    MPI_COMM_WORLD);
+	if (bench_rank != 0)
+		return 0;
+	if (all != NULL && tab >= 0)
+		bench_series(c->sys->name, "memory:table-rss-kib", 0, all,
+		    (size_t)bench_nranks);
+	else
+		free(all);
+	if (before >= 0 && after >= 0 && (d = malloc(sizeof *d)) != NULL) {
+		*d = (double)(after - before);
+		bench_series(c->sys->name, "memory:daemon-rss-delta-kib", 0, d,
+		    1);
+		bench_progress("[%s] memory of a job: daemon RSS %+ld KiB, "
+		    "rank table resident %.0f KiB in rank 0", c->sys->name,
+		    after - before, tab);
+		bench_progress_done();
+	}
+	return 0;
+}
+
 /* PMIx's one bootstrap sample was taken before MPI_Init. */
 static void
 bench_pmix_bootstrap(void)
@@ -647,6 +708,8 @@ bench_system(const struct bench_sys *sys)
 		    c.err);
 	} else
 		rc = bench_bootstrap(&c, opt.iterations);
+	if (rc == 0 && sys == &sys_fastboot)
+		rc = bench_memory(&c);
 	if (rc != 0)
 		goto failed;
 	if (bench_measure(&c, OP_BARRIER, 0, opt.budget_s) != 0)

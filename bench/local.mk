@@ -16,6 +16,7 @@ bench_bench_report_SOURCES = \
 	bench/report_load.c \
 	bench/report_nodes.c \
 	bench/report_plot.c \
+	bench/report_sweep.c \
 	bench/report_targets.c \
 	bench/report_text.c \
 	bench/results.c \

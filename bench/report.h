@@ -75,6 +75,12 @@ void		 report_gnuplot_version(struct report *r);
 int		 report_nodes(const char *outdir, char *const paths[],
 		    int npaths, const char *gnuplot);
 
+/* report_sweep.c: sweep.html, bootstrap, barrier, allgather and send/recv
+ * against the number of ranks on one node, and a job's memory, from the
+ * results.json of runs with different numbers of ranks */
+int		 report_sweep(const char *outdir, char *const paths[],
+		    int npaths, const char *gnuplot);
+
 /* report_html.c */
 int		 report_html(struct report *r);
 

@@ -8,26 +8,42 @@
 #   scripts/run-benchmark.sh [-n RANKS] [-B BUILDDIR] [-o OUTDIR] [-- ARGS]
 #   scripts/run-benchmark.sh --nodes "M1 M2 ..." [-n RANKS] [-B BUILDDIR]
 #                            [-o OUTDIR] [-- ARGS]
+#   scripts/run-benchmark.sh --sweep "N1 N2 ..." [-B BUILDDIR] [-o OUTDIR]
+#                            [-- ARGS]
 #
 # ARGS go to bootstrap_benchmark (e.g. an iteration count, --budget 0.5).
 # --nodes (as root) runs it once per node count over simulated nodes,
 # network namespaces with a fastbootd each, RANKS spread evenly, and draws
 # bootstrap and barrier against the node count (bench/run_nodes.sh).
+# --sweep runs it once per rank count on this node (fastboot, shm-floor and
+# MPI; counts above the CPUs are oversubscribed), each into OUTDIR/ranks-N,
+# and draws bootstrap, barrier, allgather 64 B and send/recv against the
+# rank count, with a job's memory, in OUTDIR/sweep.html.
 set -u
 ranks=8
 builddir=
 outdir=
 nodes=
+sweep=
 if [ "${1:-}" = "--nodes" ] && [ $# -ge 2 ]; then
 	nodes=$2
 	shift 2
+elif [ "${1:-}" = "--sweep" ] && [ $# -ge 2 ]; then
+	sweep=$2
+	shift 2
+	for n in $sweep; do
+		case $n in
+		''|*[!0-9]*|0|1) echo "run-benchmark: --sweep: '$n' is not a" \
+		    "rank count of 2 or more" >&2; exit 2 ;;
+		esac
+	done
 fi
 while getopts n:B:o:h ch; do
 	case $ch in
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,15p' "$0"; exit 2 ;;
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -62,5 +78,27 @@ if [ -n "$nodes" ]; then
 	[ -n "$outdir" ] || outdir=bench-results-nodes-$(date +%Y%m%d-%H%M%S)
 	exec sh "$top/bench/run_nodes.sh" "$(dirname "$(dirname "$bench")")" \
 	    "$outdir" "$ranks" "$nodes" "$@"
+fi
+if [ -n "$sweep" ]; then
+	[ -n "$outdir" ] || outdir=bench-results-sweep-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$outdir" || exit 1
+	status=0
+	set -- --systems fastboot,shm-floor,MPI --no-sweep "$@"
+	for n in $sweep; do
+		echo "run-benchmark: --sweep: $n ranks"
+		mpirun -n "$n" "$bench" --out "$outdir/ranks-$n" "$@" \
+		    >"$outdir/ranks-$n.log" 2>&1 || status=1
+		tail -n 3 "$outdir/ranks-$n.log"
+	done
+	set --
+	for n in $sweep; do
+		[ -s "$outdir/ranks-$n/results.json" ] &&
+		    set -- "$@" "$outdir/ranks-$n/results.json"
+	done
+	if [ $# -gt 0 ]; then
+		"$(dirname "$bench")/bench_report" --sweep -o "$outdir" "$@" ||
+		    status=1
+	fi
+	exit $status
 fi
 exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"
