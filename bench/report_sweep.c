@@ -59,16 +59,14 @@ sweep_median(struct report *r, const char *sys, const char *metric,
 	return s != NULL && s->n > 0 ? s->st.median : NAN;
 }
 
+/* A cell with prec decimals, or a dash. */
 static void
-sweep_cell(FILE *f, double v, const char *fmt)
+sweep_cell(FILE *f, double v, int prec)
 {
 	if (isnan(v))
 		fprintf(f, "<td>&ndash;</td>");
-	else {
-		fprintf(f, "<td>");
-		fprintf(f, fmt, v);
-		fprintf(f, "</td>");
-	}
+	else
+		fprintf(f, "<td>%.*f</td>", prec, v);
 }
 
 /* The chart into the page, from its <svg element on (no XML prolog). */
@@ -233,7 +231,7 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
 		    rows[i].cpus > 0 && rows[i].ranks > rows[i].cpus ?
 		    " (over&shy;subscribed)" : "", rows[i].cpus);
 		for (c = 0; c < SWEEP_NCOLS; c++)
-			sweep_cell(f, rows[i].v[c], "%.1f");
+			sweep_cell(f, rows[i].v[c], 1);
 		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</table>\n<h2>Memory of a fastboot job</h2>\n<p>The "
@@ -247,9 +245,9 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
 	    "resident per rank, KiB</th><th>pages</th></tr>\n");
 	for (i = 0; i < n; i++) {
 		fprintf(f, "<tr><td>%d</td>", rows[i].ranks);
-		sweep_cell(f, rows[i].daemon_kib, "%.0f");
-		sweep_cell(f, rows[i].table_kib, "%.0f");
-		sweep_cell(f, rows[i].table_kib / 4, "%.0f");
+		sweep_cell(f, rows[i].daemon_kib, 0);
+		sweep_cell(f, rows[i].table_kib, 0);
+		sweep_cell(f, rows[i].table_kib / 4, 0);
 		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</table>\n</body></html>\n");
