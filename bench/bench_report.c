@@ -36,6 +36,9 @@ usage(FILE *f)
 "                       ranks of each run, and a job's memory\n"
 "  -o, --out DIR        write the report here (default: results.json's\n"
 "                       folder)\n"
+"  -b, --beside FILE    the results.json of a run with fewer ranks (a CPU\n"
+"                       for each) to show beside this one, with the\n"
+"                       targets only it can measure\n"
 "  -t, --targets FILE   the targets (default: $BENCH_TARGETS, else\n"
 "                       " BENCH_TARGETS_DEFAULT ")\n"
 "  -q, --quiet          no text summary on stdout\n"
@@ -50,6 +53,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "targets", required_argument, NULL, 't' },
+		{ "beside", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "nodes", no_argument, NULL, 'n' },
 		{ "sweep", no_argument, NULL, 'w' },
@@ -57,20 +61,23 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static char dirbuf[PATH_MAX];
-	struct report r;
-	const char *targets = NULL;
+	struct report r, beside;
+	const char *targets = NULL, *beside_path = NULL;
 	char err[1024];
 	int ch, quiet = 0, rc = 0, nodes = 0, sweep = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&r, 0, sizeof r);
-	while ((ch = getopt_long(argc, argv, "o:t:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:t:b:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			r.outdir = optarg;
 			break;
 		case 't':
 			targets = optarg;
+			break;
+		case 'b':
+			beside_path = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -128,6 +135,18 @@ main(int argc, char **argv)
 		report_free(&r);
 		return 1;
 	}
+	memset(&beside, 0, sizeof beside);
+	if (beside_path != NULL) {
+		beside.results_path = beside_path;
+		if (report_load(&beside, beside_path, err, sizeof err) != 0 ||
+		    report_targets(&beside, targets, err, sizeof err) != 0) {
+			fprintf(stderr, "bench_report: --beside: %s\n", err);
+			report_free(&beside);
+			report_free(&r);
+			return 1;
+		}
+		r.beside = &beside;
+	}
 	if (mkdir(r.outdir, 0755) == -1 && errno != EEXIST) {
 		fprintf(stderr, "bench_report: mkdir %s: %s\n", r.outdir,
 		    strerror(errno));
@@ -144,5 +163,6 @@ main(int argc, char **argv)
 	if (!quiet)
 		report_text(&r);
 	report_free(&r);
+	report_free(&beside);
 	return rc;
 }

@@ -101,4 +101,26 @@ if [ -n "$sweep" ]; then
 	fi
 	exit $status
 fi
-exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"
+# With more ranks than CPUs, a second run of 2 ranks (a CPU each, as on a
+# GPU node) goes beside it: OUTDIR/ranks-2, its table and targets in the
+# report (bench_report --beside).  BENCH_BESIDE=0 skips it.
+ncpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)
+if [ "$ranks" -le 2 ] || [ "$ranks" -le "$ncpus" ] ||
+    [ "${BENCH_BESIDE:-1}" = 0 ]; then
+	exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"
+fi
+[ -n "$outdir" ] || outdir=bench-results-$(date +%Y%m%d-%H%M%S)
+mpirun -n "$ranks" "$bench" --out "$outdir" --report "" "$@"
+status=$?
+echo "run-benchmark: 2 ranks beside the $ranks, into $outdir/ranks-2"
+mpirun -n 2 "$bench" --out "$outdir/ranks-2" "$@" \
+    >"$outdir/ranks-2.log" 2>&1 || status=1
+tail -n 1 "$outdir/ranks-2.log"
+if [ -s "$outdir/ranks-2/results.json" ]; then
+	set -- --beside "$outdir/ranks-2/results.json"
+else
+	set --
+fi
+"$(dirname "$bench")/bench_report" "$@" -o "$outdir" \
+    "$outdir/results.json" || status=1
+exit $status
