@@ -133,6 +133,7 @@ HIDDEN int mq_left(const fb_comm *, uint32_t peer);
 HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,
     int evfd);
 HIDDEN void rtab_unmap(fb_comm *);
+HIDDEN int rtab_epoll_open(fb_comm *);
 
 /* decode.c */
 HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);

@@ -472,6 +472,9 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if (rc != 0)
 		goto fail;
 	c->t_sent = clock_mono_ns();
+	/* While the daemon handles the JOIN: the epoll set, on the socket. */
+	if (!c->daemon_coll && (rc = rtab_epoll_open(c)) != 0)
+		goto fail;
 	rc = io_wait(c, deadline, comm_joined, NULL);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		comm_init_timeout(c, start);
