@@ -68,7 +68,8 @@ main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&r, 0, sizeof r);
-	while ((ch = getopt_long(argc, argv, "o:t:b:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:t:b:qh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			r.outdir = optarg;

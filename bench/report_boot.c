@@ -139,10 +139,11 @@ boot_html_beside(FILE *f, struct report *r)
 			    "measurable in this run</td></tr>\n", t->at_least ?
 			    "&ge; " : "&le; ", t->limit);
 		else
-			fprintf(f, "<td>%.4g</td><td>%s%.3g</td><td class=\"%s\">"
-			    "%s</td></tr>\n", t->measured, t->at_least ?
-			    "&ge; " : "&le; ", t->limit, t->met ? "ok" :
-			    "warn", t->met ? "met" : "missed");
+			fprintf(f, "<td>%.4g</td><td>%s%.3g</td><td "
+			    "class=\"%s\">%s</td></tr>\n", t->measured,
+			    t->at_least ? "&ge; " : "&le; ", t->limit,
+			    t->met ? "ok" : "warn", t->met ? "met" :
+			    "missed");
 	}
 	fprintf(f, "</table>\n");
 }

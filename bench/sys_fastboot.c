@@ -32,8 +32,8 @@ static pid_t	 sys_fastboot_peer_pid = -1;
 
 /* The phases of the last bootstrap, bench_now_us() when each ended. */
 const char *const sys_fastboot_phase_names[SYS_FASTBOOT_NPHASES] = {
-	"getid", "id", "connect", "nodemap", "sent", "join_ack", "mmap", "ready",
-	"barrier"
+	"getid", "id", "connect", "nodemap", "sent", "join_ack", "mmap",
+	"ready", "barrier"
 };
 double		 sys_fastboot_phase_us[SYS_FASTBOOT_NPHASES];
 static double	 sys_fastboot_init_us;	/* when fb_comm_init was called */

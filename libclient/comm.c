@@ -191,10 +191,12 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 	if ((env = getenv("FASTBOOT_SPIN_US")) != NULL && *env != '\0') {
 		errno = 0;
 		v = strtol(env, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 0 || v > FB_SPIN_MAX_US)
-			return comm_error(c, FB_E_INVAL, "FASTBOOT_SPIN_US='%s' "
-			    "is not a number of microseconds (0..%d; 0: never "
-			    "spin)", env, FB_SPIN_MAX_US);
+		if (errno != 0 || *end != '\0' || v < 0 ||
+		    v > FB_SPIN_MAX_US)
+			return comm_error(c, FB_E_INVAL,
+			    "FASTBOOT_SPIN_US='%s' is not a number of "
+			    "microseconds (0..%d; 0: never spin)", env,
+			    FB_SPIN_MAX_US);
 		c->spin_max_ns = (uint64_t)v * 1000u;
 	}
 
