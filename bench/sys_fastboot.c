@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,9 +158,18 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (sys_fastboot_daemon_pid == 0) {
+		cpu_set_t all;
+		long c, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != ppid)
 			_exit(127);
+		/* Not rank 0's CPU binding (mpirun binds 2 ranks to a core
+		 * each): the daemon runs where a system's would, anywhere. */
+		CPU_ZERO(&all);
+		for (c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+			CPU_SET(c, &all);
+		(void)sched_setaffinity(0, sizeof all, &all);
 		setenv("NOTIFY_SOCKET", notify, 1);
 		lfd = open(sys_fastboot_log, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0600);
