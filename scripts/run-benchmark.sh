@@ -12,6 +12,8 @@
 #                            [-- ARGS]
 #
 # ARGS go to bootstrap_benchmark (e.g. an iteration count, --budget 0.5).
+# With more RANKS than CPUs, a 2-rank run (a CPU each) follows into
+# OUTDIR/ranks-2, and the report shows it beside (BENCH_BESIDE=0: not).
 # --nodes (as root) runs it once per node count over simulated nodes,
 # network namespaces with a fastbootd each, RANKS spread evenly, and draws
 # bootstrap and barrier against the node count (bench/run_nodes.sh).
@@ -43,7 +45,7 @@ while getopts n:B:o:h ch; do
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,22p' "$0"; exit 2 ;;
+	*) sed -n '2,23p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
