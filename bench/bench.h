@@ -59,6 +59,13 @@ int		sys_fastboot_start_daemon(const char *path, char *err,
 void		sys_fastboot_stop_daemon(void);
 int		sys_fastboot_probe(const char *path, pid_t *pid, char *why,
 		    size_t len);
+/* Bootstrap phases of the last boot: id made (rank 0 only), id broadcast,
+ * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
+ * mapped, READY read, first barrier done; bench_now_us() at each, -1 if
+ * not reached. */
+#define SYS_FASTBOOT_NPHASES	9
+extern const char *const	 sys_fastboot_phase_names[SYS_FASTBOOT_NPHASES];
+extern double			 sys_fastboot_phase_us[SYS_FASTBOOT_NPHASES];
 
 /* sys_mpi.c */
 extern const struct bench_sys	sys_mpi;
@@ -92,6 +99,8 @@ void		machine_describe(struct bench_run *run);
 /* cpu.c */
 double		cpu_self_us(void);
 double		cpu_pid_us(pid_t pid);
+long		mem_rss_kib(pid_t pid);
+long		mem_mapping_rss_kib(const char *name);
 
 /*
  * One measured series and one run, as the MPI binary records them and as

@@ -7,6 +7,7 @@
  *
  *	bench_report [-t TARGETS] [-o DIR] results.json
  *	bench_report --nodes -o DIR results.json...	(runs over 1..M nodes)
+ *	bench_report --sweep -o DIR results.json...	(runs of 2..N ranks)
  */
 #include <sys/stat.h>
 
@@ -26,11 +27,18 @@ usage(FILE *f)
 	fprintf(f,
 "usage: bench_report [options] results.json\n"
 "       bench_report --nodes -o DIR results.json...\n"
+"       bench_report --sweep -o DIR results.json...\n"
 "\n"
 "      --nodes          one page, DIR/nodes.html: bootstrap and barrier\n"
 "                       against the number of nodes of each run\n"
+"      --sweep          one page, DIR/sweep.html: bootstrap, barrier,\n"
+"                       allgather and send/recv against the number of\n"
+"                       ranks of each run, and a job's memory\n"
 "  -o, --out DIR        write the report here (default: results.json's\n"
 "                       folder)\n"
+"  -b, --beside FILE    the results.json of a run with fewer ranks (a CPU\n"
+"                       for each) to show beside this one, with the\n"
+"                       targets only it can measure\n"
 "  -t, --targets FILE   the targets (default: $BENCH_TARGETS, else\n"
 "                       " BENCH_TARGETS_DEFAULT ")\n"
 "  -q, --quiet          no text summary on stdout\n"
@@ -45,20 +53,23 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "targets", required_argument, NULL, 't' },
+		{ "beside", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "nodes", no_argument, NULL, 'n' },
+		{ "sweep", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char dirbuf[PATH_MAX];
-	struct report r;
-	const char *targets = NULL;
+	struct report r, beside;
+	const char *targets = NULL, *beside_path = NULL;
 	char err[1024];
-	int ch, quiet = 0, rc = 0, nodes = 0;
+	int ch, quiet = 0, rc = 0, nodes = 0, sweep = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&r, 0, sizeof r);
-	while ((ch = getopt_long(argc, argv, "o:t:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:t:b:qh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			r.outdir = optarg;
@@ -66,11 +77,17 @@ main(int argc, char **argv)
 		case 't':
 			targets = optarg;
 			break;
+		case 'b':
+			beside_path = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
 		case 'n':
 			nodes = 1;
+			break;
+		case 'w':
+			sweep = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -80,7 +97,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nodes) {
+	if (nodes || sweep) {
 		if (r.outdir == NULL || optind >= argc) {
 			usage(stderr);
 			return 2;
@@ -92,6 +109,9 @@ main(int argc, char **argv)
 			    r.outdir, strerror(errno));
 			return 1;
 		}
+		if (sweep)
+			return report_sweep(r.outdir, argv + optind,
+			    argc - optind, r.gnuplot);
 		return report_nodes(r.outdir, argv + optind, argc - optind,
 		    r.gnuplot);
 	}
@@ -116,6 +136,18 @@ main(int argc, char **argv)
 		report_free(&r);
 		return 1;
 	}
+	memset(&beside, 0, sizeof beside);
+	if (beside_path != NULL) {
+		beside.results_path = beside_path;
+		if (report_load(&beside, beside_path, err, sizeof err) != 0 ||
+		    report_targets(&beside, targets, err, sizeof err) != 0) {
+			fprintf(stderr, "bench_report: --beside: %s\n", err);
+			report_free(&beside);
+			report_free(&r);
+			return 1;
+		}
+		r.beside = &beside;
+	}
 	if (mkdir(r.outdir, 0755) == -1 && errno != EEXIST) {
 		fprintf(stderr, "bench_report: mkdir %s: %s\n", r.outdir,
 		    strerror(errno));
@@ -132,5 +164,6 @@ main(int argc, char **argv)
 	if (!quiet)
 		report_text(&r);
 	report_free(&r);
+	report_free(&beside);
 	return rc;
 }

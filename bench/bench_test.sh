@@ -69,7 +69,7 @@ show() {
 	sed 's/^/# stderr: /' "$1.stderr" | tail -n 30
 }
 
-echo "1..23"
+echo "1..26"
 
 # 1. A whole run, with a private daemon.
 if [ -n "$nompi" ]; then
@@ -170,6 +170,38 @@ printf 'no json\n' >"$out/junk.json"
 rc=$?
 [ $rc -eq 1 ] && grep -q "$out/junk.json" "$out/junk.stderr"
 ok $? "bench_report refuses a file that is not JSON, naming it (exit $rc)"
+
+# 2b. fastboot's bootstrap phases and a job's memory are in results.json;
+# bench_report shows a run beside another, and draws a sweep over runs.
+if [ -n "$nompi" ] || [ ! -s "$out/r/results.json" ]; then
+	skip 3
+else
+missing=
+for m in getid id connect nodemap sent join_ack mmap ready barrier; do
+	grep -q "\"metric\": \"bootstrap:$m\"" "$out/r/results.json" ||
+	    missing="$missing bootstrap:$m"
+done
+for m in memory:table-rss-kib memory:daemon-rss-delta-kib; do
+	grep -q "\"metric\": \"$m\"" "$out/r/results.json" ||
+	    missing="$missing $m"
+done
+[ -z "$missing" ] && grep -q "Where fastboot's bootstrap goes" \
+    "$out/r/report.html"
+ok $? "results.json has fastboot's bootstrap phases and a job's memory, the report its phase table${missing:+; missing:$missing}"
+"$report" -q --beside "$out/r/results.json" "$out/r/results.json" \
+    -o "$out/beside" 2>"$out/beside.stderr"
+rc=$?
+[ $rc -eq 0 ] && grep -q "punish spinning peers" "$out/beside/report.html"
+ok $? "bench_report --beside puts a second run's table beside (exit $rc)"
+"$report" --sweep -o "$out/sweep" "$out/r/results.json" \
+    >"$out/sweep.stdout" 2>"$out/sweep.stderr"
+rc=$?
+sed 's/^/# sweep: /' "$out/sweep.stdout" | tail -n 3
+[ $rc -eq 0 ] && [ -s "$out/sweep/sweep.dat" ] &&
+    grep -q "<td><a href=\"ranks-$ranks/report.html\">$ranks</a>" \
+    "$out/sweep/sweep.html"
+ok $? "bench_report --sweep tabulates the runs by rank count (exit $rc)"
+fi
 
 # 3. A system that fails is reported as failed, the others still run.
 if [ -n "$nompi" ]; then

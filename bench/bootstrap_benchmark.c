@@ -445,12 +445,61 @@ bench_measure(struct bench_ctx *c, enum bench_op op, size_t bytes,
 	return 0;
 }
 
+/*
+ * fastboot's bootstrap phases, one iteration: by when had every rank ended
+ * each phase, in us from the first rank's start (the last phase is the
+ * bootstrap sample itself).  Rank 0 keeps them in v[phase][it].
+ */
+static void
+bench_boot_phases(double t0, int it, int iters, double **v)
+{
+	double tmin, rel[SYS_FASTBOOT_NPHASES], mx[SYS_FASTBOOT_NPHASES];
+	int p;
+
+	MPI_Allreduce(&t0, &tmin, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++)
+		rel[p] = sys_fastboot_phase_us[p] < 0 ? -1 :
+		    sys_fastboot_phase_us[p] - tmin;
+	MPI_Reduce(rel, mx, SYS_FASTBOOT_NPHASES, MPI_DOUBLE, MPI_MAX, 0,
+	    MPI_COMM_WORLD);
+	if (bench_rank != 0)
+		return;
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++) {
+		if (v[p] == NULL &&
+		    (v[p] = calloc((size_t)iters, sizeof *v[p])) == NULL)
+			continue;
+		v[p][it] = mx[p];
+	}
+}
+
+/* The phases as series "bootstrap:PHASE" (rank 0); frees what it does not
+ * keep. */
+static void
+bench_boot_phase_series(const char *sys, double **v, int n)
+{
+	static char names[SYS_FASTBOOT_NPHASES][32];
+	int p;
+
+	for (p = 0; p < SYS_FASTBOOT_NPHASES; p++) {
+		if (v[p] == NULL)
+			continue;
+		if (bench_rank != 0 || n == 0) {
+			free(v[p]);
+			continue;
+		}
+		snprintf(names[p], sizeof names[p], "bootstrap:%s",
+		    sys_fastboot_phase_names[p]);
+		bench_series(sys, names[p], 0, v[p], (size_t)n);
+	}
+}
+
 /* Bootstrap iterations; leaves the last handle open in c->h. */
 static int
 bench_bootstrap(struct bench_ctx *c, int iters)
 {
 	double *v = NULL, t0, t1, tmin, tmax, cpu0, cpu, cpusum, cpuall = 0;
 	double budget_us = opt.budget_s * 4e6, spent = 0, *first;
+	double *phase[SYS_FASTBOOT_NPHASES] = { NULL };
 	int it, failed, n = 0;
 	struct bench_series *s;
 
@@ -472,8 +521,11 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 			c->h = NULL;
 		if (bench_agree(failed, c->err) != 0) {
 			free(v);
+			bench_boot_phase_series(c->sys->name, phase, 0);
 			return -1;
 		}
+		if (c->sys == &sys_fastboot && it >= 0)
+			bench_boot_phases(t0, n, iters, phase);
 		MPI_Reduce(&t0, &tmin, 1, MPI_DOUBLE, MPI_MIN, 0,
 		    MPI_COMM_WORLD);
 		MPI_Reduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, 0,
@@ -514,6 +566,68 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		s = bench_series(c->sys->name, "bootstrap", 0, v, (size_t)n);
 		if (s != NULL)
 			s->cpu_per_op_us = cpuall / n;
+	}
+	bench_boot_phase_series(c->sys->name, phase, n);
+	return 0;
+}
+
+/*
+ * What a job costs in memory, measured on a fresh job after the bootstrap
+ * series: the daemon's resident set with the job against just before it
+ * (the last job ended 20 ms earlier), and the resident part of the rank
+ * table's mapping in each rank, after the first barrier.  Series
+ * "memory:daemon-rss-delta-kib" (one sample) and "memory:table-rss-kib"
+ * (one sample per rank), in KiB, not us.  Leaves the new job in c->h.
+ */
+static int
+bench_memory(struct bench_ctx *c)
+{
+	double tab, *all = NULL, *d;
+	long before = -1, after = -1;
+	pid_t srv = 0;
+	int failed;
+
+	if (c->h != NULL) {
+		c->sys->fini(c->h);
+		c->h = NULL;
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+	if (bench_rank == 0) {
+		/* The daemon frees a job when its last rank's LEAVE is read. */
+		usleep(20000);
+		if (c->sys->server_pid != NULL &&
+		    (srv = c->sys->server_pid(NULL)) > 0)
+			before = mem_rss_kib(srv);
+		all = calloc((size_t)bench_nranks, sizeof *all);
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+	failed = c->sys->boot(&c->h, c->err, sizeof c->err) != 0;
+	if (failed)
+		c->h = NULL;
+	if (bench_agree(failed, c->err) != 0) {
+		free(all);
+		return -1;
+	}
+	tab = (double)mem_mapping_rss_kib("memfd:fastboot-job");
+	if (bench_rank == 0 && srv > 0)
+		after = mem_rss_kib(srv);
+	MPI_Gather(&tab, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0,
+	    MPI_COMM_WORLD);
+	if (bench_rank != 0)
+		return 0;
+	if (all != NULL && tab >= 0)
+		bench_series(c->sys->name, "memory:table-rss-kib", 0, all,
+		    (size_t)bench_nranks);
+	else
+		free(all);
+	if (before >= 0 && after >= 0 && (d = malloc(sizeof *d)) != NULL) {
+		*d = (double)(after - before);
+		bench_series(c->sys->name, "memory:daemon-rss-delta-kib", 0, d,
+		    1);
+		bench_progress("[%s] memory of a job: daemon RSS %+ld KiB, "
+		    "rank table resident %.0f KiB in rank 0", c->sys->name,
+		    after - before, tab);
+		bench_progress_done();
 	}
 	return 0;
 }
@@ -594,6 +708,8 @@ bench_system(const struct bench_sys *sys)
 		    c.err);
 	} else
 		rc = bench_bootstrap(&c, opt.iterations);
+	if (rc == 0 && sys == &sys_fastboot)
+		rc = bench_memory(&c);
 	if (rc != 0)
 		goto failed;
 	if (bench_measure(&c, OP_BARRIER, 0, opt.budget_s) != 0)

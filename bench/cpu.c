@@ -1,6 +1,7 @@
 /*
  * cpu.c - CPU time of this process (getrusage, all threads) and of another
- * process of ours (the daemon, mpirun) from /proc, in microseconds.
+ * process of ours (the daemon, mpirun) from /proc, in microseconds; and
+ * memory (resident sets) from /proc, in KiB.
  */
 #include <sys/resource.h>
 
@@ -71,4 +72,52 @@ cpu_pid_us(pid_t pid)
 	if (p == NULL || sscanf(p, " %llu %llu", &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Memory, for the cost of a job: a process's resident set (VmRSS of
+ * /proc/PID/status) and the resident part of our mappings whose path
+ * contains name (/proc/self/smaps), in KiB; -1 when unknown.
+ */
+long
+mem_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+long
+mem_mapping_rss_kib(const char *name)
+{
+	char line[512];
+	long kib, sum = -1;
+	int in = 0;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		/* A mapping's first line: "start-end perms off dev inode
+		 * path"; its fields are "Key: value" lines. */
+		size_t hex = strspn(line, "0123456789abcdef");
+
+		if (hex > 0 && line[hex] == '-') {
+			in = strstr(line, name) != NULL;
+			continue;
+		}
+		if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+			sum = (sum < 0 ? 0 : sum) + kib;
+	}
+	fclose(f);
+	return sum;
 }

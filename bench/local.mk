@@ -13,9 +13,11 @@ bench_bench_report_SOURCES = \
 	bench/report.h \
 	bench/bench_report.c \
 	bench/report_html.c \
+	bench/report_boot.c \
 	bench/report_load.c \
 	bench/report_nodes.c \
 	bench/report_plot.c \
+	bench/report_sweep.c \
 	bench/report_targets.c \
 	bench/report_text.c \
 	bench/results.c \

@@ -48,6 +48,7 @@ struct report {
 	char			*targets_note;
 	struct report_target	*targets;
 	int			 ntargets;
+	struct report		*beside;	/* --beside: a smaller run */
 };
 
 /* report_load.c */
@@ -74,6 +75,16 @@ void		 report_gnuplot_version(struct report *r);
  * the results.json of runs over different numbers of nodes */
 int		 report_nodes(const char *outdir, char *const paths[],
 		    int npaths, const char *gnuplot);
+
+/* report_sweep.c: sweep.html, bootstrap, barrier, allgather and send/recv
+ * against the number of ranks on one node, and a job's memory, from the
+ * results.json of runs with different numbers of ranks */
+int		 report_sweep(const char *outdir, char *const paths[],
+		    int npaths, const char *gnuplot);
+
+/* report_boot.c: fastboot's bootstrap phases; the --beside run */
+void		 report_boot_html(FILE *f, struct report *r);
+void		 report_boot_text(struct report *r);
 
 /* report_html.c */
 int		 report_html(struct report *r);

@@ -238,6 +238,7 @@ report_html(struct report *r)
 	report_html_header(f, r);
 	report_html_systems(f, r);
 	report_html_targets(f, r);
+	report_boot_html(f, r);
 
 	fprintf(f, "<h2>Charts</h2>\n");
 	report_embed(f, r, "bootstrap.svg", "Bootstrap time per iteration "

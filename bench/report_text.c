@@ -136,6 +136,7 @@ report_text(struct report *r)
 	report_text_table(r);
 	report_text_speedup(r);
 	report_text_targets(r);
+	report_boot_text(r);
 	printf("\n");
 	for (k = 0; k < r->run.nsys; k++) {
 		s = &r->run.sys[k];

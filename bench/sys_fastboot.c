@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,14 @@ static char	 sys_fastboot_dir[64];
 static char	 sys_fastboot_sock[128];
 static char	 sys_fastboot_log[128];
 static pid_t	 sys_fastboot_peer_pid = -1;
+
+/* The phases of the last bootstrap, bench_now_us() when each ended. */
+const char *const sys_fastboot_phase_names[SYS_FASTBOOT_NPHASES] = {
+	"getid", "id", "connect", "nodemap", "sent", "join_ack", "mmap",
+	"ready", "barrier"
+};
+double		 sys_fastboot_phase_us[SYS_FASTBOOT_NPHASES];
+static double	 sys_fastboot_init_us;	/* when fb_comm_init was called */
 
 static void
 sys_fastboot_err(char *err, size_t errlen, const char *what, int rc,
@@ -149,9 +158,18 @@ sys_fastboot_start_daemon(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (sys_fastboot_daemon_pid == 0) {
+		cpu_set_t all;
+		long c, ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != ppid)
 			_exit(127);
+		/* Not rank 0's CPU binding (mpirun binds 2 ranks to a core
+		 * each): the daemon runs where a system's would, anywhere. */
+		CPU_ZERO(&all);
+		for (c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+			CPU_SET(c, &all);
+		(void)sched_setaffinity(0, sizeof all, &all);
 		setenv("NOTIFY_SOCKET", notify, 1);
 		lfd = open(sys_fastboot_log, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0600);
@@ -235,16 +253,41 @@ sys_fastboot_stop_daemon(void)
 	sys_fastboot_daemon_pid = 0;
 }
 
+/*
+ * The library's debug line at the end of fb_comm_init (libclient/comm.c)
+ * gives its phases in us from the call: when each ended, on our clock.
+ */
+static void
+sys_fastboot_phase_log(void *arg, int level, const char *msg)
+{
+	int v[6], i;
+	const char *p;
+
+	if ((p = strstr(msg, " us: connect=")) == NULL ||
+	    sscanf(p, " us: connect=%d nodemap=%d sent=%d join_ack=%d "
+	    "mmap=%d ready=%d", &v[0], &v[1], &v[2], &v[3], &v[4],
+	    &v[5]) != 6)
+		return;
+	for (i = 0; i < 6; i++)
+		sys_fastboot_phase_us[2 + i] = v[i] < 0 ? -1 :
+		    sys_fastboot_init_us + v[i];
+}
+
 static int
 sys_fastboot_boot(void **h, char *err, size_t errlen)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	fb_unique_id id;
 	fb_comm *comm = NULL;
-	int rc = 0;
+	int rc = 0, i;
 
-	if (bench_rank == 0)
+	for (i = 0; i < SYS_FASTBOOT_NPHASES; i++)
+		sys_fastboot_phase_us[i] = -1;
+
+	if (bench_rank == 0) {
 		rc = fb_get_unique_id(&id);
+		sys_fastboot_phase_us[0] = bench_now_us();
+	}
 	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
 	if (rc != 0) {
 		sys_fastboot_err(err, errlen, "fb_get_unique_id", rc, NULL);
@@ -252,6 +295,10 @@ sys_fastboot_boot(void **h, char *err, size_t errlen)
 	}
 	MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
 	cfg.socket_path = sys_fastboot_socket;
+	/* Debug level for the phases only: nothing else logs on this path. */
+	cfg.log_fn = sys_fastboot_phase_log;
+	cfg.log_level = FB_LOG_DEBUG;
+	sys_fastboot_init_us = sys_fastboot_phase_us[1] = bench_now_us();
 	if ((rc = fb_comm_init_config(&comm, &id, bench_rank, bench_nranks,
 	    &cfg)) != 0) {
 		sys_fastboot_err(err, errlen, "fb_comm_init", rc, comm);
@@ -263,6 +310,7 @@ sys_fastboot_boot(void **h, char *err, size_t errlen)
 		fb_comm_destroy(comm);
 		return -1;
 	}
+	sys_fastboot_phase_us[SYS_FASTBOOT_NPHASES - 1] = bench_now_us();
 	/* Across simulated nodes: the job must really span them, else the
 	 * figures would be one node's. */
 	if (sys_fastboot_nodes > 0) {

@@ -316,6 +316,7 @@ conn_join(struct conn *c, const struct wire_join *m)
 {
 	char err[WIRE_TEXT_MAX];
 	struct job *j = NULL;
+	uint64_t t0 = clock_mono_ns();
 	int rc;
 
 	transport_set_deadline(c->t, -1);
@@ -335,6 +336,10 @@ conn_join(struct conn *c, const struct wire_join *m)
 		transport_set_deadline(c->t, dconf.handshake_ms);
 		return;
 	}
+	/* The daemon's own time per JOIN (ACK and READY queued). */
+	log_debug("conn %llu: JOIN of rank %u handled in %llu ns",
+	    (unsigned long long)c->id, m->rank,
+	    (unsigned long long)(clock_mono_ns() - t0));
 	if (j != NULL) {
 		c->job = j;
 		c->rank = m->rank;

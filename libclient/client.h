@@ -85,12 +85,21 @@ struct fb_comm {
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
+	/* Adaptive wait (coll.c): spin up to spin_ns before sleeping. */
+	uint64_t spin_max_ns;	/* FASTBOOT_SPIN_US; 0: never spin */
+	uint64_t spin_ns;	/* this job's bound now; 0: sleep at once */
+	uint32_t spin_rest;	/* collectives left before spinning again */
+	uint64_t spins, spin_hits;	/* waits that spun, and ended so */
+
 	int failed;		/* sticky error, 0 if none */
 	char err[1024];		/* detail of the last failure */
 
 	fb_log_fn log_fn;
 	void *log_arg;
 	int log_level;
+
+	/* fb_comm_init's phases (clock_mono_ns), for its debug line. */
+	uint64_t t_start, t_connect, t_ext, t_sent, t_ack, t_mapped, t_ready;
 };
 
 /* error.c */
@@ -126,6 +135,7 @@ HIDDEN int mq_left(const fb_comm *, uint32_t peer);
 HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,
     int evfd);
 HIDDEN void rtab_unmap(fb_comm *);
+HIDDEN int rtab_epoll_open(fb_comm *);
 
 /* decode.c */
 HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);
@@ -145,5 +155,6 @@ HIDDEN int io_foreign(const fb_comm *);	/* used in another process? */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
 HIDDEN void coll_give_up(fb_comm *, int code);
+HIDDEN void coll_spin_setup(fb_comm *);
 
 #endif /* FB_CLIENT_H */

@@ -12,13 +12,21 @@
  *    and one 16-byte RELEASE back.
  *
  * Then it reads the others' parts from the table.
+ *
+ * The adaptive wait: when the node has a CPU for every local rank, a rank
+ * that waits for a shared-memory release first spins on the table for a
+ * bounded time (FASTBOOT_SPIN_US, 50 us by default), then sleeps in epoll
+ * as before.  A spin that ends without the release halves the bound for the
+ * next wait; below 1 us the rank stops spinning for COLL_SPIN_REST
+ * collectives, then tries the full bound again.  Oversubscribed (more local
+ * ranks than CPUs), it never spins.  doc/decisions.md says why.
  */
 #include <sys/uio.h>
 
-#include <unistd.h>
-
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -108,6 +116,85 @@ coll_give_up(fb_comm *c, int code)
 	if (!c->failed)
 		snprintf(c->err, sizeof c->err, "%s", mine);
 	c->failed = code;
+}
+
+#define COLL_SPIN_REST		64	/* collectives asleep after a miss */
+#define COLL_SPIN_MIN_NS	1000u	/* below: stop spinning a while */
+
+/*
+ * After JOIN: may this rank spin?  Only if the node has a CPU for every
+ * local rank.  The CPUs this process may run on tell; one CPU means the
+ * launcher pinned each rank to its own (mpirun --bind-to core), so the
+ * node's online CPUs count.
+ */
+void
+coll_spin_setup(fb_comm *c)
+{
+	cpu_set_t set;
+	long cpus = 0;
+
+	c->spin_ns = 0;
+	if (c->spin_max_ns == 0 || c->daemon_coll || c->local_size < 2)
+		return;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cpus = CPU_COUNT(&set);
+	if (cpus == 1)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus >= c->local_size)
+		c->spin_ns = c->spin_max_ns;
+	comm_log(c, FB_LOG_DEBUG, "adaptive wait: %s (%d local ranks, %ld "
+	    "CPUs)", c->spin_ns ? "spin, then sleep" : "sleep at once",
+	    c->local_size, cpus);
+}
+
+static inline void
+coll_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/*
+ * Spin on the table until collective seq is published, the daemon marks
+ * the job failed, or the bound passes.  1: published.  The socket is not
+ * read here: a lost peer is seen at most spin_ns later, in io_wait().
+ */
+static int
+coll_spin(fb_comm *c, uint32_t seq)
+{
+	uint64_t end;
+	int i;
+
+	if (c->spin_ns == 0) {
+		if (c->spin_max_ns != 0 && c->spin_rest > 0 &&
+		    --c->spin_rest == 0)
+			c->spin_ns = c->spin_max_ns;
+		return 0;
+	}
+	c->spins++;
+	end = clock_mono_ns() + c->spin_ns;
+	do {
+		for (i = 0; i < 32; i++) {
+			if ((int32_t)(__atomic_load_n(&c->hdr->gen,
+			    __ATOMIC_ACQUIRE) - seq) >= 0) {
+				c->spin_hits++;
+				c->spin_ns = c->spin_max_ns;
+				return 1;
+			}
+			coll_cpu_relax();
+		}
+		if (__atomic_load_n(&c->hdr->failed, __ATOMIC_RELAXED) != 0)
+			return 0;
+	} while (clock_mono_ns() < end);
+	c->spin_ns /= 2;
+	if (c->spin_ns < COLL_SPIN_MIN_NS) {
+		c->spin_ns = 0;
+		c->spin_rest = COLL_SPIN_REST;
+	}
+	return 0;
 }
 
 static int
@@ -237,7 +324,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		__atomic_store_n(&h->gen, seq, __ATOMIC_RELEASE);
 		/* One write wakes every rank waiting in epoll. */
 		(void)!write(c->evfd, &one, sizeof one);
-	} else {
+	} else if (!coll_spin(c, seq)) {
 		rc = io_wait(c, c->timeout_ms < 0 ? UINT64_MAX : start +
 		    (uint64_t)c->timeout_ms * 1000000u, coll_published, &seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)

@@ -25,6 +25,10 @@ fb_config_init(fb_config *config)
 }
 
 #define COMM_ID_TIMEOUT_MS	2000
+/* The adaptive wait's bound (coll.c): about two wake-ups from epoll on a
+ * small VM; FASTBOOT_SPIN_US sets it. */
+#define FB_SPIN_DEFAULT_US	50
+#define FB_SPIN_MAX_US		10000
 
 /*
  * Ask the local daemon (FASTBOOT_SOCKET, else the default path) for a
@@ -183,6 +187,19 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		    "positive value, 0 for the default or -1 for none",
 		    c->timeout_ms);
 
+	c->spin_max_ns = FB_SPIN_DEFAULT_US * 1000u;
+	if ((env = getenv("FASTBOOT_SPIN_US")) != NULL && *env != '\0') {
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 0 ||
+		    v > FB_SPIN_MAX_US)
+			return comm_error(c, FB_E_INVAL,
+			    "FASTBOOT_SPIN_US='%s' is not a number of "
+			    "microseconds (0..%d; 0: never spin)", env,
+			    FB_SPIN_MAX_US);
+		c->spin_max_ns = (uint64_t)v * 1000u;
+	}
+
 	env = getenv("FASTBOOT_COLLECTIVES");
 	if (env != NULL && strcmp(env, "daemon") == 0)
 		c->daemon_coll = 1;
@@ -201,6 +218,13 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		    path);
 	strcpy(c->path, path);
 	return 0;
+}
+
+/* Microseconds from the start of init to phase t (-1: not reached). */
+static int
+comm_us(const fb_comm *c, uint64_t t)
+{
+	return t >= c->t_start ? (int)((t - c->t_start) / 1000) : -1;
 }
 
 static int
@@ -246,6 +270,45 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 	coll_give_up(c, FB_E_TIMEOUT);
 }
 
+/* An environment variable as a whole number, or -1. */
+static long
+comm_env_long(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long l;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || l < 0)
+		return -1;
+	return l;
+}
+
+/*
+ * Does the launcher's environment say that every rank of this job runs on
+ * this node?  The same fact as a PMIx node map of one node (same job size,
+ * same rank), read without PMIx's lookups, which cost a round through its
+ * progress thread each (60 us to 2 ms on a busy 2-vCPU machine, most of a
+ * bootstrap): OpenMPI's mpirun (OMPI_COMM_WORLD_*), Slurm's srun
+ * (SLURM_STEP_*).  0 when it does not say so: then PMIx is asked.
+ */
+static int
+comm_one_node_env(const fb_comm *c)
+{
+	if (comm_env_long("OMPI_COMM_WORLD_SIZE") == c->nranks &&
+	    comm_env_long("OMPI_COMM_WORLD_RANK") == c->rank &&
+	    comm_env_long("OMPI_COMM_WORLD_LOCAL_SIZE") == c->nranks)
+		return 1;
+	if (comm_env_long("SLURM_STEP_NUM_TASKS") == c->nranks &&
+	    comm_env_long("SLURM_PROCID") == c->rank &&
+	    comm_env_long("SLURM_STEP_NUM_NODES") == 1)
+		return 1;
+	return 0;
+}
+
 /*
  * JOIN's extension (wire.h) for a job that may span nodes.  Under a PMIx
  * launcher the whole node map goes with it (no discovery round); a map of
@@ -271,6 +334,8 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 		flags |= WIRE_EXT_ROOT;
 	}
 	memset(&map, 0, sizeof map);
+	if (comm_one_node_env(c))
+		return 0;	/* the launcher says: all on this node */
 	rc = nodemap_from_pmix(&map, (uint32_t)c->rank, (uint32_t)c->nranks,
 	    why, sizeof why);
 	if (rc < 0)
@@ -379,13 +444,16 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	}
 	memcpy(c->key, id->internal + UID_OFF_KEY, WIRE_KEY_LEN);
 	deadline = io_deadline(c);
+	c->t_start = start;
 	if ((rc = io_connect(c, deadline)) != 0)
 		goto fail;
+	c->t_connect = clock_mono_ns();
 
 	/* A job that may span nodes: the root daemon's endpoints from the id,
 	 * or the whole map from PMIx. */
 	if ((rc = comm_ext(c, id, &ext, &ext_len)) != 0)
 		goto fail;
+	c->t_ext = clock_mono_ns();
 
 	/* HELLO and JOIN in one write: the handshake costs no round trip. */
 	memset(&join, 0, sizeof join);
@@ -406,13 +474,25 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	ext = NULL;
 	if (rc != 0)
 		goto fail;
+	c->t_sent = clock_mono_ns();
+	/* While the daemon handles the JOIN: the epoll set, on the socket. */
+	if (!c->daemon_coll && (rc = rtab_epoll_open(c)) != 0)
+		goto fail;
 	rc = io_wait(c, deadline, comm_joined, NULL);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		comm_init_timeout(c, start);
 	if (rc != 0)
 		goto fail;
-	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us",
-	    rank, nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000));
+	coll_spin_setup(c);
+	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
+	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
+	 * mapped, READY read. */
+	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us: "
+	    "connect=%d nodemap=%d sent=%d join_ack=%d mmap=%d ready=%d", rank,
+	    nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000),
+	    comm_us(c, c->t_connect), comm_us(c, c->t_ext),
+	    comm_us(c, c->t_sent), comm_us(c, c->t_ack),
+	    comm_us(c, c->t_mapped), comm_us(c, c->t_ready));
 	*comm = c;
 	return 0;
 fail:
@@ -478,6 +558,10 @@ fb_comm_destroy(fb_comm *comm)
 
 	if (comm == NULL)
 		return 0;
+	if (comm->spins > 0)
+		comm_log(comm, FB_LOG_DEBUG, "adaptive wait: %llu of %llu "
+		    "spins ended by the release", (unsigned long long)
+		    comm->spin_hits, (unsigned long long)comm->spins);
 	/* Tell the daemon this is a clean departure, not a crash; a forked
 	 * child's copy goes quietly (the rank is its parent's). */
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&

@@ -16,6 +16,7 @@ decode_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 	struct wire_join_ack m;
 	int fds[2], want, n, rc;
 
+	comm->t_ack = clock_mono_ns();
 	n = wire_reader_take_fds(&comm->in, fds, 2);
 	if (wire_decode_join_ack(p, len, &m) != WIRE_OK || comm->joined) {
 		rc = comm_fail(comm, FB_E_PROTO, "bad JOIN_ACK from "
@@ -34,6 +35,7 @@ decode_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 	}
 	if ((rc = rtab_map(comm, &m, fds[0], want == 2 ? fds[1] : -1)) != 0)
 		return rc;
+	comm->t_mapped = clock_mono_ns();
 	comm->job_id = m.job_id;
 	comm->joined = 1;
 	return 0;
@@ -81,6 +83,7 @@ decode_frame(fb_comm *comm, const struct wire_frame *f)
 		comm->node = (int)ready.node;
 		comm->nnodes = (int)ready.nnodes;
 		comm->ready = 1;
+		comm->t_ready = clock_mono_ns();
 		return 0;
 	case WIRE_RELEASE:
 		comm->released = h->seq;

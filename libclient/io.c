@@ -57,11 +57,24 @@ io_connect(fb_comm *comm, uint64_t deadline)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, comm->path, sizeof sun.sun_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		return comm_error(comm, FB_E_SYS, "socket to connect to %s: %s",
 		    comm->path, strerror(errno));
-	/* A full backlog blocks connect(): bound it by the deadline. */
+	/* The usual case in one call: the socket stays non-blocking. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		comm->fd = fd;
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		goto failed;
+	/* A full backlog (EAGAIN): connect() again blocking, bounded by the
+	 * deadline, then non-blocking as above. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		close(fd);
+		return comm_error(comm, FB_E_SYS, "fcntl on the socket to %s: "
+		    "%s", comm->path, strerror(errno));
+	}
 	ms = io_remaining_ms(deadline);
 	if (ms > 0) {
 		tv.tv_sec = ms / 1000;
@@ -69,10 +82,12 @@ io_connect(fb_comm *comm, uint64_t deadline)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	}
 	while (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		int e = errno;
+		int e;
 
-		if (e == EINTR && io_remaining_ms(deadline) != 0)
+		if (errno == EINTR && io_remaining_ms(deadline) != 0)
 			continue;
+failed:
+		e = errno;
 		close(fd);
 		switch (e) {
 		case ENOENT:

@@ -13,20 +13,35 @@
 
 #include "client.h"
 
-/* Wait on the socket (level) and the job's eventfd (edge) together. */
-static int
-rtab_epoll(fb_comm *comm)
+/*
+ * The epoll set that waits on the socket (level) and, once mapped, the
+ * job's eventfd (edge).  fb_comm_init makes it while the daemon handles the
+ * JOIN, so that only the eventfd is left to add when JOIN_ACK comes.
+ */
+int
+rtab_epoll_open(fb_comm *comm)
 {
 	struct epoll_event ev;
 
 	comm->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (comm->epfd == -1)
-		return -1;
+		return comm_fail(comm, FB_E_SYS, "epoll: %s", strerror(errno));
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;
 	ev.data.fd = comm->fd;
 	if (epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->fd, &ev) == -1)
+		return comm_fail(comm, FB_E_SYS, "epoll: %s", strerror(errno));
+	return 0;
+}
+
+static int
+rtab_epoll(fb_comm *comm)
+{
+	struct epoll_event ev;
+
+	if (comm->epfd == -1 && rtab_epoll_open(comm) != 0)
 		return -1;
+	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN | EPOLLET;
 	ev.data.fd = comm->evfd;
 	return epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->evfd, &ev);
@@ -68,8 +83,8 @@ rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 			return comm_fail(comm, FB_E_PROTO, "fastbootd passed "
 			    "no eventfd for shared-memory collectives");
 		if (rtab_epoll(comm) == -1)
-			return comm_fail(comm, FB_E_SYS, "epoll: %s",
-			    strerror(errno));
+			return comm->failed ? comm->failed : comm_fail(comm,
+			    FB_E_SYS, "epoll: %s", strerror(errno));
 	}
 	return 0;
 }

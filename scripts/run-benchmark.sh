@@ -8,26 +8,44 @@
 #   scripts/run-benchmark.sh [-n RANKS] [-B BUILDDIR] [-o OUTDIR] [-- ARGS]
 #   scripts/run-benchmark.sh --nodes "M1 M2 ..." [-n RANKS] [-B BUILDDIR]
 #                            [-o OUTDIR] [-- ARGS]
+#   scripts/run-benchmark.sh --sweep "N1 N2 ..." [-B BUILDDIR] [-o OUTDIR]
+#                            [-- ARGS]
 #
 # ARGS go to bootstrap_benchmark (e.g. an iteration count, --budget 0.5).
+# With more RANKS than CPUs, a 2-rank run (a CPU each) follows into
+# OUTDIR/ranks-2, and the report shows it beside (BENCH_BESIDE=0: not).
 # --nodes (as root) runs it once per node count over simulated nodes,
 # network namespaces with a fastbootd each, RANKS spread evenly, and draws
 # bootstrap and barrier against the node count (bench/run_nodes.sh).
+# --sweep runs it once per rank count on this node (fastboot, shm-floor and
+# MPI; counts above the CPUs are oversubscribed), each into OUTDIR/ranks-N,
+# and draws bootstrap, barrier, allgather 64 B and send/recv against the
+# rank count, with a job's memory, in OUTDIR/sweep.html.
 set -u
 ranks=8
 builddir=
 outdir=
 nodes=
+sweep=
 if [ "${1:-}" = "--nodes" ] && [ $# -ge 2 ]; then
 	nodes=$2
 	shift 2
+elif [ "${1:-}" = "--sweep" ] && [ $# -ge 2 ]; then
+	sweep=$2
+	shift 2
+	for n in $sweep; do
+		case $n in
+		''|*[!0-9]*|0|1) echo "run-benchmark: --sweep: '$n' is not a" \
+		    "rank count of 2 or more" >&2; exit 2 ;;
+		esac
+	done
 fi
 while getopts n:B:o:h ch; do
 	case $ch in
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,15p' "$0"; exit 2 ;;
+	*) sed -n '2,23p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -63,4 +81,48 @@ if [ -n "$nodes" ]; then
 	exec sh "$top/bench/run_nodes.sh" "$(dirname "$(dirname "$bench")")" \
 	    "$outdir" "$ranks" "$nodes" "$@"
 fi
-exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"
+if [ -n "$sweep" ]; then
+	[ -n "$outdir" ] || outdir=bench-results-sweep-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$outdir" || exit 1
+	status=0
+	set -- --systems fastboot,shm-floor,MPI --no-sweep "$@"
+	for n in $sweep; do
+		echo "run-benchmark: --sweep: $n ranks"
+		mpirun -n "$n" "$bench" --out "$outdir/ranks-$n" "$@" \
+		    >"$outdir/ranks-$n.log" 2>&1 || status=1
+		tail -n 3 "$outdir/ranks-$n.log"
+	done
+	set --
+	for n in $sweep; do
+		[ -s "$outdir/ranks-$n/results.json" ] &&
+		    set -- "$@" "$outdir/ranks-$n/results.json"
+	done
+	if [ $# -gt 0 ]; then
+		"$(dirname "$bench")/bench_report" --sweep -o "$outdir" "$@" ||
+		    status=1
+	fi
+	exit $status
+fi
+# With more ranks than CPUs, a second run of 2 ranks (a CPU each, as on a
+# GPU node) goes beside it: OUTDIR/ranks-2, its table and targets in the
+# report (bench_report --beside).  BENCH_BESIDE=0 skips it.
+ncpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)
+if [ "$ranks" -le 2 ] || [ "$ranks" -le "$ncpus" ] ||
+    [ "${BENCH_BESIDE:-1}" = 0 ]; then
+	exec mpirun -n "$ranks" "$bench" ${outdir:+--out "$outdir"} "$@"
+fi
+[ -n "$outdir" ] || outdir=bench-results-$(date +%Y%m%d-%H%M%S)
+mpirun -n "$ranks" "$bench" --out "$outdir" --report "" "$@"
+status=$?
+echo "run-benchmark: 2 ranks beside the $ranks, into $outdir/ranks-2"
+mpirun -n 2 "$bench" --out "$outdir/ranks-2" "$@" \
+    >"$outdir/ranks-2.log" 2>&1 || status=1
+tail -n 1 "$outdir/ranks-2.log"
+if [ -s "$outdir/ranks-2/results.json" ]; then
+	set -- --beside "$outdir/ranks-2/results.json"
+else
+	set --
+fi
+"$(dirname "$bench")/bench_report" "$@" -o "$outdir" \
+    "$outdir/results.json" || status=1
+exit $status

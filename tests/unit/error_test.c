@@ -149,6 +149,19 @@ error_test_init(void)
 	    strstr(fb_comm_last_error(NULL), "FASTBOOT_TIMEOUT_MS") != NULL,
 	    "FASTBOOT_TIMEOUT_MS=soon is FB_E_INVAL naming the variable");
 	unsetenv("FASTBOOT_TIMEOUT_MS");
+	setenv("FASTBOOT_SPIN_US", "-5", 1);
+	ok(fb_comm_init_config(&comm, &id, 0, 1, &cfg) == FB_E_INVAL &&
+	    strstr(fb_comm_last_error(NULL), "FASTBOOT_SPIN_US='-5'") != NULL,
+	    "FASTBOOT_SPIN_US=-5 is FB_E_INVAL naming the variable: \"%s\"",
+	    fb_comm_last_error(NULL));
+	setenv("FASTBOOT_SPIN_US", "10001", 1);
+	ok(fb_comm_init_config(&comm, &id, 0, 1, &cfg) == FB_E_INVAL &&
+	    strstr(fb_comm_last_error(NULL), "0..10000") != NULL,
+	    "FASTBOOT_SPIN_US=10001 is FB_E_INVAL naming the range");
+	setenv("FASTBOOT_SPIN_US", "0", 1);
+	ok(fb_comm_init_config(&comm, &id, 0, 1, &cfg) == FB_E_NODAEMON,
+	    "FASTBOOT_SPIN_US=0 is accepted (then: no daemon)");
+	unsetenv("FASTBOOT_SPIN_US");
 
 	/* Calls on a NULL handle. */
 	ok(fb_barrier(NULL) == FB_E_INVAL && fb_allgather(NULL, NULL, 0) ==
