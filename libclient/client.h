@@ -14,6 +14,7 @@
 #include "wire/wire.h"
 #include "wire/table.h"
 #include "wire/reader.h"
+#include "wire/ring.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -67,6 +68,18 @@ struct fb_comm {
 	uint8_t *data;
 	uint64_t slot_bytes;
 
+	/* shm.c: send/recv through the table's rings. */
+	int shm;		/* the rings are in use (doorbell bound) */
+	uint8_t *p2p;		/* the p2p part, NULL if none */
+	uint64_t ring_bytes;
+	uint32_t ring_max;	/* largest message a ring holds */
+	uint64_t *tx_tail;	/* per peer: our ring to it */
+	uint64_t *rx_head;	/* per peer: its ring to us */
+	uint32_t *spill_sent;	/* per peer: messages sent through fastbootd */
+	uint32_t *spill_got;	/* per peer: DELIVERs received */
+	int bellfd;		/* our doorbell (bound datagram socket) */
+	int belltx;		/* rings the others' */
+
 	/* Input: bytes and the descriptors of the JOIN_ACK. */
 	struct wire_reader in;
 
@@ -105,6 +118,7 @@ HIDDEN void comm_init_error(const char *);
  *	error.c		details of failures, the log callback
  *	mq.c		received messages and departed peers, by (peer, tag)
  *	rtab.c		the job's shared-memory rank table and eventfd
+ *	shm.c		send/recv through the table's rings, doorbells
  *	decode.c	every daemon frame into the handle's state
  *	io.c		the socket: connect, write, read, wait with a deadline
  *	p2p.c coll.c	send/recv and collectives over io.c (the daemon path)
@@ -124,6 +138,18 @@ HIDDEN int mq_left(const fb_comm *, uint32_t peer);
 HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,
     int evfd);
 HIDDEN void rtab_unmap(fb_comm *);
+
+/* shm.c */
+HIDDEN int shm_init(fb_comm *, uint64_t p2p_off, uint64_t ring_bytes);
+HIDDEN void shm_start(fb_comm *);
+HIDDEN void shm_free(fb_comm *);
+HIDDEN int shm_send(fb_comm *, const void *, size_t, uint32_t peer,
+    uint32_t tag);
+HIDDEN void shm_spilled(fb_comm *, uint32_t peer);
+HIDDEN int shm_drain(fb_comm *, uint32_t src);
+HIDDEN int shm_deliver(fb_comm *, struct msgq *);
+HIDDEN void shm_wait(fb_comm *, int on);
+HIDDEN void shm_bell_drain(fb_comm *);
 
 /* decode.c */
 HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);

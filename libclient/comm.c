@@ -215,6 +215,7 @@ comm_free(fb_comm *c)
 	if (c->fd != -1)
 		close(c->fd);
 	wire_reader_free(&c->in);
+	shm_free(c);
 	rtab_unmap(c);
 	mq_free(c);
 	free(c);
@@ -351,6 +352,8 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	c->fd = -1;
 	c->evfd = -1;
 	c->epfd = -1;
+	c->bellfd = -1;
+	c->belltx = -1;
 	wire_reader_init(&c->in, WIRE_FROM_DAEMON, 65536, 4096);
 	c->rank = rank;
 	c->nranks = nranks;
@@ -410,6 +413,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		comm_init_timeout(c, start);
 	if (rc != 0)
 		goto fail;
+	shm_start(c);
 	comm_log(c, FB_LOG_DEBUG, "rank %d of %d joined job %u in %d us",
 	    rank, nranks, c->job_id, (int)((clock_mono_ns() - start) / 1000));
 	*comm = c;

@@ -97,8 +97,8 @@ decode_frame(fb_comm *comm, const struct wire_frame *f)
 		q->tag = msg.tag;
 		q->len = msg.len;
 		memcpy(q->data, msg.data, msg.len);
-		mq_push(comm, q);
-		return 0;
+		/* After what the sender's ring held before it. */
+		return shm_deliver(comm, q);
 	case WIRE_SEND_ACK:
 		if (wire_decode_status(p, h->length, &st) != WIRE_OK)
 			break;
