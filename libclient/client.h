@@ -148,7 +148,7 @@ HIDDEN int shm_send(fb_comm *, const void *, size_t, uint32_t peer,
 HIDDEN void shm_spilled(fb_comm *, uint32_t peer);
 HIDDEN int shm_drain(fb_comm *, uint32_t src);
 HIDDEN int shm_deliver(fb_comm *, struct msgq *);
-HIDDEN void shm_wait(fb_comm *, int on);
+HIDDEN void shm_wait(fb_comm *, int src);
 HIDDEN void shm_bell_drain(fb_comm *);
 
 /* decode.c */

@@ -146,13 +146,13 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		if (p2p_peer_gone_hint(comm, w.peer))
 			grace = start;
 		/* From here a sender rings our doorbell. */
-		shm_wait(comm, 1);
+		shm_wait(comm, peer);
 		rc = grace > start ? io_wait(comm, grace, p2p_matched, &w) :
 		    FB_E_TIMEOUT;
 		if (rc == FB_E_TIMEOUT && grace < deadline) {
 			wire_encode_empty(frame, WIRE_WAIT, w.peer);
 			if ((rc = io_write(comm, &iov, 1, deadline)) != 0) {
-				shm_wait(comm, 0);
+				shm_wait(comm, -1);
 				return rc;
 			}
 			rc = io_wait(comm, deadline, p2p_matched, &w);
@@ -161,7 +161,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 				io_write(comm, &iov, 1, clock_mono_ns() +
 				    P2P_WAIT_GRACE_NS);
 		}
-		shm_wait(comm, 0);
+		shm_wait(comm, -1);
 		if (rc == FB_E_TIMEOUT)
 			return comm_error(comm, FB_E_TIMEOUT, "recv from rank "
 			    "%d tag %d timed out after %d ms: nothing arrived",

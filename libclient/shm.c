@@ -3,8 +3,8 @@
  * table's p2p part (wire/ring.h), with the daemon path as the spill.
  *
  *  - fb_send puts the message into the ring from this rank to the peer
- *    and returns: no system call unless the peer sleeps in fb_recv, and
- *    then one datagram to its doorbell.  A message that does not fit (the
+ *    and returns: no system call unless the peer sleeps in fb_recv
+ *    waiting for this very sender, and then one datagram to its doorbell.  A message that does not fit (the
  *    ring is full, or the message is larger than a ring holds) spills to
  *    the daemon path (SEND/DELIVER), as does every message to a peer that
  *    has no doorbell.
@@ -214,7 +214,8 @@ shm_send(fb_comm *c, const void *buf, size_t len, uint32_t peer, uint32_t tag)
 	/* Pairs with shm_wait(): either it sees the new tail, or we see
 	 * that it sleeps. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_RELAXED) ==
+	    (uint32_t)c->rank + 1)
 		shm_ring_bell(c, peer, bell);
 	return 0;
 }
@@ -246,13 +247,20 @@ shm_drain(fb_comm *c, uint32_t src)
 		rc = ring_peek(ring, c->ring_bytes, c->rx_head[src], &e);
 		if (rc == RING_EMPTY)
 			return 0;
-		if (rc != RING_OK || e.spilled < c->spill_got[src])
+		if (rc != RING_OK)
 			return comm_fail(c, FB_E_PROTO, "the shared-memory "
-			    "ring from rank %u is corrupt at byte %llu "
-			    "(entry of %u bytes, tag %u, after %u spilled, "
-			    "%u received)", src,
-			    (unsigned long long)c->rx_head[src], e.len,
-			    e.tag, e.spilled, c->spill_got[src]);
+			    "ring from rank %u is corrupt at byte %llu: its "
+			    "tail (%llu) or the entry there breaks the ring's "
+			    "rules", src, (unsigned long long)c->rx_head[src],
+			    (unsigned long long)__atomic_load_n(&((struct
+			    ring_hdr *)ring)->tail, __ATOMIC_RELAXED));
+		if (e.spilled < c->spill_got[src])
+			return comm_fail(c, FB_E_PROTO, "the shared-memory "
+			    "ring from rank %u is corrupt at byte %llu: its "
+			    "entry comes after %u messages through fastbootd, "
+			    "%u have come", src,
+			    (unsigned long long)c->rx_head[src], e.spilled,
+			    c->spill_got[src]);
 		if (e.spilled > c->spill_got[src])
 			return 0;	/* a DELIVER comes first */
 		if ((q = malloc(sizeof *q + e.len)) == NULL)
@@ -280,13 +288,17 @@ shm_deliver(fb_comm *c, struct msgq *q)
 	return rc;
 }
 
-/* fb_recv is about to sleep (on) or is awake again (off). */
+/*
+ * fb_recv is about to sleep until src's message comes (src >= 0), or is
+ * awake again (-1).  Only src rings the bell: messages from others wait in
+ * their rings without waking us.
+ */
 void
-shm_wait(fb_comm *c, int on)
+shm_wait(fb_comm *c, int src)
 {
 	if (!c->shm)
 		return;
-	__atomic_store_n(&c->trank[c->rank].p2p_waiting, (uint32_t)on,
+	__atomic_store_n(&c->trank[c->rank].p2p_waiting, (uint32_t)(src + 1),
 	    __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

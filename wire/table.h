@@ -79,7 +79,7 @@ struct table_rank {
 	uint32_t reserved0;
 	uint64_t bytes;		/* its size argument */
 	/* Shared-memory send/recv (libclient/shm.c), written by the rank. */
-	uint32_t p2p_waiting;	/* nonzero: blocked in fb_recv, ring the bell */
+	uint32_t p2p_waiting;	/* r + 1: asleep in fb_recv from rank r */
 	uint32_t reserved1;
 	uint64_t bell;		/* its doorbell's name (nonzero), 0: none */
 };
