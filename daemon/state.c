@@ -14,7 +14,9 @@ struct daemon_config dconf = {
 	.max_conns = 32768,
 	.max_conns_per_uid = 8192,
 	.max_jobs_per_uid = 4096,
-	.max_pending = 64u << 20,
+	/* One largest message (FB_MAX_MSG_BYTES, in 1 MiB parts) and its frame
+	 * headers fit a receiver that is not receiving. */
+	.max_pending = FB_MAX_MSG_BYTES + (1u << 20),
 	.handshake_ms = 10000,
 	.peer_timeout_ms = 2000,
 	.peer_idle_s = 600,

@@ -35,6 +35,18 @@
 _Static_assert(UID_OFF_EP + WIRE_ID_MAX_EP * WIRE_EP_LEN <= 128,
     "the endpoints fit the 128-byte id");
 
+/*
+ * A message larger than one frame goes through fastbootd in parts of
+ * P2P_PART_BYTES, consecutive on the sender's stream; the send id (which
+ * fastbootd passes through as DELIVER's seq) says which part this is.
+ */
+#define P2P_PART_BYTES	(WIRE_PAYLOAD_MAX - WIRE_MSG_HDR_LEN)
+#define P2P_SEQ_MORE	0x80000000u	/* more parts of it follow */
+#define P2P_SEQ_CANCEL	0x40000000u	/* drop the parts so far (empty) */
+#define P2P_SEQ_MASK	0x3fffffffu	/* the send id itself */
+_Static_assert(FB_MAX_MSG_BYTES % P2P_PART_BYTES == 0 &&
+    P2P_PART_BYTES == (1u << 20), "whole parts of 1 MiB");
+
 struct msgq {
 	struct msgq *next;
 	uint32_t src;
@@ -93,6 +105,8 @@ struct fb_comm {
 	int ack_code;
 	char ack_text[WIRE_TEXT_MAX + 1];
 	uint8_t *left;		/* mq.c's bitmap: peers the daemon says left */
+	struct msgq **part;	/* mq.c: per source, a message in parts */
+	uint32_t *part_cap;
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
@@ -117,8 +131,8 @@ HIDDEN void comm_init_error(const char *);
  * The layers, bottom up (scripts/deps.sh checks there is no cycle):
  *	error.c		details of failures, the log callback
  *	mq.c		received messages and departed peers, by (peer, tag)
- *	rtab.c		the job's shared-memory rank table and eventfd
  *	shm.c		send/recv through the table's rings, doorbells
+ *	rtab.c		the job's shared-memory rank table and eventfd
  *	decode.c	every daemon frame into the handle's state
  *	io.c		the socket: connect, write, read, wait with a deadline
  *	p2p.c coll.c	send/recv and collectives over io.c (the daemon path)
@@ -133,6 +147,8 @@ HIDDEN struct msgq **mq_find(fb_comm *, uint32_t peer, uint32_t tag);
 HIDDEN void mq_take(fb_comm *, struct msgq **);
 HIDDEN void mq_set_left(fb_comm *, uint32_t peer);
 HIDDEN int mq_left(const fb_comm *, uint32_t peer);
+HIDDEN int mq_part(fb_comm *, uint32_t src, uint32_t tag, uint32_t seq,
+    const uint8_t *, uint32_t len, struct msgq **whole);
 
 /* rtab.c */
 HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,

@@ -7,6 +7,9 @@
  *    ring spills to fastbootd, messages larger than a ring go through it,
  *    and the receiver still gets every message in order per (peer, tag);
  *  - FASTBOOT_P2P=daemon sends everything through fastbootd;
+ *  - a message larger than a frame that the receiver's --max-pending
+ *    cannot hold: fb_send fails with FB_E_LIMIT and none of it arrives,
+ *    while the next message does;
  *  - a rank that scribbles over the rings: its peer's fb_send spills, its
  *    peer's fb_recv fails with FB_E_PROTO naming it, nothing crashes, and
  *    fastbootd serves the next job.
@@ -221,6 +224,60 @@ p2p_scribble(const fb_unique_id *id, int rank, int n, void *arg)
 	return 0;
 }
 
+#define P2P_OVER	(8u << 20)	/* over the second daemon's cap */
+#define P2P_AFTER	(20u << 10)	/* spills: larger than a ring */
+
+/* After a refused message, the next one on the same tag arrives whole:
+ * the receiver dropped the refused message's parts. */
+static int
+p2p_over(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint8_t *buf;
+	fb_comm *comm;
+	size_t i;
+	int rc;
+
+	CHECK((buf = calloc(1, P2P_OVER)) != NULL, "malloc");
+	if (p2p_init(&comm, id, rank, n))
+		return 1;
+	CALL(fb_barrier(comm));
+	if (rank == 0) {
+		rc = fb_send(comm, buf, P2P_OVER, 1, 1);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_LIMIT, "send of %u bytes to a rank that "
+		    "does not receive: %s, want FB_E_LIMIT", P2P_OVER,
+		    fb_strerror(rc));
+		CHECK(strstr(fb_comm_last_error(comm), "part of a larger") !=
+		    NULL, "detail does not say a part was refused: %s",
+		    fb_comm_last_error(comm));
+		/* Larger than a ring: it goes after the refused parts. */
+		memset(buf, 0xa5, P2P_AFTER);
+		CALL(fb_send(comm, buf, P2P_AFTER, 1, 2));
+		t->r[0].step = 1;
+		CHECK(itest_wait_steps(t, 2, 0, 1, 60000), "rank 1 did not "
+		    "receive");
+		memset(buf, 0x5a, P2P_OVER / 4);
+		CALL(fb_send(comm, buf, P2P_OVER / 4, 1, 1));
+	} else {
+		CHECK(itest_wait_steps(t, 2, 1, 1, 60000), "rank 0 did not "
+		    "send");
+		CALL(fb_recv(comm, buf, P2P_AFTER, 0, 2));
+		for (i = 0; i < P2P_AFTER; i++)
+			CHECK(buf[i] == 0xa5, "byte %zu of the message after "
+			    "the refused one is %#x", i, buf[i]);
+		t->r[1].step = 1;
+		CALL(fb_recv(comm, buf, P2P_OVER / 4, 0, 1));
+		for (i = 0; i < P2P_OVER / 4; i++)
+			CHECK(buf[i] == 0x5a, "byte %zu of the message after "
+			    "the refused one is %#x", i, buf[i]);
+	}
+	CALL(fb_barrier(comm));
+	CALL(fb_comm_destroy(comm));
+	free(buf);
+	t->r[rank].done = 1;
+	return 0;
+}
+
 /* Run ranks; how many messages fastbootd forwarded meanwhile, or -1. */
 static long
 p2p_run(struct th_daemon *d, th_rank_fn fn, int *failed)
@@ -245,7 +302,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 	unsetenv("FASTBOOT_P2P");
 	t = itest_shared();
-	tap_plan(8);
+	tap_plan(9);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 
@@ -266,6 +323,26 @@ main(void)
 	ok(failed == 0 && fwd == 2 * P2P_PINGS + 2, "FASTBOOT_P2P=daemon: "
 	    "fastbootd forwarded %ld messages (want %d)", fwd,
 	    2 * P2P_PINGS + 2);
+
+	{
+		static const char *const args[] = { "--max-pending",
+		    "3145728", NULL };
+		struct th_daemon d2;
+
+		if (th_daemon_start(&d2, args) != 0)
+			ok(0, "a second fastbootd with --max-pending 3 MiB");
+		else {
+			p2p_run(&d2, p2p_over, &failed);
+			ok(failed == 0 && t->r[0].rc == FB_E_LIMIT,
+			    "--max-pending 3 MiB, receiver not receiving: a "
+			    "%u MiB message gets %s (%s); none of it arrives, "
+			    "the next ones do, whole", P2P_OVER >> 20,
+			    fb_strerror(t->r[0].rc), t->r[0].err);
+			th_daemon_stop(&d2);
+			th_daemon_cleanup(&d2);
+		}
+		setenv("FASTBOOT_SOCKET", d.sock, 1);
+	}
 
 	fwd = p2p_run(&d, p2p_scribble, &failed);
 	ok(failed == 0 && t->r[0].rc == FB_E_PROTO, "a rank that scribbles "
