@@ -41,8 +41,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (n < 24)
 		return 0;
 	size = sizes[d[0] % 3];
-	head = fuzz_u64(d + 8);
-	tail = fuzz_u64(d + 16);
+	/* The private indexes start at 0 and grow by at most a ring per
+	 * message, never from what the table says: 2^48 bytes is plenty
+	 * (the ring's positions are taken modulo its capacity, which is
+	 * continuous only below 2^64). */
+	head = fuzz_u64(d + 8) & (((uint64_t)1 << 48) - 1);
+	tail = fuzz_u64(d + 16) & (((uint64_t)1 << 48) - 1);
 	/* Keep the ring 8-aligned, as the table's are. */
 	if ((ring = aligned_alloc(64, size)) == NULL)
 		return 0;
