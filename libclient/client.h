@@ -82,6 +82,7 @@ struct fb_comm {
 
 	/* shm.c: send/recv through the table's rings. */
 	int shm;		/* the rings are in use (doorbell bound) */
+	int p2p_daemon;		/* FASTBOOT_P2P=daemon: no rings */
 	uint8_t *p2p;		/* the p2p part, NULL if none */
 	uint64_t ring_bytes;
 	uint32_t ring_max;	/* largest message a ring holds */

@@ -190,6 +190,13 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		return comm_error(c, FB_E_INVAL, "FASTBOOT_COLLECTIVES='%s': "
 		    "use shm (the default) or daemon", env);
 
+	env = getenv("FASTBOOT_P2P");
+	if (env != NULL && strcmp(env, "daemon") == 0)
+		c->p2p_daemon = 1;
+	else if (env != NULL && *env != '\0' && strcmp(env, "shm") != 0)
+		return comm_error(c, FB_E_INVAL, "FASTBOOT_P2P='%s': use shm "
+		    "(the default) or daemon", env);
+
 	path = cfg->socket_path;
 	if (path == NULL || *path == '\0')
 		path = getenv("FASTBOOT_SOCKET");

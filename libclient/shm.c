@@ -95,7 +95,6 @@ shm_init(fb_comm *c, uint64_t p2p_off, uint64_t ring_bytes)
 void
 shm_start(fb_comm *c)
 {
-	const char *env = getenv("FASTBOOT_P2P");
 	struct sockaddr_un sun;
 	struct epoll_event ev;
 	socklen_t len;
@@ -105,7 +104,7 @@ shm_start(fb_comm *c)
 	if (c->p2p == NULL || c->daemon_coll || c->multinode ||
 	    c->nnodes > 1 || c->epfd == -1)
 		return;
-	if (env != NULL && strcmp(env, "daemon") == 0) {
+	if (c->p2p_daemon) {
 		comm_log(c, FB_LOG_DEBUG, "FASTBOOT_P2P=daemon: send/recv "
 		    "through fastbootd");
 		return;
