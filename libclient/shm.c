@@ -4,10 +4,11 @@
  *
  *  - fb_send puts the message into the ring from this rank to the peer
  *    and returns: no system call unless the peer sleeps in fb_recv
- *    waiting for this very sender, and then one datagram to its doorbell.  A message that does not fit (the
- *    ring is full, or the message is larger than a ring holds) spills to
- *    the daemon path (SEND/DELIVER), as does every message to a peer that
- *    has no doorbell.
+ *    waiting for this very sender, and then one datagram to its
+ *    doorbell.  A message that does not fit (the ring is full, or the
+ *    message is larger than a ring holds) spills to the daemon path
+ *    (SEND/DELIVER), as does every message to a peer that has no
+ *    doorbell.
  *  - Order per sender: each ring entry carries how many messages the
  *    sender had spilled to this receiver before it; the receiver takes an
  *    entry only once it has had that many DELIVERs from the sender, and

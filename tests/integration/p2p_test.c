@@ -117,7 +117,8 @@ p2p_flood(const fb_unique_id *id, int rank, int n, void *arg)
 		/* Rank 1 receives nothing until all are sent. */
 		for (k = 0; k < P2P_FLOOD; k++) {
 			p2p_flood_fill(buf, k, p2p_flood_len(k));
-			CALL(fb_send(comm, buf, p2p_flood_len(k), 1, 5 + k % 2));
+			CALL(fb_send(comm, buf, p2p_flood_len(k), 1,
+			    5 + k % 2));
 		}
 		t->r[0].step = 1;
 	} else {
