@@ -159,6 +159,7 @@ HIDDEN void rtab_unmap(fb_comm *);
 /* shm.c */
 HIDDEN int shm_init(fb_comm *, uint64_t p2p_off, uint64_t ring_bytes);
 HIDDEN void shm_start(fb_comm *);
+HIDDEN void shm_stop(fb_comm *);
 HIDDEN void shm_free(fb_comm *);
 HIDDEN int shm_send(fb_comm *, const void *, size_t, uint32_t peer,
     uint32_t tag);

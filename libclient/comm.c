@@ -488,7 +488,9 @@ fb_comm_destroy(fb_comm *comm)
 
 	if (comm == NULL)
 		return 0;
-	/* Tell the daemon this is a clean departure, not a crash. */
+	/* No more messages through our rings, then tell the daemon this is
+	 * a clean departure, not a crash. */
+	shm_stop(comm);
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
 		io_write(comm, &iov, 1, clock_mono_ns() + 100000000u);

@@ -148,11 +148,20 @@ fail:
 	c->belltx = -1;
 }
 
+/* Leaving: from now on the others send to us through fastbootd, which
+ * answers that we left. */
+void
+shm_stop(fb_comm *c)
+{
+	if (c->shm)
+		__atomic_store_n(&c->trank[c->rank].bell, 0, __ATOMIC_SEQ_CST);
+	c->shm = 0;
+}
+
 void
 shm_free(fb_comm *c)
 {
-	if (c->shm)
-		__atomic_store_n(&c->trank[c->rank].bell, 0, __ATOMIC_RELEASE);
+	shm_stop(c);
 	if (c->bellfd != -1)
 		close(c->bellfd);
 	if (c->belltx != -1)
@@ -199,7 +208,10 @@ shm_send(fb_comm *c, const void *buf, size_t len, uint32_t peer, uint32_t tag)
 	if (!c->shm || len > c->ring_max)
 		return 1;
 	bell = __atomic_load_n(&c->trank[peer].bell, __ATOMIC_ACQUIRE);
-	if (bell == 0)
+	/* A peer that left (or is leaving) gets nothing more: fastbootd
+	 * answers such a send with FB_E_PEER_LOST. */
+	if (bell == 0 || mq_left(c, peer) || __atomic_load_n(
+	    &c->trank[peer].state, __ATOMIC_ACQUIRE) != TABLE_RANK_JOINED)
 		return 1;
 	rc = ring_put(shm_ring(c, (uint32_t)c->rank, peer), c->ring_bytes,
 	    &c->tx_tail[peer], tag, c->spill_sent[peer], buf, (uint32_t)len);
