@@ -16,6 +16,12 @@ extern "C" {
 #define BENCH_NSIZES	9
 extern const size_t bench_sizes[BENCH_NSIZES];
 
+/* Endpoint exchange: the two messages each rank sends every other rank. */
+#define BENCH_EXCH_SMALL	64
+#define BENCH_EXCH_LARGE	1024
+#define BENCH_EXCH_BYTES	(BENCH_EXCH_SMALL + BENCH_EXCH_LARGE)
+#define BENCH_EXCH_TAG(src, i)	(2 * (src) + (i))
+
 /*
  * A system under test.  boot() runs one bootstrap: rank 0 makes the job id,
  * it is broadcast with MPI_Bcast, every rank joins and the first barrier
@@ -37,6 +43,13 @@ struct bench_sys {
 	int		 (*pingpong)(void *h, void *buf, size_t len, int peer,
 			     char *err, size_t errlen);
 	pid_t		 (*server_pid)(void *h);	/* its server, or 0 */
+	/* Endpoint exchange (mscclpp Communicator setup): send
+	 * sbuf[p * BENCH_EXCH_BYTES ..] to every other rank p as a
+	 * BENCH_EXCH_SMALL and a BENCH_EXCH_LARGE message with tags
+	 * BENCH_EXCH_TAG(me, 0/1), receive the same from everyone into
+	 * rbuf[p * BENCH_EXCH_BYTES ..], then a barrier. */
+	int		 (*exchange)(void *h, const void *sbuf, void *rbuf,
+			     char *err, size_t errlen);
 	int		 boot_iterations_max;	/* 0: as many as asked */
 	int		 max_allgather_ops;	/* 0: the global cap */
 };

@@ -266,7 +266,8 @@ bench_check(const unsigned char *p, int r, unsigned long k, size_t bytes)
 	return 0;
 }
 
-enum bench_op { OP_BARRIER, OP_ALLGATHER, OP_ALLTOALL, OP_PINGPONG };
+enum bench_op { OP_BARRIER, OP_ALLGATHER, OP_ALLTOALL, OP_PINGPONG,
+	OP_EXCHANGE };
 
 struct bench_ctx {
 	const struct bench_sys	*sys;
@@ -277,6 +278,37 @@ struct bench_ctx {
 };
 
 /* One operation, timed; preparation and verification are not. */
+/*
+ * Endpoint exchange, shaped like mscclpp's Communicator setup: every rank
+ * sends every other rank a 64-byte and a 1 KiB message (distinct tags),
+ * receives all of them, then a barrier.  Message (r -> p) carries pattern
+ * (r * n + p).
+ */
+static int
+bench_exchange_one(struct bench_ctx *c, unsigned long k, double *us)
+{
+	size_t n = (size_t)bench_nranks;
+	double t0;
+	int p, rc;
+
+	for (p = 0; p < bench_nranks; p++)
+		bench_fill(c->sbuf + (size_t)p * BENCH_EXCH_BYTES,
+		    bench_rank * bench_nranks + p, k, BENCH_EXCH_BYTES);
+	memset(c->rbuf, 0xee, n * BENCH_EXCH_BYTES);
+	t0 = bench_now_us();
+	rc = c->sys->exchange(c->h, c->sbuf, c->rbuf, c->err, sizeof c->err);
+	*us = bench_now_us() - t0;
+	for (p = 0; rc == 0 && p < bench_nranks; p++)
+		if (p != bench_rank && bench_check(c->rbuf +
+		    (size_t)p * BENCH_EXCH_BYTES, p * bench_nranks + bench_rank,
+		    k, BENCH_EXCH_BYTES) != 0) {
+			snprintf(c->err, sizeof c->err, "endpoint exchange: "
+			    "the messages from rank %d differ", p);
+			rc = -1;
+		}
+	return rc;
+}
+
 static int
 bench_one(struct bench_ctx *c, enum bench_op op, size_t bytes, double *us)
 {
@@ -344,6 +376,9 @@ bench_one(struct bench_ctx *c, enum bench_op op, size_t bytes, double *us)
 			rc = -1;
 		}
 		break;
+	case OP_EXCHANGE:
+		rc = bench_exchange_one(c, k, us);
+		break;
 	}
 	return rc;
 }
@@ -360,6 +395,8 @@ bench_opname(enum bench_op op)
 		return "alltoall";
 	case OP_PINGPONG:
 		return "sendrecv";
+	case OP_EXCHANGE:
+		return "exchange";
 	}
 	return "?";
 }
@@ -730,6 +767,9 @@ bench_system(const struct bench_sys *sys)
 		goto failed;
 	if (sys->pingpong != NULL && bench_nranks > 1 &&
 	    bench_measure(&c, OP_PINGPONG, 64, opt.budget_s) != 0)
+		goto failed;
+	if (sys->exchange != NULL && bench_nranks > 1 &&
+	    bench_measure(&c, OP_EXCHANGE, 0, opt.budget_s) != 0)
 		goto failed;
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (c.h != NULL)

@@ -28,6 +28,7 @@ const struct report_head report_heads[] = {
 	{ "alltoall", 64, "alltoall 64 B" },
 	{ "alltoall", 4096, "alltoall 4 KiB" },
 	{ "sendrecv", 64, "send/recv 64 B" },
+	{ "exchange", 0, "endpoint exchange" },
 };
 const size_t report_nheads = sizeof report_heads / sizeof report_heads[0];
 

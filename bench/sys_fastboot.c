@@ -394,6 +394,42 @@ sys_fastboot_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 	return 0;
 }
 
+/* Endpoint exchange (bench.h): all sends, then all receives, a barrier. */
+static int
+sys_fastboot_exchange(void *h, const void *sbuf, void *rbuf, char *err,
+    size_t errlen)
+{
+	const unsigned char *s = sbuf;
+	unsigned char *r = rbuf;
+	int n = bench_nranks, me = bench_rank, i, p, rc = 0;
+
+	for (i = 1; i < n && rc == 0; i++) {
+		p = (me + i) % n;
+		rc = fb_send(h, s + (size_t)p * BENCH_EXCH_BYTES,
+		    BENCH_EXCH_SMALL, p, BENCH_EXCH_TAG(me, 0));
+		if (rc == 0)
+			rc = fb_send(h, s + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, p,
+			    BENCH_EXCH_TAG(me, 1));
+	}
+	for (i = 1; i < n && rc == 0; i++) {
+		p = (me - i + n) % n;
+		rc = fb_recv(h, r + (size_t)p * BENCH_EXCH_BYTES,
+		    BENCH_EXCH_SMALL, p, BENCH_EXCH_TAG(p, 0));
+		if (rc == 0)
+			rc = fb_recv(h, r + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, p,
+			    BENCH_EXCH_TAG(p, 1));
+	}
+	if (rc == 0)
+		rc = fb_barrier(h);
+	if (rc != 0) {
+		sys_fastboot_err(err, errlen, "endpoint exchange", rc, h);
+		return -1;
+	}
+	return 0;
+}
+
 /* The daemon's pid: ours, or the peer of a bare connection (SO_PEERCRED). */
 static pid_t
 sys_fastboot_server_pid(void *h)
@@ -437,5 +473,6 @@ const struct bench_sys sys_fastboot = {
 	.allgather = sys_fastboot_allgather,
 	.alltoall = sys_fastboot_alltoall,
 	.pingpong = sys_fastboot_pingpong,
+	.exchange = sys_fastboot_exchange,
 	.server_pid = sys_fastboot_server_pid,
 };

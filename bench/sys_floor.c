@@ -276,6 +276,24 @@ sys_floor_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 	return sys_floor_send(f, buf, len, peer, err, errlen);
 }
 
+/*
+ * Endpoint exchange (bench.h) at the floor: every message goes straight
+ * into its cell of the alltoall table, one futex barrier publishes them
+ * all, and the operation's own barrier ends it.
+ */
+static int
+sys_floor_exchange(void *h, const void *sbuf, void *rbuf, char *err,
+    size_t errlen)
+{
+	_Static_assert(BENCH_EXCH_BYTES <= FLOOR_MAX_PEER,
+	    "an exchange cell fits the alltoall table");
+
+	if (sys_floor_alltoall(h, sbuf, rbuf, BENCH_EXCH_BYTES, err,
+	    errlen) != 0)
+		return -1;
+	return sys_floor_barrier(h, err, errlen);
+}
+
 const struct bench_sys sys_floor = {
 	.name = "shm-floor",
 	.boot_what = "shm_open (rank 0) -> MPI_Bcast of the name -> mmap -> "
@@ -286,4 +304,5 @@ const struct bench_sys sys_floor = {
 	.allgather = sys_floor_allgather,
 	.alltoall = sys_floor_alltoall,
 	.pingpong = sys_floor_pingpong,
+	.exchange = sys_floor_exchange,
 };

@@ -116,6 +116,53 @@ sys_mpi_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 	return 0;
 }
 
+/* Endpoint exchange (bench.h): non-blocking sends and receives, a barrier. */
+static int
+sys_mpi_exchange(void *h, const void *sbuf, void *rbuf, char *err,
+    size_t errlen)
+{
+	MPI_Comm c = *(MPI_Comm *)h;
+	const unsigned char *s = sbuf;
+	unsigned char *r = rbuf;
+	int n = bench_nranks, me = bench_rank, i, p, k = 0, rc = MPI_SUCCESS;
+	MPI_Request *req;
+
+	if ((req = malloc(sizeof *req * 4 * (size_t)n)) == NULL) {
+		snprintf(err, errlen, "endpoint exchange: out of memory");
+		return -1;
+	}
+	for (i = 1; i < n && rc == MPI_SUCCESS; i++) {
+		p = (me - i + n) % n;
+		rc = MPI_Irecv(r + (size_t)p * BENCH_EXCH_BYTES,
+		    BENCH_EXCH_SMALL, MPI_BYTE, p, BENCH_EXCH_TAG(p, 0), c,
+		    &req[k++]);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Irecv(r + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, MPI_BYTE, p,
+			    BENCH_EXCH_TAG(p, 1), c, &req[k++]);
+	}
+	for (i = 1; i < n && rc == MPI_SUCCESS; i++) {
+		p = (me + i) % n;
+		rc = MPI_Isend(s + (size_t)p * BENCH_EXCH_BYTES,
+		    BENCH_EXCH_SMALL, MPI_BYTE, p, BENCH_EXCH_TAG(me, 0), c,
+		    &req[k++]);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Isend(s + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, MPI_BYTE, p,
+			    BENCH_EXCH_TAG(me, 1), c, &req[k++]);
+	}
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Waitall(k, req, MPI_STATUSES_IGNORE);
+	free(req);
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Barrier(c);
+	if (rc != MPI_SUCCESS) {
+		sys_mpi_err(err, errlen, "endpoint exchange", rc);
+		return -1;
+	}
+	return 0;
+}
+
 const struct bench_sys sys_mpi = {
 	.name = "MPI",
 	.boot_what = "MPI_Comm_dup(MPI_COMM_WORLD) + first MPI_Barrier "
@@ -126,4 +173,5 @@ const struct bench_sys sys_mpi = {
 	.allgather = sys_mpi_allgather,
 	.alltoall = sys_mpi_alltoall,
 	.pingpong = sys_mpi_pingpong,
+	.exchange = sys_mpi_exchange,
 };

@@ -117,6 +117,44 @@ sys_mscclpp_pingpong(void *h, void *buf, size_t len, int peer, char *err,
 	return 0;
 }
 
+/* Endpoint exchange (bench.h): what Communicator::sendMemory/recvMemory
+ * and connect() do over the bootstrap, then a barrier. */
+int
+sys_mscclpp_exchange(void *h, const void *sbuf, void *rbuf, char *err,
+    size_t errlen)
+{
+	auto *b = static_cast<mscclpp::TcpBootstrap *>(h);
+	auto *s = static_cast<unsigned char *>(const_cast<void *>(sbuf));
+	auto *r = static_cast<unsigned char *>(rbuf);
+	int n = bench_nranks, me = bench_rank;
+
+	try {
+		for (int i = 1; i < n; i++) {
+			int p = (me + i) % n;
+
+			b->send(s + (size_t)p * BENCH_EXCH_BYTES,
+			    BENCH_EXCH_SMALL, p, BENCH_EXCH_TAG(me, 0));
+			b->send(s + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, p,
+			    BENCH_EXCH_TAG(me, 1));
+		}
+		for (int i = 1; i < n; i++) {
+			int p = (me - i + n) % n;
+
+			b->recv(r + (size_t)p * BENCH_EXCH_BYTES,
+			    BENCH_EXCH_SMALL, p, BENCH_EXCH_TAG(p, 0));
+			b->recv(r + (size_t)p * BENCH_EXCH_BYTES +
+			    BENCH_EXCH_SMALL, BENCH_EXCH_LARGE, p,
+			    BENCH_EXCH_TAG(p, 1));
+		}
+		b->barrier();
+	} catch (const std::exception &e) {
+		return sys_mscclpp_fail(err, errlen, "endpoint exchange",
+		    e.what());
+	}
+	return 0;
+}
+
 bench_sys
 sys_mscclpp_sys()
 {
@@ -136,6 +174,7 @@ sys_mscclpp_sys()
 	s.barrier = sys_mscclpp_barrier;
 	s.allgather = sys_mscclpp_allgather;
 	s.pingpong = sys_mscclpp_pingpong;
+	s.exchange = sys_mscclpp_exchange;
 	return s;
 }
 

@@ -239,8 +239,11 @@ main(int argc, char **argv)
 			    "--max-jobs-per-uid", optarg, 1, 1u << 20, 10);
 			break;
 		case OPT_MAX_PENDING:
+			/* At least one frame's message: larger ones come
+			 * in parts of 1 MiB. */
 			dconf.max_pending = parse_num("--max-pending", optarg,
-			    FB_MAX_MSG_BYTES, 1ull << 40, 10);
+			    WIRE_PAYLOAD_MAX - WIRE_MSG_HDR_LEN, 1ull << 40,
+			    10);
 			break;
 		case OPT_HANDSHAKE:
 			dconf.handshake_ms = (int)parse_num("--handshake-ms",

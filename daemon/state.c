@@ -14,7 +14,9 @@ struct daemon_config dconf = {
 	.max_conns = 32768,
 	.max_conns_per_uid = 8192,
 	.max_jobs_per_uid = 4096,
-	.max_pending = 16u << 20,
+	/* One largest message (FB_MAX_MSG_BYTES, in 1 MiB parts) and its frame
+	 * headers fit a receiver that is not receiving. */
+	.max_pending = FB_MAX_MSG_BYTES + (1u << 20),
 	.max_memory = 256u << 20,
 	.max_lingering_per_uid = 1024,
 	.ctl_rate = 100,

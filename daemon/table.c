@@ -20,7 +20,7 @@ int
 table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 {
 	struct table_hdr *h;
-	uint64_t slot, data;
+	uint64_t slot, data, ring;
 	int fd, saved;
 
 	memset(t, 0, sizeof *t);
@@ -30,7 +30,8 @@ table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 	slot = table_slot_bytes(nranks);
 	t->ctl_size = table_ctl_size(nranks, table_page);
 	data = 2 * slot * nranks;
-	t->size = t->ctl_size + data;
+	ring = table_ring_bytes(nranks);
+	t->size = t->ctl_size + data + ring * nranks * nranks;
 
 	fd = memfd_create("fastboot-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
@@ -58,6 +59,8 @@ table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 	h->ctl_size = t->ctl_size;
 	h->data_off = t->ctl_size;
 	h->slot_bytes = slot;
+	h->p2p_off = t->ctl_size + data;
+	h->ring_bytes = ring;
 	h->table_size = t->size;
 	h->created_ns = clock_wall_ns();
 	t->hdr = h;

@@ -14,6 +14,7 @@
 #include "wire/wire.h"
 #include "wire/table.h"
 #include "wire/reader.h"
+#include "wire/ring.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -33,6 +34,18 @@
 #define UID_OFF_EP	36	/* 20 bytes each (wire/peer.h's layout) */
 _Static_assert(UID_OFF_EP + WIRE_ID_MAX_EP * WIRE_EP_LEN <= 128,
     "the endpoints fit the 128-byte id");
+
+/*
+ * A message larger than one frame goes through fastbootd in parts of
+ * P2P_PART_BYTES, consecutive on the sender's stream; the send id (which
+ * fastbootd passes through as DELIVER's seq) says which part this is.
+ */
+#define P2P_PART_BYTES	(WIRE_PAYLOAD_MAX - WIRE_MSG_HDR_LEN)
+#define P2P_SEQ_MORE	0x80000000u	/* more parts of it follow */
+#define P2P_SEQ_CANCEL	0x40000000u	/* drop the parts so far (empty) */
+#define P2P_SEQ_MASK	0x3fffffffu	/* the send id itself */
+_Static_assert(FB_MAX_MSG_BYTES % P2P_PART_BYTES == 0 &&
+    P2P_PART_BYTES == (1u << 20), "whole parts of 1 MiB");
 
 struct msgq {
 	struct msgq *next;
@@ -69,6 +82,19 @@ struct fb_comm {
 	uint8_t *data;
 	uint64_t slot_bytes;
 
+	/* shm.c: send/recv through the table's rings. */
+	int shm;		/* the rings are in use (doorbell bound) */
+	int p2p_daemon;		/* FASTBOOT_P2P=daemon: no rings */
+	uint8_t *p2p;		/* the p2p part, NULL if none */
+	uint64_t ring_bytes;
+	uint32_t ring_max;	/* largest message a ring holds */
+	uint64_t *tx_tail;	/* per peer: our ring to it */
+	uint64_t *rx_head;	/* per peer: its ring to us */
+	uint32_t *spill_sent;	/* per peer: messages sent through fastbootd */
+	uint32_t *spill_got;	/* per peer: DELIVERs received */
+	int bellfd;		/* our doorbell (bound datagram socket) */
+	int belltx;		/* rings the others' */
+
 	/* Input: bytes and the descriptors of the JOIN_ACK. */
 	struct wire_reader in;
 
@@ -82,6 +108,8 @@ struct fb_comm {
 	int ack_code;
 	char ack_text[WIRE_TEXT_MAX + 1];
 	uint8_t *left;		/* mq.c's bitmap: peers the daemon says left */
+	struct msgq **part;	/* mq.c: per source, a message in parts */
+	uint32_t *part_cap;
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
@@ -115,6 +143,7 @@ HIDDEN void comm_init_error(const char *);
  * The layers, bottom up (scripts/deps.sh checks there is no cycle):
  *	error.c		details of failures, the log callback
  *	mq.c		received messages and departed peers, by (peer, tag)
+ *	shm.c		send/recv through the table's rings, doorbells
  *	rtab.c		the job's shared-memory rank table and eventfd
  *	decode.c	every daemon frame into the handle's state
  *	io.c		the socket: connect, write, read, wait with a deadline
@@ -130,12 +159,27 @@ HIDDEN struct msgq **mq_find(fb_comm *, uint32_t peer, uint32_t tag);
 HIDDEN void mq_take(fb_comm *, struct msgq **);
 HIDDEN void mq_set_left(fb_comm *, uint32_t peer);
 HIDDEN int mq_left(const fb_comm *, uint32_t peer);
+HIDDEN int mq_part(fb_comm *, uint32_t src, uint32_t tag, uint32_t seq,
+    const uint8_t *, uint32_t len, struct msgq **whole);
 
 /* rtab.c */
 HIDDEN int rtab_map(fb_comm *, const struct wire_join_ack *, int tabfd,
     int evfd);
 HIDDEN void rtab_unmap(fb_comm *);
 HIDDEN int rtab_epoll_open(fb_comm *);
+
+/* shm.c */
+HIDDEN int shm_init(fb_comm *, uint64_t p2p_off, uint64_t ring_bytes);
+HIDDEN void shm_start(fb_comm *);
+HIDDEN void shm_stop(fb_comm *);
+HIDDEN void shm_free(fb_comm *);
+HIDDEN int shm_send(fb_comm *, const void *, size_t, uint32_t peer,
+    uint32_t tag);
+HIDDEN void shm_spilled(fb_comm *, uint32_t peer);
+HIDDEN int shm_drain(fb_comm *, uint32_t src);
+HIDDEN int shm_deliver(fb_comm *, struct msgq *);
+HIDDEN void shm_wait(fb_comm *, int src);
+HIDDEN void shm_bell_drain(fb_comm *);
 
 /* decode.c */
 HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);

@@ -207,6 +207,13 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 		return comm_error(c, FB_E_INVAL, "FASTBOOT_COLLECTIVES='%s': "
 		    "use shm (the default) or daemon", env);
 
+	env = getenv("FASTBOOT_P2P");
+	if (env != NULL && strcmp(env, "daemon") == 0)
+		c->p2p_daemon = 1;
+	else if (env != NULL && *env != '\0' && strcmp(env, "shm") != 0)
+		return comm_error(c, FB_E_INVAL, "FASTBOOT_P2P='%s': use shm "
+		    "(the default) or daemon", env);
+
 	path = cfg->socket_path;
 	if (path == NULL || *path == '\0')
 		path = getenv("FASTBOOT_SOCKET");
@@ -239,6 +246,7 @@ comm_free(fb_comm *c)
 	if (c->fd != -1)
 		close(c->fd);
 	wire_reader_free(&c->in);
+	shm_free(c);
 	rtab_unmap(c);
 	mq_free(c);
 	free(c);
@@ -417,6 +425,8 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	io_owner(c);
 	c->evfd = -1;
 	c->epfd = -1;
+	c->bellfd = -1;
+	c->belltx = -1;
 	wire_reader_init(&c->in, WIRE_FROM_DAEMON, 65536, 4096);
 	c->rank = rank;
 	c->nranks = nranks;
@@ -484,6 +494,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if (rc != 0)
 		goto fail;
 	coll_spin_setup(c);
+	shm_start(c);
 	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
 	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
 	 * mapped, READY read. */
@@ -562,8 +573,11 @@ fb_comm_destroy(fb_comm *comm)
 		comm_log(comm, FB_LOG_DEBUG, "adaptive wait: %llu of %llu "
 		    "spins ended by the release", (unsigned long long)
 		    comm->spin_hits, (unsigned long long)comm->spins);
-	/* Tell the daemon this is a clean departure, not a crash; a forked
-	 * child's copy goes quietly (the rank is its parent's). */
+	/* No more messages through our rings, then tell the daemon this is
+	 * a clean departure, not a crash; a forked child's copy goes quietly
+	 * (the rank, its rings and its doorbell are its parent's). */
+	if (!io_foreign(comm))
+		shm_stop(comm);
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
 	    !io_foreign(comm)) {
 		wire_encode_empty(frame, WIRE_LEAVE, 0);

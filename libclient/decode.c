@@ -92,16 +92,11 @@ decode_frame(fb_comm *comm, const struct wire_frame *f)
 		if (wire_decode_msg(p, h->length, &msg) != WIRE_OK ||
 		    msg.peer >= (uint32_t)comm->nranks)
 			break;
-		if ((q = malloc(sizeof *q + msg.len)) == NULL)
-			return comm_fail(comm, FB_E_NOMEM, "no memory to "
-			    "queue a %u-byte message from rank %u", msg.len,
-			    msg.peer);
-		q->src = msg.peer;
-		q->tag = msg.tag;
-		q->len = msg.len;
-		memcpy(q->data, msg.data, msg.len);
-		mq_push(comm, q);
-		return 0;
+		if ((code = mq_part(comm, msg.peer, msg.tag, h->seq, msg.data,
+		    msg.len, &q)) != 0 || q == NULL)
+			return code;
+		/* After what the sender's ring held before it. */
+		return shm_deliver(comm, q);
 	case WIRE_SEND_ACK:
 		if (wire_decode_status(p, h->length, &st) != WIRE_OK)
 			break;

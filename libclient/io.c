@@ -310,7 +310,7 @@ int
 io_wait(fb_comm *comm, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg)
 {
-	struct epoll_event ev[2];
+	struct epoll_event ev[3];
 	struct pollfd pfd;
 	int rc, ms, i, sock;
 
@@ -327,10 +327,12 @@ io_wait(fb_comm *comm, uint64_t deadline,
 		if ((ms = io_remaining_ms(deadline)) == 0)
 			return FB_E_TIMEOUT;
 		if (comm->epfd != -1) {
-			rc = epoll_wait(comm->epfd, ev, 2, ms);
+			rc = epoll_wait(comm->epfd, ev, 3, ms);
 			for (i = 0, sock = 0; i < rc; i++)
 				if (ev[i].data.fd == comm->fd)
 					sock = 1;
+				else if (ev[i].data.fd == comm->bellfd)
+					shm_bell_drain(comm);
 		} else {
 			pfd.fd = comm->fd;
 			pfd.events = POLLIN;
@@ -344,7 +346,8 @@ io_wait(fb_comm *comm, uint64_t deadline,
 			    strerror(errno));
 		}
 		if (!sock)
-			continue;	/* a release, or the deadline passed */
+			continue;	/* a release, a doorbell, or the
+					 * deadline passed */
 		if (io_read(comm, &rc) == -1) {
 			/* Frames that came before the EOF still count. */
 			io_parse(comm);

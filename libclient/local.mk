@@ -15,7 +15,8 @@ libclient_libfastboot_client_la_SOURCES = \
 	libclient/mq.c \
 	libclient/nodemap.h \
 	libclient/p2p.c \
-	libclient/rtab.c
+	libclient/rtab.c \
+	libclient/shm.c
 libclient_libfastboot_client_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 libclient_libfastboot_client_la_LIBADD = wire/libwire.la
 # The node map of a PMIx launcher (libclient/nodemap.h); without PMIx the

@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "client.h"
 
@@ -20,6 +21,7 @@ void
 mq_free(fb_comm *c)
 {
 	struct msgq *q, *next;
+	uint32_t peer;
 
 	for (q = c->mq_head; q != NULL; q = next) {
 		next = q->next;
@@ -28,6 +30,13 @@ mq_free(fb_comm *c)
 	c->mq_head = c->mq_tail = NULL;
 	free(c->left);
 	c->left = NULL;
+	if (c->part != NULL)
+		for (peer = 0; peer < (uint32_t)c->nranks; peer++)
+			free(c->part[peer]);
+	free(c->part);
+	free(c->part_cap);
+	c->part = NULL;
+	c->part_cap = NULL;
 }
 
 void
@@ -76,4 +85,77 @@ int
 mq_left(const fb_comm *c, uint32_t peer)
 {
 	return (c->left[peer / 8] & (1u << (peer % 8))) != 0;
+}
+
+/*
+ * One DELIVER from src: the whole message (*whole, not yet queued), or a
+ * part of one (kept here until its last part; *whole NULL).  0, or the
+ * handle's error.
+ */
+int
+mq_part(fb_comm *c, uint32_t src, uint32_t tag, uint32_t seq,
+    const uint8_t *data, uint32_t len, struct msgq **whole)
+{
+	struct msgq *q;
+	uint64_t have, cap;
+
+	*whole = NULL;
+	q = c->part != NULL ? c->part[src] : NULL;
+	if (seq & P2P_SEQ_CANCEL) {	/* the sender gave up on it */
+		if (q != NULL)
+			free(q);
+		if (c->part != NULL)
+			c->part[src] = NULL;
+		return 0;
+	}
+	if (q == NULL && !(seq & P2P_SEQ_MORE)) {
+		if ((q = malloc(sizeof *q + len)) == NULL)
+			goto nomem;
+		q->src = src;
+		q->tag = tag;
+		q->len = len;
+		memcpy(q->data, data, len);
+		*whole = q;
+		return 0;
+	}
+	if (c->part == NULL) {
+		c->part = calloc((size_t)c->nranks, sizeof *c->part);
+		c->part_cap = calloc((size_t)c->nranks, sizeof *c->part_cap);
+		if (c->part == NULL || c->part_cap == NULL)
+			goto nomem;
+	}
+	have = q != NULL ? q->len : 0;
+	if (q != NULL && q->tag != tag)
+		return comm_fail(c, FB_E_PROTO, "rank %u's message of tag %u "
+		    "came in parts with tag %u among them", src, q->tag, tag);
+	if (have + len > FB_MAX_MSG_BYTES)
+		return comm_fail(c, FB_E_PROTO, "rank %u's message of tag %u "
+		    "grew past %u bytes", src, tag, FB_MAX_MSG_BYTES);
+	if (q == NULL || have + len > c->part_cap[src]) {
+		cap = q != NULL ? (uint64_t)c->part_cap[src] * 2 :
+		    4 * (uint64_t)P2P_PART_BYTES;
+		if (cap < have + len)
+			cap = have + len;
+		if (cap > FB_MAX_MSG_BYTES)
+			cap = FB_MAX_MSG_BYTES;
+		if ((q = realloc(q, sizeof *q + cap)) == NULL)
+			goto nomem;
+		c->part[src] = q;
+		c->part_cap[src] = (uint32_t)cap;
+		if (have == 0) {
+			q->src = src;
+			q->tag = tag;
+			q->len = 0;
+		}
+	}
+	memcpy(q->data + have, data, len);
+	q->len = (uint32_t)(have + len);
+	if (!(seq & P2P_SEQ_MORE)) {
+		c->part[src] = NULL;
+		*whole = q;
+	}
+	return 0;
+nomem:
+	return comm_fail(c, FB_E_NOMEM, "no memory to queue a message from "
+	    "rank %u", src);
 }

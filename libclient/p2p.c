@@ -1,13 +1,15 @@
 /*
- * p2p.c - send and recv.  fb_send hands the message to the daemon, which
- * forwards it to the receiver's socket at once (bounded per receiver) and
- * acknowledges; the receiver keeps arrivals in a FIFO and matches
- * (peer, tag) in order.  A receiver still blocked on a peer after 2 ms
- * tells the daemon (WAIT), so that it hears at once if that peer leaves.
- *
- * Arrivals are kept in mq.c whichever path brought them: a second path
- * (shared memory between ranks of a node) would deliver into the same
- * queue and be chosen per peer here, beside the daemon path.
+ * p2p.c - send and recv.  Between ranks of one node fb_send puts the
+ * message into the rank table's ring to the peer (shm.c) and returns.
+ * Otherwise (another node, a full ring, a message larger than a ring) it
+ * hands the message to the daemon, which forwards it to the receiver's
+ * socket at once (bounded per receiver) and acknowledges; a message larger
+ * than a frame goes in parts of 1 MiB, each acknowledged, and if one is
+ * refused the receiver is told to drop the parts it has.  The receiver
+ * keeps arrivals of both paths in one FIFO (mq.c), in the order the sender
+ * sent them, and matches (peer, tag) in order.  A receiver still blocked
+ * on a peer after 2 ms tells the daemon (WAIT), so that it hears at once
+ * if that peer leaves.
  */
 #include <sys/uio.h>
 
@@ -27,13 +29,50 @@ p2p_acked(fb_comm *c, const void *arg)
 	return c->acked == *(const uint32_t *)arg;
 }
 
-int
-fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
+/* One SEND (a whole message or a part, says flags) and its SEND_ACK. */
+static int
+p2p_send_part(fb_comm *comm, const void *buf, uint32_t len, int peer,
+    int tag, uint32_t flags, int parts, uint64_t start)
 {
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
 	struct iovec iov[2];
-	uint64_t start = clock_mono_ns();
 	uint32_t seq;
+	int rc;
+
+	comm->send_seq = (comm->send_seq + 1) & P2P_SEQ_MASK;
+	if (comm->send_seq == 0)	/* 0 is "none acknowledged yet" */
+		comm->send_seq = 1;
+	seq = comm->send_seq | flags;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_SEND, seq,
+	    (uint32_t)peer, (uint32_t)tag, len);
+	iov[1].iov_base = (void *)buf;
+	iov[1].iov_len = len;
+	if ((rc = io_write(comm, iov, 2, io_deadline(comm))) != 0)
+		return rc;
+	rc = io_wait(comm, start + (comm->timeout_ms < 0 ? UINT64_MAX -
+	    start : (uint64_t)comm->timeout_ms * 1000000u), p2p_acked, &seq);
+	if (rc == FB_E_TIMEOUT)
+		return comm_fail(comm, FB_E_TIMEOUT, "send to rank %d: "
+		    "fastbootd did not acknowledge within %d ms", peer,
+		    io_ms_since(start));
+	if (rc != 0)
+		return rc;
+	if (comm->ack_code != 0)
+		return comm_error(comm, comm->ack_code, "%s%s", comm->ack_text,
+		    parts ? "; refused at a 1 MiB part of a larger message, "
+		    "none of which is delivered" : "");
+	return 0;
+}
+
+int
+fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
+{
+	const uint8_t *b = buf;
+	uint64_t start = clock_mono_ns();
+	char err[sizeof comm->err];
+	size_t off, part;
+	uint32_t more;
 	int rc;
 
 	if (comm == NULL)
@@ -49,24 +88,27 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 		    "limit is %u", len, FB_MAX_MSG_BYTES);
 	if (buf == NULL && len > 0)
 		return comm_error(comm, FB_E_INVAL, "send: buf is NULL");
-	seq = ++comm->send_seq;
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = wire_encode_msg_hdr(hdr, WIRE_SEND, seq,
-	    (uint32_t)peer, (uint32_t)tag, (uint32_t)len);
-	iov[1].iov_base = (void *)buf;
-	iov[1].iov_len = len;
-	if ((rc = io_write(comm, iov, 2, io_deadline(comm))) != 0)
-		return rc;
-	rc = io_wait(comm, start + (comm->timeout_ms < 0 ? UINT64_MAX -
-	    start : (uint64_t)comm->timeout_ms * 1000000u), p2p_acked, &seq);
-	if (rc == FB_E_TIMEOUT)
-		return comm_fail(comm, FB_E_TIMEOUT, "send to rank %d: "
-		    "fastbootd did not acknowledge within %d ms", peer,
-		    io_ms_since(start));
-	if (rc != 0)
-		return rc;
-	if (comm->ack_code != 0)
-		return comm_error(comm, comm->ack_code, "%s", comm->ack_text);
+	if (shm_send(comm, buf, len, (uint32_t)peer, (uint32_t)tag) == 0)
+		return 0;
+	/* Through fastbootd, in parts if larger than a frame. */
+	for (off = 0;; off += part) {
+		part = len - off < P2P_PART_BYTES ? len - off : P2P_PART_BYTES;
+		more = off + part < len ? P2P_SEQ_MORE : 0;
+		rc = p2p_send_part(comm, b + off, (uint32_t)part, peer, tag,
+		    more, len > P2P_PART_BYTES, start);
+		if (rc != 0 && off > 0 && !comm->failed) {
+			/* The receiver drops the parts it has. */
+			memcpy(err, comm->err, sizeof err);
+			(void)p2p_send_part(comm, NULL, 0, peer, tag,
+			    P2P_SEQ_CANCEL, 1, start);
+			memcpy(comm->err, err, sizeof err);
+		}
+		if (rc != 0)
+			return rc;
+		if (!more)
+			break;
+	}
+	shm_spilled(comm, (uint32_t)peer);
 	return 0;
 }
 
@@ -97,6 +139,8 @@ p2p_matched(fb_comm *c, const void *arg)
 {
 	const struct p2p_want *w = arg;
 
+	if (shm_drain(c, w->peer) != 0)
+		return 0;	/* io_wait reports c->failed */
 	return mq_find(c, w->peer, w->tag) != NULL || mq_left(c, w->peer);
 }
 
@@ -125,6 +169,8 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 	w.tag = (uint32_t)tag;
 	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
 	    start + (uint64_t)comm->timeout_ms * 1000000u;
+	if ((rc = shm_drain(comm, w.peer)) != 0)
+		return rc;
 	if ((pp = mq_find(comm, w.peer, w.tag)) == NULL) {
 		if (mq_left(comm, w.peer))
 			return comm_error(comm, FB_E_PEER_LOST, "recv from "
@@ -138,18 +184,23 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		    start + P2P_WAIT_GRACE_NS : deadline;
 		if (p2p_peer_gone_hint(comm, w.peer))
 			grace = start;
+		/* From here a sender rings our doorbell. */
+		shm_wait(comm, peer);
 		rc = grace > start ? io_wait(comm, grace, p2p_matched, &w) :
 		    FB_E_TIMEOUT;
 		if (rc == FB_E_TIMEOUT && grace < deadline) {
 			wire_encode_empty(frame, WIRE_WAIT, w.peer);
-			if ((rc = io_write(comm, &iov, 1, deadline)) != 0)
+			if ((rc = io_write(comm, &iov, 1, deadline)) != 0) {
+				shm_wait(comm, -1);
 				return rc;
+			}
 			rc = io_wait(comm, deadline, p2p_matched, &w);
 			wire_encode_empty(frame, WIRE_WAIT, WIRE_NO_RANK);
 			if (!comm->failed)
 				io_write(comm, &iov, 1, clock_mono_ns() +
 				    P2P_WAIT_GRACE_NS);
 		}
+		shm_wait(comm, -1);
 		if (rc == FB_E_TIMEOUT)
 			return comm_error(comm, FB_E_TIMEOUT, "recv from rank "
 			    "%d tag %d timed out after %d ms: nothing arrived",

@@ -52,6 +52,7 @@ int
 rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 {
 	const struct table_hdr *h;
+	uint64_t p2p_off, ring, n;
 	void *t;
 
 	t = mmap(NULL, (size_t)m->table_size, PROT_READ | PROT_WRITE,
@@ -72,12 +73,29 @@ rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 		return comm_fail(comm, FB_E_PROTO, "the rank table's header "
 		    "is inconsistent");
 	}
+	/* The p2p part: read once, checked, kept in the handle (ranks can
+	 * write the header afterwards). */
+	n = h->nranks;
+	p2p_off = h->p2p_off;
+	ring = h->ring_bytes;
+	if (ring != 0 && (!ring_size_ok(ring) || p2p_off <
+	    h->data_off + 2 * h->slot_bytes * n || p2p_off > m->table_size ||
+	    n * n * ring > m->table_size - p2p_off)) {
+		munmap(t, (size_t)m->table_size);
+		return comm_fail(comm, FB_E_PROTO, "the rank table's p2p part "
+		    "(%llu rings of %llu bytes at %llu) does not fit its %llu "
+		    "bytes", (unsigned long long)(n * n),
+		    (unsigned long long)ring, (unsigned long long)p2p_off,
+		    (unsigned long long)m->table_size);
+	}
 	comm->table = t;
 	comm->table_size = (size_t)m->table_size;
 	comm->hdr = t;
 	comm->trank = (struct table_rank *)(comm->hdr + 1);
 	comm->data = (uint8_t *)t + h->data_off;
 	comm->slot_bytes = h->slot_bytes;
+	if (shm_init(comm, p2p_off, ring) == -1)
+		return comm_fail(comm, FB_E_NOMEM, "out of memory");
 	if (!comm->daemon_coll) {
 		if (comm->evfd == -1)
 			return comm_fail(comm, FB_E_PROTO, "fastbootd passed "

@@ -4,6 +4,7 @@
  *
  *	[ control part: header, then one record per rank ]  daemon writes
  *	[ data part: 2 halves x nranks slots of slot_bytes ] ranks write
+ *	[ p2p part: nranks x nranks rings of ring_bytes ]    ranks write
  *
  * The daemon maps only the control part and never reads anything a rank
  * wrote.  Ranks read the control part (to name who is missing on a timeout)
@@ -11,6 +12,12 @@
  * contribution to slot r of half (seq % 2) and reads the others' after the
  * daemon's RELEASE.  Two halves are enough: a rank can be at most one
  * collective ahead of the slowest reader.
+ *
+ * The p2p part (absent when ring_bytes is 0: a job of more than
+ * TABLE_P2P_MAX_RANKS ranks) carries fb_send/fb_recv between ranks of one
+ * node: the ring from rank s to rank d (wire/ring.h) is number d * nranks + s,
+ * so that a receiver's rings lie together.  Like the data part, its pages
+ * cost memory only once a pair of ranks uses them.
  */
 #ifndef FB_TABLE_H
 #define FB_TABLE_H
@@ -41,7 +48,9 @@ struct table_hdr {
 	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
 	uint32_t nleft;		/* daemon: ranks that left cleanly */
 	uint32_t reserved0;
-	uint8_t reserved[56];
+	uint64_t p2p_off;	/* start of the p2p part */
+	uint64_t ring_bytes;	/* one ring, header included; 0: no p2p part */
+	uint8_t reserved[40];
 	/*
 	 * Shared-memory collectives (ranks write these; the daemon reads them
 	 * only to show a pending collective).  Ranks add themselves to count;
@@ -69,8 +78,14 @@ struct table_rank {
 	uint32_t kind;		/* of that collective (enum wire_coll) */
 	uint32_t reserved0;
 	uint64_t bytes;		/* its size argument */
-	uint8_t reserved[16];
+	/* Shared-memory send/recv (libclient/shm.c), written by the rank. */
+	uint32_t p2p_waiting;	/* r + 1: asleep in fb_recv from rank r */
+	uint32_t reserved1;
+	uint64_t bell;		/* its doorbell's name (nonzero), 0: none */
 };
+
+_Static_assert(sizeof(struct table_hdr) == 192, "table header: 3 lines");
+_Static_assert(sizeof(struct table_rank) == 64, "rank record: one line");
 
 /* Bytes of a slot for a job of nranks: room for the largest contribution. */
 static inline uint64_t
@@ -83,6 +98,19 @@ table_slot_bytes(uint32_t nranks)
 	if (s > (64u << 20))
 		s = 64u << 20;
 	return s;
+}
+
+/* Shared-memory send/recv: rings for jobs of at most this many ranks. */
+#define TABLE_P2P_MAX_RANKS	256
+#define TABLE_RING_BYTES	(16u << 10)	/* 64 KiB of virtual memory
+						 * per rank at 4 ranks, 4 MiB
+						 * at 256; touched as used */
+
+/* Bytes of one ring for a job of nranks, 0 for none. */
+static inline uint64_t
+table_ring_bytes(uint32_t nranks)
+{
+	return nranks <= TABLE_P2P_MAX_RANKS ? TABLE_RING_BYTES : 0;
 }
 
 static inline uint64_t

@@ -35,6 +35,14 @@ tests_fuzz_replay_peer_CPPFLAGS = $(TEST_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 tests_fuzz_replay_peer_LDADD = tests/lib/libharness.la \
 	daemon/libfastbootd.la
 
+# The send/recv rings of the rank table, as a scribbling rank leaves them.
+check_PROGRAMS += tests/fuzz/replay_ring
+TESTS += tests/fuzz/replay_ring
+tests_fuzz_replay_ring_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_ring.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_replay_ring_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_fuzz_replay_ring_LDADD = tests/lib/libharness.la wire/libwire.la
+
 # The seed generator (not a test; built with the tests so it stays true to
 # the codec).
 check_PROGRAMS += tests/fuzz/gen_corpus
@@ -51,6 +59,13 @@ tests_fuzz_fuzz_wire_SOURCES = tests/fuzz/fuzz_wire.c tests/fuzz/fuzz.h \
 tests_fuzz_fuzz_wire_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
 	-fno-sanitize-recover=all
 tests_fuzz_fuzz_wire_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
+
+noinst_PROGRAMS += tests/fuzz/fuzz_ring
+tests_fuzz_fuzz_ring_SOURCES = tests/fuzz/fuzz_ring.c tests/fuzz/fuzz.h \
+	wire/ring.c wire/ring.h
+tests_fuzz_fuzz_ring_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) \
+	-fno-sanitize-recover=all
+tests_fuzz_fuzz_ring_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_CFLAGS)
 
 # The daemon's sources are compiled into its target for the same reason.
 noinst_PROGRAMS += tests/fuzz/fuzz_daemon

@@ -249,8 +249,8 @@ calls_p2p(fb_comm *comm, int rank, int n)
 		return 1;
 
 	/* Limits. */
-	rc = fb_send(comm, big, (1u << 20) + 1, next, 3);
-	CHECK(rc == FB_E_INVAL, "send of 1 MiB + 1: %s, want FB_E_INVAL",
+	rc = fb_send(comm, big, FB_MAX_MSG_BYTES + 1, next, 3);
+	CHECK(rc == FB_E_INVAL, "send of 64 MiB + 1: %s, want FB_E_INVAL",
 	    fb_strerror(rc));
 	rc = fb_send(comm, big, 1, n, 3);
 	CHECK(rc == FB_E_INVAL, "send to rank %d of %d: %s, want FB_E_INVAL",
@@ -261,11 +261,29 @@ calls_p2p(fb_comm *comm, int rank, int n)
 	rc = fb_recv(comm, big, 1, -1, 3);
 	CHECK(rc == FB_E_INVAL, "recv from rank -1: %s, want FB_E_INVAL",
 	    fb_strerror(rc));
-	rc = fb_recv(comm, big, (1u << 20) + 1, prev, 3);
-	CHECK(rc == FB_E_INVAL, "recv of 1 MiB + 1: %s, want FB_E_INVAL",
+	rc = fb_recv(comm, big, FB_MAX_MSG_BYTES + 1, prev, 3);
+	CHECK(rc == FB_E_INVAL, "recv of 64 MiB + 1: %s, want FB_E_INVAL",
 	    fb_strerror(rc));
 
+	/* A message of one frame, and one in parts (1 MiB + 1), both ways
+	 * before either receives. */
+	if (n <= 8) {
+		if (calls_send(comm, rank, next, 11, 0, (1u << 20) + 1) ||
+		    calls_send(comm, rank, prev, 12, 1, (1u << 20) + 1) ||
+		    calls_recv_check(comm, rank, next, 12, 1,
+		    (1u << 20) + 1) ||
+		    calls_recv_check(comm, rank, prev, 11, 0, (1u << 20) + 1))
+			return 1;
+	}
 	/* The largest message, both ways before either receives. */
+	if (n <= 2) {
+		if (calls_send(comm, rank, next, 9, 0, FB_MAX_MSG_BYTES) ||
+		    calls_send(comm, rank, prev, 10, 1, FB_MAX_MSG_BYTES) ||
+		    calls_recv_check(comm, rank, next, 10, 1,
+		    FB_MAX_MSG_BYTES) ||
+		    calls_recv_check(comm, rank, prev, 9, 0, FB_MAX_MSG_BYTES))
+			return 1;
+	}
 	if (n <= 8) {
 		if (calls_send(comm, rank, next, 9, 0, 1u << 20) ||
 		    calls_send(comm, rank, prev, 10, 1, 1u << 20) ||

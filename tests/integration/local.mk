@@ -41,3 +41,8 @@ tests_integration_failure_daemon_test_SOURCES = \
 tests_integration_failure_daemon_test_CPPFLAGS = $(TEST_CPPFLAGS) \
 	-DITEST_DAEMON_COLL
 tests_integration_failure_daemon_test_LDADD = $(ITEST_LDADD)
+INTEGRATION_TESTS += tests/integration/p2p_test
+tests_integration_p2p_test_SOURCES = tests/integration/p2p_test.c \
+	$(ITEST_SOURCES)
+tests_integration_p2p_test_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_p2p_test_LDADD = $(ITEST_LDADD)

@@ -165,7 +165,7 @@ pend_main(void *arg)
 {
 	struct pend *p = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
-	size_t len = FB_MAX_MSG_BYTES;
+	size_t len = 1u << 20;	/* one frame each */
 	uint8_t *buf;
 	fb_comm *c;
 	int i, rc;

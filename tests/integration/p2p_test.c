@@ -1,0 +1,358 @@
+/*
+ * p2p_test.c - send/recv between ranks of one node through the rank
+ * table's rings (libclient/shm.c), against a real fastbootd:
+ *
+ *  - small messages travel through the rings: fastbootd forwards none;
+ *  - a receiver that is not receiving: fb_send does not wait, the full
+ *    ring spills to fastbootd, messages larger than a ring go through it,
+ *    and the receiver still gets every message in order per (peer, tag);
+ *  - FASTBOOT_P2P=daemon sends everything through fastbootd;
+ *  - a message larger than a frame that the receiver's --max-pending
+ *    cannot hold: fb_send fails with FB_E_LIMIT and none of it arrives,
+ *    while the next message does;
+ *  - a rank that scribbles over the rings: its peer's fb_send spills, its
+ *    peer's fb_recv fails with FB_E_PROTO naming it, nothing crashes, and
+ *    fastbootd serves the next job.
+ */
+#include <sys/wait.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tap.h"
+#include "itest.h"
+#include "wire/table.h"
+#include "wire/ring.h"
+
+static struct itest *t;
+
+#define CHECK(cond, ...) ITEST_CHECK(t, rank, cond, __VA_ARGS__)
+#define CALL(expr) do {							\
+	int rc_ = (expr);						\
+	CHECK(rc_ == 0, "%s: %s (%s)", #expr, fb_strerror(rc_),		\
+	    fb_comm_last_error(comm));					\
+} while (0)
+
+#define P2P_PINGS	200
+#define P2P_FLOOD	600	/* messages sent before any is received */
+#define P2P_SMALL	200
+#define P2P_BIG		(100u << 10)	/* larger than a ring */
+
+static int
+p2p_init(fb_comm **comm, const fb_unique_id *id, int rank, int n)
+{
+	int rc = fb_comm_init(comm, id, rank, n);
+
+	CHECK(rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	return 0;
+}
+
+/* Ping-pong 64 B with the other rank, and a message to ourselves. */
+static int
+p2p_ping(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint8_t buf[64];
+	fb_comm *comm;
+	int i, peer = rank ^ 1;
+
+	if (p2p_init(&comm, id, rank, n))
+		return 1;
+	/* Both have their doorbells once both arrived. */
+	CALL(fb_barrier(comm));
+	for (i = 0; i < P2P_PINGS; i++) {
+		memset(buf, rank == 0 ? i & 0xff : 0, sizeof buf);
+		if (rank == 0) {
+			CALL(fb_send(comm, buf, sizeof buf, peer, 1));
+			CALL(fb_recv(comm, buf, sizeof buf, peer, 2));
+		} else {
+			CALL(fb_recv(comm, buf, sizeof buf, peer, 1));
+			CALL(fb_send(comm, buf, sizeof buf, peer, 2));
+		}
+		CHECK(buf[0] == (i & 0xff) && buf[63] == (i & 0xff),
+		    "ping %d came back as %u", i, buf[0]);
+	}
+	CALL(fb_send(comm, "self", 4, rank, 3));
+	CALL(fb_recv(comm, buf, 4, rank, 3));
+	CHECK(memcmp(buf, "self", 4) == 0, "message to ourselves differs");
+	CALL(fb_barrier(comm));
+	CALL(fb_comm_destroy(comm));
+	t->r[rank].done = 1;
+	return 0;
+}
+
+/* Message k of the flood: its size, tag and bytes. */
+static size_t
+p2p_flood_len(int k)
+{
+	return k % 50 == 49 ? P2P_BIG : P2P_SMALL;
+}
+
+static void
+p2p_flood_fill(uint8_t *b, int k, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = itest_byte(0, 1, i, (uint32_t)k);
+	memcpy(b, &k, sizeof k);
+}
+
+static int
+p2p_flood(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint8_t *buf, *want;
+	fb_comm *comm;
+	int k, tag, got;
+
+	buf = malloc(P2P_BIG);
+	want = malloc(P2P_BIG);
+	CHECK(buf != NULL && want != NULL, "malloc");
+	if (p2p_init(&comm, id, rank, n))
+		return 1;
+	if (rank == 0) {
+		/* Rank 1 receives nothing until all are sent. */
+		for (k = 0; k < P2P_FLOOD; k++) {
+			p2p_flood_fill(buf, k, p2p_flood_len(k));
+			CALL(fb_send(comm, buf, p2p_flood_len(k), 1,
+			    5 + k % 2));
+		}
+		t->r[0].step = 1;
+	} else {
+		CHECK(itest_wait_steps(t, 2, 1, 1, 120000), "rank 0 did not "
+		    "finish sending");
+		/* Tag 6 first, then tag 5: each in the order sent. */
+		for (tag = 6; tag >= 5; tag--)
+			for (k = tag - 5; k < P2P_FLOOD; k += 2) {
+				CALL(fb_recv(comm, buf, p2p_flood_len(k), 0,
+				    tag));
+				memcpy(&got, buf, sizeof got);
+				CHECK(got == k, "tag %d: message %d came where "
+				    "%d was due", tag, got, k);
+				p2p_flood_fill(want, k, p2p_flood_len(k));
+				CHECK(memcmp(buf, want, p2p_flood_len(k)) == 0,
+				    "message %d differs", k);
+			}
+	}
+	CALL(fb_barrier(comm));
+	CALL(fb_comm_destroy(comm));
+	free(buf);
+	free(want);
+	t->r[rank].done = 1;
+	return 0;
+}
+
+/* The rank table as this process mapped it (from /proc/self/maps). */
+static struct table_hdr *
+p2p_table(void)
+{
+	char line[512];
+	uintptr_t lo;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return NULL;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, "memfd:fastboot-job") != NULL &&
+		    sscanf(line, "%" SCNxPTR "-", &lo) == 1) {
+			fclose(f);
+			return (struct table_hdr *)lo;
+		}
+	fclose(f);
+	return NULL;
+}
+
+static struct ring_hdr *
+p2p_ring(struct table_hdr *h, uint32_t src, uint32_t dst)
+{
+	return (struct ring_hdr *)((uint8_t *)h + h->p2p_off +
+	    ((uint64_t)dst * h->nranks + src) * h->ring_bytes);
+}
+
+static int
+p2p_scribble(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	struct table_hdr *h;
+	uint8_t buf[64];
+	fb_comm *comm;
+	int rc;
+
+	if (p2p_init(&comm, id, rank, n))
+		return 1;
+	h = p2p_table();
+	CHECK(h != NULL && h->ring_bytes != 0, "no rank table with rings "
+	    "in /proc/self/maps");
+	if (rank == 1) {
+		/* The head of rank 0's ring to us: far ahead of its tail. */
+		__atomic_store_n(&p2p_ring(h, 0, 1)->head, (uint64_t)1 << 40,
+		    __ATOMIC_RELEASE);
+		t->r[1].step = 1;
+		memset(buf, 0, sizeof buf);
+		CALL(fb_recv(comm, buf, sizeof buf, 0, 1));
+		CHECK(memcmp(buf, "spilled", 8) == 0, "the message that "
+		    "spilled differs");
+		/* The tail of our ring to rank 0: not a whole entry. */
+		__atomic_store_n(&p2p_ring(h, 1, 0)->tail, (uint64_t)12345,
+		    __ATOMIC_RELEASE);
+		t->r[1].step = 2;
+		CHECK(itest_wait_steps(t, 2, 1, 3, 60000), "rank 0 did not "
+		    "finish");
+	} else {
+		CHECK(itest_wait_steps(t, 2, 0, 1, 60000), "rank 1 did not "
+		    "scribble");
+		memset(buf, 0, sizeof buf);
+		memcpy(buf, "spilled", 8);
+		/* The ring is unusable: the message goes through fastbootd. */
+		CALL(fb_send(comm, buf, sizeof buf, 1, 1));
+		CHECK(itest_wait_steps(t, 2, 0, 2, 60000), "rank 1 did not "
+		    "scribble again");
+		rc = fb_recv(comm, buf, sizeof buf, 1, 2);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_PROTO, "recv from the scribbled ring: %s, "
+		    "want FB_E_PROTO (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		CHECK(strstr(fb_comm_last_error(comm), "ring from rank 1") !=
+		    NULL && strstr(fb_comm_last_error(comm), "corrupt") !=
+		    NULL, "detail does not name rank 1's ring: %s",
+		    fb_comm_last_error(comm));
+		t->r[0].step = 3;
+	}
+	fb_comm_destroy(comm);
+	t->r[rank].done = 1;
+	return 0;
+}
+
+#define P2P_OVER	(8u << 20)	/* over the second daemon's cap */
+#define P2P_AFTER	(20u << 10)	/* spills: larger than a ring */
+
+/* After a refused message, the next one on the same tag arrives whole:
+ * the receiver dropped the refused message's parts. */
+static int
+p2p_over(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	uint8_t *buf;
+	fb_comm *comm;
+	size_t i;
+	int rc;
+
+	CHECK((buf = calloc(1, P2P_OVER)) != NULL, "malloc");
+	if (p2p_init(&comm, id, rank, n))
+		return 1;
+	CALL(fb_barrier(comm));
+	if (rank == 0) {
+		rc = fb_send(comm, buf, P2P_OVER, 1, 1);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_LIMIT, "send of %u bytes to a rank that "
+		    "does not receive: %s, want FB_E_LIMIT", P2P_OVER,
+		    fb_strerror(rc));
+		CHECK(strstr(fb_comm_last_error(comm), "part of a larger") !=
+		    NULL, "detail does not say a part was refused: %s",
+		    fb_comm_last_error(comm));
+		/* Larger than a ring: it goes after the refused parts. */
+		memset(buf, 0xa5, P2P_AFTER);
+		CALL(fb_send(comm, buf, P2P_AFTER, 1, 2));
+		t->r[0].step = 1;
+		CHECK(itest_wait_steps(t, 2, 0, 1, 60000), "rank 1 did not "
+		    "receive");
+		memset(buf, 0x5a, P2P_OVER / 4);
+		CALL(fb_send(comm, buf, P2P_OVER / 4, 1, 1));
+	} else {
+		CHECK(itest_wait_steps(t, 2, 1, 1, 60000), "rank 0 did not "
+		    "send");
+		CALL(fb_recv(comm, buf, P2P_AFTER, 0, 2));
+		for (i = 0; i < P2P_AFTER; i++)
+			CHECK(buf[i] == 0xa5, "byte %zu of the message after "
+			    "the refused one is %#x", i, buf[i]);
+		t->r[1].step = 1;
+		CALL(fb_recv(comm, buf, P2P_OVER / 4, 0, 1));
+		for (i = 0; i < P2P_OVER / 4; i++)
+			CHECK(buf[i] == 0x5a, "byte %zu of the message after "
+			    "the refused one is %#x", i, buf[i]);
+	}
+	CALL(fb_barrier(comm));
+	CALL(fb_comm_destroy(comm));
+	free(buf);
+	t->r[rank].done = 1;
+	return 0;
+}
+
+/* Run ranks; how many messages fastbootd forwarded meanwhile, or -1. */
+static long
+p2p_run(struct th_daemon *d, th_rank_fn fn, int *failed)
+{
+	long before = itest_ctl_value(d->sock, "messages"), after;
+
+	itest_reset(t);
+	*failed = th_run_ranks(2, fn, NULL, 180000);
+	itest_report(t, 2);
+	after = itest_ctl_value(d->sock, "messages");
+	return before < 0 || after < 0 ? -1 : after - before;
+}
+
+int
+main(void)
+{
+	struct th_daemon d;
+	int failed;
+	long fwd;
+
+	th_deadline(600);
+	unsetenv("FASTBOOT_COLLECTIVES");
+	unsetenv("FASTBOOT_P2P");
+	t = itest_shared();
+	tap_plan(9);
+	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
+		return tap_done();
+
+	fwd = p2p_run(&d, p2p_ping, &failed);
+	ok(failed == 0 && fwd == 0, "2 ranks: %d ping-pongs of 64 B and a "
+	    "message to self through the rings: fastbootd forwarded %ld "
+	    "(want 0)", P2P_PINGS, fwd);
+
+	fwd = p2p_run(&d, p2p_flood, &failed);
+	ok(failed == 0 && fwd > P2P_FLOOD / 50 && fwd < P2P_FLOOD, "%d "
+	    "messages (every 50th of %u KiB) to a rank not receiving: no "
+	    "fb_send waited, %ld spilled to fastbootd, all received in order "
+	    "per tag, every byte checked", P2P_FLOOD, P2P_BIG >> 10, fwd);
+
+	setenv("FASTBOOT_P2P", "daemon", 1);
+	fwd = p2p_run(&d, p2p_ping, &failed);
+	unsetenv("FASTBOOT_P2P");
+	ok(failed == 0 && fwd == 2 * P2P_PINGS + 2, "FASTBOOT_P2P=daemon: "
+	    "fastbootd forwarded %ld messages (want %d)", fwd,
+	    2 * P2P_PINGS + 2);
+
+	{
+		static const char *const args[] = { "--max-pending",
+		    "3145728", NULL };
+		struct th_daemon d2;
+
+		if (th_daemon_start(&d2, args) != 0)
+			ok(0, "a second fastbootd with --max-pending 3 MiB");
+		else {
+			p2p_run(&d2, p2p_over, &failed);
+			ok(failed == 0 && t->r[0].rc == FB_E_LIMIT,
+			    "--max-pending 3 MiB, receiver not receiving: a "
+			    "%u MiB message gets %s (%s); none of it arrives, "
+			    "the next ones do, whole", P2P_OVER >> 20,
+			    fb_strerror(t->r[0].rc), t->r[0].err);
+			th_daemon_stop(&d2);
+			th_daemon_cleanup(&d2);
+		}
+		setenv("FASTBOOT_SOCKET", d.sock, 1);
+	}
+
+	fwd = p2p_run(&d, p2p_scribble, &failed);
+	ok(failed == 0 && t->r[0].rc == FB_E_PROTO, "a rank that scribbles "
+	    "over the rings: the peer's send spilled, its recv got %s: %s",
+	    fb_strerror(t->r[0].rc), t->r[0].err);
+
+	fwd = p2p_run(&d, p2p_ping, &failed);
+	ok(failed == 0 && fwd == 0, "fastbootd serves the next job, rings "
+	    "and all (forwarded %ld)", fwd);
+	itest_daemon_finish(&d);
+	return tap_done();
+}
