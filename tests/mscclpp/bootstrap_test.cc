@@ -504,8 +504,8 @@ bt_reuse(const fb_unique_id *id, int rank, int nranks, void *)
 	});
 }
 
-/* Over the old 1 MiB cap: one 4 MiB message, and 4 MiB per rank in an
- * allGather (TcpBootstrap has no cap). */
+/* Over the old 1 MiB cap: a 4 MiB message around a ring (TcpBootstrap has
+ * no cap). */
 static int
 bt_big(const fb_unique_id *id, int rank, int nranks, void *)
 {
