@@ -17,7 +17,7 @@ struct daemon_config dconf = {
 	/* One largest message (FB_MAX_MSG_BYTES, in 1 MiB parts) and its frame
 	 * headers fit a receiver that is not receiving. */
 	.max_pending = FB_MAX_MSG_BYTES + (1u << 20),
-	.max_memory = 256u << 20,
+	.max_memory = 1024u << 20,
 	.max_lingering_per_uid = 1024,
 	.ctl_rate = 100,
 	.handshake_ms = 10000,
