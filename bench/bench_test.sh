@@ -199,8 +199,10 @@ rc=$?
 sed 's/^/# sweep: /' "$out/sweep.stdout" | tail -n 3
 [ $rc -eq 0 ] && [ -s "$out/sweep/sweep.dat" ] &&
     grep -q "<td><a href=\"ranks-$ranks/report.html\">$ranks</a>" \
-    "$out/sweep/sweep.html"
-ok $? "bench_report --sweep tabulates the runs by rank count (exit $rc)"
+    "$out/sweep/sweep.html" && { ! command -v gnuplot >/dev/null ||
+    grep -q '<svg' "$out/sweep/sweep.html"; }
+ok $? "bench_report --sweep tabulates the runs by rank count, its chart\
+ inline when gnuplot exists (exit $rc)"
 fi
 
 # 3. A system that fails is reported as failed, the others still run.

@@ -70,6 +70,9 @@ int		 report_targets(struct report *r, const char *path, char *err,
 /* report_plot.c: 0 when every chart was drawn */
 int		 report_plots(struct report *r);
 void		 report_gnuplot_version(struct report *r);
+int		 report_chart(FILE *out, const char *gnuplot,
+		    const char *outdir, const char *script, const char *svg,
+		    const char *log);
 
 /* report_nodes.c: nodes.html, bootstrap and barrier against nodes, from
  * the results.json of runs over different numbers of nodes */

@@ -4,8 +4,6 @@
  * results.json of runs over 1, 2, 4 ... simulated nodes
  * (scripts/run-benchmark.sh --nodes, bench/run_nodes.sh).
  */
-#include <sys/wait.h>
-
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -49,36 +47,16 @@ nodes_cmp(const void *a, const void *b)
 	return (x->nodes > y->nodes) - (x->nodes < y->nodes);
 }
 
-/* The chart into the page, from its <svg element on (no XML prolog). */
-static int
-nodes_inline(FILE *out, const char *path)
-{
-	char line[4096];
-	int in = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (!in && strstr(line, "<svg") != NULL)
-			in = 1;
-		if (in)
-			fputs(line, out);
-	}
-	fclose(f);
-	return in ? 0 : -1;
-}
-
 int
 report_nodes(const char *outdir, char *const paths[], int npaths,
     const char *gnuplot)
 {
 	struct nodes_row rows[NODES_MAX_RUNS];
-	char path[4096], err[1024], *argv[3];
+	char path[4096], err[1024];
 	struct bench_series *s;
 	struct report r;
 	size_t c;
-	int i, n = 0, rc, drawn = 0;
+	int i, n = 0;
 	FILE *f;
 
 	if (npaths > NODES_MAX_RUNS) {
@@ -146,17 +124,6 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 	fprintf(f, "\n");
 	if (fclose(f) != 0)
 		return 1;
-	if (gnuplot != NULL && *gnuplot != '\0') {
-		argv[0] = (char *)gnuplot;
-		argv[1] = (char *)"nodes.gp";
-		argv[2] = NULL;
-		rc = spawn_wait(argv, outdir, NULL, "gnuplot-nodes.log", err,
-		    sizeof err);
-		drawn = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
-		if (!drawn)
-			fprintf(stderr, "bench_report: %s failed (see "
-			    "%s/gnuplot-nodes.log)\n", gnuplot, outdir);
-	}
 
 	snprintf(path, sizeof path, "%s/nodes.html", outdir);
 	if ((f = fopen(path, "w")) == NULL) {
@@ -173,11 +140,8 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 	    "Spinning transports see ~8 ms steps over veth on a small VM "
 	    "(packets wait for a scheduler tick while the vCPUs spin); "
 	    "event-driven ones do not.</p>\n");
-	snprintf(path, sizeof path, "%s/nodes.svg", outdir);
-	if (drawn && nodes_inline(f, path) != 0)
-		drawn = 0;
-	if (!drawn)
-		fprintf(f, "<p>(no chart: gnuplot did not run)</p>\n");
+	(void)report_chart(f, gnuplot, outdir, "nodes.gp", "nodes.svg",
+	    "gnuplot-nodes.log");
 	fprintf(f, "<table border=\"1\" cellpadding=\"4\"><tr><th>nodes"
 	    "</th><th>ranks</th>");
 	for (c = 0; c < NODES_NCOLS; c++)

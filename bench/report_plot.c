@@ -255,3 +255,47 @@ report_gnuplot_version(struct report *r)
 		snprintf(r->gnuplot_version, sizeof r->gnuplot_version,
 		    "%s did not run", r->gnuplot);
 }
+
+/*
+ * A page's chart: gnuplot runs script in outdir (by argument vector, no
+ * shell; its output in log) and the SVG it wrote is copied into out from
+ * its <svg element on.  1 when the chart is in the page; else 0, said on
+ * stderr and in the page.
+ */
+int
+report_chart(FILE *out, const char *gnuplot, const char *outdir,
+    const char *script, const char *svg, const char *log)
+{
+	char path[PATH_MAX], line[4096], err[1024], *argv[3];
+	int rc, in = 0;
+	FILE *f;
+
+	if (gnuplot == NULL || *gnuplot == '\0') {
+		fprintf(out, "<p>(no chart: gnuplot did not run)</p>\n");
+		return 0;
+	}
+	argv[0] = (char *)gnuplot;
+	argv[1] = (char *)script;
+	argv[2] = NULL;
+	rc = spawn_wait(argv, outdir, NULL, log, err, sizeof err);
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+		fprintf(stderr, "bench_report: %s failed (see %s/%s)%s%s\n",
+		    gnuplot, outdir, log, rc == -1 ? ": " : "",
+		    rc == -1 ? err : "");
+		fprintf(out, "<p>(no chart: gnuplot did not run)</p>\n");
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/%s", outdir, svg);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			if (!in && strstr(line, "<svg") != NULL)
+				in = 1;
+			if (in)
+				fputs(line, out);
+		}
+		fclose(f);
+	}
+	if (!in)
+		fprintf(out, "<p>(no chart: %s has no SVG)</p>\n", svg);
+	return in;
+}

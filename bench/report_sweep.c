@@ -5,8 +5,6 @@
  * memory a fastboot job costs at each count, from the results.json of runs
  * with 2, 4, 8 ... ranks (scripts/run-benchmark.sh --sweep).
  */
-#include <sys/wait.h>
-
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -69,26 +67,6 @@ sweep_cell(FILE *f, double v, int prec)
 		fprintf(f, "<td>%.*f</td>", prec, v);
 }
 
-/* The chart into the page, from its <svg element on (no XML prolog). */
-static int
-sweep_inline(FILE *out, const char *path)
-{
-	char line[4096];
-	int in = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (!in && strstr(line, "<svg") != NULL)
-			in = 1;
-		if (in)
-			fputs(line, out);
-	}
-	fclose(f);
-	return in ? 0 : -1;
-}
-
 static int
 sweep_data(const char *outdir, const struct sweep_row *rows, int n)
 {
@@ -149,11 +127,11 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
     const char *gnuplot)
 {
 	struct sweep_row rows[SWEEP_MAX_RUNS];
-	char path[4096], err[1024], *argv[3];
+	char path[4096], err[1024];
 	struct bench_series *s;
 	struct report r;
 	size_t c;
-	int i, n = 0, rc, drawn = 0;
+	int i, n = 0;
 	FILE *f;
 
 	if (npaths > SWEEP_MAX_RUNS) {
@@ -186,17 +164,6 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
 	qsort(rows, (size_t)n, sizeof rows[0], sweep_cmp);
 	if (sweep_data(outdir, rows, n) != 0)
 		return 1;
-	if (gnuplot != NULL && *gnuplot != '\0') {
-		argv[0] = (char *)gnuplot;
-		argv[1] = (char *)"sweep.gp";
-		argv[2] = NULL;
-		rc = spawn_wait(argv, outdir, NULL, "gnuplot-sweep.log", err,
-		    sizeof err);
-		drawn = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
-		if (!drawn)
-			fprintf(stderr, "bench_report: %s failed (see "
-			    "%s/gnuplot-sweep.log)\n", gnuplot, outdir);
-	}
 
 	snprintf(path, sizeof path, "%s/sweep.html", outdir);
 	if ((f = fopen(path, "w")) == NULL) {
@@ -214,11 +181,8 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
 	    "a peer that spins (MPI) takes the CPU from the rank it waits "
 	    "for.  The chart's colour is the operation, the line's dash the "
 	    "system (solid fastboot, dashed shm-floor, dotted MPI).</p>\n");
-	snprintf(path, sizeof path, "%s/sweep.svg", outdir);
-	if (drawn && sweep_inline(f, path) != 0)
-		drawn = 0;
-	if (!drawn)
-		fprintf(f, "<p>(no chart: gnuplot did not run)</p>\n");
+	(void)report_chart(f, gnuplot, outdir, "sweep.gp", "sweep.svg",
+	    "gnuplot-sweep.log");
 	fprintf(f, "<table border=\"1\" cellpadding=\"4\"><tr><th>ranks</th>"
 	    "<th>CPUs</th>");
 	for (c = 0; c < SWEEP_NCOLS; c++)

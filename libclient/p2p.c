@@ -65,6 +65,30 @@ p2p_send_part(fb_comm *comm, const void *buf, uint32_t len, int peer,
 	return 0;
 }
 
+/* The arguments of fb_send and fb_recv (what: "send to", "recv from"). */
+static int
+p2p_check(fb_comm *comm, const char *what, const void *buf, size_t len,
+    int peer, int tag)
+{
+	int rc;
+
+	if (comm == NULL)
+		return FB_E_INVAL;
+	if ((rc = io_check(comm)) != 0)
+		return rc;
+	if (peer < 0 || peer >= comm->nranks || tag < 0)
+		return comm_error(comm, FB_E_INVAL, "%s rank %d tag %d: need "
+		    "0 <= peer < %d and tag >= 0", what, peer, tag,
+		    comm->nranks);
+	if (len > FB_MAX_MSG_BYTES)
+		return comm_error(comm, FB_E_INVAL, "%s rank %d: %zu bytes, "
+		    "the limit is %u", what, peer, len, FB_MAX_MSG_BYTES);
+	if (buf == NULL && len > 0)
+		return comm_error(comm, FB_E_INVAL, "%s rank %d: buf is NULL "
+		    "for %zu bytes", what, peer, len);
+	return 0;
+}
+
 int
 fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 {
@@ -75,19 +99,8 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 	uint32_t more;
 	int rc;
 
-	if (comm == NULL)
-		return FB_E_INVAL;
-	if ((rc = io_check(comm)) != 0)
+	if ((rc = p2p_check(comm, "send to", buf, len, peer, tag)) != 0)
 		return rc;
-	if (peer < 0 || peer >= comm->nranks || tag < 0)
-		return comm_error(comm, FB_E_INVAL, "send to rank %d tag %d: "
-		    "need 0 <= peer < %d and tag >= 0", peer, tag,
-		    comm->nranks);
-	if (len > FB_MAX_MSG_BYTES)
-		return comm_error(comm, FB_E_INVAL, "send of %zu bytes: the "
-		    "limit is %u", len, FB_MAX_MSG_BYTES);
-	if (buf == NULL && len > 0)
-		return comm_error(comm, FB_E_INVAL, "send: buf is NULL");
 	if (shm_send(comm, buf, len, (uint32_t)peer, (uint32_t)tag) == 0)
 		return 0;
 	/* Through fastbootd, in parts if larger than a frame. */
@@ -154,17 +167,8 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 	uint64_t start = clock_mono_ns(), deadline, grace;
 	int rc;
 
-	if (comm == NULL)
-		return FB_E_INVAL;
-	if ((rc = io_check(comm)) != 0)
+	if ((rc = p2p_check(comm, "recv from", buf, len, peer, tag)) != 0)
 		return rc;
-	if (peer < 0 || peer >= comm->nranks || tag < 0)
-		return comm_error(comm, FB_E_INVAL, "recv from rank %d tag %d: "
-		    "need 0 <= peer < %d and tag >= 0", peer, tag,
-		    comm->nranks);
-	if (len > FB_MAX_MSG_BYTES || (buf == NULL && len > 0))
-		return comm_error(comm, FB_E_INVAL, "recv of %zu bytes into "
-		    "%p: the limit is %u", len, buf, FB_MAX_MSG_BYTES);
 	w.peer = (uint32_t)peer;
 	w.tag = (uint32_t)tag;
 	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
