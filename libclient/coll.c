@@ -45,8 +45,11 @@ coll_missing(const fb_comm *c, uint32_t seq, char *buf, size_t size)
 			const struct table_rank *tr = &c->trank[r];
 
 			if (seq == 0)
+				/* Never joined: one that joined and then
+				 * gave up (its own timeout, at about the
+				 * same moment) is not missing. */
 				miss = __atomic_load_n(&tr->state,
-				    __ATOMIC_ACQUIRE) != TABLE_RANK_JOINED;
+				    __ATOMIC_ACQUIRE) == TABLE_RANK_ABSENT;
 			else
 				/* Across nodes the table holds this node's
 				 * ranks only; the daemon names the nodes. */
