@@ -14,7 +14,7 @@ tests_lib_libharness_la_LIBADD = libclient/libfastboot-client.la
 
 TEST_LDADD = tests/lib/libharness.la libclient/libfastboot-client.la
 TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/lib
-EXTRA_DIST += tests/lsan.supp
+EXTRA_DIST += tests/lsan.supp tests/lib/wait_daemon.sh
 
 include tests/unit/local.mk
 include tests/integration/local.mk

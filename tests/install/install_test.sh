@@ -12,17 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Wait until fastbootd on $1 answers fastbootctl ($2) status: connect()
-# succeeds and it replies (a socket file exists before listen(), so its
-# existence proves nothing).  Bounded: 600 tries.
-wait_daemon() {
-	_i=0
-	until timeout 20 "$2" -s "$1" -t 2000 status >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ $_i -lt 600 ] || return 1
-		sleep 0.05
-	done
-}
+. "$top_srcdir/tests/lib/wait_daemon.sh"
 
 dest=$tmp/root
 if make -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1

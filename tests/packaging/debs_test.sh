@@ -52,17 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Wait until fastbootd on $1 answers fastbootctl ($2) status: connect()
-# succeeds and it replies (a socket file exists before listen(), so its
-# existence proves nothing).  Bounded: 600 tries.
-wait_daemon() {
-	_i=0
-	until timeout 20 "$2" -s "$1" -t 2000 status >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ $_i -lt 600 ] || return 1
-		sleep 0.05
-	done
-}
+. "$top_srcdir/tests/lib/wait_daemon.sh"
 trap 'echo "Bail out! interrupted"; exit 1' INT TERM
 n=0
 ok() {	# ok STATUS DESCRIPTION
