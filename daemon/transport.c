@@ -288,6 +288,9 @@ transport_queue(struct transport *t, const struct iovec *iov, int iovcnt,
 			return -1;
 		done = 0;
 	}
+	/* All written: no EPOLLOUT round (two epoll_ctl, one wake-up). */
+	if (evbuffer_get_length(t->out) == 0)
+		return 0;
 	event_add(t->ev_write, NULL);
 	transport_account(t);
 	return 0;
