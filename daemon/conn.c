@@ -49,6 +49,7 @@ struct conn {
 	struct event *ev_ctl;	/* a control request waiting for its turn,
 				 * or a JOIN waiting to be presented again */
 	uint16_t ctl_type;
+	uint32_t hello_flags;	/* WIRE_HELLO_*: what the rank can take */
 	struct job_waiter waiter;	/* WAITING */
 	struct wire_join wjoin;		/* WAITING: the JOIN (no extension) */
 };
@@ -284,8 +285,10 @@ conn_hello(struct conn *c, const uint8_t *p, uint32_t len)
 		/* One reply in flight. */
 		transport_set_flags(c->t, TRANSPORT_ONE_REPLY);
 		transport_set_deadline(c->t, CONN_CTL_IDLE_MS);
-	} else
+	} else {
 		c->state = CONN_IDLE;
+		c->hello_flags = m.flags;
+	}
 }
 
 static void conn_join(struct conn *, const struct wire_join *);
@@ -327,8 +330,8 @@ conn_join(struct conn *c, const struct wire_join *m)
 	}
 	c->waiter.fn = conn_rejoin;
 	c->waiter.arg = c;
-	rc = job_join(c->t, &c->cred, m, &j, err, m->ext_len == 0 ?
-	    &c->waiter : NULL);
+	rc = job_join(c->t, &c->cred, m, c->hello_flags, &j, err,
+	    m->ext_len == 0 ? &c->waiter : NULL);
 	if (rc == JOB_JOIN_WAIT) {
 		c->wjoin = *m;
 		c->wjoin.ext = NULL;

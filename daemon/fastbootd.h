@@ -170,6 +170,8 @@ void table_set_rank(struct table *, uint32_t rank, uint32_t state,
 void table_set_arrived(struct table *, uint32_t rank, uint64_t seq);
 void table_set_failed(struct table *, int code);
 void table_set_left(struct table *, uint32_t nleft);
+void table_set_ready(struct table *);
+void table_wake(struct table *);
 uint32_t table_gen(const struct table *);
 int table_pending(const struct table *, uint32_t *gen);
 int table_missed(const struct table *, uint32_t rank, uint32_t gen);
@@ -200,6 +202,7 @@ struct job {
 	pid_t *rpid;		/* by rank: for error texts */
 	uint32_t *rwait;	/* by rank: +1 of the peer it waits on */
 	uint8_t *rstate;	/* by rank: enum table_rank_state */
+	uint8_t *rtready;	/* by rank: READY through the table */
 	uint32_t *rarrived;	/* by rank: last collective it arrived at */
 	uint32_t nleft;		/* ranks that left cleanly */
 	uint32_t nwaiting;	/* members blocked in recv (WAIT) */
@@ -248,8 +251,8 @@ void job_waiter_cancel(struct job_waiter *);
 /* Calls from conn.c.  A negative FB_E_* return means "drop this
  * connection with this error", its text in err (WIRE_TEXT_MAX bytes). */
 int job_join(struct transport *, const struct conn_cred *,
-    const struct wire_join *, struct job **, char *err,
-    struct job_waiter *);
+    const struct wire_join *, uint32_t hello_flags, struct job **,
+    char *err, struct job_waiter *);
 void job_detach(struct job *, uint32_t rank, int shutdown);
 void job_leave(struct job *, uint32_t rank);
 int job_arrive(struct job *, uint32_t rank, uint32_t seq,

@@ -256,8 +256,9 @@ job_new(struct job **jp, const uint8_t *key, uint32_t nranks, uint32_t flags,
 	j->rwait = calloc(nranks, sizeof *j->rwait);
 	j->rstate = calloc(nranks, sizeof *j->rstate);
 	j->rarrived = calloc(nranks, sizeof *j->rarrived);
+	j->rtready = calloc(nranks, sizeof *j->rtready);
 	if (j->links == NULL || j->rpid == NULL || j->rwait == NULL ||
-	    j->rstate == NULL || j->rarrived == NULL)
+	    j->rstate == NULL || j->rarrived == NULL || j->rtready == NULL)
 		job_refuse(err, FB_E_NOMEM, "fastbootd is out of memory");
 	else
 		rc = job_table_create(j, err);
@@ -267,6 +268,7 @@ job_new(struct job **jp, const uint8_t *key, uint32_t nranks, uint32_t flags,
 		free(j->rwait);
 		free(j->rstate);
 		free(j->rarrived);
+		free(j->rtready);
 		free(j);
 		return rc;
 	}
@@ -438,6 +440,7 @@ job_free(struct job *j)
 	free(j->rwait);
 	free(j->rstate);
 	free(j->rarrived);
+	free(j->rtready);
 	uidmap_del(j->uid, UIDMAP_JOB);
 	explicit_bzero(j->key, sizeof j->key);
 	free(j);
@@ -530,8 +533,8 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
  */
 int
 job_join(struct transport *t, const struct conn_cred *who,
-    const struct wire_join *m, struct job **jp, char *err,
-    struct job_waiter *w)
+    const struct wire_join *m, uint32_t hello_flags, struct job **jp,
+    char *err, struct job_waiter *w)
 {
 	struct wire_join_ack ack;
 	struct wire_ready ready;
@@ -539,7 +542,7 @@ job_join(struct transport *t, const struct conn_cred *who,
 	struct job *j;
 	struct job_rec *rec;
 	struct uidmap *u;
-	uint32_t r;
+	uint32_t r, wake;
 	int rc;
 	size_t n;
 	int fds[2];
@@ -648,6 +651,18 @@ job_join(struct transport *t, const struct conn_cred *who,
 	memset(&ack, 0, sizeof ack);
 	ack.version = WIRE_VERSION;
 	ack.flags = WIRE_ACK_EVENTFD;
+	/* On one node, READY through the table to the ranks that take it:
+	 * one eventfd write wakes them all, and the last rank, which sees
+	 * the word as soon as it maps the table, needs no wake-up. */
+	if (j->fed == NULL && (hello_flags & WIRE_HELLO_TABLE_READY) &&
+	    !(j->flags & (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE))) {
+		j->rtready[m->rank] = 1;
+		ack.flags |= WIRE_ACK_TABLE_READY;
+	}
+	if (j->fed == NULL && j->joined == j->nranks) {
+		job_set_state(j, JOB_RUNNING);
+		table_set_ready(&j->table);
+	}
 	ack.job_id = j->id;
 	ack.table_size = j->table.size;
 	ack.ctl_size = j->table.ctl_size;
@@ -666,10 +681,13 @@ job_join(struct transport *t, const struct conn_cred *who,
 		return 0;
 	}
 	if (j->joined == j->nranks) {
-		job_set_state(j, JOB_RUNNING);
-		for (r = 0; r < j->nranks; r++) {
+		for (r = 0, wake = 0; r < j->nranks; r++) {
 			if (j->links[r] == NULL)
 				continue;
+			if (j->rtready[r]) {
+				wake |= r != m->rank;
+				continue;
+			}
 			/* One node: local ranks are global ranks. */
 			ready.local_rank = r;
 			ready.local_size = j->nranks;
@@ -678,6 +696,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 			n = wire_encode_ready(frame, &ready);
 			job_send_frame(j, r, frame, n);
 		}
+		if (wake)
+			table_wake(&j->table);
 		notify_status();
 	}
 	return 0;

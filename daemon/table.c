@@ -125,6 +125,27 @@ table_set_left(struct table *t, uint32_t nleft)
 	__atomic_store_n(&t->hdr->nleft, nleft, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Every rank of a job on one node joined: ranks that take READY through
+ * the table (WIRE_ACK_TABLE_READY) see the word once they mapped it.
+ */
+void
+table_set_ready(struct table *t)
+{
+	__atomic_store_n(&t->hdr->ready, 1, __ATOMIC_RELEASE);
+}
+
+/* Wake every rank asleep on the job's eventfd (they never read it: each
+ * write is an edge for all of them). */
+void
+table_wake(struct table *t)
+{
+	uint64_t one = 1;
+
+	if (write(t->evfd, &one, sizeof one) == -1 && errno != EAGAIN)
+		log_warn("job %u: eventfd", t->hdr->job_id);
+}
+
 /* Shared-memory collectives completed (0 once the table is gone). */
 uint32_t
 table_gen(const struct table *t)

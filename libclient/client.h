@@ -100,7 +100,8 @@ struct fb_comm {
 
 	/* Progress. */
 	int joined;		/* JOIN_ACK handled */
-	int ready;		/* READY received */
+	int ready;		/* READY received, or seen in the table */
+	int table_ready;	/* READY comes through the table (JOIN_ACK) */
 	uint32_t coll_seq;	/* collectives completed */
 	uint32_t released;	/* last RELEASE seen */
 	uint32_t send_seq;

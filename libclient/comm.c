@@ -235,8 +235,20 @@ comm_us(const fb_comm *c, uint64_t t)
 }
 
 static int
+comm_acked(fb_comm *c, const void *arg)
+{
+	return c->joined;
+}
+
+/* READY, as a frame or (WIRE_ACK_TABLE_READY) as the table's word. */
+static int
 comm_joined(fb_comm *c, const void *arg)
 {
+	if (!c->ready && c->table_ready &&
+	    __atomic_load_n(&c->hdr->ready, __ATOMIC_ACQUIRE) != 0) {
+		c->ready = 1;
+		c->t_ready = clock_mono_ns();
+	}
 	return c->ready;
 }
 
@@ -473,6 +485,10 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	join.flags = c->daemon_coll ? WIRE_JOIN_DAEMON_COLL : 0;
 	if (ext != NULL)
 		join.flags |= WIRE_JOIN_MULTINODE;
+	/* On one node with shared-memory collectives, READY can come
+	 * through the table (the daemon says so in JOIN_ACK). */
+	if (!c->daemon_coll && !c->multinode)
+		hello.flags = WIRE_HELLO_TABLE_READY;
 	n = wire_encode_hello(frames, &hello);
 	n += wire_encode_join_hdr(frames + n, &join, (uint32_t)ext_len);
 	iov2[0].iov_base = frames;
@@ -488,13 +504,27 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	/* While the daemon handles the JOIN: the epoll set, on the socket. */
 	if (!c->daemon_coll && (rc = rtab_epoll_open(c)) != 0)
 		goto fail;
-	rc = io_wait(c, deadline, comm_joined, NULL);
+	rc = io_wait(c, deadline, comm_acked, NULL);
+	/* READY through the table: a job on this node, whose shape is
+	 * known now; the doorbell is set up while the others join. */
+	if (rc == 0 && c->table_ready) {
+		c->local_rank = rank;
+		c->local_size = nranks;
+		c->node = 0;
+		c->nnodes = 1;
+		coll_spin_setup(c);
+		shm_start(c);
+	}
+	if (rc == 0)
+		rc = io_wait(c, deadline, comm_joined, NULL);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		comm_init_timeout(c, start);
 	if (rc != 0)
 		goto fail;
-	coll_spin_setup(c);
-	shm_start(c);
+	if (!c->table_ready) {
+		coll_spin_setup(c);
+		shm_start(c);
+	}
 	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
 	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
 	 * mapped, READY read. */

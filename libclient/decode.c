@@ -23,6 +23,15 @@ decode_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 		    "fastbootd");
 		goto bad;
 	}
+	/* READY through the table: only what this rank asked for (one
+	 * node, shared-memory collectives), and with the eventfd. */
+	if ((m.flags & WIRE_ACK_TABLE_READY) && (comm->daemon_coll ||
+	    comm->multinode || !(m.flags & WIRE_ACK_EVENTFD))) {
+		rc = comm_fail(comm, FB_E_PROTO, "JOIN_ACK from fastbootd "
+		    "promises READY through the table, which this rank did "
+		    "not ask for");
+		goto bad;
+	}
 	want = m.flags & WIRE_ACK_EVENTFD ? 2 : 1;
 	if (n != want) {
 		rc = comm_fail(comm, FB_E_PROTO, "JOIN_ACK came with %d "
@@ -38,6 +47,7 @@ decode_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 	comm->t_mapped = clock_mono_ns();
 	comm->job_id = m.job_id;
 	comm->joined = 1;
+	comm->table_ready = (m.flags & WIRE_ACK_TABLE_READY) != 0;
 	return 0;
 bad:
 	while (n > 0)

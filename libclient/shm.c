@@ -90,8 +90,10 @@ shm_init(fb_comm *c, uint64_t p2p_off, uint64_t ring_bytes)
 }
 
 /*
- * Once the job is READY: bind the doorbell and publish it, if this handle
- * may use the rings.  Any failure leaves the daemon path (logged).
+ * Once the job's shape is known (READY, or a JOIN_ACK that says READY
+ * comes through the table, while the others join): bind the doorbell and
+ * publish it, if this handle may use the rings.  Any failure leaves the
+ * daemon path (logged).
  */
 void
 shm_start(fb_comm *c)

@@ -47,7 +47,11 @@ struct table_hdr {
 	uint32_t failed;	/* nonzero: the job failed (code, negated) */
 	uint64_t created_ns;	/* CLOCK_REALTIME of creation */
 	uint32_t nleft;		/* daemon: ranks that left cleanly */
-	uint32_t reserved0;
+	uint32_t ready;		/* daemon: nonzero once every rank joined a
+				 * job on one node (READY through the table,
+				 * WIRE_ACK_TABLE_READY); set before the last
+				 * JOIN_ACK goes out, then the eventfd is
+				 * written once */
 	uint64_t p2p_off;	/* start of the p2p part */
 	uint64_t ring_bytes;	/* one ring, header included; 0: no p2p part */
 	uint8_t reserved[40];

@@ -377,7 +377,7 @@ wire_decode_join_ack(const uint8_t *p, size_t len, struct wire_join_ack *m)
 		return WIRE_EVALUE;
 	if (m->ctl_size == 0 || m->ctl_size > m->table_size)
 		return WIRE_EVALUE;
-	if (m->flags & ~WIRE_ACK_EVENTFD)
+	if (m->flags & ~WIRE_ACK_FLAGS)
 		return WIRE_EVALUE;
 	return WIRE_OK;
 }

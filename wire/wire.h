@@ -103,6 +103,12 @@ struct wire_hello {
 	uint32_t flags;
 };
 #define WIRE_HELLO_LEN 12
+/*
+ * HELLO flags: what a rank's library can take.  Daemons ignore flags they
+ * do not know (version-1 daemons ignore them all), and say in JOIN_ACK
+ * which they used, so a flag never needs a new protocol version.
+ */
+#define WIRE_HELLO_TABLE_READY 0x1	/* READY through the rank table */
 
 struct wire_join {
 	uint8_t key[WIRE_KEY_LEN];
@@ -193,6 +199,12 @@ struct wire_join_ack {
  * then (with WIRE_ACK_EVENTFD) the job's eventfd for shared-memory
  * collectives. */
 #define WIRE_ACK_EVENTFD 0x1
+/* This rank's READY comes through the table (answer to
+ * WIRE_HELLO_TABLE_READY, on one node only): no READY frame follows; the
+ * job runs once the header's ready word is nonzero, and the daemon writes
+ * the eventfd once when it sets it. */
+#define WIRE_ACK_TABLE_READY 0x2
+#define WIRE_ACK_FLAGS (WIRE_ACK_EVENTFD | WIRE_ACK_TABLE_READY)
 
 struct wire_ready {
 	uint32_t local_rank;
