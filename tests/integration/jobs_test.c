@@ -1,8 +1,10 @@
 /*
  * jobs_test.c - many jobs on one daemon: 16 at once without crosstalk, a
- * process holding handles of two jobs, and hostile clients dropped with an
- * error reply while another job keeps running.
+ * process holding handles of two jobs, hostile clients dropped with an
+ * error reply while another job keeps running, and READY through the rank
+ * table beside a rank of an older library that takes READY frames.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -17,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wire/reader.h"
+#include "wire/table.h"
 #include "wire/wire.h"
 #include "libclient/client.h"	/* UID_OFF_KEY: where the job key sits */
 #include "harness.h"
@@ -865,6 +869,184 @@ jobs_socket_path(void)
 	    "that leads nowhere");
 }
 
+/* --- READY through the table, beside an older library ----------------- */
+
+#define TR_RANKS	3	/* ranks 0, 1: the library; 2: a raw client */
+#define TR_TAG		7
+
+/* The library's ranks: READY either way, then a message from the raw
+ * rank 2 (through the daemon) to rank 0. */
+static int
+jobs_tr_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_comm *comm;
+	uint8_t b[4];
+	int rc, lr = -1, ls = -1, node = -1, nnodes = -1;
+
+	cfg.timeout_ms = 20000;
+	rc = fb_comm_init_config(&comm, id, rank, TR_RANKS, &cfg);
+	ITEST_CHECK(t, rank, rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	fb_comm_local_rank(comm, &lr);
+	fb_comm_local_size(comm, &ls);
+	fb_comm_node(comm, &node, &nnodes);
+	if (lr != rank || ls != TR_RANKS || node != 0 || nnodes != 1) {
+		fb_comm_destroy(comm);
+		return itest_fail(t, rank, "local rank %d of %d, node %d of "
+		    "%d", lr, ls, node, nnodes);
+	}
+	if (rank == 0) {
+		rc = fb_recv(comm, b, sizeof b, 2, TR_TAG);
+		if (rc != 0 || memcmp(b, "tr2", 4) != 0) {
+			fb_comm_destroy(comm);
+			return itest_fail(t, rank, "recv from the raw rank: "
+			    "%s (%s)", fb_strerror(rc),
+			    fb_comm_last_error(comm));
+		}
+	}
+	t->r[rank].done = 1;
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+/* The next whole frame from the daemon within ms: 0, or -1. */
+static int
+jobs_tr_frame(int fd, struct wire_reader *in, struct wire_frame *f, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	double end = th_now_ms() + ms;
+	size_t need, room;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		if ((rc = wire_reader_next(in, f, &need)) == WIRE_OK)
+			return 0;
+		if (rc != WIRE_NEED_MORE || th_now_ms() > end)
+			return -1;
+		if (poll(&pfd, 1, (int)(end - th_now_ms()) + 1) <= 0)
+			continue;
+		n = wire_recvmsg(fd, in, &room);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return -1;
+	}
+}
+
+/*
+ * One 3-rank job whose rank 2 is a raw client saying hello_flags in HELLO
+ * and joining first; ranks 0 and 1 use the library.  With
+ * WIRE_HELLO_TABLE_READY the raw rank must get WIRE_ACK_TABLE_READY, see
+ * the table's ready word only after the others joined, be woken by the
+ * job's eventfd, and get no READY frame (its next frame is the SEND_ACK of
+ * a message it then sends); without it (an older library) it must get a
+ * READY frame as before.
+ */
+static void
+jobs_tr_one(uint32_t hello_flags)
+{
+	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+	    WIRE_ROLE_RANK, hello_flags };
+	const char *how = hello_flags ? "through the table" : "as a frame";
+	struct wire_join join;
+	struct wire_join_ack ack;
+	struct wire_ready ready;
+	struct wire_status_msg st;
+	struct wire_reader in;
+	struct wire_frame f;
+	struct table_hdr *h = MAP_FAILED;
+	struct pollfd pfd;
+	fb_unique_id id;
+	pid_t pids[2];
+	uint8_t out[128];
+	int fd, fds[2] = { -1, -1 }, nfds = 0, failed, rc;
+	size_t n;
+
+	itest_reset(t);
+	wire_reader_init(&in, WIRE_FROM_DAEMON, 4096, 512);
+	th_unique_id(&id);
+	memset(&join, 0, sizeof join);
+	memcpy(join.key, id.internal + UID_OFF_KEY, WIRE_KEY_LEN);
+	join.rank = 2;
+	join.nranks = TR_RANKS;
+	n = wire_encode_hello(out, &hello);
+	n += wire_encode_join(out + n, &join);
+	if ((fd = jobs_raw_connect()) == -1 ||
+	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n ||
+	    jobs_tr_frame(fd, &in, &f, GROUP_MS) != 0 ||
+	    f.hdr.type != WIRE_JOIN_ACK ||
+	    wire_decode_join_ack(f.payload, f.hdr.length, &ack) != WIRE_OK ||
+	    (nfds = wire_reader_take_fds(&in, fds, 2)) != 2) {
+		ok(0, "READY %s: the raw rank 2 joined (%d descriptors)", how,
+		    nfds);
+		goto out;
+	}
+	ok(ack.flags == (hello_flags ? WIRE_ACK_EVENTFD |
+	    WIRE_ACK_TABLE_READY : WIRE_ACK_EVENTFD), "READY %s: JOIN_ACK "
+	    "flags 0x%x for HELLO flags 0x%x", how, ack.flags, hello_flags);
+	h = mmap(NULL, (size_t)ack.ctl_size, PROT_READ, MAP_SHARED, fds[0], 0);
+	ok(h != MAP_FAILED && h->magic == TABLE_MAGIC &&
+	    __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) == 0,
+	    "READY %s: the table's ready word is 0 while ranks 0 and 1 have "
+	    "not joined", how);
+	if (h == MAP_FAILED)
+		goto out;
+	th_spawn_ranks(2, jobs_tr_rank, NULL, &id, pids);
+	if (hello_flags) {
+		pfd.fd = fds[1];
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, GROUP_MS);
+		ok(rc == 1 && __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) ==
+		    1 && __atomic_load_n(&h->joined, __ATOMIC_ACQUIRE) ==
+		    TR_RANKS, "READY through the table: the eventfd woke the "
+		    "raw rank and the ready word is set (%u of %u joined)",
+		    __atomic_load_n(&h->joined, __ATOMIC_ACQUIRE), TR_RANKS);
+	} else {
+		rc = jobs_tr_frame(fd, &in, &f, GROUP_MS);
+		ok(rc == 0 && f.hdr.type == WIRE_READY &&
+		    wire_decode_ready(f.payload, f.hdr.length, &ready) ==
+		    WIRE_OK && ready.local_rank == 2 && ready.local_size ==
+		    TR_RANKS && __atomic_load_n(&h->ready,
+		    __ATOMIC_ACQUIRE) == 1, "READY as a frame: the older "
+		    "library's rank gets READY (local rank 2 of 3) as before");
+	}
+	/* A message to rank 0: its SEND_ACK must be the next frame (no
+	 * READY frame came before it when READY went through the table). */
+	n = wire_encode_msg_hdr(out, WIRE_SEND, 1, 0, TR_TAG, 4);
+	memcpy(out + n, "tr2", 4);
+	n += 4;
+	rc = send(fd, out, n, MSG_NOSIGNAL) == (ssize_t)n ?
+	    jobs_tr_frame(fd, &in, &f, GROUP_MS) : -1;
+	ok(rc == 0 && f.hdr.type == WIRE_SEND_ACK &&
+	    wire_decode_status(f.payload, f.hdr.length, &st) == WIRE_OK &&
+	    st.code == 0, "READY %s: the raw rank's next frame is the SEND_ACK "
+	    "of its message to rank 0 (%s)", how, rc == 0 ?
+	    wire_type_name(f.hdr.type) : "none");
+	failed = th_wait_pids(pids, 2, GROUP_MS, NULL);
+	itest_report(t, 2);
+	ok(failed == 0 && t->r[0].done && t->r[1].done, "READY %s: the "
+	    "library's ranks 0 and 1 joined beside it (local rank and size "
+	    "right) and rank 0 got its message", how);
+	n = wire_encode_empty(out, WIRE_LEAVE, 0);
+	(void)!send(fd, out, n, MSG_NOSIGNAL);
+out:
+	if (h != MAP_FAILED)
+		munmap(h, (size_t)ack.ctl_size);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	if (fd != -1)
+		close(fd);
+	wire_reader_free(&in);
+}
+
+static void
+jobs_table_ready(void)
+{
+	jobs_tr_one(WIRE_HELLO_TABLE_READY);
+	jobs_tr_one(0);
+}
+
 int
 main(void)
 {
@@ -886,6 +1068,7 @@ main(void)
 	jobs_fork();
 	jobs_threads();
 	jobs_socket_path();
+	jobs_table_ready();
 	itest_daemon_finish(&d);
 	return tap_done();
 }
