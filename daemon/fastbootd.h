@@ -165,6 +165,9 @@ struct table {
 };
 int table_create(struct table *, uint32_t nranks, uint32_t job_id);
 void table_destroy(struct table *);
+#define TABLE_SPARE_NRANKS	8	/* the spare made at startup */
+void table_spare_fill(uint32_t nranks);
+void table_spare_free(void);
 void table_set_rank(struct table *, uint32_t rank, uint32_t state,
     const struct conn_cred *, uint32_t joined);
 void table_set_arrived(struct table *, uint32_t rank, uint64_t seq);

@@ -435,6 +435,8 @@ job_free(struct job *j)
 	if (j->fed != NULL)
 		job_fed->free(j);
 	job_table_destroy(j);
+	/* The next job of this size finds its table made. */
+	table_spare_fill(j->nranks);
 	free(j->links);
 	free(j->rpid);
 	free(j->rwait);

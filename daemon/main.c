@@ -322,6 +322,7 @@ main(int argc, char **argv)
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 	notify_init(job_status_text);
+	table_spare_fill(TABLE_SPARE_NRANKS);
 	log_info("fastbootd %s ready (pid %ld, %s backend)", PACKAGE_VERSION,
 	    (long)getpid(), event_base_get_method(dbase));
 	notify_ready();
@@ -341,6 +342,7 @@ main(int argc, char **argv)
 	tcp_close();
 	conn_close_all();
 	peer_close_all();
+	table_spare_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

@@ -16,8 +16,18 @@
 
 static uint64_t table_page;
 
-int
-table_create(struct table *t, uint32_t nranks, uint32_t job_id)
+/*
+ * One table made ahead, off the bootstrap's path, for the next job's first
+ * JOIN: at startup, and when a job ends, for that job's size (the sizes of
+ * a node's jobs tend to repeat).  Never a table a job used: each job gets
+ * a memfd no other process has seen.  Its two descriptors come out of the
+ * daemon's own reserve (doc/limits.md); a job that takes it is charged for
+ * them as for a table made at its JOIN.
+ */
+static struct table table_spare = { -1, -1, 0, 0, NULL, NULL };
+
+static int
+table_make(struct table *t, uint32_t nranks)
 {
 	struct table_hdr *h;
 	uint64_t slot, data, ring;
@@ -55,14 +65,12 @@ table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 	h->magic = TABLE_MAGIC;
 	h->version = TABLE_VERSION;
 	h->nranks = nranks;
-	h->job_id = job_id;
 	h->ctl_size = t->ctl_size;
 	h->data_off = t->ctl_size;
 	h->slot_bytes = slot;
 	h->p2p_off = t->ctl_size + data;
 	h->ring_bytes = ring;
 	h->table_size = t->size;
-	h->created_ns = clock_wall_ns();
 	t->hdr = h;
 	t->rank = (struct table_rank *)(h + 1);
 	t->memfd = fd;
@@ -72,6 +80,47 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+/* A table for a new job: the spare if it has the job's size, else made
+ * now (a memfd, its size and seals, the control part mapped, an eventfd). */
+int
+table_create(struct table *t, uint32_t nranks, uint32_t job_id)
+{
+	if (table_spare.hdr != NULL && table_spare.hdr->nranks == nranks) {
+		*t = table_spare;
+		table_spare.memfd = table_spare.evfd = -1;
+		table_spare.hdr = NULL;
+		table_spare.rank = NULL;
+	} else if (table_make(t, nranks) == -1)
+		return -1;
+	t->hdr->job_id = job_id;
+	t->hdr->created_ns = clock_wall_ns();
+	return 0;
+}
+
+/* Make the spare for jobs of nranks, unless it is there (a failure only
+ * means the next job makes its own). */
+void
+table_spare_fill(uint32_t nranks)
+{
+	if (table_spare.hdr != NULL) {
+		if (table_spare.hdr->nranks == nranks)
+			return;
+		table_destroy(&table_spare);
+	}
+	if (table_make(&table_spare, nranks) == -1) {
+		log_debug("no spare table for %u ranks: %s", nranks,
+		    strerror(errno));
+		table_spare.memfd = table_spare.evfd = -1;
+	}
+}
+
+void
+table_spare_free(void)
+{
+	if (table_spare.hdr != NULL)
+		table_destroy(&table_spare);
 }
 
 void
