@@ -83,7 +83,7 @@ struct fb_comm {
 	uint64_t slot_bytes;
 
 	/* shm.c: send/recv through the table's rings. */
-	int shm;		/* the rings are in use (doorbell bound) */
+	int shm;		/* the rings are in use */
 	int p2p_daemon;		/* FASTBOOT_P2P=daemon: no rings */
 	uint8_t *p2p;		/* the p2p part, NULL if none */
 	uint64_t ring_bytes;
@@ -92,8 +92,10 @@ struct fb_comm {
 	uint64_t *rx_head;	/* per peer: its ring to us */
 	uint32_t *spill_sent;	/* per peer: messages sent through fastbootd */
 	uint32_t *spill_got;	/* per peer: DELIVERs received */
-	int bellfd;		/* our doorbell (bound datagram socket) */
-	int belltx;		/* rings the others' */
+	int bellfd;		/* our doorbell (bound datagram socket), bound
+				 * at the first sleep in fb_recv; -1: none */
+	int bell_tried;		/* shm_bind ran (it fails only once) */
+	int belltx;		/* rings the others' (made at the first ring) */
 
 	/* Input: bytes and the descriptors of the JOIN_ACK. */
 	struct wire_reader in;

@@ -15,11 +15,16 @@
  *    takes the entries that came before a DELIVER before queueing it.
  *  - Doorbell: a datagram socket of each rank in the abstract namespace,
  *    named from the job, the rank and a random number the rank publishes
- *    in its table record only once the name is bound.  A wake-up is only
- *    a hint (the ring is the message), so a stray datagram costs a look at
- *    the rings and nothing else.  fb_recv waits on it, the socket and the
- *    job's eventfd together (io.c's epoll), so a lost peer or daemon still
- *    ends the wait at once.
+ *    in its table record only once the name is bound.  It is bound when
+ *    the rank first sleeps in fb_recv, not at init (five system calls off
+ *    the bootstrap of every rank that never needs one); until then the
+ *    record holds SHM_BELL_UNBOUND, which lets senders use the rings, and
+ *    a sender that finds its peer asleep without a doorbell wakes it
+ *    through the job's eventfd.  A wake-up is only a hint (the ring is the
+ *    message), so a stray datagram costs a look at the rings and nothing
+ *    else.  fb_recv waits on it, the socket and the job's eventfd together
+ *    (io.c's epoll), so a lost peer or daemon still ends the wait at
+ *    once.
  *
  * Everything read from the table is checked (ring.c); a ring that breaks
  * its rules fails the receiving handle with FB_E_PROTO naming the sender.
@@ -40,6 +45,10 @@
 #include <unistd.h>
 
 #include "client.h"
+
+/* A rank's bell before it first sleeps in fb_recv: rings in use, no
+ * doorbell bound (never a bound bell's number). */
+#define SHM_BELL_UNBOUND	UINT64_MAX
 
 /* The ring from src to dst. */
 static void *
@@ -91,19 +100,13 @@ shm_init(fb_comm *c, uint64_t p2p_off, uint64_t ring_bytes)
 
 /*
  * Once the job's shape is known (READY, or a JOIN_ACK that says READY
- * comes through the table, while the others join): bind the doorbell and
- * publish it, if this handle may use the rings.  Any failure leaves the
- * daemon path (logged).
+ * comes through the table, while the others join): open the rings to the
+ * others, if this handle may use them.  The doorbell comes later
+ * (shm_bind).
  */
 void
 shm_start(fb_comm *c)
 {
-	struct sockaddr_un sun;
-	struct epoll_event ev;
-	socklen_t len;
-	uint64_t bell;
-	int fd, tries;
-
 	if (c->p2p == NULL || c->daemon_coll || c->multinode ||
 	    c->nnodes > 1 || c->epfd == -1)
 		return;
@@ -112,15 +115,33 @@ shm_start(fb_comm *c)
 		    "through fastbootd");
 		return;
 	}
+	c->shm = 1;
+	__atomic_store_n(&c->trank[c->rank].bell, SHM_BELL_UNBOUND,
+	    __ATOMIC_RELEASE);
+}
+
+/*
+ * Before the first sleep in fb_recv: bind the doorbell, watch it, publish
+ * it.  On failure (logged once) the record keeps SHM_BELL_UNBOUND and
+ * senders wake this rank through the job's eventfd instead.
+ */
+static void
+shm_bind(fb_comm *c)
+{
+	struct sockaddr_un sun;
+	struct epoll_event ev;
+	socklen_t len;
+	uint64_t bell;
+	int fd, tries;
+
+	c->bell_tried = 1;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	c->belltx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0);
-	if (fd == -1 || c->belltx == -1)
+	if (fd == -1)
 		goto fail;
 	for (tries = 0; tries < 4; tries++) {
 		if (getrandom(&bell, sizeof bell, 0) != sizeof bell)
 			goto fail;
-		if (bell == 0)
+		if (bell == 0 || bell == SHM_BELL_UNBOUND)
 			continue;
 		len = shm_bell_addr(c, (uint32_t)c->rank, bell, &sun);
 		if (bind(fd, (struct sockaddr *)&sun, len) == 0)
@@ -136,18 +157,14 @@ shm_start(fb_comm *c)
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
 		goto fail;
 	c->bellfd = fd;
-	c->shm = 1;
 	__atomic_store_n(&c->trank[c->rank].bell, bell, __ATOMIC_RELEASE);
 	return;
 fail:
 	comm_log(c, FB_LOG_WARNING, "rank %d: no doorbell for shared-memory "
-	    "send/recv (%s); send/recv go through fastbootd", c->rank,
-	    strerror(errno));
+	    "send/recv (%s); senders wake it through the job's eventfd",
+	    c->rank, strerror(errno));
 	if (fd != -1)
 		close(fd);
-	if (c->belltx != -1)
-		close(c->belltx);
-	c->belltx = -1;
 }
 
 /* Leaving: from now on the others send to us through fastbootd, which
@@ -187,8 +204,17 @@ shm_ring_bell(fb_comm *c, uint32_t peer, uint64_t bell)
 	char b = 0;
 	uint64_t one = 1;
 
-	if (sendto(c->belltx, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == 1 || errno == EAGAIN)
+	if (bell == SHM_BELL_UNBOUND) {
+		/* It sleeps without a doorbell (it could not bind one). */
+		(void)!write(c->evfd, &one, sizeof one);
+		return;
+	}
+	if (c->belltx == -1)
+		c->belltx = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+	if (c->belltx != -1 && (sendto(c->belltx, &b, 1, MSG_DONTWAIT |
+	    MSG_NOSIGNAL, (struct sockaddr *)&sun, len) == 1 ||
+	    errno == EAGAIN))
 		return;
 	/* Not reachable (another network namespace?): the job's eventfd
 	 * wakes every rank that waits, the peer among them. */
@@ -226,10 +252,11 @@ shm_send(fb_comm *c, const void *buf, size_t len, uint32_t peer, uint32_t tag)
 	if (rc != RING_OK)
 		return 1;
 	/* Pairs with shm_wait(): either it sees the new tail, or we see
-	 * that it sleeps. */
+	 * that it sleeps, and then the doorbell it bound before that. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_RELAXED) ==
-	    (uint32_t)c->rank + 1)
+	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_ACQUIRE) ==
+	    (uint32_t)c->rank + 1 && (bell = __atomic_load_n(
+	    &c->trank[peer].bell, __ATOMIC_ACQUIRE)) != 0)
 		shm_ring_bell(c, peer, bell);
 	return 0;
 }
@@ -312,8 +339,11 @@ shm_wait(fb_comm *c, int src)
 {
 	if (!c->shm)
 		return;
+	if (src >= 0 && c->bellfd == -1 && !c->bell_tried)
+		shm_bind(c);
+	/* Release: a sender that sees us waiting sees our doorbell. */
 	__atomic_store_n(&c->trank[c->rank].p2p_waiting, (uint32_t)(src + 1),
-	    __ATOMIC_RELAXED);
+	    __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -323,6 +353,7 @@ shm_bell_drain(fb_comm *c)
 {
 	char b[64];
 
-	while (recv(c->bellfd, b, sizeof b, MSG_DONTWAIT) > 0)
+	while (c->bellfd != -1 && recv(c->bellfd, b, sizeof b,
+	    MSG_DONTWAIT) > 0)
 		;
 }
