@@ -200,6 +200,17 @@ nodes_targets(const char *path, struct nodes_row *rows, int n,
 	return (int)cnt;
 }
 
+/* A median for the summary: "-" if not measured. */
+static const char *
+nodes_us(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f", v);
+	return buf;
+}
+
 static const char *
 nodes_verdict(const struct nodes_target *t)
 {
@@ -340,7 +351,7 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 	struct nodes_row *rows;
 	struct nodes_target *t = NULL;
 	struct bench_series *s;
-	char err[1024];
+	char err[1024], b[4][32];
 	size_t c;
 	int i, n = 0, nt = 0, rc = 0;
 
@@ -385,13 +396,20 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 	    "barrier, without the launcher's MPI_Bcast of the id\n");
 	for (i = 0; i < n; i++) {
 		printf("  %2d nodes x %d ranks: fastboot bootstrap id in hand "
-		    "%.1f (total %.1f, first %.1f), barrier %.1f, allgather "
-		    "64 B %.1f; PMIx init+fence %.1f, fence %.1f; mscclpp "
-		    "bootstrap id in hand %.1f (total %.1f), barrier %.1f\n",
-		    rows[i].nodes, rows[i].ranks / rows[i].nodes,
-		    rows[i].v[0], rows[i].v[1], rows[i].v[2], rows[i].v[3],
-		    rows[i].v[4], rows[i].v[5], rows[i].v[7], rows[i].v[8],
-		    rows[i].v[9], rows[i].v[10]);
+		    "%s", rows[i].nodes, rows[i].ranks / rows[i].nodes,
+		    nodes_us(rows[i].v[0], b[0], sizeof b[0]));
+		printf(" (total %s, first %s), barrier %s, allgather 64 B %s",
+		    nodes_us(rows[i].v[1], b[0], sizeof b[0]),
+		    nodes_us(rows[i].v[2], b[1], sizeof b[1]),
+		    nodes_us(rows[i].v[3], b[2], sizeof b[2]),
+		    nodes_us(rows[i].v[4], b[3], sizeof b[3]));
+		printf("; PMIx init+fence %s, fence %s",
+		    nodes_us(rows[i].v[5], b[0], sizeof b[0]),
+		    nodes_us(rows[i].v[7], b[1], sizeof b[1]));
+		printf("; mscclpp bootstrap id in hand %s (total %s), barrier "
+		    "%s\n", nodes_us(rows[i].v[8], b[0], sizeof b[0]),
+		    nodes_us(rows[i].v[9], b[1], sizeof b[1]),
+		    nodes_us(rows[i].v[10], b[2], sizeof b[2]));
 	}
 	for (i = 0; i < nt; i++) {
 		if (t[i].known)
