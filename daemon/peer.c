@@ -34,7 +34,8 @@
  * that says so.  Bytes unread in our own socket are never silence, and a
  * beat that runs well after it was due (our own loop starved) forgives the
  * silence once: a PING and one more beat, never more than once in a row.
- * TCP's keepalive and user timeout are set too, but count in whole seconds.
+ * TCP's keepalive is set too (whole seconds), and the user timeout, the
+ * kernel's backstop, at --peer-hang-timeout (tcp.c).
  *
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
@@ -54,6 +55,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -798,7 +800,8 @@ peer_timer_cb(int fd, short events, void *arg)
  * Whether the other node's kernel still acknowledges what we send: all of
  * it is acknowledged, or the last ACK came within half of --peer-timeout
  * (an up link sends at least a PING every quarter).  *ack_ms: how long ago
- * the last ACK came.  If TCP_INFO fails, the network counts as silent.
+ * the last ACK came.  If TCP_INFO fails, the network counts as silent
+ * and *ack_ms is UINT_MAX.
  */
 static int
 peer_net_alive(struct peer *p, uint64_t t_ms, unsigned *ack_ms)
@@ -809,7 +812,8 @@ peer_net_alive(struct peer *p, uint64_t t_ms, unsigned *ack_ms)
 	memset(&ti, 0, sizeof ti);
 	if (getsockopt(transport_fd(p->t), IPPROTO_TCP, TCP_INFO, &ti,
 	    &len) == -1) {
-		*ack_ms = 0;
+		log_warn("peer %s: TCP_INFO", p->name);
+		*ack_ms = UINT_MAX;
 		return 0;
 	}
 	*ack_ms = ti.tcpi_last_ack_recv;
