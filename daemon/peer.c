@@ -812,7 +812,10 @@ peer_net_alive(struct peer *p, uint64_t t_ms, unsigned *ack_ms)
 	memset(&ti, 0, sizeof ti);
 	if (getsockopt(transport_fd(p->t), IPPROTO_TCP, TCP_INFO, &ti,
 	    &len) == -1) {
+		int e = errno;
+
 		log_warn("peer %s: TCP_INFO", p->name);
+		errno = e;
 		*ack_ms = UINT_MAX;
 		return 0;
 	}
@@ -863,10 +866,15 @@ peer_silent(struct peer *p, uint64_t now)
 	}
 	quiet = (now - p->rx_ns) / 1000000u;
 	if (!peer_net_alive(p, t, &ack_ms)) {
-		peer_close(p, "silent for %llu ms (--peer-timeout %d), and its "
-		    "kernel acknowledged nothing for %u ms: node down or "
-		    "network cut", (unsigned long long)quiet,
-		    dconf.peer_timeout_ms, ack_ms);
+		if (ack_ms == UINT_MAX)
+			peer_close(p, "silent for %llu ms (--peer-timeout %d), "
+			    "and TCP_INFO failed: %s", (unsigned long long)
+			    quiet, dconf.peer_timeout_ms, strerror(errno));
+		else
+			peer_close(p, "silent for %llu ms (--peer-timeout %d), "
+			    "and its kernel acknowledged nothing for %u ms: "
+			    "node down or network cut", (unsigned long long)
+			    quiet, dconf.peer_timeout_ms, ack_ms);
 		return 1;
 	}
 	if (quiet >= (uint64_t)dconf.peer_hang_ms) {
