@@ -102,8 +102,9 @@ report_html_table(FILE *f, struct report *r)
 	    "end; bootstrap-from-id leaves out the launcher's MPI_Bcast of "
 	    "the id: from when the last rank held it to the last rank's end "
 	    "(PMIx, which has no id: PMIx_Init + the first fence from the "
-	    "last rank's start). CPU/op ranks is getrusage(RUSAGE_SELF) user+system over the "
-	    "timed loop, summed over ranks and divided by the op count; "
+	    "last rank's start). CPU/op ranks is getrusage(RUSAGE_SELF) "
+	    "user+system over the timed loop, summed over ranks and divided "
+	    "by the op count; "
 	    "CPU/op server is the same for fastbootd (fastboot) or mpirun, the "
 	    "PMIx server (PMIx), from /proc.</p>\n");
 }

@@ -63,7 +63,7 @@ struct daemon_stats {
 	uint64_t peer_connects;	/* TCP links opened or accepted, in all */
 	uint32_t peer_links;	/* up now */
 	uint64_t peer_starved;	/* links whose daemon fell silent, kernel up */
-	uint64_t peer_late_beats;	/* our beats forgiven for running late */
+	uint64_t peer_late_beats;	/* our late beats that forgave once */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */
