@@ -254,18 +254,18 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 		    strerror(errno));
 		return 1;
 	}
-	fprintf(f, "set terminal svg size 820,460 dynamic font 'sans,11'\n"
+	fprintf(f, "set terminal svg size 820,560 dynamic font 'sans,11'\n"
 	    "set output 'nodes.svg'\nset title 'Bootstrap (id in hand, and "
-	    "total) and barrier against nodes (medians)'\n"
+	    "total) and barrier against nodes (medians)' noenhanced\n"
 	    "set xlabel 'simulated nodes'\nset ylabel 'us'\n"
-	    "set logscale xy 2\nset format y '%%g'\n"
-	    "set key outside right top font 'sans,9'\nset grid\n"
-	    "set datafile missing 'NaN'\nplot ");
+	    "set logscale x 2\nset logscale y 10\nset format y '%%g'\n"
+	    "set key outside below left font 'sans,10' maxrows 4\n"
+	    "set grid\nset datafile missing 'NaN'\nplot ");
 	for (c = 0, first = 1; c < NODES_NCOLS; c++) {
 		if (!nodes_cols[c].plot)
 			continue;
 		fprintf(f, "%s'nodes.dat' using 1:%zu with linespoints "
-		    "%stitle '%s'", first ? "" : ", ", c + 3,
+		    "%stitle '%s' noenhanced", first ? "" : ", ", c + 3,
 		    strstr(nodes_cols[c].label, "total") != NULL ? "dt 2 " :
 		    "", nodes_cols[c].label);
 		first = 0;
