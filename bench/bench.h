@@ -57,6 +57,12 @@ struct bench_sys {
 /* bootstrap_benchmark.c */
 extern int	bench_rank;
 extern int	bench_nranks;
+/* bench_now_us() when this rank held the job's id, the launcher's
+ * broadcast done: each system's boot() sets it, -1 before (a system with no
+ * id to broadcast leaves it).  "Bootstrap from id in hand" is from when the
+ * last rank held the id to when the last rank was through the first
+ * barrier: init + first barrier without the launcher's broadcast. */
+extern double	bench_id_us;
 double		bench_now_us(void);
 void		bench_progress(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
@@ -88,7 +94,9 @@ extern const struct bench_sys	sys_floor;
 
 /* sys_pmix.c */
 extern const struct bench_sys	sys_pmix;
-extern double			 sys_pmix_init_us;	/* PMIx_Init+Fence */
+extern double			 sys_pmix_init_us;	/* PMIx_Init alone */
+/* bench_now_us() before PMIx_Init and after the first fence, -1 if not */
+extern double			 sys_pmix_start_us, sys_pmix_fenced_us;
 int		sys_pmix_preinit(char *err, size_t errlen);
 void		sys_pmix_finalize(void);
 const char	*sys_pmix_version(void);

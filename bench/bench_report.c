@@ -30,7 +30,8 @@ usage(FILE *f)
 "       bench_report --sweep -o DIR results.json...\n"
 "\n"
 "      --nodes          one page, DIR/nodes.html: bootstrap and barrier\n"
-"                       against the number of nodes of each run\n"
+"                       against the number of nodes of each run, and the\n"
+"                       targets' \"nodes_targets\" (across runs)\n"
 "      --sweep          one page, DIR/sweep.html: bootstrap, barrier,\n"
 "                       allgather and send/recv against the number of\n"
 "                       ranks of each run, and a job's memory\n"
@@ -97,6 +98,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (targets == NULL && ((targets = getenv("BENCH_TARGETS")) == NULL ||
+	    *targets == '\0'))
+		targets = BENCH_TARGETS_DEFAULT;
 	if (nodes || sweep) {
 		if (r.outdir == NULL || optind >= argc) {
 			usage(stderr);
@@ -113,7 +117,7 @@ main(int argc, char **argv)
 			return report_sweep(r.outdir, argv + optind,
 			    argc - optind, r.gnuplot);
 		return report_nodes(r.outdir, argv + optind, argc - optind,
-		    r.gnuplot);
+		    r.gnuplot, targets);
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);
@@ -124,9 +128,6 @@ main(int argc, char **argv)
 		snprintf(dirbuf, sizeof dirbuf, "%s", r.results_path);
 		r.outdir = dirname(dirbuf);
 	}
-	if (targets == NULL && ((targets = getenv("BENCH_TARGETS")) == NULL ||
-	    *targets == '\0'))
-		targets = BENCH_TARGETS_DEFAULT;
 	if ((r.gnuplot = getenv("GNUPLOT")) == NULL)
 		r.gnuplot = GNUPLOT_PATH;
 

@@ -69,11 +69,11 @@ show() {
 	sed 's/^/# stderr: /' "$1.stderr" | tail -n 30
 }
 
-echo "1..26"
+echo "1..27"
 
 # 1. A whole run, with a private daemon.
 if [ -n "$nompi" ]; then
-	skip 12
+	skip 13
 else
 timeout -k 10 "$limit" mpirun -n "$ranks" "$bench" --fastbootd "$daemon" \
     --out "$out/r" --budget 0.05 --min-ops 3 --max-ops 40 3 \
@@ -121,6 +121,23 @@ for s in $want; do
 done
 [ -z "$bad" ] && ! grep -q 'FAILED' "$out/run.stdout"
 ok $? "every available system ran and matched byte for byte ($want)${bad:+, not:$bad}"
+
+# Bootstrap from id in hand (no launcher broadcast) for every system with
+# an id (PMIx: init + first fence), never more than the total.
+median() {
+	tr -d ' \n' <"$out/r/results.json" | sed -n "s/.*\"system\":\"$1\",\"metric\":\"$2\",[^}]*\"median_us\":\([0-9.]*\).*/\1/p"
+}
+bad=
+for s in $(echo "$want" | sed 's/MPI//'); do
+	id=$(median "$s" bootstrap-from-id)
+	all=$(median "$s" bootstrap)
+	# PMIx's total is PMIx_Init alone, its id-in-hand figure adds a fence.
+	[ "$s" = PMIx ] && all=${id:+1e99}
+	awk -v a="${id:-0}" -v b="${all:-0}" 'BEGIN { exit !(a > 0 && a <= b) }' ||
+	    bad="$bad $s(${id:-none}/${all:-none})"
+done
+[ -z "$bad" ] && grep -q '<td>bootstrap-from-id</td>' "$out/r/report.html"
+ok $? "bootstrap from id in hand recorded, at most the total, in the report${bad:+; not:$bad}"
 
 # The header: targets, commit, configure flags, CPU binding.
 bad=

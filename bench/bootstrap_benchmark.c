@@ -39,6 +39,7 @@
 
 int		 bench_rank;
 int		 bench_nranks;
+double		 bench_id_us = -1;
 
 const size_t bench_sizes[BENCH_NSIZES] = {
 	16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576
@@ -530,18 +531,49 @@ bench_boot_phase_series(const char *sys, double **v, int n)
 	}
 }
 
+/*
+ * Bootstrap from id in hand, one boot: from when the last rank held the id
+ * (bench_id_us) to done, the latest rank's; -1 (on rank 0) if some rank's
+ * system set no bench_id_us.  Collective.
+ */
+static double
+bench_from_id(double done)
+{
+	double in[3] = { bench_id_us, -bench_id_us, done }, mx[3];
+
+	MPI_Reduce(in, mx, 3, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+	if (bench_rank != 0 || -mx[1] < 0)
+		return -1;
+	return mx[2] - mx[0];
+}
+
+/* One sample of a series of its own (rank 0). */
+static void
+bench_series1(const char *sys, const char *metric, double us)
+{
+	double *v;
+
+	if (bench_rank == 0 && us >= 0 && (v = malloc(sizeof *v)) != NULL) {
+		*v = us;
+		bench_series(sys, metric, 0, v, 1);
+	}
+}
+
 /* Bootstrap iterations; leaves the last handle open in c->h. */
 static int
 bench_bootstrap(struct bench_ctx *c, int iters)
 {
 	double *v = NULL, t0, t1, tmin, tmax, cpu0, cpu, cpusum, cpuall = 0;
 	double budget_us = opt.budget_s * 4e6, spent = 0, *first;
-	double *phase[SYS_FASTBOOT_NPHASES] = { NULL };
-	int it, failed, n = 0;
+	double *phase[SYS_FASTBOOT_NPHASES] = { NULL }, *vid = NULL, fid;
+	int it, failed, n = 0, nid = 0;
 	struct bench_series *s;
 
-	if (bench_rank == 0 && (v = calloc((size_t)iters, sizeof *v)) == NULL)
+	if (bench_rank == 0 && ((v = calloc((size_t)iters, sizeof *v)) ==
+	    NULL || (vid = calloc((size_t)iters, sizeof *vid)) == NULL)) {
+		free(v);
 		return -1;
+	}
 	/* Iteration -1 warms up (lazy binding, first page faults): untimed. */
 	for (it = -1; it < iters; it++) {
 		if (c->h != NULL) {
@@ -550,6 +582,7 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		}
 		MPI_Barrier(MPI_COMM_WORLD);
 		cpu0 = cpu_self_us();
+		bench_id_us = -1;
 		t0 = bench_now_us();
 		failed = c->sys->boot(&c->h, c->err, sizeof c->err) != 0;
 		t1 = bench_now_us();
@@ -558,9 +591,11 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 			c->h = NULL;
 		if (bench_agree(failed, c->err) != 0) {
 			free(v);
+			free(vid);
 			bench_boot_phase_series(c->sys->name, phase, 0);
 			return -1;
 		}
+		fid = bench_from_id(t1);
 		if (c->sys == &sys_fastboot && it >= 0)
 			bench_boot_phases(t0, n, iters, phase);
 		MPI_Reduce(&t0, &tmin, 1, MPI_DOUBLE, MPI_MIN, 0,
@@ -577,8 +612,12 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 				bench_series(c->sys->name, "bootstrap-first", 0,
 				    first, 1);
 			}
+			bench_series1(c->sys->name, "bootstrap-first-from-id",
+			    fid);
 			continue;
 		}
+		if (bench_rank == 0 && fid >= 0)
+			vid[nid++] = fid;
 		MPI_Reduce(&cpu, &cpusum, 1, MPI_DOUBLE, MPI_SUM, 0,
 		    MPI_COMM_WORLD);
 		if (bench_rank == 0) {
@@ -603,7 +642,18 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		s = bench_series(c->sys->name, "bootstrap", 0, v, (size_t)n);
 		if (s != NULL)
 			s->cpu_per_op_us = cpuall / n;
+		if (nid == n && n > 0) {
+			s = bench_series(c->sys->name, "bootstrap-from-id", 0,
+			    vid, (size_t)nid);
+			vid = NULL;
+			if (s != NULL)
+				bench_progress("[%s] bootstrap from id in hand "
+				    "(no launcher broadcast): median %.3f ms",
+				    c->sys->name, s->st.median / 1e3);
+			bench_progress_done();
+		}
 	}
+	free(vid);
 	bench_boot_phase_series(c->sys->name, phase, n);
 	return 0;
 }
@@ -673,8 +723,15 @@ bench_memory(struct bench_ctx *c)
 static void
 bench_pmix_bootstrap(void)
 {
-	double mx = 0, *v;
+	double mx = 0, *v, se[3], in[3] = { sys_pmix_start_us,
+	    -sys_pmix_fenced_us, sys_pmix_fenced_us };
 
+	/* PMIx_Init + the first fence, from the last rank's start (its
+	 * launch is its "id": the launcher's environment): the same measure
+	 * as the others' bootstrap from id in hand. */
+	MPI_Reduce(in, se, 3, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+	if (bench_rank == 0 && -se[1] >= 0)
+		bench_series1("PMIx", "bootstrap-from-id", se[2] - se[0]);
 	MPI_Reduce(&sys_pmix_init_us, &mx, 1, MPI_DOUBLE, MPI_MAX, 0,
 	    MPI_COMM_WORLD);
 	if (bench_rank == 0 && (v = malloc(sizeof *v)) != NULL) {

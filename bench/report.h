@@ -74,10 +74,11 @@ int		 report_chart(FILE *out, const char *gnuplot,
 		    const char *outdir, const char *script, const char *svg,
 		    const char *log);
 
-/* report_nodes.c: nodes.html, bootstrap and barrier against nodes, from
- * the results.json of runs over different numbers of nodes */
+/* report_nodes.c: nodes.html, bootstrap (id in hand and total) and
+ * barrier against nodes, and the targets file's cross-run "nodes_targets",
+ * from the results.json of runs over different numbers of nodes */
 int		 report_nodes(const char *outdir, char *const paths[],
-		    int npaths, const char *gnuplot);
+		    int npaths, const char *gnuplot, const char *targets);
 
 /* report_sweep.c: sweep.html, bootstrap, barrier, allgather and send/recv
  * against the number of ranks on one node, and a job's memory, from the

@@ -99,8 +99,12 @@ report_html_table(FILE *f, struct report *r)
 	fprintf(f, "</table>\n<p>All times in microseconds. Latency samples "
 	    "are per operation, the maximum over ranks; bootstrap samples are "
 	    "per iteration, from the earliest rank's start to the last rank's "
-	    "end. CPU/op ranks is getrusage(RUSAGE_SELF) user+system over the "
-	    "timed loop, summed over ranks and divided by the op count; "
+	    "end; bootstrap-from-id leaves out the launcher's MPI_Bcast of "
+	    "the id: from when the last rank held it to the last rank's end "
+	    "(PMIx, which has no id: PMIx_Init + the first fence from the "
+	    "last rank's start). CPU/op ranks is getrusage(RUSAGE_SELF) "
+	    "user+system over the timed loop, summed over ranks and divided "
+	    "by the op count; "
 	    "CPU/op server is the same for fastbootd (fastboot) or mpirun, the "
 	    "PMIx server (PMIx), from /proc.</p>\n");
 }

@@ -22,6 +22,7 @@ const char *const report_order[REPORT_PEERS] = {
 
 const struct report_head report_heads[] = {
 	{ "bootstrap", 0, "bootstrap" },
+	{ "bootstrap-from-id", 0, "bootstrap from id" },
 	{ "barrier", 0, "barrier" },
 	{ "allgather", 64, "allgather 64 B" },
 	{ "allgather", 4096, "allgather 4 KiB" },

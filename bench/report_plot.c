@@ -31,8 +31,8 @@ report_dat_heads(struct report *r, const char *name, int what)
 			fprintf(f, " \"%s\"", report_order[k]);
 	fprintf(f, "\n");
 	for (h = 0; h < report_nheads; h++) {
-		if (what == 2 && strcmp(report_heads[h].metric,
-		    "bootstrap") == 0)
+		if (what == 2 && strncmp(report_heads[h].metric,
+		    "bootstrap", 9) == 0)
 			continue;
 		fprintf(f, "\"%s\"", report_heads[h].label);
 		fb = !report_ran(r, "fastboot") ? NULL : report_find(r,

@@ -1,7 +1,9 @@
 /*
  * report_targets.c - the targets are data (bench/targets.json): each names
  * a figure of the run (a system's median, or its CPU per operation), maybe
- * divided by another system's, and a bound.  This file reads them and
+ * divided by another system's, and a bound, for runs of so many ranks
+ * ("min_ranks", "max_ranks") and nodes ("min_nodes", "max_nodes"; neither:
+ * one node).  This file reads them and
  * measures the run against them; it knows no target itself.
  */
 #include <math.h>
@@ -63,7 +65,8 @@ report_target(struct report *r, struct json_object *o, size_t i,
     struct report_target *t, char *err, size_t errlen)
 {
 	struct json_object *v, *over = NULL;
-	double val, div = 1, scale, most, least, minr, maxr;
+	double val, div = 1, scale, most, least, minr, maxr, minn, maxn;
+	int nodes = r->run.nodes > 0 ? r->run.nodes : 1;
 	int named, onamed = 1;
 
 	memset(t, 0, sizeof *t);
@@ -91,6 +94,14 @@ report_target(struct report *r, struct json_object *o, size_t i,
 	maxr = report_member(o, "max_ranks");
 	if ((isfinite(minr) && r->run.nranks < minr) ||
 	    (isfinite(maxr) && r->run.nranks > maxr))
+		return 0;
+	/* Without "min_nodes" or "max_nodes" a target is for one node. */
+	minn = report_member(o, "min_nodes");
+	maxn = report_member(o, "max_nodes");
+	if (!isfinite(minn) && !isfinite(maxn))
+		maxn = 1;
+	if ((isfinite(minn) && nodes < minn) ||
+	    (isfinite(maxn) && nodes > maxn))
 		return 0;
 	scale = report_member(o, "scale");
 	if (!isfinite(scale))

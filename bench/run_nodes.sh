@@ -14,6 +14,12 @@
 # As root (namespaces); every namespace, link and daemon is removed, also on
 # failure.  Spinning transports (MPI here) see ~8 ms steps over veth on a
 # 2-vCPU VM: their figures across nodes are the scheduler's, not theirs.
+# Every simulated node shares this machine's CPUs, but each looks to
+# OpenMPI like a host with a slot per rank, so it would not yield while it
+# waits (as it does when it sees more ranks than CPUs on one node): the
+# ranks done with a bootstrap would spin in the benchmark's MPI calls and
+# keep the CPUs from the last rank still in it.  mpi_yield_when_idle makes
+# the harness yield as in a one-node run.
 set -u
 builddir=$(cd "$1" && pwd); outdir=$2; ranks=$3; counts=$4
 shift 4
@@ -67,6 +73,7 @@ for m in $counts; do
 	echo "run-benchmark: $m simulated nodes x $rpn ranks ($(mn_ns 1) ...)"
 	MN_TIMEOUT=1800 mn_exec 1 unshare --uts /bin/sh -c "hostname $(mn_ns 1); \
 	    exec mpirun --host $hosts -n $ranks --oversubscribe \
+	    --mca mpi_yield_when_idle 1 \
 	    --mca plm_rsh_agent $agent \
 	    --mca oob_tcp_if_include $MN_NET.0/24 \
 	    --mca btl_tcp_if_include $MN_NET.0/24 \

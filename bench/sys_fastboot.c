@@ -298,7 +298,8 @@ sys_fastboot_boot(void **h, char *err, size_t errlen)
 	/* Debug level for the phases only: nothing else logs on this path. */
 	cfg.log_fn = sys_fastboot_phase_log;
 	cfg.log_level = FB_LOG_DEBUG;
-	sys_fastboot_init_us = sys_fastboot_phase_us[1] = bench_now_us();
+	sys_fastboot_init_us = sys_fastboot_phase_us[1] = bench_id_us =
+	    bench_now_us();
 	if ((rc = fb_comm_init_config(&comm, &id, bench_rank, bench_nranks,
 	    &cfg)) != 0) {
 		sys_fastboot_err(err, errlen, "fb_comm_init", rc, comm);

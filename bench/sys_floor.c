@@ -139,6 +139,7 @@ sys_floor_boot(void **h, char *err, size_t errlen)
 		return -1;
 	}
 	MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
+	bench_id_us = bench_now_us();
 	if (bench_rank != 0)
 		fd = shm_open(name, O_RDWR | O_CLOEXEC, 0600);
 	if (fd != -1) {

@@ -50,6 +50,7 @@ sys_mscclpp_boot(void **h, char *err, size_t errlen)
 		return -1;
 	}
 	MPI_Bcast(id.data(), (int)id.size(), MPI_BYTE, 0, MPI_COMM_WORLD);
+	bench_id_us = bench_now_us();
 	try {
 		b = new mscclpp::TcpBootstrap(bench_rank, bench_nranks);
 		b->initialize(id, 30);

@@ -7,6 +7,7 @@
 #include "bench/bench.h"
 
 double	sys_pmix_init_us = -1;
+double	sys_pmix_start_us = -1, sys_pmix_fenced_us = -1;
 
 const struct bench_sys sys_pmix = {
 	.name = "PMIx",

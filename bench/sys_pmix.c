@@ -25,6 +25,7 @@
 #include "bench/bench.h"
 
 double			 sys_pmix_init_us = -1;
+double			 sys_pmix_start_us = -1, sys_pmix_fenced_us = -1;
 #define SYS_PMIX_TIMEOUT_S	30
 
 static pmix_proc_t	 sys_pmix_me;
@@ -60,6 +61,7 @@ sys_pmix_preinit(char *err, size_t errlen)
 		return -1;
 	}
 	sys_pmix_init_us = bench_now_us() - t0;
+	sys_pmix_start_us = t0;
 	PMIX_INFO_LOAD(&info, PMIX_TIMEOUT, &tmo, PMIX_INT);
 	rc = PMIx_Fence(NULL, 0, &info, 1);
 	PMIX_INFO_DESTRUCT(&info);
@@ -68,6 +70,7 @@ sys_pmix_preinit(char *err, size_t errlen)
 		PMIx_Finalize(NULL, 0);
 		return -1;
 	}
+	sys_pmix_fenced_us = bench_now_us();
 	sys_pmix_ready = 1;
 	return 0;
 }

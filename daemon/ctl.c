@@ -90,6 +90,10 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	evbuffer_add_printf(b, "peer_connects %llu\n",
 	    (unsigned long long)dstats.peer_connects);
 	evbuffer_add_printf(b, "peer_links %u\n", dstats.peer_links);
+	evbuffer_add_printf(b, "peer_starved %llu\n",
+	    (unsigned long long)dstats.peer_starved);
+	evbuffer_add_printf(b, "peer_late_beats %llu\n",
+	    (unsigned long long)dstats.peer_late_beats);
 	evbuffer_add_printf(b, "discovery_rounds %llu\n",
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",

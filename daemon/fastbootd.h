@@ -42,6 +42,7 @@ struct daemon_config {
 	uint32_t ctl_rate;	/* control requests per second per uid */
 	int handshake_ms;	/* HELLO + JOIN must come within this */
 	int peer_timeout_ms;	/* a silent peer link is lost after this */
+	int peer_hang_ms;	/* ... or this, if its kernel still ACKs */
 	int peer_idle_s;	/* an unused peer link is closed after this */
 	uint32_t max_peers;	/* peer links at once */
 	const char *node_name;	/* this node's name for the others */
@@ -61,6 +62,8 @@ struct daemon_stats {
 	uint32_t ranks;
 	uint64_t peer_connects;	/* TCP links opened or accepted, in all */
 	uint32_t peer_links;	/* up now */
+	uint64_t peer_starved;	/* links whose daemon fell silent, kernel up */
+	uint64_t peer_late_beats;	/* our late beats that forgave once */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */
@@ -348,6 +351,9 @@ struct peer {
 	uint64_t last_ns;	/* last job frame either way */
 	uint64_t rx_ns;		/* last bytes received */
 	uint64_t tx_ns;		/* last frame sent */
+	uint64_t beat_ns;	/* when the next beat is due */
+	int grace;		/* a late beat was forgiven in this silence */
+	int starved;		/* silent, but its kernel ACKs (logged once) */
 	uint64_t idle_ns;	/* next check for --peer-idle */
 	uint64_t q_ns;		/* since when frames wait in q */
 	uint64_t jobs_served;

@@ -44,8 +44,11 @@ usage(FILE *f)
 "                             IPv4, [IPv6] or auto (FASTBOOT_IFNAME, else the\n"
 "                             first non-loopback interface); port %d;\n"
 "                             repeatable\n"
-"      --peer-timeout MS      a silent peer link is lost after MS\n"
-"                             (default %d)\n"
+"      --peer-timeout MS      a peer link whose node's kernel ACKs nothing\n"
+"                             is lost after MS (default %d)\n"
+"      --peer-hang-timeout MS a peer link whose node's kernel ACKs but whose\n"
+"                             daemon sends nothing is lost after MS\n"
+"                             (default 4 x --peer-timeout)\n"
 "      --peer-idle S          close peer links unused for S seconds\n"
 "                             (default %d)\n"
 "      --max-peers N          peer links at once (default %u)\n"
@@ -157,6 +160,7 @@ enum {
 	OPT_MAX_CONNS_UID, OPT_MAX_JOBS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
 	OPT_LISTEN_TCP, OPT_PEER_TIMEOUT, OPT_PEER_IDLE, OPT_MAX_PEERS,
 	OPT_NODE_NAME, OPT_MAX_MEMORY, OPT_MAX_FAILED_UID, OPT_CTL_RATE,
+	OPT_PEER_HANG,
 };
 
 int
@@ -180,6 +184,8 @@ main(int argc, char **argv)
 		{ "handshake-ms", required_argument, NULL, OPT_HANDSHAKE },
 		{ "listen-tcp", required_argument, NULL, OPT_LISTEN_TCP },
 		{ "peer-timeout", required_argument, NULL, OPT_PEER_TIMEOUT },
+		{ "peer-hang-timeout", required_argument, NULL,
+		    OPT_PEER_HANG },
 		{ "peer-idle", required_argument, NULL, OPT_PEER_IDLE },
 		{ "max-peers", required_argument, NULL, OPT_MAX_PEERS },
 		{ "node-name", required_argument, NULL, OPT_NODE_NAME },
@@ -260,6 +266,10 @@ main(int argc, char **argv)
 			dconf.peer_timeout_ms = (int)parse_num(
 			    "--peer-timeout", optarg, 100, 3600000, 10);
 			break;
+		case OPT_PEER_HANG:
+			dconf.peer_hang_ms = (int)parse_num(
+			    "--peer-hang-timeout", optarg, 100, 3600000, 10);
+			break;
 		case OPT_PEER_IDLE:
 			dconf.peer_idle_s = (int)parse_num("--peer-idle",
 			    optarg, 1, 86400 * 7, 10);
@@ -296,6 +306,15 @@ main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (dconf.peer_hang_ms == 0)
+		dconf.peer_hang_ms = dconf.peer_timeout_ms > 3600000 / 4 ?
+		    3600000 : 4 * dconf.peer_timeout_ms;
+	else if (dconf.peer_hang_ms < dconf.peer_timeout_ms) {
+		fprintf(stderr, "fastbootd: --peer-hang-timeout %d is shorter "
+		    "than --peer-timeout %d\n", dconf.peer_hang_ms,
+		    dconf.peer_timeout_ms);
 		return 2;
 	}
 

@@ -24,10 +24,18 @@
  * that link instead of opening a second one.
  *
  * An up link that carried nothing for a quarter of --peer-timeout gets a
- * PING; one that heard nothing for seven eighths of it (checked every
- * eighth, so within --peer-timeout) is lost, unless bytes wait unread in
- * our own socket.  TCP's keepalive and user timeout are set too, but count
- * in whole seconds.
+ * PING.  One that heard nothing for seven eighths of it (checked every
+ * eighth) is judged by what the kernel knows (TCP_INFO): if the other
+ * node's kernel has acknowledged nothing of what we sent for half of
+ * --peer-timeout, the network is silent (node down, link cut) and the link
+ * is lost now, within --peer-timeout; if it still acknowledges our PINGs,
+ * the node is up and only its daemon is silent (starved of CPU, stopped,
+ * hung): the link is lost only after --peer-hang-timeout, with a message
+ * that says so.  Bytes unread in our own socket are never silence, and a
+ * beat that runs well after it was due (our own loop starved) forgives the
+ * silence once: a PING and one more beat, never more than once in a row.
+ * TCP's keepalive is set too (whole seconds), and the user timeout, the
+ * kernel's backstop, at --peer-hang-timeout (tcp.c).
  *
  * Frames sent before the peer's HELLO (its nonce) wait, unsealed, in order.
  * Only one link per remote endpoint is "preferred" (used to send), so the
@@ -43,7 +51,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -700,6 +712,8 @@ peer_accept(int fd, const struct sockaddr *sa)
 static void
 peer_beat_arm(struct peer *p)
 {
+	p->beat_ns = clock_mono_ns() + (uint64_t)dconf.peer_timeout_ms / 8 *
+	    1000000u;
 	transport_set_deadline(p->t, dconf.peer_timeout_ms / 8);
 }
 
@@ -783,6 +797,105 @@ peer_timer_cb(int fd, short events, void *arg)
 }
 
 /*
+ * Whether the other node's kernel still acknowledges what we send: all of
+ * it is acknowledged, or the last ACK came within half of --peer-timeout
+ * (an up link sends at least a PING every quarter).  *ack_ms: how long ago
+ * the last ACK came.  If TCP_INFO fails, the network counts as silent
+ * and *ack_ms is UINT_MAX.
+ */
+static int
+peer_net_alive(struct peer *p, uint64_t t_ms, unsigned *ack_ms)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	memset(&ti, 0, sizeof ti);
+	if (getsockopt(transport_fd(p->t), IPPROTO_TCP, TCP_INFO, &ti,
+	    &len) == -1) {
+		int e = errno;
+
+		log_warn("peer %s: TCP_INFO", p->name);
+		errno = e;
+		*ack_ms = UINT_MAX;
+		return 0;
+	}
+	*ack_ms = ti.tcpi_last_ack_recv;
+	return ti.tcpi_unacked == 0 || ti.tcpi_last_ack_recv < t_ms / 2;
+}
+
+static void
+peer_ping(struct peer *p)
+{
+	uint8_t frame[WPEER_HDR_LEN];
+	struct iovec iov = { frame, sizeof frame };
+
+	wpeer_encode_hdr(frame, WPEER_PING, 0, 0);
+	peer_write_now(p, &iov, 1);
+}
+
+/*
+ * An up link that heard nothing for seven eighths of --peer-timeout.
+ * Returns 1 if the link was closed.
+ */
+static int
+peer_silent(struct peer *p, uint64_t now)
+{
+	uint64_t t = (uint64_t)dconf.peer_timeout_ms, quiet, late;
+	unsigned ack_ms;
+	int avail = 0;
+
+	/* Bytes waiting in our socket: we were slow, not the peer (the read
+	 * callback comes next). */
+	if (ioctl(transport_fd(p->t), FIONREAD, &avail) == 0 && avail > 0) {
+		p->rx_ns = now;
+		return 0;
+	}
+	/* Our own loop ran this beat far after it was due (this daemon is
+	 * starved too): the peer's PINGs may be as late as we are.  Once per
+	 * silence: a PING now and one more beat. */
+	late = now > p->beat_ns ? (now - p->beat_ns) / 1000000u : 0;
+	if (late > t / 8 && !p->grace) {
+		p->grace = 1;
+		dstats.peer_late_beats++;
+		log_debug("peer %s: silent for %llu ms, but our beat ran %llu "
+		    "ms late; one more beat", p->name,
+		    (unsigned long long)((now - p->rx_ns) / 1000000u),
+		    (unsigned long long)late);
+		peer_ping(p);
+		return 0;
+	}
+	quiet = (now - p->rx_ns) / 1000000u;
+	if (!peer_net_alive(p, t, &ack_ms)) {
+		if (ack_ms == UINT_MAX)
+			peer_close(p, "silent for %llu ms (--peer-timeout %d), "
+			    "and TCP_INFO failed: %s", (unsigned long long)
+			    quiet, dconf.peer_timeout_ms, strerror(errno));
+		else
+			peer_close(p, "silent for %llu ms (--peer-timeout %d), "
+			    "and its kernel acknowledged nothing for %u ms: "
+			    "node down or network cut", (unsigned long long)
+			    quiet, dconf.peer_timeout_ms, ack_ms);
+		return 1;
+	}
+	if (quiet >= (uint64_t)dconf.peer_hang_ms) {
+		peer_close(p, "the daemon on node %s answers TCP but sent "
+		    "nothing for %llu ms (--peer-hang-timeout %d): hung or "
+		    "starved", p->host[0] != '\0' ? p->host : p->name,
+		    (unsigned long long)quiet, dconf.peer_hang_ms);
+		return 1;
+	}
+	if (!p->starved) {
+		p->starved = 1;
+		dstats.peer_starved++;
+		log_info("peer %s: silent for %llu ms, but its kernel "
+		    "acknowledges our PINGs: its daemon is starved or hung; "
+		    "waiting up to --peer-hang-timeout %d ms", p->name,
+		    (unsigned long long)quiet, dconf.peer_hang_ms);
+	}
+	return 0;
+}
+
+/*
  * The transport's deadline: no HELLO in time, or an up link's beat
  * (silence, PING, frames held for a proof, --peer-idle).
  */
@@ -792,32 +905,16 @@ peer_expired(void *arg)
 	struct peer *p = arg;
 	uint64_t now = clock_mono_ns(), t = (uint64_t)dconf.peer_timeout_ms *
 	    1000000u, idle;
-	uint8_t frame[WPEER_HDR_LEN];
-	struct iovec iov = { frame, sizeof frame };
-	int avail = 0;
 
 	if (p->state != PEER_UP) {
 		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
 		return;
 	}
-	peer_beat_arm(p);
-	if (now - p->rx_ns > t / 8 * 7) {
-		/* Bytes waiting in our socket: we were slow, not the peer
-		 * (the read callback comes next). */
-		if (ioctl(transport_fd(p->t), FIONREAD, &avail) == 0 &&
-		    avail > 0) {
-			p->rx_ns = now;
-			return;
-		}
-		peer_close(p, "silent for %llu ms (--peer-timeout %d)",
-		    (unsigned long long)((now - p->rx_ns) / 1000000u),
-		    dconf.peer_timeout_ms);
+	if (now - p->rx_ns > t / 8 * 7 && peer_silent(p, now))
 		return;
-	}
-	if (now - p->tx_ns >= t / 4) {
-		wpeer_encode_hdr(frame, WPEER_PING, 0, 0);
-		peer_write_now(p, &iov, 1);
-	}
+	peer_beat_arm(p);
+	if (now - p->tx_ns >= t / 4)
+		peer_ping(p);
 	if (p->q != NULL && p->preferred && !peer_sendable(p) &&
 	    now - p->q_ns > t) {
 		log_info("peer %s: the accepted link from %s proved no secret "
@@ -843,6 +940,10 @@ peer_input(void *arg)
 	struct peer *p = arg;
 
 	p->rx_ns = clock_mono_ns();
+	if (p->starved)
+		log_info("peer %s: its daemon speaks again", p->name);
+	p->starved = 0;
+	p->grace = 0;
 	tcp_quickack(transport_fd(p->t));
 }
 

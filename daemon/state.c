@@ -22,6 +22,7 @@ struct daemon_config dconf = {
 	.ctl_rate = 100,
 	.handshake_ms = 10000,
 	.peer_timeout_ms = 2000,
+	.peer_hang_ms = 0,		/* main.c: 4 x peer_timeout_ms */
 	.peer_idle_s = 600,
 	.max_peers = 4096,
 };

@@ -419,15 +419,21 @@ tcp_instance(void)
 
 /*
  * Every link: no Nagle delay, immediate ACKs (the kernel clears QUICKACK
- * again; peer.c re-arms it after each read), keepalive probes and a user
- * timeout so that a silent peer is noticed within --peer-timeout.
+ * again; peer.c re-arms it after each read), keepalive probes, and a user
+ * timeout as the kernel's backstop.  peer.c's beat notices a network that
+ * acknowledges nothing within --peer-timeout (TCP_INFO); the user timeout
+ * is --peer-hang-timeout, because the kernel also applies it to a zero
+ * window, and a peer daemon that is only starved may leave its receive
+ * buffer full for that long without being dead.
  */
 void
 tcp_set_options(int fd)
 {
-	int one = 1, idle, ut = dconf.peer_timeout_ms, cnt = 2;
+	int one = 1, idle, ut, cnt = 2;
 
-	idle = ut / 2000;
+	ut = dconf.peer_hang_ms > dconf.peer_timeout_ms ? dconf.peer_hang_ms :
+	    dconf.peer_timeout_ms;
+	idle = dconf.peer_timeout_ms / 2000;
 	if (idle < 1)
 		idle = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -3,8 +3,13 @@
 # scripts/run-benchmark.sh --nodes "1 2" runs bootstrap_benchmark over 1
 # and 2 simulated nodes (2 ranks), each run's results.json says how many
 # nodes it had and that fastboot ran (its job spanned them: the benchmark
-# checks fb_comm_node) with its results verified; bench_report --nodes drew
-# nodes.html with the chart inline and a row per run.  No timing asserted.
+# checks fb_comm_node) with its results verified and its bootstrap "from id
+# in hand" (init + first barrier without the launcher's MPI_Bcast of the id)
+# recorded, never more than the total; bench_report --nodes drew nodes.html
+# with the chart inline, a row per run, both bootstrap figures said apart,
+# and measures the targets file's cross-run targets (a file of its own
+# here, with bounds nothing can miss, and a malformed one it refuses).  No
+# timing asserted.
 # Skips without root, ip netns, mpirun or the benchmark.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
@@ -13,7 +18,7 @@ command -v mpirun >/dev/null 2>&1 || mn_skip "mpirun not found"
     mn_skip "bootstrap_benchmark not built (no MPI or json-c)"
 mn_init
 out=$MN_DIR/bench
-echo "1..6"
+echo "1..10"
 timeout -k 10 600 sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "1 2" \
     -n 2 -B "$top_builddir" -o "$out" -- --budget 0.05 --min-ops 3 \
     --max-ops 20 --no-sweep -s fastboot 3 >"$MN_DIR/log" 2>&1
@@ -31,8 +36,58 @@ tr -d ' \n' <"$out/nodes-2/results.json" 2>/dev/null | grep -q \
     '"name":"fastboot","status":"ran","why":null,"checked":[1-9][0-9]*,"checked_bytes":[1-9][0-9]*,"mismatches":0}'
 
 mn_ok $? "over 2 nodes fastboot ran (its job spanned 2 nodes) and matched"
-[ "$(grep -c '<tr><td>' "$out/nodes.html" 2>/dev/null)" -eq 2 ]
+[ "$(grep -c '<tr><td><a ' "$out/nodes.html" 2>/dev/null)" -eq 2 ]
 mn_ok $? "nodes.html has a row per run"
+# median SYSTEM METRIC FILE: a series' median from results.json.
+median() {
+	tr -d ' \n' <"$3" 2>/dev/null | sed -n "s/.*\"system\":\"$1\",\"metric\":\"$2\",[^}]*\"median_us\":\([0-9.]*\).*/\1/p"
+}
+f=$out/nodes-2/results.json
+id=$(median fastboot bootstrap-from-id "$f")
+all=$(median fastboot bootstrap "$f")
+cold=$(median fastboot bootstrap-first-from-id "$f")
+echo "# 2 nodes: bootstrap from id in hand ${id:-?} us, total ${all:-?} us, first (cold links) from id ${cold:-?} us"
+awk -v a="${id:-0}" -v b="${all:-0}" -v c="${cold:-0}" \
+    'BEGIN { exit !(a > 0 && a <= b && c > 0) }'
+mn_ok $? "over 2 nodes: fastboot bootstrap from id in hand recorded (warm and cold), at most the total"
+grep -q '<th>fastboot bootstrap, id in hand (warm links)</th>' "$out/nodes.html" &&
+    grep -q '<th>fastboot bootstrap total (with MPI_Bcast of the id)</th>' "$out/nodes.html" &&
+    grep -q '<th>mscclpp bootstrap, id in hand</th>' "$out/nodes.html" &&
+    grep -q '<th>PMIx_Init + first fence (no id to broadcast)</th>' "$out/nodes.html" &&
+    grep -q 'without the launcher.s MPI_Bcast' "$MN_DIR/log"
+mn_ok $? "nodes.html and the summary say which bootstrap is which, for fastboot, mscclpp and PMIx"
+# Cross-run targets: 2 nodes against 1, bounds nothing measured can miss;
+# one names runs that are not here.
+cat >"$MN_DIR/targets.json" <<'T'
+{ "targets": [], "nodes_targets": [
+  { "what": "test: barrier 2x1 / 1x2",
+    "value": { "system": "fastboot", "metric": "barrier", "nodes": 2, "ranks": 2 },
+    "over": { "system": "fastboot", "metric": "barrier", "nodes": 1, "ranks": 2 },
+    "at_most": 1e12 },
+  { "what": "test: a run not here",
+    "value": { "system": "fastboot", "metric": "barrier", "nodes": 16, "ranks": 16 },
+    "over": { "system": "fastboot", "metric": "barrier", "nodes": 1, "ranks": 2 },
+    "at_most": 3 } ] }
+T
+"$top_builddir/bench/bench_report" --nodes -t "$MN_DIR/targets.json" \
+    -o "$MN_DIR/again" "$out/nodes-1/results.json" \
+    "$out/nodes-2/results.json" >"$MN_DIR/again.out" 2>&1
+rc=$?
+sed 's/^/# /' "$MN_DIR/again.out" | grep target
+[ $rc -eq 0 ] &&
+    grep -Eq '^  target: test: barrier 2x1 / 1x2: [0-9.e+-]+ \(<= 1e\+12\): met$' \
+    "$MN_DIR/again.out" &&
+    grep -q '^  target: test: a run not here: not measured' "$MN_DIR/again.out" &&
+    grep -q '<td>test: barrier 2x1 / 1x2</td><td>[0-9]' "$MN_DIR/again/nodes.html"
+mn_ok $? "bench_report --nodes measures the cross-run targets (met, and not measured without their runs)"
+printf '{ "nodes_targets": [ { "what": "bad", "value": { "system": "fastboot" }, "at_most": 1 } ] }\n' \
+    >"$MN_DIR/bad.json"
+"$top_builddir/bench/bench_report" --nodes -t "$MN_DIR/bad.json" \
+    -o "$MN_DIR/bad" "$out/nodes-2/results.json" >"$MN_DIR/bad.out" 2>&1
+rc=$?
+sed 's/^/# /' "$MN_DIR/bad.out"
+[ $rc -eq 1 ] && grep -q "bad.json: nodes_targets\[0\]: needs" "$MN_DIR/bad.out"
+mn_ok $? "a malformed cross-run target is refused, naming the file and the target (exit $rc)"
 if [ -n "${GNUPLOT:-$(command -v gnuplot)}" ]; then
 	grep -q '<svg' "$out/nodes.html"
 	mn_ok $? "nodes.html has the chart inline"

@@ -27,6 +27,7 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/calls_test.sh \
 	tests/multinode/late_test.sh \
 	tests/multinode/failure_test.sh \
+	tests/multinode/hang_test.sh \
 	tests/multinode/concurrent_test.sh \
 	tests/multinode/reuse_test.sh \
 	tests/multinode/pmix_test.sh \

@@ -19,6 +19,8 @@
 #                          for cleanup and left in MN_LAST
 #   mn_stop I / mn_kill I  SIGTERM (bounded wait, then SIGKILL) / SIGKILL
 #   mn_link_down I         set node I's host end down: its link goes silent
+#   mn_freeze I / mn_thaw I  SIGSTOP / SIGCONT node I's daemon (the pid this
+#                          file started; mn_cleanup thaws it)
 #   mn_status I KEY        a number from fastbootctl status --json
 #   mn_cleanup             everything above undone (run by the trap)
 #
@@ -174,6 +176,20 @@ mn_link_down() {
 	ip link set "${MN_PFX}v$1" down
 }
 
+MN_FROZEN=
+mn_freeze() {
+	_p=$(mn_dpid "$1")
+	[ -n "$_p" ] || return 1
+	MN_FROZEN="$MN_FROZEN $_p"
+	kill -STOP "$_p"
+}
+
+mn_thaw() {
+	_p=$(mn_dpid "$1")
+	[ -n "$_p" ] || return 1
+	kill -CONT "$_p"
+}
+
 # mn_status I KEY: the integer KEY of node I's fastbootctl status --json.
 mn_status() {
 	FASTBOOT_SOCKET=$(mn_sock "$1") timeout 10 "$FASTBOOTCTL" \
@@ -184,6 +200,15 @@ mn_status() {
 
 mn_cleanup() {
 	trap - EXIT INT TERM HUP
+	# Thaw a daemon a test stopped (still ours: its pid file is there).
+	_i=1
+	while [ $_i -le "$MN_N" ] && [ -n "$MN_FROZEN" ]; do
+		_p=$(mn_dpid $_i)
+		case " $MN_FROZEN " in
+		*" $_p "*) [ -n "$_p" ] && kill -CONT "$_p" 2>/dev/null ;;
+		esac
+		_i=$((_i + 1))
+	done
 	for _p in $MN_PIDS; do
 		kill -KILL "$_p" 2>/dev/null
 	done
