@@ -316,12 +316,18 @@ fed_register_id(uid_t uid, uint8_t *frame)
 /* ------------------------------------------------------------------ */
 /* Sending. */
 
+/*
+ * may_wait: the other node opens the link between us if its endpoint is
+ * the lower one (peer.c), so wait for it; only where it is sure to: the
+ * partners of the first collectives (fed_apply_map warms those), and an
+ * alltoall, where every node sends to every other.  Otherwise (send/recv,
+ * FAIL, the map down the tree) the node that needs the link opens it.
+ */
 static int
 fed_send_ep(struct fed *f, const struct wpeer_ep *ep, uint16_t type,
-    const struct iovec *iov, int n)
+    const struct iovec *iov, int n, int may_wait)
 {
-	/* After the map, a link opened by the other node is worth a wait. */
-	struct peer *p = peer_get(ep, f->mapped);
+	struct peer *p = peer_get(ep, may_wait);
 	uint32_t node = f->mapped ? f->me : WPEER_NO_NODE;
 
 	if (p == NULL)
@@ -339,7 +345,8 @@ fed_send_node(struct fed *f, uint32_t node, uint16_t type,
 
 	if (f->nodes[node].lost)
 		return -1;
-	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n) == -1) {
+	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n,
+	    type == WPEER_COLL) == -1) {
 		snprintf(why, sizeof why, "cannot send to it: %s",
 		    errno == EMSGSIZE ? "a step over the 64 MB frame limit" :
 		    "no link");
@@ -349,7 +356,13 @@ fed_send_node(struct fed *f, uint32_t node, uint16_t type,
 	return 0;
 }
 
-/* To every other node (before the map: the root, or the root to all). */
+/*
+ * To every other node (before the map: the root, or the root to all).  A
+ * FAIL goes to every node, over a new link where there is none; a LEFT only
+ * over the links there are: a node we never talked to learns of it when it
+ * talks to the rank's node (whose daemon answers for the rank), and its loss
+ * is not ours to see.
+ */
 static void
 fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 {
@@ -362,7 +375,10 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 			if (i == f->me)
 				continue;
 			if (!f->nodes[i].lost) {
-				fed_send_ep(f, &f->nodes[i].ep, type, iov, n);
+				if (type == WPEER_FAIL ||
+				    peer_find(&f->nodes[i].ep) != NULL)
+					fed_send_ep(f, &f->nodes[i].ep, type,
+					    iov, n, 0);
 				continue;
 			}
 			/* A lost node still hears a FAIL on a link that is
@@ -384,7 +400,7 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 				    WPEER_NO_NODE, iov, n);
 		}
 	} else if (f->join_sent)
-		fed_send_ep(f, &f->root_ep, type, iov, n);
+		fed_send_ep(f, &f->root_ep, type, iov, n, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -703,6 +719,77 @@ fed_cmp_lowest(const void *a, const void *b)
 	return x->lowest < y->lowest ? -1 : x->lowest > y->lowest;
 }
 
+/*
+ * The map goes down a binomial tree over the node indices, rooted at node
+ * 0: node i's parent is i without its highest bit, its children are i + 2^k
+ * for every 2^k above i's highest bit (below nnodes).  The root sends
+ * ceil(log2 nodes) copies, every node has the map after as many hops, and
+ * each node forwards it to its subtree under its own link and MAC (the
+ * forwarder holds the job's secret, as the root does: the same trust).
+ */
+static uint32_t
+fed_tree_parent(uint32_t i)
+{
+	uint32_t b = 1;
+
+	while (b <= i / 2)
+		b <<= 1;
+	return i - b;
+}
+
+/* The first child's distance from i (children: i + d, i + 2d, i + 4d...). */
+static uint32_t
+fed_tree_first(uint32_t i)
+{
+	uint32_t b = 1;
+
+	while (b <= i)
+		b <<= 1;
+	return b;
+}
+
+/*
+ * Send the map (head: its 12 bytes, the receiver's index rewritten per
+ * copy; rest: nodes and ranks) to node `to`.  Sent as the root (node field
+ * WPEER_NO_NODE) until this daemon has the map, then as its node.
+ */
+static int
+fed_map_send(struct fed *f, uint8_t *head, const struct iovec *rest,
+    uint32_t to)
+{
+	struct iovec iov[3];
+	struct peer *p;
+	char a[160];
+
+	wire_put32(head + 4, to);
+	iov[0].iov_base = head;
+	iov[0].iov_len = 12;
+	iov[1] = rest[0];
+	iov[2] = rest[1];
+	if ((p = peer_get(&f->nodes[to].ep, 0)) == NULL ||
+	    peer_send_job(p, WPEER_MAP, &f->mac, f->tag, f->mapped ? f->me :
+	    WPEER_NO_NODE, iov, rest[1].iov_len > 0 ? 3 : 2) == -1) {
+		job_fail(f->job, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
+		    "cannot send it the node map", fed_node_name(
+		    &f->nodes[to], a, sizeof a));
+		return -1;
+	}
+	return 0;
+}
+
+/* The map to node i's children in the tree. */
+static void
+fed_map_down(struct fed *f, uint8_t *head, const struct iovec *rest,
+    uint32_t i)
+{
+	uint32_t d;
+
+	for (d = fed_tree_first(i); d < f->nnodes - i && !f->job->failed;
+	    d <<= 1)
+		if (fed_map_send(f, head, rest, i + d) == -1)
+			return;
+}
+
 /* The root has heard of every rank: order the nodes, send the map. */
 static void
 fed_root_complete(struct fed *f)
@@ -710,7 +797,7 @@ fed_root_complete(struct fed *f)
 	struct job *j = f->job;
 	uint32_t i, r, *order, *old_of;
 	uint8_t head[12], *nodes;
-	struct iovec iov[3];
+	struct iovec iov[2];
 	size_t nlen;
 	int self = -1;
 
@@ -760,33 +847,20 @@ fed_root_complete(struct fed *f)
 	dstats.discovery_rounds++;
 	log_debug("job %u: all %u ranks on %u nodes: sending the map", j->id,
 	    j->nranks, f->nnodes);
-	/* The same map to all, each with its own index; sent as the root
-	 * (node field WPEER_NO_NODE: the map is not yet theirs). */
+	/* Down the tree from node 0, each copy with its receiver's index;
+	 * sent as the root (node field WPEER_NO_NODE: the map is not yet
+	 * theirs).  A root that is not node 0 sends node 0 its copy, and its
+	 * own subtree theirs (the copy its parent forwards it is dropped). */
 	wire_put32(head, f->nnodes);
 	wire_put32(head + 8, j->nranks);
-	iov[0].iov_base = head;
-	iov[0].iov_len = sizeof head;
-	iov[1].iov_base = nodes;
-	iov[1].iov_len = nlen;
-	iov[2].iov_base = f->dnode;	/* now little-endian node indexes */
-	iov[2].iov_len = (size_t)j->nranks * 4;
-	for (i = 0; i < f->nnodes; i++) {
-		struct peer *p;
-
-		if ((int)i == self)
-			continue;
-		wire_put32(head + 4, i);
-		if ((p = peer_get(&f->nodes[i].ep, 0)) == NULL ||
-		    peer_send_job(p, WPEER_MAP, &f->mac, f->tag,
-		    WPEER_NO_NODE, iov, 3) == -1) {
-			char a[160];
-
-			job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
-			    "cannot send it the node map",
-			    fed_node_name(&f->nodes[i], a, sizeof a));
-			break;
-		}
-	}
+	iov[0].iov_base = nodes;
+	iov[0].iov_len = nlen;
+	iov[1].iov_base = f->dnode;	/* now little-endian node indexes */
+	iov[1].iov_len = (size_t)j->nranks * 4;
+	if (self != 0)
+		fed_map_send(f, head, iov, 0);
+	if (self >= 0)
+		fed_map_down(f, head, iov, (uint32_t)self);
 	free(order);
 	free(old_of);
 	free(nodes);
@@ -867,18 +941,27 @@ fed_flush_cb(int fd, short events, void *arg)
 		wire_put32(p + 8 + WPEER_EP_LEN + WPEER_HOST_LEN, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = sizeof head;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2, 0);
 		f->join_sent = 1;
 	} else {
 		wire_put32(head, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = 4;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2, 0);
 	}
 	f->nunsent = 0;
 	if (rc == -1)
 		job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "cannot reach the "
 		    "job's root node %s", f->root_name);
+}
+
+static void
+fed_warm(struct fed *f, uint32_t i)
+{
+	if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
+	    &f->nodes[f->me].ep) > 0)
+		(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac, f->tag,
+		    f->me);
 }
 
 /* The map is known: tell the local ranks (after discovery) or wait for
@@ -889,18 +972,21 @@ fed_apply_map(struct fed *f)
 	struct job *j = f->job;
 	struct fed_node *me = &f->nodes[f->me];
 	struct fed_early *e, *next;
-	uint32_t i;
+	uint32_t i, d;
 
 	log_debug("job %u: node %u of %u, %u local ranks%s", j->id, f->me,
 	    f->nnodes, me->count, f->pmix ? " (map from PMIx)" : "");
-	/* Ranks that joined elsewhere are not ours to mark; ours stay. */
-	/* Warm the links we are to open (to higher endpoints; the other
-	 * nodes open theirs to us). */
-	for (i = 0; i < f->nnodes; i++)
-		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
-		    &f->nodes[f->me].ep) > 0)
-			(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac,
-			    f->tag, f->me);
+	/*
+	 * Warm the links the first collectives need: the dissemination
+	 * barrier's and Bruck's partners, node +- 2^k (the tree's links are
+	 * among them, and up already).  Of each pair the lower endpoint opens
+	 * (the other waits for it: fed_send_ep); the relation is symmetric,
+	 * so each end knows.  Every other link opens on first use.
+	 */
+	for (d = 1; d < f->nnodes; d <<= 1) {
+		fed_warm(f, (f->me + d) % f->nnodes);
+		fed_warm(f, (f->me + f->nnodes - d % f->nnodes) % f->nnodes);
+	}
 	if (!f->pmix) {
 		job_running(j);
 		for (i = 0; i < me->count; i++)
@@ -1372,6 +1458,8 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	} u;
 	uint32_t i, d;
 	int rc = WIRE_EVALUE, di;
+	uint8_t head[12];
+	struct iovec rest[2];
 	char a[160];
 
 	switch (type) {
@@ -1416,10 +1504,16 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		fed_root_complete(f);
 		return;
 	case WPEER_MAP:
+		if (f->root && f->mapped)
+			return;	/* our own map, back from our tree parent */
 		if (f->root || f->mapped || f->pmix)
 			goto bad;
 		if ((rc = wpeer_decode_map(body, len, &u.map)) != WIRE_OK ||
 		    u.map.nranks != j->nranks)
+			goto bad;
+		/* From the root, or from our parent in the tree. */
+		if (node != WPEER_NO_NODE && (u.map.node == 0 ||
+		    node != fed_tree_parent(u.map.node)))
 			goto bad;
 		f->nnodes = u.map.nnodes;
 		f->me = u.map.node;
@@ -1451,6 +1545,15 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			goto bad;
 		f->mapped = 1;
 		p->jobs_served++;
+		/* Our subtree's copies first: they are the longer path. */
+		memcpy(head, body, sizeof head);
+		rest[0].iov_base = (void *)u.map.nodes;
+		rest[0].iov_len = (size_t)f->nnodes * WPEER_MAP_NODE_LEN;
+		rest[1].iov_base = (void *)u.map.node_of_rank;
+		rest[1].iov_len = (size_t)j->nranks * 4;
+		fed_map_down(f, head, rest, f->me);
+		if (j->fed != f || j->failed)
+			return;
 		fed_apply_map(f);
 		return;
 	case WPEER_FAIL:
