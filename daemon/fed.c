@@ -31,12 +31,16 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/util.h>
 
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
@@ -57,6 +61,14 @@ struct fed_node {
 	uint32_t nleft;
 	uint32_t lowest;	/* discovery: its lowest rank */
 	int lost;
+};
+
+/* A host name of a PMIx map being resolved (evdns). */
+struct fed_lookup {
+	struct fed *f;		/* NULL: the job went, the lookup is cancelled */
+	uint32_t node;
+	int done;
+	struct evdns_getaddrinfo_request *req;
 };
 
 /* A frame kept until its job exists (unknown tag) or has its map. */
@@ -102,6 +114,13 @@ struct fed {
 	struct event *ev_flush;
 	struct event *ev_expire;	/* a root with no ranks of its own */
 	struct fed_early *early;	/* verified, waiting for the map */
+	/* PMIx map: its host names being resolved. */
+	struct fed_lookup **lookups;	/* by node, NULL for ours */
+	uint32_t nresolving;
+	int resolve_err;	/* the first failure's EVUTIL_EAI_* */
+	uint32_t resolve_node;	/* and its node */
+	int issuing;		/* inside fed_pmix_map: answers wait */
+	struct event *ev_resolve;	/* the resolution's deadline */
 	/* Cross-node collectives. */
 	int running;
 	uint32_t cseq;
@@ -136,12 +155,14 @@ static struct fed_reg *fed_regs;
 static uint32_t fed_nregs;
 static struct fed_early *fed_early_list;
 static uint32_t fed_nearly;
+static struct evdns_base *fed_dns;	/* made on first need */
 
 static void fed_apply_map(struct fed *);
 static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
     const uint8_t *, uint32_t);
 static void fed_coll_progress(struct fed *);
 static void fed_replay_unknown(struct fed *);
+static void fed_lookups_free(struct fed *);
 
 static int fed_join(struct job *, const struct wire_join *, char *);
 static void fed_rank_joined(struct job *, uint32_t);
@@ -487,6 +508,7 @@ fed_free(struct job *j)
 		next = e->next;
 		free(e);
 	}
+	fed_lookups_free(f);
 	event_free(f->ev_flush);
 	event_free(f->ev_expire);
 	munmap(f->map, f->map_size);
@@ -503,28 +525,192 @@ fed_free(struct job *j)
 	j->fed = NULL;
 }
 
-static int
-fed_resolve(const char *host, struct wpeer_ep *ep)
-{
-	struct addrinfo hints, *res, *ai;
-	char port[8];
-	int rc;
+/* ------------------------------------------------------------------ */
+/*
+ * The host names of a PMIx map, resolved without blocking the loop
+ * (libevent's evdns: /etc/hosts, then resolv.conf's servers).  Numeric
+ * addresses need no resolver, names under .invalid fail at once (RFC
+ * 6761); the others must answer within --peer-timeout.  The JOIN is
+ * answered when the answers are in: at once if all were (numeric, or in
+ * /etc/hosts), else the job's ranks wait in init, and a failure fails the
+ * job naming the host and the resolver's error.
+ */
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", WPEER_DEFAULT_PORT);
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		return rc;
-	for (ai = res; ai != NULL; ai = ai->ai_next)
+static void fed_resolved(struct fed *, int);
+
+static void
+fed_lookups_free(struct fed *f)
+{
+	struct fed_lookup *lk;
+	uint32_t i;
+
+	if (f->lookups == NULL)
+		return;
+	for (i = 0; i < f->nnodes; i++) {
+		if ((lk = f->lookups[i]) == NULL)
+			continue;
+		if (lk->done) {
+			free(lk);
+			continue;
+		}
+		/* Its callback frees it (with EVUTIL_EAI_CANCEL). */
+		lk->f = NULL;
+		evdns_getaddrinfo_cancel(lk->req);
+	}
+	free(f->lookups);
+	f->lookups = NULL;
+	if (f->ev_resolve != NULL)
+		event_free(f->ev_resolve);
+	f->ev_resolve = NULL;
+}
+
+static void
+fed_lookup_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct fed_lookup *lk = arg;
+	struct fed *f = lk->f;
+	struct evutil_addrinfo *ai;
+
+	lk->done = 1;
+	lk->req = NULL;
+	if (f == NULL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		free(lk);
+		return;
+	}
+	for (ai = result == 0 ? res : NULL; ai != NULL; ai = ai->ai_next)
 		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
 			break;
-	if (ai == NULL) {
-		freeaddrinfo(res);
-		return EAI_NONAME;
+	if (ai != NULL)
+		tcp_sa_to_ep(ai->ai_addr, &f->nodes[lk->node].ep);
+	else if (f->resolve_err == 0) {
+		f->resolve_err = result != 0 ? result : EVUTIL_EAI_NONAME;
+		f->resolve_node = lk->node;
 	}
-	tcp_sa_to_ep(ai->ai_addr, ep);
-	freeaddrinfo(res);
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	f->nresolving--;
+	if (!f->issuing)
+		fed_resolved(f, 1);
+}
+
+static void
+fed_resolve_timeout_cb(int fd, short events, void *arg)
+{
+	struct fed *f = arg;
+	uint32_t i;
+
+	for (i = 0; i < f->nnodes; i++)
+		if (f->lookups[i] != NULL && !f->lookups[i]->done)
+			break;
+	if (i == f->nnodes || f->job->failed)
+		return;
+	job_fail(f->job, FB_E_TIMEOUT, WIRE_NO_RANK, "node %u of the PMIx "
+	    "map, %s: its name did not resolve within %d ms (--peer-timeout)",
+	    i, f->nodes[i].host, dconf.peer_timeout_ms);
+}
+
+static int
+fed_dns_base(void)
+{
+	char t[16];
+
+	if (fed_dns != NULL)
+		return 0;
+	/* resolv.conf and /etc/hosts, as they are when first needed. */
+	fed_dns = evdns_base_new(dbase, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (fed_dns == NULL)
+		return -1;
+	snprintf(t, sizeof t, "%d", (dconf.peer_timeout_ms + 999) / 1000);
+	evdns_base_set_option(fed_dns, "timeout:", t);
 	return 0;
+}
+
+/* Start resolving node i's name: 0, or an EVUTIL_EAI_* at once. */
+static int
+fed_lookup_start(struct fed *f, uint32_t i)
+{
+	struct evutil_addrinfo hints;
+	struct fed_lookup *lk;
+	const char *h = f->nodes[i].host;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct evdns_getaddrinfo_request *req;
+	size_t len = strlen(h);
+	char port[8];
+
+	memset(&sin, 0, sizeof sin);
+	memset(&sin6, 0, sizeof sin6);
+	if (len == 0)
+		return EVUTIL_EAI_NONAME;
+	if (strcmp(h, "invalid") == 0 || (len > 8 &&
+	    strcasecmp(h + len - 8, ".invalid") == 0) ||
+	    (len > 9 && strcasecmp(h + len - 9, ".invalid.") == 0))
+		return EVUTIL_EAI_NONAME;
+	if (inet_pton(AF_INET, h, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(WPEER_DEFAULT_PORT);
+		tcp_sa_to_ep((struct sockaddr *)&sin, &f->nodes[i].ep);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, h, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(WPEER_DEFAULT_PORT);
+		tcp_sa_to_ep((struct sockaddr *)&sin6, &f->nodes[i].ep);
+		return 0;
+	}
+	if (fed_dns_base() == -1)
+		return EVUTIL_EAI_MEMORY;
+	if ((lk = calloc(1, sizeof *lk)) == NULL)
+		return EVUTIL_EAI_MEMORY;
+	lk->f = f;
+	lk->node = i;
+	f->lookups[i] = lk;
+	f->nresolving++;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port, sizeof port, "%u", WPEER_DEFAULT_PORT);
+	/* A numeric address or a name in /etc/hosts answers before this
+	 * returns (NULL). */
+	req = evdns_getaddrinfo(fed_dns, h, port, &hints, fed_lookup_cb, lk);
+	if (!lk->done)
+		lk->req = req;
+	if (!lk->done && req == NULL) {
+		lk->done = 1;
+		f->nresolving--;
+		return EVUTIL_EAI_FAIL;
+	}
+	return 0;
+}
+
+/* Every name resolved (or one failed): the map is usable, or the job
+ * fails naming the host.  later: after the first JOIN was answered. */
+static void
+fed_resolved(struct fed *f, int later)
+{
+	struct job *j = f->job;
+
+	if (j->failed || f->mapped)
+		return;
+	if (f->resolve_err != 0) {
+		job_fail(j, FB_E_SYS, WIRE_NO_RANK, "node %u of the PMIx map, "
+		    "%s: %s", f->resolve_node, f->nodes[f->resolve_node].host,
+		    evutil_gai_strerror(f->resolve_err));
+		return;
+	}
+	if (f->nresolving > 0)
+		return;
+	if (f->ev_resolve != NULL)
+		evtimer_del(f->ev_resolve);
+	f->mapped = 1;
+	dstats.pmix_jobs++;
+	fed_apply_map(f);
+	if (later && j->fed == f && !j->failed && j->joined == j->nlocal)
+		fed_arrived(j, 0);	/* the init barrier */
 }
 
 /* Arrays of the map, from node_of_rank and nnodes. */
@@ -567,32 +753,25 @@ fed_pmix_map(struct fed *f, const struct wire_join *m,
     const struct wire_join_ext *x, char *err)
 {
 	struct job *j = f->job;
+	struct timeval tv;
 	uint32_t i;
-	int rc;
+	int rc = 0;
 
 	f->pmix = 1;
 	f->nnodes = x->nnodes;
 	f->me = x->node;
 	f->nodes = calloc(f->nnodes, sizeof *f->nodes);
 	f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
-	if (f->nodes == NULL || f->node_of_rank == NULL)
+	f->lookups = calloc(f->nnodes, sizeof *f->lookups);
+	if (f->nodes == NULL || f->node_of_rank == NULL || f->lookups == NULL)
 		return job_refuse(err, FB_E_NOMEM, "out of memory for the node "
 		    "map");
 	for (i = 0; i < j->nranks; i++)
 		f->node_of_rank[i] = wire_get32(x->node_of_rank + i * 4);
-	for (i = 0; i < f->nnodes; i++) {
+	for (i = 0; i < f->nnodes; i++)
 		wpeer_get_host(x->hosts + i * WIRE_HOST_LEN, f->nodes[i].host);
-		if (i == f->me) {
-			if (tcp_primary() != NULL)
-				f->nodes[i].ep = *tcp_primary();
-			continue;
-		}
-		if ((rc = fed_resolve(f->nodes[i].host, &f->nodes[i].ep)) !=
-		    0)
-			return job_refuse(err, FB_E_SYS, "node %u of the PMIx "
-			    "map, %s: %s", i, f->nodes[i].host,
-			    gai_strerror(rc));
-	}
+	if (tcp_primary() != NULL)
+		f->nodes[f->me].ep = *tcp_primary();
 	if (fed_build_map(f) == -1)
 		return job_refuse(err, FB_E_INVAL, "the PMIx node map has a "
 		    "node without ranks");
@@ -600,9 +779,30 @@ fed_pmix_map(struct fed *f, const struct wire_join *m,
 		return job_refuse(err, FB_E_INVAL, "rank %u: PMIx places it on "
 		    "node %u, its JOIN says node %u", m->rank,
 		    f->node_of_rank[m->rank], f->me);
-	f->mapped = 1;
-	dstats.pmix_jobs++;
-	fed_apply_map(f);
+	/* Answers that come at once are counted after the loop. */
+	f->issuing = 1;
+	for (i = 0; i < f->nnodes && rc == 0 && f->resolve_err == 0; i++)
+		if (i != f->me && (rc = fed_lookup_start(f, i)) != 0) {
+			f->resolve_err = rc;
+			f->resolve_node = i;
+		}
+	f->issuing = 0;
+	if (f->resolve_err != 0)
+		return job_refuse(err, FB_E_SYS, "node %u of the PMIx map, %s: "
+		    "%s", f->resolve_node, f->nodes[f->resolve_node].host,
+		    evutil_gai_strerror(f->resolve_err));
+	if (f->nresolving == 0) {
+		fed_resolved(f, 0);
+		return 0;
+	}
+	log_debug("job %u: resolving %u host names of the PMIx map", j->id,
+	    f->nresolving);
+	if ((f->ev_resolve = evtimer_new(dbase, fed_resolve_timeout_cb, f)) ==
+	    NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory");
+	tv.tv_sec = dconf.peer_timeout_ms / 1000;
+	tv.tv_usec = dconf.peer_timeout_ms % 1000 * 1000;
+	evtimer_add(f->ev_resolve, &tv);
 	return 0;
 }
 
@@ -623,7 +823,8 @@ fed_join(struct job *j, const struct wire_join *m, char *err)
 		return job_refuse(err, FB_E_INVAL, "the job spans nodes but "
 		    "this fastbootd does not listen on TCP (--listen-tcp)");
 	if (f != NULL) {
-		if (f->mapped && f->node_of_rank[m->rank] != f->me)
+		if (f->node_of_rank != NULL && f->nodes != NULL &&
+		    f->node_of_rank[m->rank] != f->me)
 			return job_refuse(err, FB_E_INVAL, "rank %u belongs to "
 			    "node %u, not this one", m->rank,
 			    f->node_of_rank[m->rank]);
@@ -888,7 +1089,8 @@ fed_rank_joined(struct job *j, uint32_t rank)
 	int d;
 
 	if (f->pmix) {
-		if (j->joined == j->nlocal && !j->failed)
+		/* Until the map's names resolved, fed_resolved() starts it. */
+		if (f->mapped && j->joined == j->nlocal && !j->failed)
 			fed_arrived(j, 0);	/* the init barrier */
 		return;
 	}
@@ -1977,6 +2179,16 @@ fed_pending(const struct job *j, char *buf, size_t size)
 	char ranks[160], a[160];
 
 	buf[0] = '\0';
+	if (!f->mapped && f->pmix) {
+		for (r = 0; f->lookups != NULL && r < f->nnodes; r++)
+			if (f->lookups[r] != NULL && !f->lookups[r]->done)
+				break;
+		snprintf(buf, size, "node %s is resolving %u host names of "
+		    "the PMIx map (%s among them)", tcp_hostname(),
+		    f->nresolving, f->lookups != NULL && r < f->nnodes ?
+		    f->nodes[r].host : "?");
+		return;
+	}
 	if (!f->mapped && !f->root) {
 		snprintf(buf, size, "node %s has no node map yet from the "
 		    "job's root node %s", tcp_hostname(), f->root_name);
