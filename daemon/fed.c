@@ -975,6 +975,8 @@ fed_map_send(struct fed *f, uint8_t *head, const struct iovec *rest,
 		    &f->nodes[to], a, sizeof a));
 		return -1;
 	}
+	dstats.map_sent++;
+	dstats.map_bytes_sent += 12 + rest[0].iov_len + rest[1].iov_len;
 	return 0;
 }
 
