@@ -65,7 +65,7 @@ struct fed_node {
 
 /* A host name of a PMIx map being resolved (evdns). */
 struct fed_lookup {
-	struct fed *f;		/* NULL: the job went, the lookup is cancelled */
+	struct fed *f;		/* NULL: the job went, lookup cancelled */
 	uint32_t node;
 	int done;
 	struct evdns_getaddrinfo_request *req;

@@ -8,7 +8,7 @@
  *
  *   mn_mapjoin SOCKET KEY NRANKS RANK NODE HOSTS NODE_OF_RANK TIMEOUT_MS
  *
- *   KEY		up to 16 characters: the job's secret (same on every node)
+ *   KEY		up to 16 characters: the job secret (same on all nodes)
  *   HOSTS		h0,h1,...: the node names, in node order
  *   NODE_OF_RANK	n0,n1,...: each rank's node
  *
