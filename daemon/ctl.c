@@ -98,6 +98,9 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",
 	    (unsigned long long)dstats.pmix_jobs);
+	evbuffer_add_printf(b, "map_sent %llu\nmap_bytes_sent %llu\n",
+	    (unsigned long long)dstats.map_sent,
+	    (unsigned long long)dstats.map_bytes_sent);
 	return 0;
 }
 

@@ -70,6 +70,8 @@ struct daemon_stats {
 	uint64_t buffered_peak;
 	uint64_t discovery_rounds;	/* jobs mapped through the id's root */
 	uint64_t pmix_jobs;	/* jobs whose map came with JOIN (PMIx) */
+	uint64_t map_sent;	/* MAP copies sent (root or tree forwarder) */
+	uint64_t map_bytes_sent;	/* their bodies' bytes */
 };
 
 extern struct daemon_config dconf;

@@ -31,12 +31,16 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/util.h>
 
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
@@ -57,6 +61,14 @@ struct fed_node {
 	uint32_t nleft;
 	uint32_t lowest;	/* discovery: its lowest rank */
 	int lost;
+};
+
+/* A host name of a PMIx map being resolved (evdns). */
+struct fed_lookup {
+	struct fed *f;		/* NULL: the job went, lookup cancelled */
+	uint32_t node;
+	int done;
+	struct evdns_getaddrinfo_request *req;
 };
 
 /* A frame kept until its job exists (unknown tag) or has its map. */
@@ -102,6 +114,13 @@ struct fed {
 	struct event *ev_flush;
 	struct event *ev_expire;	/* a root with no ranks of its own */
 	struct fed_early *early;	/* verified, waiting for the map */
+	/* PMIx map: its host names being resolved. */
+	struct fed_lookup **lookups;	/* by node, NULL for ours */
+	uint32_t nresolving;
+	int resolve_err;	/* the first failure's EVUTIL_EAI_* */
+	uint32_t resolve_node;	/* and its node */
+	int issuing;		/* inside fed_pmix_map: answers wait */
+	struct event *ev_resolve;	/* the resolution's deadline */
 	/* Cross-node collectives. */
 	int running;
 	uint32_t cseq;
@@ -136,12 +155,14 @@ static struct fed_reg *fed_regs;
 static uint32_t fed_nregs;
 static struct fed_early *fed_early_list;
 static uint32_t fed_nearly;
+static struct evdns_base *fed_dns;	/* made on first need */
 
 static void fed_apply_map(struct fed *);
 static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
     const uint8_t *, uint32_t);
 static void fed_coll_progress(struct fed *);
 static void fed_replay_unknown(struct fed *);
+static void fed_lookups_free(struct fed *);
 
 static int fed_join(struct job *, const struct wire_join *, char *);
 static void fed_rank_joined(struct job *, uint32_t);
@@ -316,12 +337,18 @@ fed_register_id(uid_t uid, uint8_t *frame)
 /* ------------------------------------------------------------------ */
 /* Sending. */
 
+/*
+ * may_wait: the other node opens the link between us if its endpoint is
+ * the lower one (peer.c), so wait for it; only where it is sure to: the
+ * partners of the first collectives (fed_apply_map warms those), and an
+ * alltoall, where every node sends to every other.  Otherwise (send/recv,
+ * FAIL, the map down the tree) the node that needs the link opens it.
+ */
 static int
 fed_send_ep(struct fed *f, const struct wpeer_ep *ep, uint16_t type,
-    const struct iovec *iov, int n)
+    const struct iovec *iov, int n, int may_wait)
 {
-	/* After the map, a link opened by the other node is worth a wait. */
-	struct peer *p = peer_get(ep, f->mapped);
+	struct peer *p = peer_get(ep, may_wait);
 	uint32_t node = f->mapped ? f->me : WPEER_NO_NODE;
 
 	if (p == NULL)
@@ -339,7 +366,8 @@ fed_send_node(struct fed *f, uint32_t node, uint16_t type,
 
 	if (f->nodes[node].lost)
 		return -1;
-	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n) == -1) {
+	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n,
+	    type == WPEER_COLL) == -1) {
 		snprintf(why, sizeof why, "cannot send to it: %s",
 		    errno == EMSGSIZE ? "a step over the 64 MB frame limit" :
 		    "no link");
@@ -349,7 +377,13 @@ fed_send_node(struct fed *f, uint32_t node, uint16_t type,
 	return 0;
 }
 
-/* To every other node (before the map: the root, or the root to all). */
+/*
+ * To every other node (before the map: the root, or the root to all).  A
+ * FAIL goes to every node, over a new link where there is none; a LEFT only
+ * over the links there are: a node we never talked to learns of it when it
+ * talks to the rank's node (whose daemon answers for the rank), and its loss
+ * is not ours to see.
+ */
 static void
 fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 {
@@ -362,7 +396,10 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 			if (i == f->me)
 				continue;
 			if (!f->nodes[i].lost) {
-				fed_send_ep(f, &f->nodes[i].ep, type, iov, n);
+				if (type == WPEER_FAIL ||
+				    peer_find(&f->nodes[i].ep) != NULL)
+					fed_send_ep(f, &f->nodes[i].ep, type,
+					    iov, n, 0);
 				continue;
 			}
 			/* A lost node still hears a FAIL on a link that is
@@ -384,7 +421,7 @@ fed_broadcast(struct fed *f, uint16_t type, const struct iovec *iov, int n)
 				    WPEER_NO_NODE, iov, n);
 		}
 	} else if (f->join_sent)
-		fed_send_ep(f, &f->root_ep, type, iov, n);
+		fed_send_ep(f, &f->root_ep, type, iov, n, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,6 +508,7 @@ fed_free(struct job *j)
 		next = e->next;
 		free(e);
 	}
+	fed_lookups_free(f);
 	event_free(f->ev_flush);
 	event_free(f->ev_expire);
 	munmap(f->map, f->map_size);
@@ -487,28 +525,192 @@ fed_free(struct job *j)
 	j->fed = NULL;
 }
 
-static int
-fed_resolve(const char *host, struct wpeer_ep *ep)
-{
-	struct addrinfo hints, *res, *ai;
-	char port[8];
-	int rc;
+/* ------------------------------------------------------------------ */
+/*
+ * The host names of a PMIx map, resolved without blocking the loop
+ * (libevent's evdns: /etc/hosts, then resolv.conf's servers).  Numeric
+ * addresses need no resolver, names under .invalid fail at once (RFC
+ * 6761); the others must answer within --peer-timeout.  The JOIN is
+ * answered when the answers are in: at once if all were (numeric, or in
+ * /etc/hosts), else the job's ranks wait in init, and a failure fails the
+ * job naming the host and the resolver's error.
+ */
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", WPEER_DEFAULT_PORT);
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		return rc;
-	for (ai = res; ai != NULL; ai = ai->ai_next)
+static void fed_resolved(struct fed *, int);
+
+static void
+fed_lookups_free(struct fed *f)
+{
+	struct fed_lookup *lk;
+	uint32_t i;
+
+	if (f->lookups == NULL)
+		return;
+	for (i = 0; i < f->nnodes; i++) {
+		if ((lk = f->lookups[i]) == NULL)
+			continue;
+		if (lk->done) {
+			free(lk);
+			continue;
+		}
+		/* Its callback frees it (with EVUTIL_EAI_CANCEL). */
+		lk->f = NULL;
+		evdns_getaddrinfo_cancel(lk->req);
+	}
+	free(f->lookups);
+	f->lookups = NULL;
+	if (f->ev_resolve != NULL)
+		event_free(f->ev_resolve);
+	f->ev_resolve = NULL;
+}
+
+static void
+fed_lookup_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct fed_lookup *lk = arg;
+	struct fed *f = lk->f;
+	struct evutil_addrinfo *ai;
+
+	lk->done = 1;
+	lk->req = NULL;
+	if (f == NULL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		free(lk);
+		return;
+	}
+	for (ai = result == 0 ? res : NULL; ai != NULL; ai = ai->ai_next)
 		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
 			break;
-	if (ai == NULL) {
-		freeaddrinfo(res);
-		return EAI_NONAME;
+	if (ai != NULL)
+		tcp_sa_to_ep(ai->ai_addr, &f->nodes[lk->node].ep);
+	else if (f->resolve_err == 0) {
+		f->resolve_err = result != 0 ? result : EVUTIL_EAI_NONAME;
+		f->resolve_node = lk->node;
 	}
-	tcp_sa_to_ep(ai->ai_addr, ep);
-	freeaddrinfo(res);
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	f->nresolving--;
+	if (!f->issuing)
+		fed_resolved(f, 1);
+}
+
+static void
+fed_resolve_timeout_cb(int fd, short events, void *arg)
+{
+	struct fed *f = arg;
+	uint32_t i;
+
+	for (i = 0; i < f->nnodes; i++)
+		if (f->lookups[i] != NULL && !f->lookups[i]->done)
+			break;
+	if (i == f->nnodes || f->job->failed)
+		return;
+	job_fail(f->job, FB_E_TIMEOUT, WIRE_NO_RANK, "node %u of the PMIx "
+	    "map, %s: its name did not resolve within %d ms (--peer-timeout)",
+	    i, f->nodes[i].host, dconf.peer_timeout_ms);
+}
+
+static int
+fed_dns_base(void)
+{
+	char t[16];
+
+	if (fed_dns != NULL)
+		return 0;
+	/* resolv.conf and /etc/hosts, as they are when first needed. */
+	fed_dns = evdns_base_new(dbase, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (fed_dns == NULL)
+		return -1;
+	snprintf(t, sizeof t, "%d", (dconf.peer_timeout_ms + 999) / 1000);
+	evdns_base_set_option(fed_dns, "timeout:", t);
 	return 0;
+}
+
+/* Start resolving node i's name: 0, or an EVUTIL_EAI_* at once. */
+static int
+fed_lookup_start(struct fed *f, uint32_t i)
+{
+	struct evutil_addrinfo hints;
+	struct fed_lookup *lk;
+	const char *h = f->nodes[i].host;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct evdns_getaddrinfo_request *req;
+	size_t len = strlen(h);
+	char port[8];
+
+	memset(&sin, 0, sizeof sin);
+	memset(&sin6, 0, sizeof sin6);
+	if (len == 0)
+		return EVUTIL_EAI_NONAME;
+	if (strcmp(h, "invalid") == 0 || (len > 8 &&
+	    strcasecmp(h + len - 8, ".invalid") == 0) ||
+	    (len > 9 && strcasecmp(h + len - 9, ".invalid.") == 0))
+		return EVUTIL_EAI_NONAME;
+	if (inet_pton(AF_INET, h, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(WPEER_DEFAULT_PORT);
+		tcp_sa_to_ep((struct sockaddr *)&sin, &f->nodes[i].ep);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, h, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(WPEER_DEFAULT_PORT);
+		tcp_sa_to_ep((struct sockaddr *)&sin6, &f->nodes[i].ep);
+		return 0;
+	}
+	if (fed_dns_base() == -1)
+		return EVUTIL_EAI_MEMORY;
+	if ((lk = calloc(1, sizeof *lk)) == NULL)
+		return EVUTIL_EAI_MEMORY;
+	lk->f = f;
+	lk->node = i;
+	f->lookups[i] = lk;
+	f->nresolving++;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(port, sizeof port, "%u", WPEER_DEFAULT_PORT);
+	/* A numeric address or a name in /etc/hosts answers before this
+	 * returns (NULL). */
+	req = evdns_getaddrinfo(fed_dns, h, port, &hints, fed_lookup_cb, lk);
+	if (!lk->done)
+		lk->req = req;
+	if (!lk->done && req == NULL) {
+		lk->done = 1;
+		f->nresolving--;
+		return EVUTIL_EAI_FAIL;
+	}
+	return 0;
+}
+
+/* Every name resolved (or one failed): the map is usable, or the job
+ * fails naming the host.  later: after the first JOIN was answered. */
+static void
+fed_resolved(struct fed *f, int later)
+{
+	struct job *j = f->job;
+
+	if (j->failed || f->mapped)
+		return;
+	if (f->resolve_err != 0) {
+		job_fail(j, FB_E_SYS, WIRE_NO_RANK, "node %u of the PMIx map, "
+		    "%s: %s", f->resolve_node, f->nodes[f->resolve_node].host,
+		    evutil_gai_strerror(f->resolve_err));
+		return;
+	}
+	if (f->nresolving > 0)
+		return;
+	if (f->ev_resolve != NULL)
+		evtimer_del(f->ev_resolve);
+	f->mapped = 1;
+	dstats.pmix_jobs++;
+	fed_apply_map(f);
+	if (later && j->fed == f && !j->failed && j->joined == j->nlocal)
+		fed_arrived(j, 0);	/* the init barrier */
 }
 
 /* Arrays of the map, from node_of_rank and nnodes. */
@@ -551,32 +753,25 @@ fed_pmix_map(struct fed *f, const struct wire_join *m,
     const struct wire_join_ext *x, char *err)
 {
 	struct job *j = f->job;
+	struct timeval tv;
 	uint32_t i;
-	int rc;
+	int rc = 0;
 
 	f->pmix = 1;
 	f->nnodes = x->nnodes;
 	f->me = x->node;
 	f->nodes = calloc(f->nnodes, sizeof *f->nodes);
 	f->node_of_rank = calloc(j->nranks, sizeof *f->node_of_rank);
-	if (f->nodes == NULL || f->node_of_rank == NULL)
+	f->lookups = calloc(f->nnodes, sizeof *f->lookups);
+	if (f->nodes == NULL || f->node_of_rank == NULL || f->lookups == NULL)
 		return job_refuse(err, FB_E_NOMEM, "out of memory for the node "
 		    "map");
 	for (i = 0; i < j->nranks; i++)
 		f->node_of_rank[i] = wire_get32(x->node_of_rank + i * 4);
-	for (i = 0; i < f->nnodes; i++) {
+	for (i = 0; i < f->nnodes; i++)
 		wpeer_get_host(x->hosts + i * WIRE_HOST_LEN, f->nodes[i].host);
-		if (i == f->me) {
-			if (tcp_primary() != NULL)
-				f->nodes[i].ep = *tcp_primary();
-			continue;
-		}
-		if ((rc = fed_resolve(f->nodes[i].host, &f->nodes[i].ep)) !=
-		    0)
-			return job_refuse(err, FB_E_SYS, "node %u of the PMIx "
-			    "map, %s: %s", i, f->nodes[i].host,
-			    gai_strerror(rc));
-	}
+	if (tcp_primary() != NULL)
+		f->nodes[f->me].ep = *tcp_primary();
 	if (fed_build_map(f) == -1)
 		return job_refuse(err, FB_E_INVAL, "the PMIx node map has a "
 		    "node without ranks");
@@ -584,9 +779,30 @@ fed_pmix_map(struct fed *f, const struct wire_join *m,
 		return job_refuse(err, FB_E_INVAL, "rank %u: PMIx places it on "
 		    "node %u, its JOIN says node %u", m->rank,
 		    f->node_of_rank[m->rank], f->me);
-	f->mapped = 1;
-	dstats.pmix_jobs++;
-	fed_apply_map(f);
+	/* Answers that come at once are counted after the loop. */
+	f->issuing = 1;
+	for (i = 0; i < f->nnodes && rc == 0 && f->resolve_err == 0; i++)
+		if (i != f->me && (rc = fed_lookup_start(f, i)) != 0) {
+			f->resolve_err = rc;
+			f->resolve_node = i;
+		}
+	f->issuing = 0;
+	if (f->resolve_err != 0)
+		return job_refuse(err, FB_E_SYS, "node %u of the PMIx map, %s: "
+		    "%s", f->resolve_node, f->nodes[f->resolve_node].host,
+		    evutil_gai_strerror(f->resolve_err));
+	if (f->nresolving == 0) {
+		fed_resolved(f, 0);
+		return 0;
+	}
+	log_debug("job %u: resolving %u host names of the PMIx map", j->id,
+	    f->nresolving);
+	if ((f->ev_resolve = evtimer_new(dbase, fed_resolve_timeout_cb, f)) ==
+	    NULL)
+		return job_refuse(err, FB_E_NOMEM, "out of memory");
+	tv.tv_sec = dconf.peer_timeout_ms / 1000;
+	tv.tv_usec = dconf.peer_timeout_ms % 1000 * 1000;
+	evtimer_add(f->ev_resolve, &tv);
 	return 0;
 }
 
@@ -607,7 +823,8 @@ fed_join(struct job *j, const struct wire_join *m, char *err)
 		return job_refuse(err, FB_E_INVAL, "the job spans nodes but "
 		    "this fastbootd does not listen on TCP (--listen-tcp)");
 	if (f != NULL) {
-		if (f->mapped && f->node_of_rank[m->rank] != f->me)
+		if (f->node_of_rank != NULL && f->nodes != NULL &&
+		    f->node_of_rank[m->rank] != f->me)
 			return job_refuse(err, FB_E_INVAL, "rank %u belongs to "
 			    "node %u, not this one", m->rank,
 			    f->node_of_rank[m->rank]);
@@ -703,6 +920,79 @@ fed_cmp_lowest(const void *a, const void *b)
 	return x->lowest < y->lowest ? -1 : x->lowest > y->lowest;
 }
 
+/*
+ * The map goes down a binomial tree over the node indices, rooted at node
+ * 0: node i's parent is i without its highest bit, its children are i + 2^k
+ * for every 2^k above i's highest bit (below nnodes).  The root sends
+ * ceil(log2 nodes) copies, every node has the map after as many hops, and
+ * each node forwards it to its subtree under its own link and MAC (the
+ * forwarder holds the job's secret, as the root does: the same trust).
+ */
+static uint32_t
+fed_tree_parent(uint32_t i)
+{
+	uint32_t b = 1;
+
+	while (b <= i / 2)
+		b <<= 1;
+	return i - b;
+}
+
+/* The first child's distance from i (children: i + d, i + 2d, i + 4d...). */
+static uint32_t
+fed_tree_first(uint32_t i)
+{
+	uint32_t b = 1;
+
+	while (b <= i)
+		b <<= 1;
+	return b;
+}
+
+/*
+ * Send the map (head: its 12 bytes, the receiver's index rewritten per
+ * copy; rest: nodes and ranks) to node `to`.  Sent as the root (node field
+ * WPEER_NO_NODE) until this daemon has the map, then as its node.
+ */
+static int
+fed_map_send(struct fed *f, uint8_t *head, const struct iovec *rest,
+    uint32_t to)
+{
+	struct iovec iov[3];
+	struct peer *p;
+	char a[160];
+
+	wire_put32(head + 4, to);
+	iov[0].iov_base = head;
+	iov[0].iov_len = 12;
+	iov[1] = rest[0];
+	iov[2] = rest[1];
+	if ((p = peer_get(&f->nodes[to].ep, 0)) == NULL ||
+	    peer_send_job(p, WPEER_MAP, &f->mac, f->tag, f->mapped ? f->me :
+	    WPEER_NO_NODE, iov, rest[1].iov_len > 0 ? 3 : 2) == -1) {
+		job_fail(f->job, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
+		    "cannot send it the node map", fed_node_name(
+		    &f->nodes[to], a, sizeof a));
+		return -1;
+	}
+	dstats.map_sent++;
+	dstats.map_bytes_sent += 12 + rest[0].iov_len + rest[1].iov_len;
+	return 0;
+}
+
+/* The map to node i's children in the tree. */
+static void
+fed_map_down(struct fed *f, uint8_t *head, const struct iovec *rest,
+    uint32_t i)
+{
+	uint32_t d;
+
+	for (d = fed_tree_first(i); d < f->nnodes - i && !f->job->failed;
+	    d <<= 1)
+		if (fed_map_send(f, head, rest, i + d) == -1)
+			return;
+}
+
 /* The root has heard of every rank: order the nodes, send the map. */
 static void
 fed_root_complete(struct fed *f)
@@ -710,7 +1000,7 @@ fed_root_complete(struct fed *f)
 	struct job *j = f->job;
 	uint32_t i, r, *order, *old_of;
 	uint8_t head[12], *nodes;
-	struct iovec iov[3];
+	struct iovec iov[2];
 	size_t nlen;
 	int self = -1;
 
@@ -760,33 +1050,20 @@ fed_root_complete(struct fed *f)
 	dstats.discovery_rounds++;
 	log_debug("job %u: all %u ranks on %u nodes: sending the map", j->id,
 	    j->nranks, f->nnodes);
-	/* The same map to all, each with its own index; sent as the root
-	 * (node field WPEER_NO_NODE: the map is not yet theirs). */
+	/* Down the tree from node 0, each copy with its receiver's index;
+	 * sent as the root (node field WPEER_NO_NODE: the map is not yet
+	 * theirs).  A root that is not node 0 sends node 0 its copy, and its
+	 * own subtree theirs (the copy its parent forwards it is dropped). */
 	wire_put32(head, f->nnodes);
 	wire_put32(head + 8, j->nranks);
-	iov[0].iov_base = head;
-	iov[0].iov_len = sizeof head;
-	iov[1].iov_base = nodes;
-	iov[1].iov_len = nlen;
-	iov[2].iov_base = f->dnode;	/* now little-endian node indexes */
-	iov[2].iov_len = (size_t)j->nranks * 4;
-	for (i = 0; i < f->nnodes; i++) {
-		struct peer *p;
-
-		if ((int)i == self)
-			continue;
-		wire_put32(head + 4, i);
-		if ((p = peer_get(&f->nodes[i].ep, 0)) == NULL ||
-		    peer_send_job(p, WPEER_MAP, &f->mac, f->tag,
-		    WPEER_NO_NODE, iov, 3) == -1) {
-			char a[160];
-
-			job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
-			    "cannot send it the node map",
-			    fed_node_name(&f->nodes[i], a, sizeof a));
-			break;
-		}
-	}
+	iov[0].iov_base = nodes;
+	iov[0].iov_len = nlen;
+	iov[1].iov_base = f->dnode;	/* now little-endian node indexes */
+	iov[1].iov_len = (size_t)j->nranks * 4;
+	if (self != 0)
+		fed_map_send(f, head, iov, 0);
+	if (self >= 0)
+		fed_map_down(f, head, iov, (uint32_t)self);
 	free(order);
 	free(old_of);
 	free(nodes);
@@ -814,7 +1091,8 @@ fed_rank_joined(struct job *j, uint32_t rank)
 	int d;
 
 	if (f->pmix) {
-		if (j->joined == j->nlocal && !j->failed)
+		/* Until the map's names resolved, fed_resolved() starts it. */
+		if (f->mapped && j->joined == j->nlocal && !j->failed)
 			fed_arrived(j, 0);	/* the init barrier */
 		return;
 	}
@@ -867,18 +1145,27 @@ fed_flush_cb(int fd, short events, void *arg)
 		wire_put32(p + 8 + WPEER_EP_LEN + WPEER_HOST_LEN, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = sizeof head;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2, 0);
 		f->join_sent = 1;
 	} else {
 		wire_put32(head, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = 4;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2, 0);
 	}
 	f->nunsent = 0;
 	if (rc == -1)
 		job_fail(j, FB_E_PEER_LOST, WIRE_NO_RANK, "cannot reach the "
 		    "job's root node %s", f->root_name);
+}
+
+static void
+fed_warm(struct fed *f, uint32_t i)
+{
+	if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
+	    &f->nodes[f->me].ep) > 0)
+		(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac, f->tag,
+		    f->me);
 }
 
 /* The map is known: tell the local ranks (after discovery) or wait for
@@ -889,18 +1176,21 @@ fed_apply_map(struct fed *f)
 	struct job *j = f->job;
 	struct fed_node *me = &f->nodes[f->me];
 	struct fed_early *e, *next;
-	uint32_t i;
+	uint32_t i, d;
 
 	log_debug("job %u: node %u of %u, %u local ranks%s", j->id, f->me,
 	    f->nnodes, me->count, f->pmix ? " (map from PMIx)" : "");
-	/* Ranks that joined elsewhere are not ours to mark; ours stay. */
-	/* Warm the links we are to open (to higher endpoints; the other
-	 * nodes open theirs to us). */
-	for (i = 0; i < f->nnodes; i++)
-		if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
-		    &f->nodes[f->me].ep) > 0)
-			(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac,
-			    f->tag, f->me);
+	/*
+	 * Warm the links the first collectives need: the dissemination
+	 * barrier's and Bruck's partners, node +- 2^k (the tree's links are
+	 * among them, and up already).  Of each pair the lower endpoint opens
+	 * (the other waits for it: fed_send_ep); the relation is symmetric,
+	 * so each end knows.  Every other link opens on first use.
+	 */
+	for (d = 1; d < f->nnodes; d <<= 1) {
+		fed_warm(f, (f->me + d) % f->nnodes);
+		fed_warm(f, (f->me + f->nnodes - d % f->nnodes) % f->nnodes);
+	}
 	if (!f->pmix) {
 		job_running(j);
 		for (i = 0; i < me->count; i++)
@@ -1372,6 +1662,8 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	} u;
 	uint32_t i, d;
 	int rc = WIRE_EVALUE, di;
+	uint8_t head[12];
+	struct iovec rest[2];
 	char a[160];
 
 	switch (type) {
@@ -1416,10 +1708,16 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		fed_root_complete(f);
 		return;
 	case WPEER_MAP:
+		if (f->root && f->mapped)
+			return;	/* our own map, back from our tree parent */
 		if (f->root || f->mapped || f->pmix)
 			goto bad;
 		if ((rc = wpeer_decode_map(body, len, &u.map)) != WIRE_OK ||
 		    u.map.nranks != j->nranks)
+			goto bad;
+		/* From the root, or from our parent in the tree. */
+		if (node != WPEER_NO_NODE && (u.map.node == 0 ||
+		    node != fed_tree_parent(u.map.node)))
 			goto bad;
 		f->nnodes = u.map.nnodes;
 		f->me = u.map.node;
@@ -1451,6 +1749,15 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			goto bad;
 		f->mapped = 1;
 		p->jobs_served++;
+		/* Our subtree's copies first: they are the longer path. */
+		memcpy(head, body, sizeof head);
+		rest[0].iov_base = (void *)u.map.nodes;
+		rest[0].iov_len = (size_t)f->nnodes * WPEER_MAP_NODE_LEN;
+		rest[1].iov_base = (void *)u.map.node_of_rank;
+		rest[1].iov_len = (size_t)j->nranks * 4;
+		fed_map_down(f, head, rest, f->me);
+		if (j->fed != f || j->failed)
+			return;
 		fed_apply_map(f);
 		return;
 	case WPEER_FAIL:
@@ -1874,6 +2181,16 @@ fed_pending(const struct job *j, char *buf, size_t size)
 	char ranks[160], a[160];
 
 	buf[0] = '\0';
+	if (!f->mapped && f->pmix) {
+		for (r = 0; f->lookups != NULL && r < f->nnodes; r++)
+			if (f->lookups[r] != NULL && !f->lookups[r]->done)
+				break;
+		snprintf(buf, size, "node %s is resolving %u host names of "
+		    "the PMIx map (%s among them)", tcp_hostname(),
+		    f->nresolving, f->lookups != NULL && r < f->nnodes ?
+		    f->nodes[r].host : "?");
+		return;
+	}
 	if (!f->mapped && !f->root) {
 		snprintf(buf, size, "node %s has no node map yet from the "
 		    "job's root node %s", tcp_hostname(), f->root_name);

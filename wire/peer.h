@@ -32,7 +32,10 @@
 #include <stdint.h>
 
 #define WPEER_MAGIC		0x31504246u	/* "FBP1" on the wire */
-#define WPEER_VERSION		1
+/* 2: the MAP goes down a tree (a node forwards it to its children), so a
+ * daemon of version 1, which neither forwards nor accepts a forwarded
+ * copy, must not join a job: HELLO refuses it. */
+#define WPEER_VERSION		2
 #define WPEER_HDR_LEN		16
 #define WPEER_NONCE_LEN		16
 #define WPEER_TAG_LEN		16

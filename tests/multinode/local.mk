@@ -32,7 +32,9 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/reuse_test.sh \
 	tests/multinode/pmix_test.sh \
 	tests/multinode/bench_nodes_test.sh \
-	tests/multinode/forged_test.sh
+	tests/multinode/forged_test.sh \
+	tests/multinode/dns_test.sh \
+	tests/multinode/tree_test.sh
 MULTINODE_TESTS += $(MULTINODE_NETNS_TESTS)
 EXTRA_DIST += $(MULTINODE_NETNS_TESTS)
 # A host without the secret: raw daemon-to-daemon frames (forged_test.sh).
@@ -40,5 +42,10 @@ check_PROGRAMS += tests/multinode/mn_inject
 tests_multinode_mn_inject_SOURCES = tests/multinode/mn_inject.c
 tests_multinode_mn_inject_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_multinode_mn_inject_LDADD = wire/libwire.la $(SODIUM_LIBS)
+# A rank whose JOIN carries a node map with given host names (dns_test.sh).
+check_PROGRAMS += tests/multinode/mn_mapjoin
+tests_multinode_mn_mapjoin_SOURCES = tests/multinode/mn_mapjoin.c
+tests_multinode_mn_mapjoin_LDADD = wire/libwire.la
+tests_multinode_mn_mapjoin_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 TESTS += $(MULTINODE_TESTS)

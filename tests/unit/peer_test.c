@@ -17,6 +17,8 @@
 #include "harness.h"
 #include "tap.h"
 
+#define PV WPEER_VERSION
+
 static void
 put_hdr(uint8_t *b, uint32_t magic, uint16_t version, uint16_t type,
     uint32_t length, uint32_t seq)
@@ -70,31 +72,32 @@ test_headers(void)
 		uint32_t seq = rules[i].numbered ? 7 : 0;
 		const char *name = wpeer_type_name(rules[i].type);
 
-		ok(hdr_rc(WPEER_MAGIC, 1, rules[i].type, rules[i].min, seq) ==
-		    WIRE_OK && hdr_rc(WPEER_MAGIC, 1, rules[i].type,
+		ok(hdr_rc(WPEER_MAGIC, PV, rules[i].type, rules[i].min, seq) ==
+		    WIRE_OK && hdr_rc(WPEER_MAGIC, PV, rules[i].type,
 		    rules[i].max, seq) == WIRE_OK, "%s: lengths %u and %u "
 		    "accepted", name, rules[i].min, rules[i].max);
-		ok((rules[i].min == 0 || hdr_rc(WPEER_MAGIC, 1, rules[i].type,
+		ok((rules[i].min == 0 || hdr_rc(WPEER_MAGIC, PV, rules[i].type,
 		    rules[i].min - 1, seq) == WIRE_ELENGTH) &&
-		    hdr_rc(WPEER_MAGIC, 1, rules[i].type, rules[i].max + 1,
-		    seq) == WIRE_ELENGTH && hdr_rc(WPEER_MAGIC, 1,
+		    hdr_rc(WPEER_MAGIC, PV, rules[i].type, rules[i].max + 1,
+		    seq) == WIRE_ELENGTH && hdr_rc(WPEER_MAGIC, PV,
 		    rules[i].type, UINT32_MAX, seq) == WIRE_ELENGTH,
 		    "%s: min-1, max+1 and 2^32-1 refused", name);
-		ok(hdr_rc(WPEER_MAGIC, 1, rules[i].type, rules[i].min,
+		ok(hdr_rc(WPEER_MAGIC, PV, rules[i].type, rules[i].min,
 		    rules[i].numbered ? 0 : 1) == WIRE_EVALUE, "%s: %s "
 		    "refused", name, rules[i].numbered ? "seq 0" : "seq 1");
 	}
 	for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
-		ok(hdr_rc(WPEER_MAGIC, 1, unknown[i], 0, 1) == WIRE_ETYPE,
+		ok(hdr_rc(WPEER_MAGIC, PV, unknown[i], 0, 1) == WIRE_ETYPE,
 		    "unknown type %u refused", unknown[i]);
-	ok(hdr_rc(WIRE_MAGIC, 1, 1, 116, 0) == WIRE_EMAGIC,
+	ok(hdr_rc(WIRE_MAGIC, PV, 1, 116, 0) == WIRE_EMAGIC,
 	    "the client protocol's magic is refused on a peer link");
-	ok(hdr_rc(WPEER_MAGIC, 2, 1, 116, 0) == WIRE_EVERSION &&
+	ok(hdr_rc(WPEER_MAGIC, PV + 1, 1, 116, 0) == WIRE_EVERSION &&
+	    hdr_rc(WPEER_MAGIC, PV - 1, 1, 116, 0) == WIRE_EVERSION &&
 	    hdr_rc(WPEER_MAGIC, 0, 1, 116, 0) == WIRE_EVERSION,
-	    "versions 0 and 2 refused");
+	    "versions 0, the one before and the one after refused");
 	ok(hdr_rc(1, 9, 0xffff, UINT32_MAX, 0) == WIRE_EMAGIC &&
 	    hdr_rc(WPEER_MAGIC, 9, 0xffff, UINT32_MAX, 0) == WIRE_EVERSION &&
-	    hdr_rc(WPEER_MAGIC, 1, 0xffff, UINT32_MAX, 0) == WIRE_ETYPE,
+	    hdr_rc(WPEER_MAGIC, PV, 0xffff, UINT32_MAX, 0) == WIRE_ETYPE,
 	    "checks run magic, version, type, length in that order");
 }
 
@@ -146,7 +149,8 @@ test_hello_refuse(void)
 	struct wpeer_hello h, h2;
 	struct wpeer_refuse r;
 	uint8_t b[256], tag[16];
-	static const uint8_t hdr[16] = { 0x46, 0x42, 0x50, 0x31, 1, 0, 1, 0,
+	static const uint8_t hdr[16] = { 0x46, 0x42, 0x50, 0x31,
+	    WPEER_VERSION, 0, 1, 0,
 	    116, 0, 0, 0, 0, 0, 0, 0 };
 	size_t n;
 
@@ -344,13 +348,13 @@ test_streams(void)
 	int all = 1;
 
 	memset(&h, 0, sizeof h);
-	h.min_version = h.max_version = 1;
+	h.min_version = h.max_version = PV;
 	h.ep.family = 4;
 	h.ep.port = 7720;
 	n = wpeer_encode_hello(s, &h);
-	put_hdr(s + n, WPEER_MAGIC, 1, WPEER_PING, 0, 0);
+	put_hdr(s + n, WPEER_MAGIC, PV, WPEER_PING, 0, 0);
 	n += 16;
-	put_hdr(s + n, WPEER_MAGIC, 1, WPEER_LEFT, 56, 1);
+	put_hdr(s + n, WPEER_MAGIC, PV, WPEER_LEFT, 56, 1);
 	memset(s + n + 16, 0, 56);
 	wire_put32(s + n + 16 + 16, 2);
 	n += 16 + 56;
