@@ -275,13 +275,18 @@ calls_p2p(fb_comm *comm, int rank, int n)
 		    calls_recv_check(comm, rank, prev, 11, 0, (1u << 20) + 1))
 			return 1;
 	}
-	/* The largest message, both ways before either receives. */
+	/* The largest message, there and back.  One at a time: two of them
+	 * toward a rank that is not reading are over --max-pending (65 MiB)
+	 * by design, and whether its library drains the first in time is up
+	 * to the scheduler. */
 	if (n <= 2) {
-		if (calls_send(comm, rank, next, 9, 0, FB_MAX_MSG_BYTES) ||
-		    calls_send(comm, rank, prev, 10, 1, FB_MAX_MSG_BYTES) ||
-		    calls_recv_check(comm, rank, next, 10, 1,
-		    FB_MAX_MSG_BYTES) ||
-		    calls_recv_check(comm, rank, prev, 9, 0, FB_MAX_MSG_BYTES))
+		if (rank == 0 && calls_send(comm, rank, next, 9, 0,
+		    FB_MAX_MSG_BYTES))
+			return 1;
+		if (calls_recv_check(comm, rank, prev, 9, 0, FB_MAX_MSG_BYTES))
+			return 1;
+		if (rank != 0 && calls_send(comm, rank, next, 9, 0,
+		    FB_MAX_MSG_BYTES))
 			return 1;
 	}
 	if (n <= 8) {
