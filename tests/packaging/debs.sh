@@ -30,6 +30,18 @@ debs_ready() {
 	fi
 	debs_ready_locked "$_dw"
 	_dr=$?
+	# A copy of its own, taken under the lock: a later call for another
+	# state of the tree removes the shared folder, maybe while this test
+	# still reads it.
+	if [ $_dr -eq 0 ]; then
+		if cp -a "$debs" "$_dw/debs"; then
+			debs=$_dw/debs
+		else
+			echo "debs.sh: cannot copy $debs to $_dw/debs" \
+			    >"$_dw/build.err"
+			_dr=1
+		fi
+	fi
 	exec 9>&-
 	return $_dr
 }
