@@ -37,13 +37,6 @@ start_job() {
 		pids="$pids $MN_LAST"
 	done
 }
-wait_job() {
-	bad=0
-	for p in $pids; do
-		wait "$p" || bad=$((bad + 1))
-	done
-	return $bad
-}
 # lost_named TAG: ranks 0-7 each failed with FB_E_PEER_LOST naming node 3
 # and ranks 8-11.
 lost_named() {
@@ -67,7 +60,7 @@ mn_wait_lines "$MN_DIR"/kill.1 "$MN_DIR"/kill.2 "$MN_DIR"/kill.3 -- \
 mn_ok $? "12 ranks joined across 3 nodes"
 t0=$(mn_now_ms)
 mn_kill 3
-wait_job
+mn_wait_all $pids
 [ $? -eq 0 ]; mn_ok $? "every rank's driver finished with its error line"
 lost_named kill
 mn_ok $? "ranks 0-7: FB_E_PEER_LOST naming $ns3 ($a3) and ranks 8-11"
@@ -87,7 +80,7 @@ mn_wait_lines "$MN_DIR"/down.1 "$MN_DIR"/down.2 "$MN_DIR"/down.3 -- \
 mn_ok $? "12 ranks joined again, looping over allgathers"
 t0=$(mn_now_ms)
 mn_link_down 3
-wait_job
+mn_wait_all $pids
 [ $? -eq 0 ]; mn_ok $? "every rank's driver finished with its error line"
 lost_named down
 mn_ok $? "ranks 0-7: FB_E_PEER_LOST naming $ns3 ($a3) and ranks 8-11, not a timeout"

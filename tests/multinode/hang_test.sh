@@ -37,13 +37,6 @@ start_job() {
 		pids="$pids $MN_LAST"
 	done
 }
-wait_job() {
-	bad=0
-	for p in $pids; do
-		wait "$p" || bad=$((bad + 1))
-	done
-	return $bad
-}
 starved() {
 	echo $(($(mn_status 1 peer_starved) + $(mn_status 2 peer_starved)))
 }
@@ -61,8 +54,9 @@ done
 # The stall itself: node 3's daemon gets no CPU for 2.5 x --peer-timeout.
 sleep 2.5
 mn_thaw 3
-wait_job
-[ $? -eq 0 ]; mn_ok $? "the job completed across the 2.5 s stall ($bad drivers failed)"
+mn_wait_all $pids; bad=$?
+[ $bad -eq 0 ]
+mn_ok $? "the job completed across the 2.5 s stall ($bad drivers failed)"
 mn_check_job 3 4 stall
 mn_ok $? "every rank ok, every result right byte for byte"
 s1=$(starved)
@@ -80,7 +74,7 @@ mn_freeze 3
 mn_wait_lines "$MN_DIR"/hang.1 "$MN_DIR"/hang.2 -- ' fail ' 8 20000
 rc=$?
 mn_thaw 3
-wait_job
+mn_wait_all $pids; bad=$?
 [ $rc -eq 0 ] && [ $bad -eq 0 ]
 mn_ok $? "every rank's driver finished with its error line"
 awk -v ns="$ns3" -v a="$a3" '

@@ -364,3 +364,12 @@ mn_wait_lines() {
 mn_now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
+
+# mn_wait_all PID...: wait for each of these children; how many failed.
+mn_wait_all() {
+	_bad=0
+	for _p; do
+		wait "$_p" || _bad=$((_bad + 1))
+	done
+	return $_bad
+}
