@@ -359,9 +359,9 @@ main(int argc, char **argv)
 	notify_stopping();
 	listener_close();
 	tcp_close();
+	table_spare_free();	/* before the jobs go, so they make none */
 	conn_close_all();
 	peer_close_all();
-	table_spare_free();
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

@@ -25,6 +25,7 @@ static uint64_t table_page;
  * them as for a table made at its JOIN.
  */
 static struct table table_spare = { -1, -1, 0, 0, NULL, NULL };
+static int table_spare_off;	/* stopping: the jobs freed now make none */
 
 static int
 table_make(struct table *t, uint32_t nranks)
@@ -104,6 +105,8 @@ table_create(struct table *t, uint32_t nranks, uint32_t job_id)
 void
 table_spare_fill(uint32_t nranks)
 {
+	if (table_spare_off)
+		return;
 	if (table_spare.hdr != NULL) {
 		if (table_spare.hdr->nranks == nranks)
 			return;
@@ -116,9 +119,11 @@ table_spare_fill(uint32_t nranks)
 	}
 }
 
+/* For good: the daemon is stopping. */
 void
 table_spare_free(void)
 {
+	table_spare_off = 1;
 	if (table_spare.hdr != NULL)
 		table_destroy(&table_spare);
 }
