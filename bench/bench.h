@@ -66,6 +66,11 @@ extern double	bench_id_us;
 double		bench_now_us(void);
 void		bench_progress(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
+#ifdef MPI_VERSION
+/* The ranks on this rank's node (MPI_COMM_TYPE_SHARED: a simulated node is
+ * a host of its own to OpenMPI), made on first use. */
+MPI_Comm	bench_node_comm(void);
+#endif
 
 /* sys_fastboot.c */
 extern const struct bench_sys	sys_fastboot;
@@ -78,6 +83,9 @@ int		sys_fastboot_start_daemon(const char *path, char *err,
 void		sys_fastboot_stop_daemon(void);
 int		sys_fastboot_probe(const char *path, pid_t *pid, char *why,
 		    size_t len);
+/* An untimed job of this node's ranks alone on their daemon: 0, or -1
+ * (err).  Collective. */
+int		sys_fastboot_warm(char *err, size_t errlen);
 /* Bootstrap phases of the last boot: id made (rank 0 only), id broadcast,
  * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
  * mapped, READY read, first barrier done; bench_now_us() at each, -1 if
@@ -187,6 +195,9 @@ int		spawn_wait(char *const argv[], const char *dir,
 		    size_t errlen);
 /* The first line argv prints on stdout, or -1. */
 int		spawn_line(char *const argv[], char *line, size_t len);
+/* All argv prints on stdout (up to len - 1 bytes), or -1 if it failed or
+ * printed nothing. */
+int		spawn_read(char *const argv[], char *out, size_t len);
 
 #ifdef __cplusplus
 }
