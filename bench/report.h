@@ -60,8 +60,15 @@ struct bench_series *report_find(struct report *r, const char *sys,
 const struct bench_sysres *report_sys(struct report *r, const char *sys);
 int		 report_ran(struct report *r, const char *sys);
 double		 report_cpu_total(const struct bench_series *s);
+double		 report_median(struct report *r, const char *sys,
+		    const char *metric, size_t bytes);
 FILE		*report_open(struct report *r, const char *name, char *path,
 		    size_t len);
+FILE		*report_open_in(const char *dir, const char *name, char *path,
+		    size_t len);
+int		 report_load_runs(char *const paths[], int npaths, int max,
+		    const char *opt, struct report **out);
+void		 report_free_runs(struct report *runs, int n);
 
 /* report_targets.c */
 int		 report_targets(struct report *r, const char *path, char *err,

@@ -26,15 +26,6 @@ static const struct {
 };
 #define BOOT_NPHASES	(sizeof boot_phases / sizeof boot_phases[0])
 
-static double
-boot_median(struct report *r, const char *sys, const char *metric,
-    size_t bytes)
-{
-	struct bench_series *s = report_find(r, sys, metric, bytes);
-
-	return s != NULL && s->n > 0 ? s->st.median : NAN;
-}
-
 static void
 boot_html_phases(FILE *f, struct report *r)
 {
@@ -51,7 +42,7 @@ boot_html_phases(FILE *f, struct report *r)
 	    "come from fb_comm_init's debug line.</p>\n<table><tr><th>phase"
 	    "</th><th>what</th><th>ended by</th><th>step</th></tr>\n");
 	for (i = 0; i < BOOT_NPHASES; i++) {
-		v = boot_median(r, "fastboot", boot_phases[i].metric, 0);
+		v = report_median(r, "fastboot", boot_phases[i].metric, 0);
 		fprintf(f, "<tr><td>%s</td><td>%s</td>", boot_phases[i].metric +
 		    strlen("bootstrap:"), boot_phases[i].what);
 		if (isnan(v))
@@ -63,7 +54,7 @@ boot_html_phases(FILE *f, struct report *r)
 		}
 	}
 	fprintf(f, "</table>\n");
-	floor = boot_median(r, "shm-floor", "bootstrap", 0);
+	floor = report_median(r, "shm-floor", "bootstrap", 0);
 	if (!isnan(floor))
 		fprintf(f, "<p>The shared-memory floor's whole bootstrap "
 		    "(shm_open, the same MPI_Bcast, mmap, a futex barrier): "
@@ -168,7 +159,7 @@ report_boot_text(struct report *r)
 		printf("\nfastboot bootstrap phases (us from the first rank's "
 		    "start, medians: ended by / step):\n");
 		for (i = 0; i < BOOT_NPHASES; i++) {
-			v = boot_median(r, "fastboot", boot_phases[i].metric,
+			v = report_median(r, "fastboot", boot_phases[i].metric,
 			    0);
 			if (isnan(v))
 				continue;

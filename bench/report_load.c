@@ -309,15 +309,76 @@ report_cpu_total(const struct bench_series *s)
 	return v;
 }
 
-/* A file of the report, for writing; NULL after saying why. */
+/* The median of a series, NAN if the run has none. */
+double
+report_median(struct report *r, const char *sys, const char *metric,
+    size_t bytes)
+{
+	struct bench_series *s = report_find(r, sys, metric, bytes);
+
+	return s != NULL && s->n > 0 ? s->st.median : NAN;
+}
+
+/* A file in dir, for writing; NULL after saying why. */
 FILE *
-report_open(struct report *r, const char *name, char *path, size_t len)
+report_open_in(const char *dir, const char *name, char *path, size_t len)
 {
 	FILE *f;
 
-	snprintf(path, len, "%s/%s", r->outdir, name);
+	snprintf(path, len, "%s/%s", dir, name);
 	if ((f = fopen(path, "w")) == NULL)
 		fprintf(stderr, "bench_report: %s: %s\n", path,
 		    strerror(errno));
 	return f;
+}
+
+/* A file of the report, for writing; NULL after saying why. */
+FILE *
+report_open(struct report *r, const char *name, char *path, size_t len)
+{
+	return report_open_in(r->outdir, name, path, len);
+}
+
+/*
+ * The runs of a page over several runs (--nodes, --sweep: opt names it),
+ * at most max: *out gets them in the order of paths; 0, or 1 after saying
+ * which file could not be read (nothing is left allocated).
+ */
+int
+report_load_runs(char *const paths[], int npaths, int max, const char *opt,
+    struct report **out)
+{
+	struct report *runs;
+	char err[1024];
+	int i;
+
+	*out = NULL;
+	if (npaths > max) {
+		fprintf(stderr, "bench_report: %s: at most %d runs\n", opt,
+		    max);
+		return 1;
+	}
+	if ((runs = calloc((size_t)(npaths > 0 ? npaths : 1),
+	    sizeof *runs)) == NULL) {
+		fprintf(stderr, "bench_report: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < npaths; i++)
+		if (report_load(&runs[i], paths[i], err, sizeof err) != 0) {
+			fprintf(stderr, "bench_report: %s\n", err);
+			report_free_runs(runs, i + 1);
+			return 1;
+		}
+	*out = runs;
+	return 0;
+}
+
+void
+report_free_runs(struct report *runs, int n)
+{
+	int i;
+
+	for (i = 0; runs != NULL && i < n; i++)
+		report_free(&runs[i]);
+	free(runs);
 }

@@ -12,6 +12,11 @@
  * dominates.  PMIx has no id to broadcast (the launcher's environment
  * names the job): its "id in hand" is PMIx_Init + the first fence from the
  * last rank's start, its total PMIx_Init alone as in the one-node report.
+ *
+ * Warm reuse is fastboot's first job of each run (after untimed one-node
+ * warm-up jobs: the processes and daemons are warm, the links across nodes
+ * cold) over the median of the later ones, both from id in hand, beside the
+ * daemons' TCP connects counted during the first job and the later ones.
  */
 #include <errno.h>
 #include <math.h>
@@ -31,7 +36,7 @@ static const struct {
 	const char	*metric;
 	size_t		 bytes;
 	const char	*label;
-	int		 plot;
+	int		 plot;		/* 2: a count, not us */
 } nodes_cols[] = {
 	{ "fastboot", "bootstrap-from-id", 0,
 	    "fastboot bootstrap, id in hand (warm links)", 1 },
@@ -39,6 +44,10 @@ static const struct {
 	    "fastboot bootstrap total (with MPI_Bcast of the id)", 1 },
 	{ "fastboot", "bootstrap-first-from-id", 0,
 	    "fastboot first bootstrap, id in hand (cold links)", 0 },
+	{ "fastboot", "links:connects-first", 0,
+	    "TCP connects, first job (both ends)", 2 },
+	{ "fastboot", "links:connects-later", 0,
+	    "TCP connects, all later jobs (both ends)", 2 },
 	{ "fastboot", "barrier", 0, "fastboot barrier", 1 },
 	{ "fastboot", "allgather", 64, "fastboot allgather 64 B", 0 },
 	{ "PMIx", "bootstrap-from-id", 0,
@@ -53,11 +62,20 @@ static const struct {
 };
 #define NODES_NCOLS (sizeof nodes_cols / sizeof nodes_cols[0])
 
+/* Columns the summary names. */
+enum { COL_ID, COL_TOTAL, COL_FIRST, COL_CFIRST, COL_CLATER, COL_BARRIER,
+	COL_AG64, COL_PMIX_ID, COL_PMIX, COL_PMIX_FENCE, COL_MSCCLPP_ID,
+	COL_MSCCLPP, COL_MSCCLPP_BARRIER };
+_Static_assert(COL_MSCCLPP_BARRIER + 1 == NODES_NCOLS,
+    "a name for every column of nodes_cols");
+
 struct nodes_row {
 	int		 nodes;
 	int		 ranks;
 	double		 v[NODES_NCOLS];	/* medians, us; NAN: absent */
-	struct report	 r;
+	double		 reuse;		/* first / later, id in hand */
+	struct report	*r;
+	const char	*path;		/* its results.json */
 };
 
 /* A cross-run target of the targets file ("nodes_targets"). */
@@ -101,48 +119,74 @@ nodes_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/*
- * {"system", "metric", "bytes", "nodes", "ranks"}: the median of that run's
- * series (the run over "nodes" nodes with "ranks" ranks in all), NAN if no
- * such run or series; *ok 0 if the object is malformed.
- */
-static double
-nodes_figure(struct nodes_row *rows, int n, struct json_object *o, int *ok)
+/* Does o name its run ("nodes" or "ranks")? */
+static int
+nodes_names_run(struct json_object *o)
 {
-	const char *sys = nodes_str(o, "system"), *metric = nodes_str(o,
-	    "metric");
-	double nodes = nodes_num(o, "nodes"), ranks = nodes_num(o, "ranks"),
-	    bytes = nodes_num(o, "bytes");
-	struct bench_series *s;
-	int i;
-
-	*ok = sys != NULL && metric != NULL && isfinite(nodes) &&
-	    isfinite(ranks);
-	if (!*ok)
-		return NAN;
-	for (i = 0; i < n; i++) {
-		if (rows[i].nodes != (int)nodes || rows[i].ranks != (int)ranks)
-			continue;
-		if (!report_ran(&rows[i].r, sys))
-			return NAN;
-		s = report_find(&rows[i].r, sys, metric,
-		    isfinite(bytes) ? (size_t)bytes : 0);
-		return s != NULL && s->n > 0 ? s->st.median : NAN;
-	}
-	return NAN;
+	return o != NULL && (json_object_object_get_ex(o, "nodes", NULL) ||
+	    json_object_object_get_ex(o, "ranks", NULL));
 }
 
-/* The targets file's "nodes_targets", measured over these runs; the count,
- * or -1 (err) if the file or a target is malformed.  No file: 0. */
+/* Is o a whole figure: a system and a metric, and its run by nodes and
+ * ranks (per 0) or no run named (per 1: each run's)? */
+static int
+nodes_whole(struct json_object *o, int per)
+{
+	return nodes_str(o, "system") != NULL && nodes_str(o, "metric") !=
+	    NULL && (per ? !nodes_names_run(o) :
+	    isfinite(nodes_num(o, "nodes")) && isfinite(nodes_num(o, "ranks")));
+}
+
+/*
+ * {"system", "metric", "bytes", "nodes", "ranks"} (nodes_whole): the median
+ * of that run's series (the run over "nodes" nodes with "ranks" ranks in
+ * all), NAN if no such run or series.  With row, the object names no run:
+ * that row's.
+ */
+static double
+nodes_figure(struct nodes_row *rows, int n, const struct nodes_row *row,
+    struct json_object *o)
+{
+	double bytes = nodes_num(o, "bytes");
+	int i;
+
+	for (i = 0; row == NULL && i < n; i++)
+		if (rows[i].nodes == (int)nodes_num(o, "nodes") &&
+		    rows[i].ranks == (int)nodes_num(o, "ranks"))
+			row = &rows[i];
+	if (row == NULL || !report_ran(row->r, nodes_str(o, "system")))
+		return NAN;
+	return report_median(row->r, nodes_str(o, "system"),
+	    nodes_str(o, "metric"), isfinite(bytes) ? (size_t)bytes : 0);
+}
+
+/* Target t measured: value over div, against its bound. */
+static void
+nodes_measure(struct nodes_target *t, double val, double div)
+{
+	if (isfinite(val) && isfinite(div) && div > 0) {
+		t->known = 1;
+		t->measured = val / div;
+		t->met = t->at_least ? t->measured >= t->limit :
+		    t->measured <= t->limit;
+	}
+}
+
+/*
+ * The targets file's "nodes_targets", measured over these runs; the count,
+ * or -1 (err) if the file or a target is malformed.  No file: 0.  A target
+ * whose "value" and "over" name no run is one per run ("per shape"), for
+ * the runs over at least "min_nodes" nodes (default 1).
+ */
 static int
 nodes_targets(const char *path, struct nodes_row *rows, int n,
     struct nodes_target **out, char *err, size_t errlen)
 {
 	struct json_object *tree, *a, *o, *v, *ov;
-	struct nodes_target *t;
-	double val, div, most, least;
+	struct nodes_target *t, proto;
+	double most, least, minn;
 	size_t i, cnt;
-	int ok, ook;
+	int k, nt = 0, per, any;
 
 	*out = NULL;
 	if (path == NULL)
@@ -159,7 +203,7 @@ nodes_targets(const char *path, struct nodes_row *rows, int n,
 		json_object_put(tree);
 		return 0;
 	}
-	if ((t = calloc(cnt, sizeof *t)) == NULL) {
+	if ((t = calloc(cnt * (size_t)(n + 1), sizeof *t)) == NULL) {
 		json_object_put(tree);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -169,35 +213,58 @@ nodes_targets(const char *path, struct nodes_row *rows, int n,
 		v = ov = NULL;
 		json_object_object_get_ex(o, "value", &v);
 		json_object_object_get_ex(o, "over", &ov);
-		val = nodes_figure(rows, n, v, &ok);
-		div = nodes_figure(rows, n, ov, &ook);
+		per = v != NULL && ov != NULL && !nodes_names_run(v) &&
+		    !nodes_names_run(ov);
 		most = nodes_num(o, "at_most");
 		least = nodes_num(o, "at_least");
-		if (nodes_str(o, "what") == NULL || !ok || !ook ||
+		minn = nodes_num(o, "min_nodes");
+		memset(&proto, 0, sizeof proto);
+		proto.at_least = isfinite(least);
+		proto.limit = proto.at_least ? least : most;
+		if (nodes_str(o, "what") == NULL || !nodes_whole(v, per) ||
+		    !nodes_whole(ov, per) ||
 		    isfinite(most) == isfinite(least)) {
 			snprintf(err, errlen, "%s: nodes_targets[%zu]: needs "
 			    "\"what\", \"value\" and \"over\" each naming a "
-			    "system, a metric, nodes and ranks, and one of "
-			    "\"at_most\" or \"at_least\"", path, i);
+			    "system, a metric, nodes and ranks (or, for a "
+			    "target per run, neither of them naming a run), "
+			    "and one of \"at_most\" or \"at_least\"", path, i);
 			free(t);
 			json_object_put(tree);
 			return -1;
 		}
-		snprintf(t[i].what, sizeof t[i].what, "%s",
-		    nodes_str(o, "what"));
-		t[i].at_least = isfinite(least);
-		t[i].limit = t[i].at_least ? least : most;
-		if (isfinite(val) && isfinite(div) && div > 0) {
-			t[i].known = 1;
-			t[i].measured = val / div;
-			t[i].met = t[i].at_least ?
-			    t[i].measured >= t[i].limit :
-			    t[i].measured <= t[i].limit;
+		if (!per) {
+			t[nt] = proto;
+			snprintf(t[nt].what, sizeof t[nt].what, "%s",
+			    nodes_str(o, "what"));
+			nodes_measure(&t[nt], nodes_figure(rows, n, NULL, v),
+			    nodes_figure(rows, n, NULL, ov));
+			nt++;
+			continue;
+		}
+		for (k = 0, any = 0; k < n; k++) {
+			if (isfinite(minn) && rows[k].nodes < minn)
+				continue;
+			t[nt] = proto;
+			snprintf(t[nt].what, sizeof t[nt].what, "%s, %d nodes "
+			    "x %d ranks", nodes_str(o, "what"), rows[k].nodes,
+			    rows[k].ranks / rows[k].nodes);
+			nodes_measure(&t[nt], nodes_figure(rows, n, &rows[k],
+			    v), nodes_figure(rows, n, &rows[k], ov));
+			nt++;
+			any = 1;
+		}
+		if (!any) {
+			t[nt] = proto;
+			snprintf(t[nt].what, sizeof t[nt].what, "%s, each run "
+			    "over %g nodes or more", nodes_str(o, "what"),
+			    isfinite(minn) ? minn : 1);
+			nt++;
 		}
 	}
 	json_object_put(tree);
 	*out = t;
-	return (int)cnt;
+	return nt;
 }
 
 /* A median for the summary: "-" if not measured. */
@@ -208,6 +275,36 @@ nodes_us(double v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%.1f", v);
+	return buf;
+}
+
+/* A count for the summary: "-" if not counted. */
+static const char *
+nodes_count(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+/* The folder of a row's run, from the page's folder if it is below. */
+static const char *
+nodes_dir(const struct nodes_row *row, const char *outdir)
+{
+	static char buf[4096];
+	size_t len = strlen(outdir);
+	char *slash;
+
+	if (strncmp(row->path, outdir, len) == 0 && row->path[len] == '/')
+		snprintf(buf, sizeof buf, "%s", row->path + len + 1);
+	else
+		snprintf(buf, sizeof buf, "%s", row->path);
+	if ((slash = strrchr(buf, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(buf, sizeof buf, ".");
 	return buf;
 }
 
@@ -226,16 +323,13 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	int i, first;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/nodes.dat", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "nodes.dat", path, sizeof path)) ==
+	    NULL)
 		return 1;
-	}
 	fprintf(f, "# nodes ranks");
 	for (c = 0; c < NODES_NCOLS; c++)
 		fprintf(f, " \"%s\"", nodes_cols[c].label);
-	fprintf(f, "\n");
+	fprintf(f, " \"warm reuse\"\n");
 	for (i = 0; i < n; i++) {
 		fprintf(f, "%d %d", rows[i].nodes, rows[i].ranks);
 		for (c = 0; c < NODES_NCOLS; c++)
@@ -243,17 +337,15 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 				fprintf(f, " NaN");
 			else
 				fprintf(f, " %.3f", rows[i].v[c]);
-		fprintf(f, "\n");
+		fprintf(f, isnan(rows[i].reuse) ? " NaN\n" : " %.3f\n",
+		    rows[i].reuse);
 	}
 	if (fclose(f) != 0)
 		return 1;
 
-	snprintf(path, sizeof path, "%s/nodes.gp", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "nodes.gp", path, sizeof path)) ==
+	    NULL)
 		return 1;
-	}
 	fprintf(f, "set terminal svg size 820,560 dynamic font 'sans,11'\n"
 	    "set output 'nodes.svg'\nset title 'Bootstrap (id in hand, and "
 	    "total) and barrier against nodes (medians)' noenhanced\n"
@@ -262,7 +354,7 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	    "set key outside below left font 'sans,10' maxrows 4\n"
 	    "set grid\nset datafile missing 'NaN'\nplot ");
 	for (c = 0, first = 1; c < NODES_NCOLS; c++) {
-		if (!nodes_cols[c].plot)
+		if (nodes_cols[c].plot != 1)
 			continue;
 		fprintf(f, "%s'nodes.dat' using 1:%zu with linespoints "
 		    "%stitle '%s' noenhanced", first ? "" : ", ", c + 3,
@@ -274,12 +366,9 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	if (fclose(f) != 0)
 		return 1;
 
-	snprintf(path, sizeof path, "%s/nodes.html", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "nodes.html", path, sizeof path)) ==
+	    NULL)
 		return 1;
-	}
 	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	    "<title>fastboot across simulated nodes</title></head><body>\n"
 	    "<h1>Bootstrap and barrier against nodes</h1>\n<p>Each row is "
@@ -298,26 +387,47 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	    "dominates.  PMIx has no id to broadcast (the launcher's "
 	    "environment names the job): its id-in-hand figure is PMIx_Init "
 	    "+ the first fence from the last rank's start; PMIx_Init alone "
-	    "is the one-node report's figure.  The first fastboot bootstrap "
-	    "of a run opens the links between the daemons (cold); the "
-	    "others reuse them (warm).</p>\n");
+	    "is the one-node report's figure.</p>\n"
+	    "<p><b>Warm reuse</b> is fastboot's first job of a run over the "
+	    "median of the later ones, both from id in hand.  Each run "
+	    "starts fresh daemons; before the first job, untimed jobs of "
+	    "each node's ranks alone on their own daemon warm the processes "
+	    "(lazy binding, first page faults, the first connection to the "
+	    "daemon) and the daemons, but span one node and open no TCP "
+	    "link.  So the first job pays what cold links cost: for each "
+	    "link it needs, a TCP connect, the daemons' HELLO, and the MAC "
+	    "proof of the job's secret, before its first frame; the later "
+	    "jobs find the links up.  The connects are counted, not "
+	    "inferred: the daemons' peer_connects (fastbootctl status) "
+	    "before and after, summed over the nodes, a link counting once "
+	    "at each end (links that open in the background of the first "
+	    "barrier may be counted with the later jobs).  One node has no "
+	    "links: its warm reuse is the control, what a first job costs "
+	    "beyond the links.  The first job is one sample, the later ones "
+	    "a median: under load the ratio is noisy.</p>\n");
 	(void)report_chart(f, gnuplot, outdir, "nodes.gp", "nodes.svg",
 	    "gnuplot-nodes.log");
 	fprintf(f, "<table border=\"1\" cellpadding=\"4\"><tr><th>nodes"
 	    "</th><th>ranks</th>");
 	for (c = 0; c < NODES_NCOLS; c++)
 		fprintf(f, "<th>%s</th>", nodes_cols[c].label);
-	fprintf(f, "</tr>\n");
+	fprintf(f, "<th>warm reuse: first / later, id in hand</th></tr>\n");
 	for (i = 0; i < n; i++) {
-		fprintf(f, "<tr><td><a href=\"nodes-%d/report.html\">%d</a>"
-		    "</td><td>%d</td>", rows[i].nodes, rows[i].nodes,
+		fprintf(f, "<tr><td><a href=\"%s/report.html\">%d</a>"
+		    "</td><td>%d</td>", nodes_dir(&rows[i], outdir),
+		    rows[i].nodes,
 		    rows[i].ranks);
 		for (c = 0; c < NODES_NCOLS; c++)
 			if (isnan(rows[i].v[c]))
 				fprintf(f, "<td>&ndash;</td>");
 			else
-				fprintf(f, "<td>%.1f</td>", rows[i].v[c]);
-		fprintf(f, "</tr>\n");
+				fprintf(f, "<td>%.*f</td>",
+				    nodes_cols[c].plot == 2 ? 0 : 1,
+				    rows[i].v[c]);
+		if (isnan(rows[i].reuse))
+			fprintf(f, "<td>&ndash;</td></tr>\n");
+		else
+			fprintf(f, "<td>%.2fx</td></tr>\n", rows[i].reuse);
 	}
 	fprintf(f, "</table>\n");
 	if (nt > 0) {
@@ -348,39 +458,35 @@ int
 report_nodes(const char *outdir, char *const paths[], int npaths,
     const char *gnuplot, const char *targets)
 {
-	struct nodes_row *rows;
+	struct nodes_row *rows = NULL;
 	struct nodes_target *t = NULL;
-	struct bench_series *s;
-	char err[1024], b[4][32];
+	struct report *runs;
+	const double *v;
+	char err[1024], b[5][32];
 	size_t c;
 	int i, n = 0, nt = 0, rc = 0;
 
-	if (npaths > NODES_MAX_RUNS) {
-		fprintf(stderr, "bench_report: --nodes: at most %d runs\n",
-		    NODES_MAX_RUNS);
+	if (report_load_runs(paths, npaths, NODES_MAX_RUNS, "--nodes",
+	    &runs) != 0)
 		return 1;
-	}
-	if ((rows = calloc(NODES_MAX_RUNS, sizeof *rows)) == NULL) {
+	if ((rows = calloc((size_t)(npaths > 0 ? npaths : 1),
+	    sizeof *rows)) == NULL) {
 		fprintf(stderr, "bench_report: out of memory\n");
-		return 1;
+		rc = 1;
+		goto out;
 	}
-	for (i = 0; i < npaths; i++, n++) {
-		if (report_load(&rows[n].r, paths[i], err, sizeof err) != 0) {
-			fprintf(stderr, "bench_report: %s\n", err);
-			rc = 1;
-			n++;
-			goto out;
-		}
-		rows[n].nodes = rows[n].r.run.nodes > 0 ?
-		    rows[n].r.run.nodes : 1;
-		rows[n].ranks = rows[n].r.run.nranks;
-		for (c = 0; c < NODES_NCOLS; c++) {
-			s = !report_ran(&rows[n].r, nodes_cols[c].sys) ?
-			    NULL : report_find(&rows[n].r, nodes_cols[c].sys,
-			    nodes_cols[c].metric, nodes_cols[c].bytes);
-			rows[n].v[c] = s != NULL && s->n > 0 ? s->st.median :
-			    NAN;
-		}
+	for (n = 0; n < npaths; n++) {
+		rows[n].r = &runs[n];
+		rows[n].path = paths[n];
+		rows[n].nodes = runs[n].run.nodes > 0 ? runs[n].run.nodes : 1;
+		rows[n].ranks = runs[n].run.nranks;
+		for (c = 0; c < NODES_NCOLS; c++)
+			rows[n].v[c] = !report_ran(&runs[n],
+			    nodes_cols[c].sys) ? NAN : report_median(&runs[n],
+			    nodes_cols[c].sys, nodes_cols[c].metric,
+			    nodes_cols[c].bytes);
+		rows[n].reuse = rows[n].v[COL_ID] > 0 ?
+		    rows[n].v[COL_FIRST] / rows[n].v[COL_ID] : NAN;
 	}
 	qsort(rows, (size_t)n, sizeof rows[0], nodes_cmp);
 	if ((nt = nodes_targets(targets, rows, n, &t, err, sizeof err)) < 0) {
@@ -395,21 +501,39 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 	printf("  medians, us; bootstrap \"id in hand\" = init + first "
 	    "barrier, without the launcher's MPI_Bcast of the id\n");
 	for (i = 0; i < n; i++) {
+		v = rows[i].v;
 		printf("  %2d nodes x %d ranks: fastboot bootstrap id in hand "
 		    "%s", rows[i].nodes, rows[i].ranks / rows[i].nodes,
-		    nodes_us(rows[i].v[0], b[0], sizeof b[0]));
+		    nodes_us(v[COL_ID], b[0], sizeof b[0]));
 		printf(" (total %s, first %s), barrier %s, allgather 64 B %s",
-		    nodes_us(rows[i].v[1], b[0], sizeof b[0]),
-		    nodes_us(rows[i].v[2], b[1], sizeof b[1]),
-		    nodes_us(rows[i].v[3], b[2], sizeof b[2]),
-		    nodes_us(rows[i].v[4], b[3], sizeof b[3]));
+		    nodes_us(v[COL_TOTAL], b[0], sizeof b[0]),
+		    nodes_us(v[COL_FIRST], b[1], sizeof b[1]),
+		    nodes_us(v[COL_BARRIER], b[2], sizeof b[2]),
+		    nodes_us(v[COL_AG64], b[3], sizeof b[3]));
 		printf("; PMIx init+fence %s, fence %s",
-		    nodes_us(rows[i].v[5], b[0], sizeof b[0]),
-		    nodes_us(rows[i].v[7], b[1], sizeof b[1]));
+		    nodes_us(v[COL_PMIX_ID], b[0], sizeof b[0]),
+		    nodes_us(v[COL_PMIX_FENCE], b[1], sizeof b[1]));
 		printf("; mscclpp bootstrap id in hand %s (total %s), barrier "
-		    "%s\n", nodes_us(rows[i].v[8], b[0], sizeof b[0]),
-		    nodes_us(rows[i].v[9], b[1], sizeof b[1]),
-		    nodes_us(rows[i].v[10], b[2], sizeof b[2]));
+		    "%s\n", nodes_us(v[COL_MSCCLPP_ID], b[0], sizeof b[0]),
+		    nodes_us(v[COL_MSCCLPP], b[1], sizeof b[1]),
+		    nodes_us(v[COL_MSCCLPP_BARRIER], b[2], sizeof b[2]));
+	}
+	printf("  warm reuse (fastboot's first job after one-node warm-up "
+	    "jobs / later jobs' median, id in hand; TCP connects counted by "
+	    "the daemons, a link at both ends):\n");
+	for (i = 0; i < n; i++) {
+		v = rows[i].v;
+		if (isnan(rows[i].reuse))
+			snprintf(b[4], sizeof b[4], "-");
+		else
+			snprintf(b[4], sizeof b[4], "%.2fx", rows[i].reuse);
+		printf("  %2d nodes x %d ranks: warm reuse %s (first %s, "
+		    "later %s); connects: first job %s, later jobs %s\n",
+		    rows[i].nodes, rows[i].ranks / rows[i].nodes, b[4],
+		    nodes_us(v[COL_FIRST], b[0], sizeof b[0]),
+		    nodes_us(v[COL_ID], b[1], sizeof b[1]),
+		    nodes_count(v[COL_CFIRST], b[2], sizeof b[2]),
+		    nodes_count(v[COL_CLATER], b[3], sizeof b[3]));
 	}
 	for (i = 0; i < nt; i++) {
 		if (t[i].known)
@@ -421,8 +545,7 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 			    t[i].what);
 	}
 out:
-	for (i = 0; i < n; i++)
-		report_free(&rows[i].r);
+	report_free_runs(runs, npaths);
 	free(rows);
 	free(t);
 	return rc;

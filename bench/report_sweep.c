@@ -5,7 +5,6 @@
  * memory a fastboot job costs at each count, from the results.json of runs
  * with 2, 4, 8 ... ranks (scripts/run-benchmark.sh --sweep).
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,15 +47,6 @@ sweep_cmp(const void *a, const void *b)
 	return (x->ranks > y->ranks) - (x->ranks < y->ranks);
 }
 
-static double
-sweep_median(struct report *r, const char *sys, const char *metric,
-    size_t bytes)
-{
-	struct bench_series *s = report_find(r, sys, metric, bytes);
-
-	return s != NULL && s->n > 0 ? s->st.median : NAN;
-}
-
 /* A cell with prec decimals, or a dash. */
 static void
 sweep_cell(FILE *f, double v, int prec)
@@ -75,12 +65,9 @@ sweep_data(const char *outdir, const struct sweep_row *rows, int n)
 	int i;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/sweep.dat", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "sweep.dat", path, sizeof path)) ==
+	    NULL)
 		return -1;
-	}
 	fprintf(f, "# ranks");
 	for (c = 0; c < SWEEP_NCOLS; c++)
 		fprintf(f, " \"%s %s\"", sweep_sys[c / SWEEP_NOPS],
@@ -100,12 +87,9 @@ sweep_data(const char *outdir, const struct sweep_row *rows, int n)
 		return -1;
 
 	/* One chart: colour is the operation, the line's dash the system. */
-	snprintf(path, sizeof path, "%s/sweep.gp", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "sweep.gp", path, sizeof path)) ==
+	    NULL)
 		return -1;
-	}
 	fprintf(f, "set terminal svg size 900,520 dynamic font 'sans,11'\n"
 	    "set output 'sweep.svg'\nset title 'Scaling within one node "
 	    "(medians; more ranks than CPUs are oversubscribed)'\n"
@@ -127,50 +111,39 @@ report_sweep(const char *outdir, char *const paths[], int npaths,
     const char *gnuplot)
 {
 	struct sweep_row rows[SWEEP_MAX_RUNS];
-	char path[4096], err[1024];
+	char path[4096];
 	struct bench_series *s;
-	struct report r;
+	struct report *runs, *r;
 	size_t c;
-	int i, n = 0;
+	int i, n;
 	FILE *f;
 
-	if (npaths > SWEEP_MAX_RUNS) {
-		fprintf(stderr, "bench_report: --sweep: at most %d runs\n",
-		    SWEEP_MAX_RUNS);
+	if (report_load_runs(paths, npaths, SWEEP_MAX_RUNS, "--sweep",
+	    &runs) != 0)
 		return 1;
-	}
-	for (i = 0; i < npaths; i++) {
-		memset(&r, 0, sizeof r);
-		if (report_load(&r, paths[i], err, sizeof err) != 0) {
-			fprintf(stderr, "bench_report: %s\n", err);
-			report_free(&r);
-			return 1;
-		}
-		rows[n].ranks = r.run.nranks;
-		rows[n].cpus = r.run.ncpus;
+	for (n = 0; n < npaths; n++) {
+		r = &runs[n];
+		rows[n].ranks = r->run.nranks;
+		rows[n].cpus = r->run.ncpus;
 		for (c = 0; c < SWEEP_NCOLS; c++)
-			rows[n].v[c] = sweep_median(&r, sweep_sys[c /
+			rows[n].v[c] = report_median(r, sweep_sys[c /
 			    SWEEP_NOPS], sweep_ops[c % SWEEP_NOPS].metric,
 			    sweep_ops[c % SWEEP_NOPS].bytes);
-		s = report_find(&r, "fastboot", "memory:daemon-rss-delta-kib",
+		s = report_find(r, "fastboot", "memory:daemon-rss-delta-kib",
 		    0);
 		rows[n].daemon_kib = s != NULL && s->n > 0 ? s->samples[0] :
 		    NAN;
-		rows[n].table_kib = sweep_median(&r, "fastboot",
+		rows[n].table_kib = report_median(r, "fastboot",
 		    "memory:table-rss-kib", 0);
-		report_free(&r);
-		n++;
 	}
+	report_free_runs(runs, npaths);
 	qsort(rows, (size_t)n, sizeof rows[0], sweep_cmp);
 	if (sweep_data(outdir, rows, n) != 0)
 		return 1;
 
-	snprintf(path, sizeof path, "%s/sweep.html", outdir);
-	if ((f = fopen(path, "w")) == NULL) {
-		fprintf(stderr, "bench_report: %s: %s\n", path,
-		    strerror(errno));
+	if ((f = report_open_in(outdir, "sweep.html", path, sizeof path)) ==
+	    NULL)
 		return 1;
-	}
 	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	    "<title>fastboot: scaling within one node</title></head><body>\n"
 	    "<h1>Scaling within one node</h1>\n<p>Each row is one run of "
