@@ -37,6 +37,44 @@ init1(fb_comm **c, const fb_unique_id *id, char *err, size_t size)
 	return rc;
 }
 
+/*
+ * A child's one-string reply: read from the pipe the child was forked with
+ * (p[1] closed here), NUL-terminated in buf; then the child is reaped
+ * (bounded: each child set alarm(10)).
+ */
+static void
+child_reply(int p[2], pid_t pid, char *buf, size_t size)
+{
+	close(p[1]);
+	memset(buf, 0, size);
+	(void)!read(p[0], buf, size - 1);
+	close(p[0]);
+	rel_wait_pids(&pid, 1, 15000);
+}
+
+/*
+ * A running 2-rank job under a fresh key on fds[0] and fds[1], and a third
+ * connection, fds[2], for the stray; rc[0] and rc[1] are the JOINs'.
+ */
+static void
+job2(uint8_t key[WIRE_KEY_LEN], int fds[3], int rc[2])
+{
+	rel_random_key(key);
+	fds[0] = rel_connect(d.sock);
+	fds[1] = rel_connect(d.sock);
+	fds[2] = rel_connect(d.sock);
+	rc[0] = rel_join(fds[0], key, 0, 2, MS);
+	rc[1] = rel_join(fds[1], key, 1, 2, MS);
+}
+
+static void
+close3(const int fds[3])
+{
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+}
+
 /* A forked child's calls on its parent's handle: FB_E_INVAL, and the
  * parent's rank goes on. */
 static void
@@ -61,11 +99,7 @@ stray_fork(void)
 		fb_comm_destroy(c);	/* quiet: not the child's rank */
 		_exit(0);
 	}
-	close(p[1]);
-	memset(err, 0, sizeof err);
-	(void)!read(p[0], err, sizeof err - 1);
-	close(p[0]);
-	rel_wait_pids(&pid, 1, 10000);
+	child_reply(p, pid, err, sizeof err);
 	prc = fb_barrier(c);
 	ok(atoi(err) == FB_E_INVAL && strstr(err, "handle used in another "
 	    "process") != NULL && prc == 0, "a handle used in a forked child: "
@@ -79,7 +113,7 @@ stray_fork(void)
 static void
 stray_ctrunc(void)
 {
-	int p[2], st;
+	int p[2];
 	char err[600], want[32];
 	pid_t pid;
 
@@ -115,11 +149,7 @@ stray_ctrunc(void)
 		(void)!write(p[1], err, strlen(err) + 1);
 		_exit(0);
 	}
-	close(p[1]);
-	memset(err, 0, sizeof err);
-	(void)!read(p[0], err, sizeof err - 1);
-	close(p[0]);
-	waitpid(pid, &st, 0);
+	child_reply(p, pid, err, sizeof err);
 	snprintf(want, sizeof want, "|%d|%d", FB_E_SYS, EMFILE);
 	ok(strstr(err, "out of file descriptors") != NULL &&
 	    strstr(err, want) != NULL,
@@ -146,14 +176,9 @@ stray_late_join(void)
 {
 	uint8_t key[WIRE_KEY_LEN];
 	char text[600];
-	int fds[3], rc1, rc2, q0, q1;
+	int fds[3], rc[2], rc1, q0, q1;
 
-	rel_random_key(key);
-	fds[0] = rel_connect(d.sock);
-	fds[1] = rel_connect(d.sock);
-	fds[2] = rel_connect(d.sock);
-	rc1 = rel_join(fds[0], key, 0, 2, MS);
-	rc2 = rel_join(fds[1], key, 1, 2, MS);
+	job2(key, fds, rc);
 	{
 		uint8_t b[128];
 		size_t n;
@@ -162,16 +187,14 @@ stray_late_join(void)
 		n += rel_join_frame(b + n, key, 2, 3);
 		rel_send(fds[2], b, n);
 	}
-	rc1 = rc1 == 0 && rc2 == 0 ? rel_expect_error(fds[2], MS, text,
+	rc1 = rc[0] == 0 && rc[1] == 0 ? rel_expect_error(fds[2], MS, text,
 	    sizeof text) : -1;
 	q0 = expect_quiet(fds[0], 300);
 	q1 = expect_quiet(fds[1], 300);
 	ok(rc1 == FB_E_INVAL && strstr(text, "already running") != NULL &&
 	    q0 && q1, "a late JOIN with another nranks is refused alone "
 	    "(FB_E_INVAL: \"%s\"); the running job's ranks hear nothing", text);
-	close(fds[0]);
-	close(fds[1]);
-	close(fds[2]);
+	close3(fds);
 }
 
 /* Rank 0 left, rank 1 still finishing: rank 0 of the next job under the
@@ -181,15 +204,10 @@ stray_reuse_wait(void)
 {
 	uint8_t key[WIRE_KEY_LEN], b[128];
 	struct wire_hdr h;
-	int fds[3], rc, rc0, rc1, early;
+	int fds[3], rc, rcj[2], early;
 	size_t n;
 
-	rel_random_key(key);
-	fds[0] = rel_connect(d.sock);
-	fds[1] = rel_connect(d.sock);
-	fds[2] = rel_connect(d.sock);
-	rc0 = rel_join(fds[0], key, 0, 2, MS);
-	rc1 = rel_join(fds[1], key, 1, 2, MS);
+	job2(key, fds, rcj);
 	n = wire_encode_empty(b, WIRE_LEAVE, 0);
 	rel_send(fds[0], b, n);
 	n = rel_hello_frame(b);
@@ -201,14 +219,12 @@ stray_reuse_wait(void)
 	rel_send(fds[1], b, n);
 	rc = rel_read_frame(fds[2], &h, NULL, 0, MS) == 1 &&
 	    h.type == WIRE_JOIN_ACK;
-	ok(rc0 == 0 && rc1 == 0 && early == -1 && rc, "the same id joined "
-	    "again while its job's last rank is still in: the JOIN waits (%s) "
+	ok(rcj[0] == 0 && rcj[1] == 0 && early == -1 && rc, "the same id "
+	    "joined again while its job's last rank is still in: the JOIN waits (%s) "
 	    "and is admitted to a new job once that rank leaves (%s)",
 	    early == -1 ? "nothing for 200 ms" : "answered at once",
 	    rc ? "JOIN_ACK" : "no JOIN_ACK");
-	close(fds[0]);
-	close(fds[1]);
-	close(fds[2]);
+	close3(fds);
 }
 
 /* Both ranks said LEAVE but their connections are still open: the same
@@ -217,26 +233,19 @@ static void
 stray_reuse(void)
 {
 	uint8_t key[WIRE_KEY_LEN], b[64];
-	int fds[3], rc, rc0, rc1;
+	int fds[3], rc, rcj[2];
 	size_t n;
 
-	rel_random_key(key);
-	fds[0] = rel_connect(d.sock);
-	fds[1] = rel_connect(d.sock);
-	fds[2] = rel_connect(d.sock);
-	rc0 = rel_join(fds[0], key, 0, 2, MS);
-	rc1 = rel_join(fds[1], key, 1, 2, MS);
+	job2(key, fds, rcj);
 	n = wire_encode_empty(b, WIRE_LEAVE, 0);
 	rel_send(fds[0], b, n);
 	rel_send(fds[1], b, n);
 	usleep(50000);	/* the LEAVEs are handled before the new JOIN */
 	rc = rel_join(fds[2], key, 0, 2, MS);
-	ok(rc0 == 0 && rc1 == 0 && rc == 0, "the same id joined again right "
-	    "after its job ended (connections still open): a new job (%d)",
-	    rc);
-	close(fds[0]);
-	close(fds[1]);
-	close(fds[2]);
+	ok(rcj[0] == 0 && rcj[1] == 0 && rc == 0, "the same id joined again "
+	    "right after its job ended (connections still open): a new job "
+	    "(%d)", rc);
+	close3(fds);
 }
 
 /* Status of a user who is not root: its own counters only. */
@@ -246,7 +255,7 @@ stray_status(void)
 	fb_unique_id id;
 	char err[600], reply[8192];
 	fb_comm *c;
-	int p[2], st;
+	int p[2];
 	pid_t pid;
 
 	if (geteuid() != 0) {
@@ -282,11 +291,7 @@ stray_status(void)
 		(void)!write(p[1], reply, strlen(reply) + 1);
 		_exit(0);
 	}
-	close(p[1]);
-	memset(reply, 0, sizeof reply);
-	(void)!read(p[0], reply, sizeof reply - 1);
-	close(p[0]);
-	waitpid(pid, &st, 0);
+	child_reply(p, pid, reply, sizeof reply);
 	ok(strstr(reply, "scope uid 65534\n") != NULL &&
 	    strstr(reply, "\njobs 0\n") != NULL &&
 	    strstr(reply, "\nranks 0\n") != NULL &&
