@@ -69,7 +69,7 @@ show() {
 	sed 's/^/# stderr: /' "$1.stderr" | tail -n 30
 }
 
-echo "1..27"
+echo "1..28"
 
 # 1. A whole run, with a private daemon.
 if [ -n "$nompi" ]; then
@@ -105,9 +105,9 @@ done
 
 # Every sample in the CSV is a finite number: positive for a time, zero
 # allowed for memory (a job may cost the daemon no new resident page: its
-# table was made ahead).
+# table was made ahead) and for counts of TCP connects (links:*).
 awk -F, 'NR > 1 { if ($5 !~ /^[0-9]+(\.[0-9]+)?$/ ||
-    ($5 + 0 <= 0 && $2 !~ /^memory:/) || $5 + 0 < 0) bad++; n++ }
+    ($5 + 0 <= 0 && $2 !~ /^(memory|links):/) || $5 + 0 < 0) bad++; n++ }
     END { exit (n > 0 && bad == 0) ? 0 : 1 }' "$out/r/samples.csv"
 ok $? "every sample finite, every time positive"
 
@@ -194,7 +194,7 @@ ok $? "bench_report refuses a file that is not JSON, naming it (exit $rc)"
 # 2b. fastboot's bootstrap phases and a job's memory are in results.json;
 # bench_report shows a run beside another, and draws a sweep over runs.
 if [ -n "$nompi" ] || [ ! -s "$out/r/results.json" ]; then
-	skip 3
+	skip 4
 else
 missing=
 for m in getid id connect nodemap sent join_ack mmap ready barrier; do
@@ -208,6 +208,20 @@ done
 [ -z "$missing" ] && grep -q "Where fastboot's bootstrap goes" \
     "$out/r/report.html"
 ok $? "results.json has fastboot's bootstrap phases and a job's memory, the report its phase table${missing:+; missing:$missing}"
+# The daemons' TCP connects around the warm-up, the first job and the
+# later ones: recorded, whole numbers, and none here (one node, a private
+# daemon that does not listen on TCP); the first job recorded.
+counts=
+for m in connects-warmup connects-first connects-later up-after-first; do
+	counts="$counts $(tr -d ' \n' <"$out/r/results.json" | sed -n \
+	    "s/.*\"system\":\"fastboot\",\"metric\":\"links:$m\",[^]]*\"samples_us\":\[\([0-9.]*\)\].*/\1/p")"
+done
+echo "# link counts (warm-up, first, later, up after first):$counts"
+echo "$counts" | awk '{ for (i = 1; i <= NF; i++) if ($i != 0) exit 1;
+    exit NF != 4 }' &&
+    grep -q '"metric": "bootstrap-first-from-id"' "$out/r/results.json" &&
+    grep -q 'untimed jobs of each node.s ranks alone' "$out/r/results.json"
+ok $? "fastboot's link counts recorded (none on one node), its first job after the one-node warm-up jobs, said in a note"
 "$report" -q --beside "$out/r/results.json" "$out/r/results.json" \
     -o "$out/beside" 2>"$out/beside.stderr"
 rc=$?

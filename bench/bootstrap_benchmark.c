@@ -1499,9 +1499,11 @@ out:
 	    "cold) follows %d untimed jobs of each node's ranks alone on "
 	    "their own daemon (fb_get_unique_id on the node's first rank, "
 	    "fb_comm_init, a barrier, fb_comm_destroy), which warm the "
-	    "processes and the daemon but span one node; links:* series are counts of the "
-	    "daemons' TCP connects (fastbootctl status peer_connects, both "
-	    "ends of a link), not us", BENCH_WARM_JOBS);
+	    "processes and the daemon but span one node; links:* series "
+	    "are counts of the daemons' TCP connects (fastbootctl status "
+	    "peer_connects, both ends of a link), not us; the count of the "
+	    "first job includes the warm-up jobs after the first (the same "
+	    "one-node job)", BENCH_WARM_JOBS);
 	for (i = 0; i < run.nsys; i++)
 		if (run.sys[i].status == BENCH_FAILED)
 			failed = 1;

@@ -374,7 +374,7 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	    "<h1>Bootstrap and barrier against nodes</h1>\n<p>Each row is "
 	    "one run of bootstrap_benchmark over network namespaces, one "
 	    "fastbootd per namespace, the ranks spread evenly (its own "
-	    "report is in <code>nodes-M/</code>).  Medians in &micro;s.  "
+	    "report is in <code>nodes-MxK/</code>).  Medians in &micro;s.  "
 	    "Spinning transports see ~8 ms steps over veth on a small VM "
 	    "(packets wait for a scheduler tick while the vCPUs spin); "
 	    "event-driven ones do not.</p>\n"

@@ -1,16 +1,24 @@
 #!/bin/sh
 # run_nodes.sh - the bootstrap benchmark across simulated nodes, for
-# scripts/run-benchmark.sh --nodes: for each node count M, M network
-# namespaces on a private bridge (tests/multinode/netns.sh), one fastbootd
-# each listening on TCP, and mpirun across them (an rsh agent runs each
-# node's orted in its namespace, with its own host name and
-# FASTBOOT_SOCKET, so each node also has its own PMIx server); RANKS ranks
-# spread evenly.  Then the chart of bootstrap and barrier against M.
+# scripts/run-benchmark.sh --nodes: for each shape, M network namespaces on
+# a private bridge (tests/multinode/netns.sh), one fastbootd each listening
+# on TCP (fresh daemons for every shape: its first job opens the links),
+# and mpirun across them (an rsh agent runs each node's orted in its
+# namespace, with its own host name and FASTBOOT_SOCKET, so each node also
+# has its own PMIx server).  Then the chart of bootstrap and barrier
+# against M.
 #
-#   bench/run_nodes.sh BUILDDIR OUTDIR RANKS "M1 M2 ..." [BENCH ARGS...]
+#   bench/run_nodes.sh BUILDDIR OUTDIR RANKS "SHAPE ..." [BENCH ARGS...]
 #
-# OUTDIR/nodes-M/ gets each run's report, OUTDIR/nodes.html the chart
-# (bench_report --nodes).
+# A shape is M (RANKS spread evenly over M nodes) or MxK (M nodes, K ranks
+# each), e.g. "1 2 4" or "4x2 8x8 16x1".  OUTDIR/nodes-MxK/ gets each run's
+# report, OUTDIR/nodes.html the chart and the cross-run targets (bench_report
+# --nodes).  A shape of more than BENCH_BIG_RANKS ranks (default 16) gets
+# BENCH_BIG_ARGS first (default "--no-sweep --budget 0.25": the allgather
+# size sweep skipped, a quarter of the time per measurement; ARGS given
+# after them still win), and each shape's mpirun is bounded by
+# BENCH_NODES_TIMEOUT seconds (default 600 + 10 per rank), so that 8 x 8 (64
+# processes on a small VM) ends in minutes.
 # As root (namespaces); every namespace, link and daemon is removed, also on
 # failure.  Spinning transports (MPI here) see ~8 ms steps over veth on a
 # 2-vCPU VM: their figures across nodes are the scheduler's, not theirs.
@@ -34,16 +42,42 @@ mn_require
 bench=$builddir/bench/bootstrap_benchmark
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
-mkdir -p "$outdir" || exit 1
-for m in $counts; do
-	if [ $((ranks % m)) -ne 0 ]; then
-		echo "run-benchmark: $ranks ranks do not spread evenly over $m nodes" >&2
+big=${BENCH_BIG_RANKS:-16}
+bigargs=${BENCH_BIG_ARGS:---no-sweep --budget 0.25}
+# The shapes as "MxK" words, checked before anything starts.
+shapes=
+for sh in $counts; do
+	case $sh in
+	*x*) m=${sh%%x*}; k=${sh#*x}; [ -n "$k" ] || k=bad ;;
+	*) m=$sh; k= ;;
+	esac
+	case $m in ''|*[!0-9]*|0*) m= ;; esac
+	case $k in *[!0-9]*|0*) k=bad ;; esac
+	if [ -z "$m" ] || [ "$k" = bad ]; then
+		echo "run-benchmark: --nodes: '$sh' is not a node count M" \
+		    "or a shape MxK (M nodes, K ranks each; whole numbers" \
+		    "from 1)" >&2
 		exit 2
 	fi
+	if [ -z "$k" ]; then
+		if [ $((ranks % m)) -ne 0 ]; then
+			echo "run-benchmark: $ranks ranks do not spread" \
+			    "evenly over $m nodes" >&2
+			exit 2
+		fi
+		k=$((ranks / m))
+	fi
+	shapes="$shapes ${m}x$k"
 done
+mkdir -p "$outdir" || exit 1
 status=0
-for m in $counts; do
-	rpn=$((ranks / m))
+for sh in $shapes; do
+	m=${sh%%x*}
+	rpn=${sh#*x}
+	n=$((m * rpn))
+	extra=
+	[ "$n" -gt "$big" ] && extra=$bigargs
+	limit=${BENCH_NODES_TIMEOUT:-$((600 + 10 * n))}
 	mn_init
 	MN_N=0; MN_PIDS=
 	if ! mn_nodes "$m"; then
@@ -70,22 +104,30 @@ for m in $counts; do
 		echo '    unshare --uts /bin/sh -c "hostname $ns; $*"'
 	} >"$agent"
 	chmod +x "$agent"
-	echo "run-benchmark: $m simulated nodes x $rpn ranks ($(mn_ns 1) ...)"
-	MN_TIMEOUT=1800 mn_exec 1 unshare --uts /bin/sh -c "hostname $(mn_ns 1); \
-	    exec mpirun --host $hosts -n $ranks --oversubscribe \
+	echo "run-benchmark: $m simulated nodes x $rpn ranks ($(mn_ns 1) ..." \
+	    "${extra:+$extra, }at most $limit s)"
+	t0=$(date +%s)
+	MN_TIMEOUT=$limit mn_exec 1 unshare --uts /bin/sh -c "hostname \
+	    $(mn_ns 1); exec mpirun --host $hosts -n $n --oversubscribe \
 	    --mca mpi_yield_when_idle 1 \
 	    --mca plm_rsh_agent $agent \
 	    --mca oob_tcp_if_include $MN_NET.0/24 \
 	    --mca btl_tcp_if_include $MN_NET.0/24 \
-	    $bench --nodes $m --out $outdir/nodes-$m $*"
+	    $bench --nodes $m --out $outdir/nodes-$sh $extra $*"
 	rc=$?
-	[ $rc -eq 0 ] || status=1
+	case $rc in
+	0) ;;
+	124|137) echo "run-benchmark: $m x $rpn: mpirun did not end within" \
+	    "$limit s (BENCH_NODES_TIMEOUT); stopped" >&2; status=1 ;;
+	*) status=1 ;;
+	esac
+	echo "run-benchmark: $m x $rpn took $(($(date +%s) - t0)) s"
 	mn_cleanup
 done
 set --
-for m in $counts; do
-	[ -s "$outdir/nodes-$m/results.json" ] &&
-	    set -- "$@" "$outdir/nodes-$m/results.json"
+for sh in $shapes; do
+	[ -s "$outdir/nodes-$sh/results.json" ] &&
+	    set -- "$@" "$outdir/nodes-$sh/results.json"
 done
 if [ $# -gt 0 ]; then
 	"$builddir/bench/bench_report" --nodes -o "$outdir" "$@" || status=1

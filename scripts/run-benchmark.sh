@@ -6,7 +6,7 @@
 # and where the report is.
 #
 #   scripts/run-benchmark.sh [-n RANKS] [-B BUILDDIR] [-o OUTDIR] [-- ARGS]
-#   scripts/run-benchmark.sh --nodes "M1 M2 ..." [-n RANKS] [-B BUILDDIR]
+#   scripts/run-benchmark.sh --nodes "SHAPE ..." [-n RANKS] [-B BUILDDIR]
 #                            [-o OUTDIR] [-- ARGS]
 #   scripts/run-benchmark.sh --sweep "N1 N2 ..." [-B BUILDDIR] [-o OUTDIR]
 #                            [-- ARGS]
@@ -14,9 +14,12 @@
 # ARGS go to bootstrap_benchmark (e.g. an iteration count, --budget 0.5).
 # With more RANKS than CPUs, a 2-rank run (a CPU each) follows into
 # OUTDIR/ranks-2, and the report shows it beside (BENCH_BESIDE=0: not).
-# --nodes (as root) runs it once per node count over simulated nodes,
-# network namespaces with a fastbootd each, RANKS spread evenly, and draws
-# bootstrap and barrier against the node count (bench/run_nodes.sh).
+# --nodes (as root) runs it once per shape over simulated nodes, network
+# namespaces with a fresh fastbootd each: a shape is M (RANKS spread evenly
+# over M nodes) or MxK (M nodes, K ranks each: "4x2 8x8 16x1"); shapes of
+# more than 16 ranks get --no-sweep --budget 0.25 first, and each is
+# bounded in time.  It draws bootstrap and barrier against the node count,
+# with warm reuse per shape (bench/run_nodes.sh, OUTDIR/nodes.html).
 # --sweep runs it once per rank count on this node (fastboot, shm-floor and
 # MPI; counts above the CPUs are oversubscribed), each into OUTDIR/ranks-N,
 # and draws bootstrap, barrier, allgather 64 B and send/recv against the
@@ -45,7 +48,7 @@ while getopts n:B:o:h ch; do
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,23p' "$0"; exit 2 ;;
+	*) sed -n '2,26p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
