@@ -1,14 +1,19 @@
 #!/bin/sh
 # bench_nodes_test.sh - the benchmark's multi-node mode, short (TAP):
-# scripts/run-benchmark.sh --nodes "1 2" runs bootstrap_benchmark over 1
-# and 2 simulated nodes (2 ranks), each run's results.json says how many
-# nodes it had and that fastboot ran (its job spanned them: the benchmark
-# checks fb_comm_node) with its results verified and its bootstrap "from id
-# in hand" (init + first barrier without the launcher's MPI_Bcast of the id)
-# recorded, never more than the total; bench_report --nodes drew nodes.html
-# with the chart inline, a row per run, both bootstrap figures said apart,
-# and measures the targets file's cross-run targets (a file of its own
-# here, with bounds nothing can miss, and a malformed one it refuses).  No
+# scripts/run-benchmark.sh --nodes "1 2x1" runs bootstrap_benchmark over 1
+# simulated node (the 2 ranks of -n spread over it) and over 2 nodes of 1
+# rank (a shape MxK), each run's results.json says how many nodes it had
+# and that fastboot ran (its job spanned them: the benchmark checks
+# fb_comm_node) with its results verified and its bootstrap "from id in
+# hand" (init + first barrier without the launcher's MPI_Bcast of the id)
+# recorded, never more than the total; the daemons' TCP connects are
+# counted: none for the one-node warm-up jobs, none at all on one node, at
+# least the one link (both ends) for the first job over 2 nodes;
+# bench_report --nodes drew nodes.html with the chart inline, a row per run,
+# both bootstrap figures said apart, warm reuse and the connects per shape,
+# and measures the targets file's cross-run targets and per-shape ones (a
+# file of its own here, with bounds nothing can miss, and malformed ones it
+# refuses); a shape that is not one is refused before anything starts.  No
 # timing asserted.
 # Skips without root, ip netns, mpirun or the benchmark.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
@@ -18,21 +23,21 @@ command -v mpirun >/dev/null 2>&1 || mn_skip "mpirun not found"
     mn_skip "bootstrap_benchmark not built (no MPI or json-c)"
 mn_init
 out=$MN_DIR/bench
-echo "1..10"
-timeout -k 10 600 sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "1 2" \
+echo "1..14"
+timeout -k 10 600 sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "1 2x1" \
     -n 2 -B "$top_builddir" -o "$out" -- --budget 0.05 --min-ops 3 \
     --max-ops 20 --no-sweep -s fastboot 3 >"$MN_DIR/log" 2>&1
 rc=$?
 grep -v '^\[' "$MN_DIR/log" | tail -n 15 | sed 's/^/# /'
-[ $rc -eq 0 ]; mn_ok $? "run-benchmark.sh --nodes \"1 2\" completed (exit $rc)"
+[ $rc -eq 0 ]; mn_ok $? "run-benchmark.sh --nodes \"1 2x1\" completed (exit $rc)"
 for m in 1 2; do
-	f=$out/nodes-$m/results.json
+	f=$out/nodes-${m}x$((2 / m))/results.json
 	grep -q "\"nodes\": *$m[,}]" "$f" 2>/dev/null
-	mn_ok $? "nodes-$m/results.json records $m node(s)"
+	mn_ok $? "nodes-${m}x$((2 / m))/results.json records $m node(s)"
 done
 # The fastboot entry of "systems" (json-c's pretty layout, one member a
 # line): ran, results checked, none mismatched.
-tr -d ' \n' <"$out/nodes-2/results.json" 2>/dev/null | grep -q \
+tr -d ' \n' <"$out/nodes-2x1/results.json" 2>/dev/null | grep -q \
     '"name":"fastboot","status":"ran","why":null,"checked":[1-9][0-9]*,"checked_bytes":[1-9][0-9]*,"mismatches":0}'
 
 mn_ok $? "over 2 nodes fastboot ran (its job spanned 2 nodes) and matched"
@@ -42,7 +47,7 @@ mn_ok $? "nodes.html has a row per run"
 median() {
 	tr -d ' \n' <"$3" 2>/dev/null | sed -n "s/.*\"system\":\"$1\",\"metric\":\"$2\",[^}]*\"median_us\":\([0-9.]*\).*/\1/p"
 }
-f=$out/nodes-2/results.json
+f=$out/nodes-2x1/results.json
 id=$(median fastboot bootstrap-from-id "$f")
 all=$(median fastboot bootstrap "$f")
 cold=$(median fastboot bootstrap-first-from-id "$f")
@@ -50,12 +55,28 @@ echo "# 2 nodes: bootstrap from id in hand ${id:-?} us, total ${all:-?} us, firs
 awk -v a="${id:-0}" -v b="${all:-0}" -v c="${cold:-0}" \
     'BEGIN { exit !(a > 0 && a <= b && c > 0) }'
 mn_ok $? "over 2 nodes: fastboot bootstrap from id in hand recorded (warm and cold), at most the total"
+# count SHAPE WHAT: a links:* count of that run (one sample).
+count() {
+	tr -d ' \n' <"$out/nodes-$1/results.json" 2>/dev/null | sed -n "s/.*\"system\":\"fastboot\",\"metric\":\"links:$2\",[^]]*\"samples_us\":\[\([0-9.]*\)\].*/\1/p"
+}
+c1="$(count 1x2 connects-warmup) $(count 1x2 connects-first) $(count 1x2 connects-later)"
+c2="$(count 2x1 connects-warmup) $(count 2x1 connects-first) $(count 2x1 connects-later)"
+echo "# TCP connects (warm-up, first job, later jobs): 1x2: $c1; 2x1: $c2"
+echo "$c1 $c2" | awk 'NF == 6 && $1 == 0 && $2 == 0 && $3 == 0 && $4 == 0 &&
+    $5 >= 2 && $6 >= 0 && $6 == int($6) { ok = 1 } END { exit !ok }'
+mn_ok $? "TCP connects counted: none for the one-node warm-up jobs, none on one node, the first job over 2 nodes at least its link's two ends, later jobs a count"
 grep -q '<th>fastboot bootstrap, id in hand (warm links)</th>' "$out/nodes.html" &&
     grep -q '<th>fastboot bootstrap total (with MPI_Bcast of the id)</th>' "$out/nodes.html" &&
     grep -q '<th>mscclpp bootstrap, id in hand</th>' "$out/nodes.html" &&
     grep -q '<th>PMIx_Init + first fence (no id to broadcast)</th>' "$out/nodes.html" &&
     grep -q 'without the launcher.s MPI_Bcast' "$MN_DIR/log"
 mn_ok $? "nodes.html and the summary say which bootstrap is which, for fastboot, mscclpp and PMIx"
+grep -q '<th>warm reuse: first / later, id in hand</th>' "$out/nodes.html" &&
+    grep -q '<th>TCP connects, first job (both ends)</th>' "$out/nodes.html" &&
+    grep -Eq '^ +1 nodes x 2 ranks: warm reuse [0-9.]+x \(first [0-9.]+, later [0-9.]+\); connects: first job 0, later jobs 0$' "$MN_DIR/log" &&
+    grep -Eq '^ +2 nodes x 1 ranks: warm reuse [0-9.]+x .*; connects: first job [1-9][0-9]*, later jobs [0-9]+$' "$MN_DIR/log" &&
+    grep -q 'href="nodes-2x1/report.html"' "$out/nodes.html"
+mn_ok $? "nodes.html and the summary give warm reuse and the connects per shape, and link each run's report"
 # Cross-run targets: 2 nodes against 1, bounds nothing measured can miss;
 # one names runs that are not here.
 cat >"$MN_DIR/targets.json" <<'T'
@@ -67,11 +88,15 @@ cat >"$MN_DIR/targets.json" <<'T'
   { "what": "test: a run not here",
     "value": { "system": "fastboot", "metric": "barrier", "nodes": 16, "ranks": 16 },
     "over": { "system": "fastboot", "metric": "barrier", "nodes": 1, "ranks": 2 },
-    "at_most": 3 } ] }
+    "at_most": 3 },
+  { "what": "test: per shape",
+    "value": { "system": "fastboot", "metric": "bootstrap-first-from-id" },
+    "over": { "system": "fastboot", "metric": "bootstrap-from-id" },
+    "at_least": 0, "min_nodes": 2 } ] }
 T
 "$top_builddir/bench/bench_report" --nodes -t "$MN_DIR/targets.json" \
-    -o "$MN_DIR/again" "$out/nodes-1/results.json" \
-    "$out/nodes-2/results.json" >"$MN_DIR/again.out" 2>&1
+    -o "$MN_DIR/again" "$out/nodes-1x2/results.json" \
+    "$out/nodes-2x1/results.json" >"$MN_DIR/again.out" 2>&1
 rc=$?
 sed 's/^/# /' "$MN_DIR/again.out" | grep target
 [ $rc -eq 0 ] &&
@@ -80,14 +105,25 @@ sed 's/^/# /' "$MN_DIR/again.out" | grep target
     grep -q '^  target: test: a run not here: not measured' "$MN_DIR/again.out" &&
     grep -q '<td>test: barrier 2x1 / 1x2</td><td>[0-9]' "$MN_DIR/again/nodes.html"
 mn_ok $? "bench_report --nodes measures the cross-run targets (met, and not measured without their runs)"
+grep -Eq '^  target: test: per shape, 2 nodes x 1 ranks: [0-9.e+-]+ \(>= 0\): met$' \
+    "$MN_DIR/again.out" &&
+    [ "$(grep -c 'target: test: per shape' "$MN_DIR/again.out")" -eq 1 ]
+mn_ok $? "a per-shape target is measured for each run over min_nodes or more (2x1), not for the others (1x2)"
 printf '{ "nodes_targets": [ { "what": "bad", "value": { "system": "fastboot" }, "at_most": 1 } ] }\n' \
     >"$MN_DIR/bad.json"
 "$top_builddir/bench/bench_report" --nodes -t "$MN_DIR/bad.json" \
-    -o "$MN_DIR/bad" "$out/nodes-2/results.json" >"$MN_DIR/bad.out" 2>&1
+    -o "$MN_DIR/bad" "$out/nodes-2x1/results.json" >"$MN_DIR/bad.out" 2>&1
 rc=$?
 sed 's/^/# /' "$MN_DIR/bad.out"
 [ $rc -eq 1 ] && grep -q "bad.json: nodes_targets\[0\]: needs" "$MN_DIR/bad.out"
 mn_ok $? "a malformed cross-run target is refused, naming the file and the target (exit $rc)"
+sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "2 4x" -n 2 \
+    -B "$top_builddir" -o "$MN_DIR/badshape" >"$MN_DIR/badshape.out" 2>&1
+rc=$?
+sed 's/^/# /' "$MN_DIR/badshape.out"
+[ $rc -eq 2 ] && grep -q "'4x' is not a node count M or a shape MxK" \
+    "$MN_DIR/badshape.out" && [ ! -e "$MN_DIR/badshape" ]
+mn_ok $? "a shape that is not one (4x) is refused, named, before anything starts (exit $rc)"
 if [ -n "${GNUPLOT:-$(command -v gnuplot)}" ]; then
 	grep -q '<svg' "$out/nodes.html"
 	mn_ok $? "nodes.html has the chart inline"
