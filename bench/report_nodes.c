@@ -267,25 +267,15 @@ nodes_targets(const char *path, struct nodes_row *rows, int n,
 	return nt;
 }
 
-/* A median for the summary: "-" if not measured. */
+/* A figure for the summary with prec decimals (1 for a median in us, 0
+ * for a count): "-" if not measured. */
 static const char *
-nodes_us(double v, char *buf, size_t len)
+nodes_fig(double v, int prec, char *buf, size_t len)
 {
 	if (isnan(v))
 		snprintf(buf, len, "-");
 	else
-		snprintf(buf, len, "%.1f", v);
-	return buf;
-}
-
-/* A count for the summary: "-" if not counted. */
-static const char *
-nodes_count(double v, char *buf, size_t len)
-{
-	if (isnan(v))
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%.0f", v);
+		snprintf(buf, len, "%.*f", prec, v);
 	return buf;
 }
 
@@ -504,19 +494,20 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 		v = rows[i].v;
 		printf("  %2d nodes x %d ranks: fastboot bootstrap id in hand "
 		    "%s", rows[i].nodes, rows[i].ranks / rows[i].nodes,
-		    nodes_us(v[COL_ID], b[0], sizeof b[0]));
+		    nodes_fig(v[COL_ID], 1, b[0], sizeof b[0]));
 		printf(" (total %s, first %s), barrier %s, allgather 64 B %s",
-		    nodes_us(v[COL_TOTAL], b[0], sizeof b[0]),
-		    nodes_us(v[COL_FIRST], b[1], sizeof b[1]),
-		    nodes_us(v[COL_BARRIER], b[2], sizeof b[2]),
-		    nodes_us(v[COL_AG64], b[3], sizeof b[3]));
+		    nodes_fig(v[COL_TOTAL], 1, b[0], sizeof b[0]),
+		    nodes_fig(v[COL_FIRST], 1, b[1], sizeof b[1]),
+		    nodes_fig(v[COL_BARRIER], 1, b[2], sizeof b[2]),
+		    nodes_fig(v[COL_AG64], 1, b[3], sizeof b[3]));
 		printf("; PMIx init+fence %s, fence %s",
-		    nodes_us(v[COL_PMIX_ID], b[0], sizeof b[0]),
-		    nodes_us(v[COL_PMIX_FENCE], b[1], sizeof b[1]));
+		    nodes_fig(v[COL_PMIX_ID], 1, b[0], sizeof b[0]),
+		    nodes_fig(v[COL_PMIX_FENCE], 1, b[1], sizeof b[1]));
 		printf("; mscclpp bootstrap id in hand %s (total %s), barrier "
-		    "%s\n", nodes_us(v[COL_MSCCLPP_ID], b[0], sizeof b[0]),
-		    nodes_us(v[COL_MSCCLPP], b[1], sizeof b[1]),
-		    nodes_us(v[COL_MSCCLPP_BARRIER], b[2], sizeof b[2]));
+		    "%s\n", nodes_fig(v[COL_MSCCLPP_ID], 1, b[0],
+		    sizeof b[0]),
+		    nodes_fig(v[COL_MSCCLPP], 1, b[1], sizeof b[1]),
+		    nodes_fig(v[COL_MSCCLPP_BARRIER], 1, b[2], sizeof b[2]));
 	}
 	printf("  warm reuse (fastboot's first job after one-node warm-up "
 	    "jobs / later jobs' median, id in hand; TCP connects counted by "
@@ -530,10 +521,10 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 		printf("  %2d nodes x %d ranks: warm reuse %s (first %s, "
 		    "later %s); connects: first job %s, later jobs %s\n",
 		    rows[i].nodes, rows[i].ranks / rows[i].nodes, b[4],
-		    nodes_us(v[COL_FIRST], b[0], sizeof b[0]),
-		    nodes_us(v[COL_ID], b[1], sizeof b[1]),
-		    nodes_count(v[COL_CFIRST], b[2], sizeof b[2]),
-		    nodes_count(v[COL_CLATER], b[3], sizeof b[3]));
+		    nodes_fig(v[COL_FIRST], 1, b[0], sizeof b[0]),
+		    nodes_fig(v[COL_ID], 1, b[1], sizeof b[1]),
+		    nodes_fig(v[COL_CFIRST], 0, b[2], sizeof b[2]),
+		    nodes_fig(v[COL_CLATER], 0, b[3], sizeof b[3]));
 	}
 	for (i = 0; i < nt; i++) {
 		if (t[i].known)

@@ -220,8 +220,9 @@ stray_reuse_wait(void)
 	rc = rel_read_frame(fds[2], &h, NULL, 0, MS) == 1 &&
 	    h.type == WIRE_JOIN_ACK;
 	ok(rcj[0] == 0 && rcj[1] == 0 && early == -1 && rc, "the same id "
-	    "joined again while its job's last rank is still in: the JOIN waits (%s) "
-	    "and is admitted to a new job once that rank leaves (%s)",
+	    "joined again while its job's last rank is still in: the JOIN "
+	    "waits (%s) and is admitted to a new job once that rank leaves "
+	    "(%s)",
 	    early == -1 ? "nothing for 200 ms" : "answered at once",
 	    rc ? "JOIN_ACK" : "no JOIN_ACK");
 	close3(fds);
