@@ -48,9 +48,10 @@ const size_t bench_sizes[BENCH_NSIZES] = {
 
 #define BENCH_MAX_SERIES	256
 /*
- * fastboot's untimed one-node jobs before the first job of a shape.  One
- * left 8 ranks on one node (no links at all) with a first job 1.5 to 2.4
- * times the later ones' median; four bring that to about 1 (0.9 to 1.3).
+ * fastboot's untimed one-node jobs before the first job of a shape.  With
+ * one, 8 ranks on one node (no links at all) had a first job 1.5 to 2.4
+ * times the later ones' median (three runs); with four, 0.94 and 1.31 (two
+ * runs).  The first job is one sample: under load it stays noisy.
  */
 #define BENCH_WARM_JOBS		4
 #define BENCH_ERRLEN		512

@@ -390,8 +390,10 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	    "jobs find the links up.  The connects are counted, not "
 	    "inferred: the daemons' peer_connects (fastbootctl status) "
 	    "before and after, summed over the nodes, a link counting once "
-	    "at each end (links that open in the background of the first "
-	    "barrier may be counted with the later jobs).  One node has no "
+	    "at each end (the first job's count also holds the warm-up jobs "
+	    "after the first, the same one-node job, and links that open in "
+	    "the background of the first barrier may be counted with the "
+	    "later jobs).  One node has no "
 	    "links: its warm reuse is the control, what a first job costs "
 	    "beyond the links.  The first job is one sample, the later ones "
 	    "a median: under load the ratio is noisy.</p>\n");
