@@ -178,7 +178,7 @@ void table_set_rank(struct table *, uint32_t rank, uint32_t state,
 void table_set_arrived(struct table *, uint32_t rank, uint64_t seq);
 void table_set_failed(struct table *, int code);
 void table_set_left(struct table *, uint32_t nleft);
-void table_set_ready(struct table *);
+void table_set_ready(struct table *, uint32_t wake);
 void table_wake(struct table *);
 uint32_t table_gen(const struct table *);
 int table_pending(const struct table *, uint32_t *gen);
@@ -210,7 +210,7 @@ struct job {
 	pid_t *rpid;		/* by rank: for error texts */
 	uint32_t *rwait;	/* by rank: +1 of the peer it waits on */
 	uint8_t *rstate;	/* by rank: enum table_rank_state */
-	uint8_t *rtready;	/* by rank: READY through the table */
+	uint8_t *rtready;	/* by rank: JOB_RT_* (job.c), what it takes */
 	uint32_t *rarrived;	/* by rank: last collective it arrived at */
 	uint32_t nleft;		/* ranks that left cleanly */
 	uint32_t nwaiting;	/* members blocked in recv (WAIT) */

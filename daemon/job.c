@@ -27,6 +27,10 @@ static uint64_t job_seed;
 static const struct job_hooks *job_fed;	/* NULL: no multi-node support */
 static uint32_t job_next_id;
 
+/* j->rtready[rank]: what the rank's HELLO said it takes (one node only). */
+#define JOB_RT_TABLE_READY	0x1	/* READY through the table */
+#define JOB_RT_COUNTS		0x2	/* counts itself in sleepers */
+
 /* How long a job that failed during init outlives its last rank. */
 #define JOB_LINGER_MS	FB_DEFAULT_TIMEOUT_MS
 
@@ -530,6 +534,22 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 }
 
 /*
+ * The table's wake word for a job whose ranks all joined: TABLE_WAKE_COUNTED
+ * only if every one of them counts itself in the table's sleepers (a rank
+ * of an older library sleeps without counting, and must always be woken).
+ */
+static uint32_t
+job_wake_word(const struct job *j)
+{
+	uint32_t r;
+
+	for (r = 0; r < j->nranks; r++)
+		if (!(j->rtready[r] & JOB_RT_COUNTS))
+			return 0;
+	return TABLE_WAKE_COUNTED;
+}
+
+/*
  * A connection presents JOIN.  *jp is set once the rank is in the job
  * (then a later refusal is a lost rank); a negative return refuses it.
  */
@@ -656,14 +676,18 @@ job_join(struct transport *t, const struct conn_cred *who,
 	/* On one node, READY through the table to the ranks that take it:
 	 * one eventfd write wakes them all, and the last rank, which sees
 	 * the word as soon as it maps the table, needs no wake-up. */
-	if (j->fed == NULL && (hello_flags & WIRE_HELLO_TABLE_READY) &&
+	if (j->fed == NULL &&
 	    !(j->flags & (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE))) {
-		j->rtready[m->rank] = 1;
-		ack.flags |= WIRE_ACK_TABLE_READY;
+		if (hello_flags & WIRE_HELLO_TABLE_READY) {
+			j->rtready[m->rank] |= JOB_RT_TABLE_READY;
+			ack.flags |= WIRE_ACK_TABLE_READY;
+		}
+		if (hello_flags & WIRE_HELLO_COUNT_SLEEP)
+			j->rtready[m->rank] |= JOB_RT_COUNTS;
 	}
 	if (j->fed == NULL && j->joined == j->nranks) {
 		job_set_state(j, JOB_RUNNING);
-		table_set_ready(&j->table);
+		table_set_ready(&j->table, job_wake_word(j));
 	}
 	ack.job_id = j->id;
 	ack.table_size = j->table.size;
@@ -686,7 +710,7 @@ job_join(struct transport *t, const struct conn_cred *who,
 		for (r = 0, wake = 0; r < j->nranks; r++) {
 			if (j->links[r] == NULL)
 				continue;
-			if (j->rtready[r]) {
+			if (j->rtready[r] & JOB_RT_TABLE_READY) {
 				wake |= r != m->rank;
 				continue;
 			}

@@ -181,11 +181,14 @@ table_set_left(struct table *t, uint32_t nleft)
 
 /*
  * Every rank of a job on one node joined: ranks that take READY through
- * the table (WIRE_ACK_TABLE_READY) see the word once they mapped it.
+ * the table (WIRE_ACK_TABLE_READY) see the word once they mapped it.  The
+ * wake word (TABLE_WAKE_*) goes first: every rank reads it once READY
+ * came, as the word or as a frame sent after this.
  */
 void
-table_set_ready(struct table *t)
+table_set_ready(struct table *t, uint32_t wake)
 {
+	__atomic_store_n(&t->hdr->wake, wake, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->hdr->ready, 1, __ATOMIC_RELEASE);
 }
 

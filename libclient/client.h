@@ -121,6 +121,9 @@ struct fb_comm {
 	uint64_t spin_ns;	/* this job's bound now; 0: sleep at once */
 	uint32_t spin_rest;	/* collectives left before spinning again */
 	uint64_t spins, spin_hits;	/* waits that spun, and ended so */
+	int wake_counted;	/* TABLE_WAKE_COUNTED: the last rank wakes
+				 * only when a rank counts as asleep */
+	uint64_t wakes, wakes_skipped;	/* last rank: eventfd written, not */
 
 	int failed;		/* sticky error, 0 if none */
 	char err[1024];		/* detail of the last failure */

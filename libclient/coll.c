@@ -213,11 +213,56 @@ coll_slot(const fb_comm *c, uint32_t seq, int rank)
 	    (uint64_t)rank) * c->slot_bytes;
 }
 
+/* Seq_cst: after a sleeper counted itself (coll_sleep). */
 static int
 coll_published(fb_comm *c, const void *arg)
 {
-	return (int32_t)(__atomic_load_n(&c->hdr->gen, __ATOMIC_ACQUIRE) -
+	return (int32_t)(__atomic_load_n(&c->hdr->gen, __ATOMIC_SEQ_CST) -
 	    *(const uint32_t *)arg) >= 0;
+}
+
+/*
+ * Wait in epoll for collective seq's release.  With TABLE_WAKE_COUNTED the
+ * rank counts itself in the header's sleepers first and io_wait() then
+ * checks gen (coll_published) before each sleep: the last rank stores gen
+ * before it loads sleepers (coll_release), all four seq_cst, so either it
+ * sees us and writes the eventfd, or we see gen and do not sleep.  A write
+ * that lands before our epoll_wait() is not lost: the eventfd is on the
+ * ready list until epoll reports it.  Counted while awake too (a stray
+ * wake-up, a frame from the daemon) only costs the last rank a write.
+ */
+static int
+coll_sleep(fb_comm *c, uint64_t deadline, uint32_t seq)
+{
+	int rc;
+
+	if (!c->wake_counted)
+		return io_wait(c, deadline, coll_published, &seq);
+	__atomic_fetch_add(&c->hdr->sleepers, 1, __ATOMIC_SEQ_CST);
+	rc = io_wait(c, deadline, coll_published, &seq);
+	__atomic_fetch_sub(&c->hdr->sleepers, 1, __ATOMIC_SEQ_CST);
+	return rc;
+}
+
+/*
+ * The last rank publishes collective seq and wakes the ranks asleep in
+ * epoll with one eventfd write, unless none counts as asleep (coll_sleep):
+ * with a core each the others spin, and the write is a system call for
+ * nobody.
+ */
+static void
+coll_release(fb_comm *c, uint32_t seq)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&c->hdr->gen, seq, __ATOMIC_SEQ_CST);
+	if (c->wake_counted && __atomic_load_n(&c->hdr->sleepers,
+	    __ATOMIC_SEQ_CST) == 0) {
+		c->wakes_skipped++;
+		return;
+	}
+	c->wakes++;
+	(void)!write(c->evfd, &one, sizeof one);
 }
 
 static int
@@ -290,7 +335,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 {
 	struct table_rank *me = &c->trank[c->rank];
 	struct table_hdr *h = c->hdr;
-	uint64_t start = clock_mono_ns(), one = 1;
+	uint64_t start = clock_mono_ns();
 	const struct table_rank *o;
 	uint32_t old, r;
 	int rc;
@@ -324,12 +369,10 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	if (old + 1 == (uint32_t)c->nranks) {
 		coll_verify(c, kind, bytes);
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->gen, seq, __ATOMIC_RELEASE);
-		/* One write wakes every rank waiting in epoll. */
-		(void)!write(c->evfd, &one, sizeof one);
+		coll_release(c, seq);
 	} else if (!coll_spin(c, seq)) {
-		rc = io_wait(c, c->timeout_ms < 0 ? UINT64_MAX : start +
-		    (uint64_t)c->timeout_ms * 1000000u, coll_published, &seq);
+		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
+		    (uint64_t)c->timeout_ms * 1000000u, seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)
 			return coll_timeout(c, kind, seq, start);
 		if (rc != 0)

@@ -488,7 +488,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	/* On one node with shared-memory collectives, READY can come
 	 * through the table (the daemon says so in JOIN_ACK). */
 	if (!c->daemon_coll && !c->multinode)
-		hello.flags = WIRE_HELLO_TABLE_READY;
+		hello.flags = WIRE_HELLO_TABLE_READY | WIRE_HELLO_COUNT_SLEEP;
 	n = wire_encode_hello(frames, &hello);
 	n += wire_encode_join_hdr(frames + n, &join, (uint32_t)ext_len);
 	iov2[0].iov_base = frames;
@@ -525,6 +525,10 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		coll_spin_setup(c);
 		shm_start(c);
 	}
+	/* Set before READY (the word, or the frame sent after it). */
+	if (!c->daemon_coll && !c->multinode)
+		c->wake_counted = (__atomic_load_n(&c->hdr->wake,
+		    __ATOMIC_ACQUIRE) & TABLE_WAKE_COUNTED) != 0;
 	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
 	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
 	 * mapped, READY read. */
@@ -603,6 +607,10 @@ fb_comm_destroy(fb_comm *comm)
 		comm_log(comm, FB_LOG_DEBUG, "adaptive wait: %llu of %llu "
 		    "spins ended by the release", (unsigned long long)
 		    comm->spin_hits, (unsigned long long)comm->spins);
+	if (comm->wakes_skipped > 0)
+		comm_log(comm, FB_LOG_DEBUG, "last to arrive: %llu eventfd "
+		    "writes, %llu skipped (nobody asleep)", (unsigned long long)
+		    comm->wakes, (unsigned long long)comm->wakes_skipped);
 	/* No more messages through our rings, then tell the daemon this is
 	 * a clean departure, not a crash; a forked child's copy goes quietly
 	 * (the rank, its rings and its doorbell are its parent's). */

@@ -22,6 +22,7 @@
 #ifndef FB_TABLE_H
 #define FB_TABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TABLE_MAGIC	0x42415446u	/* "FTAB" */
@@ -54,7 +55,8 @@ struct table_hdr {
 				 * written once */
 	uint64_t p2p_off;	/* start of the p2p part */
 	uint64_t ring_bytes;	/* one ring, header included; 0: no p2p part */
-	uint8_t reserved[40];
+	uint32_t wake;		/* daemon: TABLE_WAKE_*, set before READY */
+	uint8_t reserved[36];
 	/*
 	 * Shared-memory collectives (ranks write these; the daemon reads them
 	 * only to show a pending collective).  Ranks add themselves to count;
@@ -67,8 +69,21 @@ struct table_hdr {
 	int32_t status;		/* 0 or FB_E_MISMATCH, for collective gen */
 	uint32_t mismatch_rank;	/* a rank that disagreed */
 	uint64_t since_ns;	/* CLOCK_MONOTONIC when the first arrived */
-	uint8_t pad[40];
+	uint32_t sleepers;	/* with TABLE_WAKE_COUNTED: ranks that may
+				 * sleep in epoll for a collective */
+	uint8_t pad[36];
 };
+
+/*
+ * The header's wake word.  TABLE_WAKE_COUNTED: every rank of the job said
+ * in HELLO (WIRE_HELLO_COUNT_SLEEP) that it adds itself to sleepers before
+ * it sleeps for a collective and checks gen after (both seq_cst), so the
+ * last to arrive, which stores gen and then loads sleepers (seq_cst too),
+ * skips the eventfd write when it reads 0: either it sees a sleeper, or
+ * that rank sees gen and does not sleep.  Without it (a rank of an older
+ * library sleeps without counting) the last rank always writes.
+ */
+#define TABLE_WAKE_COUNTED	0x1
 
 struct table_rank {
 	/* Written by the daemon. */
@@ -90,6 +105,8 @@ struct table_rank {
 
 _Static_assert(sizeof(struct table_hdr) == 192, "table header: 3 lines");
 _Static_assert(sizeof(struct table_rank) == 64, "rank record: one line");
+_Static_assert(offsetof(struct table_hdr, sleepers) / 64 ==
+    offsetof(struct table_hdr, gen) / 64, "sleepers on gen's line");
 
 /* Bytes of a slot for a job of nranks: room for the largest contribution. */
 static inline uint64_t

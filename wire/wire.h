@@ -109,6 +109,9 @@ struct wire_hello {
  * which they used, so a flag never needs a new protocol version.
  */
 #define WIRE_HELLO_TABLE_READY 0x1	/* READY through the rank table */
+/* It counts itself in the table's sleepers before it sleeps for a
+ * shared-memory collective (wire/table.h, TABLE_WAKE_COUNTED). */
+#define WIRE_HELLO_COUNT_SLEEP 0x2
 
 struct wire_join {
 	uint8_t key[WIRE_KEY_LEN];

@@ -935,7 +935,9 @@ jobs_tr_frame(int fd, struct wire_reader *in, struct wire_frame *f, int ms)
 
 /*
  * One 3-rank job whose rank 2 is a raw client saying hello_flags in HELLO
- * and joining first; ranks 0 and 1 use the library.  With
+ * and joining first; ranks 0 and 1 use the library.  The table's wake word
+ * says TABLE_WAKE_COUNTED only if the raw rank said
+ * WIRE_HELLO_COUNT_SLEEP too (the library's ranks always do).  With
  * WIRE_HELLO_TABLE_READY the raw rank must get WIRE_ACK_TABLE_READY, see
  * the table's ready word only after the others joined, be woken by the
  * job's eventfd, and get no READY frame (its next frame is the SEND_ACK of
@@ -960,6 +962,7 @@ jobs_tr_one(uint32_t hello_flags)
 	pid_t pids[2];
 	uint8_t out[128];
 	int fd, fds[2] = { -1, -1 }, nfds = 0, failed, rc;
+	uint32_t wake;
 	size_t n;
 
 	itest_reset(t);
@@ -986,9 +989,10 @@ jobs_tr_one(uint32_t hello_flags)
 	    "flags 0x%x for HELLO flags 0x%x", how, ack.flags, hello_flags);
 	h = mmap(NULL, (size_t)ack.ctl_size, PROT_READ, MAP_SHARED, fds[0], 0);
 	ok(h != MAP_FAILED && h->magic == TABLE_MAGIC &&
-	    __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) == 0,
-	    "READY %s: the table's ready word is 0 while ranks 0 and 1 have "
-	    "not joined", how);
+	    __atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) == 0 &&
+	    __atomic_load_n(&h->wake, __ATOMIC_ACQUIRE) == 0,
+	    "READY %s: the table's ready and wake words are 0 while ranks 0 "
+	    "and 1 have not joined", how);
 	if (h == MAP_FAILED)
 		goto out;
 	th_spawn_ranks(2, jobs_tr_rank, NULL, &id, pids);
@@ -1011,6 +1015,16 @@ jobs_tr_one(uint32_t hello_flags)
 		    __ATOMIC_ACQUIRE) == 1, "READY as a frame: the older "
 		    "library's rank gets READY (local rank 2 of 3) as before");
 	}
+	/* Every rank counts itself in sleepers (WIRE_HELLO_COUNT_SLEEP), or
+	 * the last rank of a collective must always write the eventfd. */
+	wake = __atomic_load_n(&h->wake, __ATOMIC_ACQUIRE);
+	ok(wake == (hello_flags & WIRE_HELLO_COUNT_SLEEP ?
+	    TABLE_WAKE_COUNTED : 0u), "HELLO flags 0x%x beside two ranks "
+	    "that count themselves: the table's wake word is 0x%x once READY "
+	    "came (%s)", hello_flags, wake, hello_flags &
+	    WIRE_HELLO_COUNT_SLEEP ? "the last rank may skip the eventfd "
+	    "write when nobody sleeps" : "a rank that does not count: the "
+	    "last rank always writes");
 	/* A message to rank 0: its SEND_ACK must be the next frame (no
 	 * READY frame came before it when READY went through the table). */
 	n = wire_encode_msg_hdr(out, WIRE_SEND, 1, 0, TR_TAG, 4);
@@ -1043,6 +1057,7 @@ out:
 static void
 jobs_table_ready(void)
 {
+	jobs_tr_one(WIRE_HELLO_TABLE_READY | WIRE_HELLO_COUNT_SLEEP);
 	jobs_tr_one(WIRE_HELLO_TABLE_READY);
 	jobs_tr_one(0);
 }

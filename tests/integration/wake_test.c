@@ -1,0 +1,235 @@
+/*
+ * wake_test.c - no lost wake-up now that the last rank of a shared-memory
+ * collective skips the eventfd write when no rank counts as asleep
+ * (libclient/coll.c coll_sleep/coll_release, TABLE_WAKE_COUNTED), against
+ * a real fastbootd:
+ *
+ *  - 2 ranks, 100,000 collectives (barriers, and allgathers whose bytes
+ *    are checked) with FASTBOOT_SPIN_US 0 (always asleep), 1 and 10 (spins
+ *    that end about when the last rank arrives: the race between a rank
+ *    counting itself and the last rank's load; a waker that loaded
+ *    sleepers before storing gen lost a wake-up here within 10,000) and
+ *    10000 (a spin that mostly catches the release);
+ *  - 8 ranks (more ranks than CPUs here: sleeping at once), the same
+ *    with FASTBOOT_SPIN_US 0 and 10000;
+ *  - 2 ranks, 100,000 ring ping-pongs of 64 B, a barrier every 1000.
+ *
+ * A lost wake-up leaves a rank asleep until its deadline, where io_wait()
+ * finds the release published and the call succeeds: so each call runs
+ * under a WAKE_TIMEOUT_MS fb_config timeout, and one that took that long
+ * fails the test (a call that slow has nothing else to wait for).  The
+ * whole binary runs under th_deadline.
+ * With a CPU for each of 2 spinning ranks the job's eventfd counter (read
+ * from /proc/self/fdinfo, never consumed) must show writes skipped.
+ */
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tap.h"
+#include "itest.h"
+
+static struct itest *t;
+
+#define WAKE_TIMEOUT_MS	20000
+
+struct wake_run {
+	int iters;		/* collectives */
+	int pings;		/* ping-pongs (2 ranks) */
+};
+
+#define CHECK(cond, ...) ITEST_CHECK(t, rank, cond, __VA_ARGS__)
+#define CALL(expr) do {							\
+	double t0_ = th_now_ms();					\
+	int rc_ = (expr);						\
+									\
+	CHECK(th_now_ms() - t0_ < WAKE_TIMEOUT_MS, "%s at %d took %.0f "	\
+	    "ms: asleep until its deadline, a lost wake-up", #expr, i,	\
+	    th_now_ms() - t0_);						\
+	if (rc_ != 0) {							\
+		t->r[rank].rc = rc_;					\
+		snprintf(t->r[rank].err, sizeof t->r[rank].err, "%s",	\
+		    fb_comm_last_error(comm));				\
+	}								\
+	CHECK(rc_ == 0, "%s at %d: %s (%s)", #expr, i,			\
+	    fb_strerror(rc_), fb_comm_last_error(comm));		\
+} while (0)
+
+/* The job's eventfd's counter (every write since the job began, as the
+ * ranks never read it), or -1 if this process has no eventfd. */
+static long long
+wake_evfd_count(void)
+{
+	char path[300], link[64], line[128];
+	struct dirent *de;
+	long long v = -1;
+	ssize_t n;
+	DIR *d;
+	FILE *f;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while (v == -1 && (de = readdir(d)) != NULL) {
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, link, sizeof link - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, "anon_inode:[eventfd]") != 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/self/fdinfo/%s",
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "eventfd-count: %llx", &v) == 1)
+				break;
+		fclose(f);
+	}
+	closedir(d);
+	return v;
+}
+
+static int
+wake_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	const struct wake_run *w = arg;
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	uint64_t mine[ITEST_MAX_RANKS];
+	uint8_t buf[64];
+	fb_comm *comm = NULL;
+	int i = 0, r, rc;
+
+	cfg.timeout_ms = WAKE_TIMEOUT_MS;
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	CHECK(rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	for (i = 0; i < w->iters; i++) {
+		if (i % 2 == 0) {
+			CALL(fb_barrier(comm));
+			continue;
+		}
+		for (r = 0; r < n; r++)
+			mine[r] = r == rank ? (uint64_t)i << 8 | (uint64_t)r :
+			    UINT64_MAX;
+		CALL(fb_allgather(comm, mine, sizeof mine[0]));
+		for (r = 0; r < n; r++)
+			CHECK(mine[r] == ((uint64_t)i << 8 | (uint64_t)r),
+			    "allgather %d: rank %d's slice is %#" PRIx64, i,
+			    r, mine[r]);
+	}
+	for (i = 0; i < w->pings; i++) {
+		memset(buf, rank == 0 ? i & 0xff : 0, sizeof buf);
+		if (rank == 0) {
+			CALL(fb_send(comm, buf, sizeof buf, 1, 1));
+			CALL(fb_recv(comm, buf, sizeof buf, 1, 2));
+		} else {
+			CALL(fb_recv(comm, buf, sizeof buf, 0, 1));
+			CALL(fb_send(comm, buf, sizeof buf, 0, 2));
+		}
+		CHECK(buf[0] == (i & 0xff) && buf[63] == (i & 0xff),
+		    "ping %d came back as %u", i, buf[0]);
+		if (i % 1000 == 999)
+			CALL(fb_barrier(comm));
+	}
+	CALL(fb_barrier(comm));
+	if (rank == 0) {
+		long long v = wake_evfd_count();
+
+		memcpy(t->scratch, &v, sizeof v);
+	}
+	t->r[rank].done = 1;
+	fb_comm_destroy(comm);
+	return 0;
+}
+
+/* One job of n ranks with FASTBOOT_SPIN_US=spin; the writes to its
+ * eventfd (-1: unknown), or -2 if a rank failed. */
+static long long
+wake_job(int n, const char *spin, const struct wake_run *w)
+{
+	double t0 = th_now_ms();
+	long long v;
+	int failed, r;
+
+	itest_reset(t);
+	setenv("FASTBOOT_SPIN_US", spin, 1);
+	failed = th_run_ranks(n, wake_rank, (void *)w, 300000);
+	unsetenv("FASTBOOT_SPIN_US");
+	itest_report(t, n);
+	for (r = 0; r < n; r++)
+		if (!t->r[r].done)
+			failed++;
+	memcpy(&v, t->scratch, sizeof v);
+	tap_diag("%d ranks, FASTBOOT_SPIN_US=%s: %d collectives, %d "
+	    "ping-pongs in %.0f ms; %lld eventfd writes", n, spin, w->iters,
+	    w->pings, th_now_ms() - t0, v);
+	return failed ? -2 : v;
+}
+
+/* A CPU for each of 2 ranks (coll.c's test, as a rank makes it)? */
+static int
+wake_two_cpus(void)
+{
+	cpu_set_t set;
+	long cpus = 0;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cpus = CPU_COUNT(&set);
+	if (cpus == 1)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= 2;
+}
+
+int
+main(void)
+{
+	static const char *const spins[] = { "0", "1", "10", "10000" };
+	static const struct wake_run two = { 100000, 0 };
+	static const struct wake_run eight = { 100000, 0 };
+	static const struct wake_run ring = { 2, 100000 };
+	struct th_daemon d;
+	long long v;
+	size_t s;
+
+	th_deadline(900);
+	unsetenv("FASTBOOT_COLLECTIVES");
+	unsetenv("FASTBOOT_P2P");
+	t = itest_shared();
+	tap_plan(11);
+	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
+		return tap_done();
+	for (s = 0; s < sizeof spins / sizeof spins[0]; s++) {
+		v = wake_job(2, spins[s], &two);
+		ok(v != -2, "2 ranks, FASTBOOT_SPIN_US=%s: %d barriers and "
+		    "allgathers (bytes checked) all completed, none at its "
+		    "deadline: no wake-up lost", spins[s], two.iters);
+		if (s == 3) {
+			if (!wake_two_cpus())
+				tap_skip("one CPU: the ranks do not spin");
+			else
+				ok(v >= 0 && v < two.iters, "2 spinning ranks "
+				    "with a CPU each: %lld eventfd writes for "
+				    "%d collectives (writes for nobody "
+				    "asleep skipped)", v, two.iters);
+		}
+	}
+	for (s = 0; s < sizeof spins / sizeof spins[0]; s += 3) {
+		v = wake_job(8, spins[s], &eight);
+		ok(v != -2, "8 ranks, FASTBOOT_SPIN_US=%s: %d barriers and "
+		    "allgathers (bytes checked) all completed, none at its "
+		    "deadline: no wake-up lost", spins[s], eight.iters);
+	}
+	v = wake_job(2, "50", &ring);
+	ok(v != -2, "2 ranks: %d ring ping-pongs of 64 B, a barrier every "
+	    "1000, all completed, none at its deadline", ring.pings);
+	itest_daemon_finish(&d);
+	return tap_done();
+}
