@@ -92,6 +92,8 @@ struct fb_comm {
 	uint64_t *rx_head;	/* per peer: its ring to us */
 	uint32_t *spill_sent;	/* per peer: messages sent through fastbootd */
 	uint32_t *spill_got;	/* per peer: DELIVERs received */
+	uint32_t *rung;		/* per peer: its p2p_sleeps we rang for */
+	uint32_t p2p_sleeps;	/* ours (table.h) */
 	int bellfd;		/* our doorbell (bound datagram socket), bound
 				 * at the first sleep in fb_recv; -1: none */
 	int bell_tried;		/* shm_bind ran (it fails only once) */

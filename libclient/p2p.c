@@ -152,6 +152,7 @@ p2p_matched(fb_comm *c, const void *arg)
 {
 	const struct p2p_want *w = arg;
 
+	shm_wait(c, (int)w->peer);	/* a new sleep, should we sleep */
 	if (shm_drain(c, w->peer) != 0)
 		return 0;	/* io_wait reports c->failed */
 	return mq_find(c, w->peer, w->tag) != NULL || mq_left(c, w->peer);

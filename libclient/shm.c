@@ -93,7 +93,9 @@ shm_init(fb_comm *c, uint64_t p2p_off, uint64_t ring_bytes)
 	c->tx_tail = calloc(n, sizeof *c->tx_tail);
 	c->rx_head = calloc(n, sizeof *c->rx_head);
 	c->spill_sent = calloc(n, sizeof *c->spill_sent);
-	if (c->tx_tail == NULL || c->rx_head == NULL || c->spill_sent == NULL)
+	c->rung = calloc(n, sizeof *c->rung);
+	if (c->tx_tail == NULL || c->rx_head == NULL ||
+	    c->spill_sent == NULL || c->rung == NULL)
 		return -1;
 	return 0;
 }
@@ -191,6 +193,8 @@ shm_free(fb_comm *c)
 	free(c->rx_head);
 	free(c->spill_sent);
 	free(c->spill_got);
+	free(c->rung);
+	c->rung = NULL;
 	c->tx_tail = c->rx_head = NULL;
 	c->spill_sent = c->spill_got = NULL;
 }
@@ -231,6 +235,7 @@ int
 shm_send(fb_comm *c, const void *buf, size_t len, uint32_t peer, uint32_t tag)
 {
 	uint64_t bell;
+	uint32_t sleeps;
 	int rc;
 
 	if (!c->shm || len > c->ring_max)
@@ -254,10 +259,19 @@ shm_send(fb_comm *c, const void *buf, size_t len, uint32_t peer, uint32_t tag)
 	/* Pairs with shm_wait(): either it sees the new tail, or we see
 	 * that it sleeps, and then the doorbell it bound before that. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_ACQUIRE) ==
-	    (uint32_t)c->rank + 1 && (bell = __atomic_load_n(
-	    &c->trank[peer].bell, __ATOMIC_ACQUIRE)) != 0)
+	if (__atomic_load_n(&c->trank[peer].p2p_waiting, __ATOMIC_ACQUIRE) !=
+	    (uint32_t)c->rank + 1)
+		return 0;
+	/* Once per sleep: a second message (the 1 KiB after the 64 B) finds
+	 * the doorbell rung for the sleep it would ring for. */
+	sleeps = __atomic_load_n(&c->trank[peer].p2p_sleeps, __ATOMIC_ACQUIRE);
+	if (sleeps != 0 && sleeps == c->rung[peer])
+		return 0;
+	if ((bell = __atomic_load_n(&c->trank[peer].bell,
+	    __ATOMIC_ACQUIRE)) != 0) {
 		shm_ring_bell(c, peer, bell);
+		c->rung[peer] = sleeps;
+	}
 	return 0;
 }
 
@@ -330,30 +344,58 @@ shm_deliver(fb_comm *c, struct msgq *q)
 }
 
 /*
- * fb_recv is about to sleep until src's message comes (src >= 0), or is
- * awake again (-1).  Only src rings the bell: messages from others wait in
- * their rings without waking us.
+ * fb_recv may sleep until src's message comes (src >= 0), or is awake
+ * again (-1).  Only src rings the bell: messages from others wait in their
+ * rings without waking us.  Called before every look at the rings that can
+ * precede a sleep (p2p.c's p2p_matched): each gets a new p2p_sleeps, so
+ * that a sender rings at most once for it, and a ring drained since (the
+ * look came after the drain) never stands for a sleep still to come.
  */
 void
 shm_wait(fb_comm *c, int src)
 {
+	struct table_rank *me;
+
 	if (!c->shm)
 		return;
-	if (src >= 0 && c->bellfd == -1 && !c->bell_tried)
-		shm_bind(c);
-	/* Release: a sender that sees us waiting sees our doorbell. */
-	__atomic_store_n(&c->trank[c->rank].p2p_waiting, (uint32_t)(src + 1),
+	me = &c->trank[c->rank];
+	if (src >= 0) {
+		if (c->bellfd == -1 && !c->bell_tried)
+			shm_bind(c);
+		if (++c->p2p_sleeps == 0)
+			c->p2p_sleeps = 1;	/* 0: "ring every time" */
+		__atomic_store_n(&me->p2p_sleeps, c->p2p_sleeps,
+		    __ATOMIC_RELAXED);
+	}
+	/* Release: a sender that sees us waiting sees our doorbell and our
+	 * p2p_sleeps; the fence pairs with shm_send()'s. */
+	__atomic_store_n(&me->p2p_waiting, (uint32_t)(src + 1),
 	    __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-/* io.c: the doorbell rang; empty it (the rings say what came). */
+#define SHM_BELL_BATCH	16
+
+/* io.c: the doorbell rang; empty it (the rings say what came), usually in
+ * one system call. */
 void
 shm_bell_drain(fb_comm *c)
 {
-	char b[64];
+	struct mmsghdr mm[SHM_BELL_BATCH];
+	struct iovec iov[SHM_BELL_BATCH];
+	char b[SHM_BELL_BATCH];
+	int i;
 
-	while (c->bellfd != -1 && recv(c->bellfd, b, sizeof b,
-	    MSG_DONTWAIT) > 0)
+	if (c->bellfd == -1)
+		return;
+	memset(mm, 0, sizeof mm);
+	for (i = 0; i < SHM_BELL_BATCH; i++) {
+		iov[i].iov_base = &b[i];
+		iov[i].iov_len = 1;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (recvmmsg(c->bellfd, mm, SHM_BELL_BATCH, MSG_DONTWAIT, NULL) ==
+	    SHM_BELL_BATCH)
 		;
 }

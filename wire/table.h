@@ -99,7 +99,9 @@ struct table_rank {
 	uint64_t bytes;		/* its size argument */
 	/* Shared-memory send/recv (libclient/shm.c), written by the rank. */
 	uint32_t p2p_waiting;	/* r + 1: asleep in fb_recv from rank r */
-	uint32_t reserved1;
+	uint32_t p2p_sleeps;	/* bumped before each sleep in fb_recv (a
+				 * sender rings once per value; 0: an
+				 * older library, ring every time) */
 	uint64_t bell;		/* its doorbell's name (nonzero), 0: none */
 };
 

@@ -12,7 +12,11 @@
  *    10000 (a spin that mostly catches the release);
  *  - 8 ranks (more ranks than CPUs here: sleeping at once), the same
  *    with FASTBOOT_SPIN_US 0 and 10000;
- *  - 2 ranks, 100,000 ring ping-pongs of 64 B, a barrier every 1000.
+ *  - 2 ranks, 100,000 ring ping-pongs of 64 B, a barrier every 1000;
+ *  - 8 ranks, 20,000 endpoint exchanges (a 64 B and a 1 KiB message to
+ *    every other rank, the 1 KiB one received first, so that a receiver
+ *    woken for the first sleeps again in the same fb_recv: a sender
+ *    rings once per sleep, libclient/shm.c).
  *
  * A lost wake-up leaves a rank asleep until its deadline, where io_wait()
  * finds the release published and the call succeeds: so each call runs
@@ -43,7 +47,11 @@ static struct itest *t;
 struct wake_run {
 	int iters;		/* collectives */
 	int pings;		/* ping-pongs (2 ranks) */
+	int exchanges;		/* endpoint exchanges, second message first */
 };
+
+#define WAKE_SMALL	64
+#define WAKE_LARGE	1024
 
 #define CHECK(cond, ...) ITEST_CHECK(t, rank, cond, __VA_ARGS__)
 #define CALL(expr) do {							\
@@ -103,7 +111,7 @@ wake_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	const struct wake_run *w = arg;
 	fb_config cfg = FB_CONFIG_INITIALIZER;
 	uint64_t mine[ITEST_MAX_RANKS];
-	uint8_t buf[64];
+	uint8_t buf[64], sbig[WAKE_LARGE], rbig[WAKE_LARGE];
 	fb_comm *comm = NULL;
 	int i = 0, r, rc;
 
@@ -139,6 +147,35 @@ wake_rank(const fb_unique_id *id, int rank, int n, void *arg)
 		if (i % 1000 == 999)
 			CALL(fb_barrier(comm));
 	}
+	/*
+	 * Every rank sends a 64 B and a 1 KiB message to every other, then
+	 * receives the 1 KiB one first: a receiver woken by the 64 B one
+	 * sleeps again in the same fb_recv, and the 1 KiB one must ring
+	 * again (a sender rings once per sleep, not once per fb_recv).
+	 */
+	for (i = 0; i < w->exchanges; i++) {
+		for (r = 1; r < n; r++) {
+			int p = (rank + r) % n;
+
+			memset(sbig, (i + p) & 0xff, sizeof sbig);
+			CALL(fb_send(comm, sbig, WAKE_SMALL, p, 2 * rank));
+			CALL(fb_send(comm, sbig, WAKE_LARGE, p, 2 * rank + 1));
+		}
+		for (r = 1; r < n; r++) {
+			int p = (rank - r + n) % n;
+
+			CALL(fb_recv(comm, rbig, WAKE_LARGE, p, 2 * p + 1));
+			CHECK(rbig[0] == ((i + rank) & 0xff) &&
+			    rbig[WAKE_LARGE - 1] == ((i + rank) & 0xff),
+			    "exchange %d: rank %d's 1 KiB message has %u", i,
+			    p, rbig[0]);
+			CALL(fb_recv(comm, rbig, WAKE_SMALL, p, 2 * p));
+			CHECK(rbig[WAKE_SMALL - 1] == ((i + rank) & 0xff),
+			    "exchange %d: rank %d's 64 B message has %u", i,
+			    p, rbig[WAKE_SMALL - 1]);
+		}
+		CALL(fb_barrier(comm));
+	}
 	CALL(fb_barrier(comm));
 	if (rank == 0) {
 		long long v = wake_evfd_count();
@@ -169,8 +206,8 @@ wake_job(int n, const char *spin, const struct wake_run *w)
 			failed++;
 	memcpy(&v, t->scratch, sizeof v);
 	tap_diag("%d ranks, FASTBOOT_SPIN_US=%s: %d collectives, %d "
-	    "ping-pongs in %.0f ms; %lld eventfd writes", n, spin, w->iters,
-	    w->pings, th_now_ms() - t0, v);
+	    "ping-pongs, %d exchanges in %.0f ms; %lld eventfd writes", n,
+	    spin, w->iters, w->pings, w->exchanges, th_now_ms() - t0, v);
 	return failed ? -2 : v;
 }
 
@@ -192,9 +229,10 @@ int
 main(void)
 {
 	static const char *const spins[] = { "0", "1", "10", "10000" };
-	static const struct wake_run two = { 100000, 0 };
-	static const struct wake_run eight = { 100000, 0 };
-	static const struct wake_run ring = { 2, 100000 };
+	static const struct wake_run two = { 100000, 0, 0 };
+	static const struct wake_run eight = { 100000, 0, 0 };
+	static const struct wake_run ring = { 2, 100000, 0 };
+	static const struct wake_run exch = { 2, 0, 20000 };
 	struct th_daemon d;
 	long long v;
 	size_t s;
@@ -203,7 +241,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 	unsetenv("FASTBOOT_P2P");
 	t = itest_shared();
-	tap_plan(11);
+	tap_plan(12);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	for (s = 0; s < sizeof spins / sizeof spins[0]; s++) {
@@ -230,6 +268,10 @@ main(void)
 	v = wake_job(2, "50", &ring);
 	ok(v != -2, "2 ranks: %d ring ping-pongs of 64 B, a barrier every "
 	    "1000, all completed, none at its deadline", ring.pings);
+	v = wake_job(8, "0", &exch);
+	ok(v != -2, "8 ranks: %d endpoint exchanges (64 B and 1 KiB to "
+	    "each, the 1 KiB received first), all completed, bytes checked, "
+	    "none at its deadline", exch.exchanges);
 	itest_daemon_finish(&d);
 	return tap_done();
 }
