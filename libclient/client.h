@@ -55,6 +55,13 @@ struct msgq {
 	uint8_t data[];
 };
 
+/* coll.c's adaptive wait, one per kind of wait. */
+struct spin {
+	uint64_t ns;		/* the bound now; 0: sleep at once */
+	uint32_t rest;		/* waits left before spinning again */
+	uint64_t spins, hits;	/* waits that spun, and ended so */
+};
+
 struct fb_comm {
 	int fd;
 	pid_t pid;		/* the process that made it */
@@ -118,11 +125,11 @@ struct fb_comm {
 	struct msgq *mq_head;
 	struct msgq *mq_tail;
 
-	/* Adaptive wait (coll.c): spin up to spin_ns before sleeping. */
+	/* Adaptive wait (coll.c): spin up to a bound before sleeping, for
+	 * collectives and for fb_recv, each with its own bound. */
 	uint64_t spin_max_ns;	/* FASTBOOT_SPIN_US; 0: never spin */
-	uint64_t spin_ns;	/* this job's bound now; 0: sleep at once */
-	uint32_t spin_rest;	/* collectives left before spinning again */
-	uint64_t spins, spin_hits;	/* waits that spun, and ended so */
+	struct spin coll_spin;
+	struct spin recv_spin;
 	int wake_counted;	/* TABLE_WAKE_COUNTED: the last rank wakes
 				 * only when a rank counts as asleep */
 	uint64_t wakes, wakes_skipped;	/* last rank: eventfd written, not */
@@ -185,6 +192,7 @@ HIDDEN int shm_send(fb_comm *, const void *, size_t, uint32_t peer,
     uint32_t tag);
 HIDDEN void shm_spilled(fb_comm *, uint32_t peer);
 HIDDEN int shm_drain(fb_comm *, uint32_t src);
+HIDDEN int shm_pending(const fb_comm *, uint32_t src);
 HIDDEN int shm_deliver(fb_comm *, struct msgq *);
 HIDDEN void shm_wait(fb_comm *, int src);
 HIDDEN void shm_bell_drain(fb_comm *);
@@ -208,5 +216,7 @@ HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
 HIDDEN void coll_give_up(fb_comm *, int code);
 HIDDEN void coll_spin_setup(fb_comm *);
+HIDDEN int coll_spin_wait(fb_comm *, struct spin *,
+    int (*ready)(fb_comm *, const void *), const void *arg);
 
 #endif /* FB_CLIENT_H */

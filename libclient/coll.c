@@ -19,7 +19,12 @@
  * as before.  A spin that ends without the release halves the bound for the
  * next wait; below 1 us the rank stops spinning for COLL_SPIN_REST
  * collectives, then tries the full bound again.  Oversubscribed (more local
- * ranks than CPUs), it never spins.  doc/decisions.md says why.
+ * ranks than CPUs), it never spins.  doc/decisions.md says why.  fb_recv
+ * (p2p.c) waits the same way on the ring from its peer, with a bound of
+ * its own.
+ *
+ * The last rank to arrive writes the eventfd only when a rank may sleep
+ * (coll_sleep, coll_release; wire/table.h's TABLE_WAKE_COUNTED).
  */
 #include <sys/uio.h>
 
@@ -121,7 +126,7 @@ coll_give_up(fb_comm *c, int code)
 	c->failed = code;
 }
 
-#define COLL_SPIN_REST		64	/* collectives asleep after a miss */
+#define COLL_SPIN_REST		64	/* waits asleep after a miss */
 #define COLL_SPIN_MIN_NS	1000u	/* below: stop spinning a while */
 
 /*
@@ -136,7 +141,8 @@ coll_spin_setup(fb_comm *c)
 	cpu_set_t set;
 	long cpus = 0;
 
-	c->spin_ns = 0;
+	memset(&c->coll_spin, 0, sizeof c->coll_spin);
+	memset(&c->recv_spin, 0, sizeof c->recv_spin);
 	if (c->spin_max_ns == 0 || c->daemon_coll || c->local_size < 2)
 		return;
 	if (sched_getaffinity(0, sizeof set, &set) == 0)
@@ -144,9 +150,9 @@ coll_spin_setup(fb_comm *c)
 	if (cpus == 1)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus >= c->local_size)
-		c->spin_ns = c->spin_max_ns;
+		c->coll_spin.ns = c->recv_spin.ns = c->spin_max_ns;
 	comm_log(c, FB_LOG_DEBUG, "adaptive wait: %s (%d local ranks, %ld "
-	    "CPUs)", c->spin_ns ? "spin, then sleep" : "sleep at once",
+	    "CPUs)", c->coll_spin.ns ? "spin, then sleep" : "sleep at once",
 	    c->local_size, cpus);
 }
 
@@ -161,30 +167,30 @@ coll_cpu_relax(void)
 }
 
 /*
- * Spin on the table until collective seq is published, the daemon marks
- * the job failed, or the bound passes.  1: published.  The socket is not
- * read here: a lost peer is seen at most spin_ns later, in io_wait().
+ * Spin on the table until ready() says so, the daemon marks the job
+ * failed, or the bound s->ns passes.  1: ready.  The socket is not read
+ * here: a lost peer is seen at most s->ns later, in io_wait().  ready()
+ * must be cheap: a load or two of the table.
  */
-static int
-coll_spin(fb_comm *c, uint32_t seq)
+int
+coll_spin_wait(fb_comm *c, struct spin *s,
+    int (*ready)(fb_comm *, const void *), const void *arg)
 {
 	uint64_t end;
 	int i;
 
-	if (c->spin_ns == 0) {
-		if (c->spin_max_ns != 0 && c->spin_rest > 0 &&
-		    --c->spin_rest == 0)
-			c->spin_ns = c->spin_max_ns;
+	if (s->ns == 0) {
+		if (c->spin_max_ns != 0 && s->rest > 0 && --s->rest == 0)
+			s->ns = c->spin_max_ns;
 		return 0;
 	}
-	c->spins++;
-	end = clock_mono_ns() + c->spin_ns;
+	s->spins++;
+	end = clock_mono_ns() + s->ns;
 	do {
 		for (i = 0; i < 32; i++) {
-			if ((int32_t)(__atomic_load_n(&c->hdr->gen,
-			    __ATOMIC_ACQUIRE) - seq) >= 0) {
-				c->spin_hits++;
-				c->spin_ns = c->spin_max_ns;
+			if (ready(c, arg)) {
+				s->hits++;
+				s->ns = c->spin_max_ns;
 				return 1;
 			}
 			coll_cpu_relax();
@@ -192,10 +198,10 @@ coll_spin(fb_comm *c, uint32_t seq)
 		if (__atomic_load_n(&c->hdr->failed, __ATOMIC_RELAXED) != 0)
 			return 0;
 	} while (clock_mono_ns() < end);
-	c->spin_ns /= 2;
-	if (c->spin_ns < COLL_SPIN_MIN_NS) {
-		c->spin_ns = 0;
-		c->spin_rest = COLL_SPIN_REST;
+	s->ns /= 2;
+	if (s->ns < COLL_SPIN_MIN_NS) {
+		s->ns = 0;
+		s->rest = COLL_SPIN_REST;
 	}
 	return 0;
 }
@@ -214,6 +220,13 @@ coll_slot(const fb_comm *c, uint32_t seq, int rank)
 }
 
 /* Seq_cst: after a sleeper counted itself (coll_sleep). */
+static int
+coll_gen_reached(fb_comm *c, const void *arg)
+{
+	return (int32_t)(__atomic_load_n(&c->hdr->gen, __ATOMIC_ACQUIRE) -
+	    *(const uint32_t *)arg) >= 0;
+}
+
 static int
 coll_published(fb_comm *c, const void *arg)
 {
@@ -370,7 +383,8 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		coll_verify(c, kind, bytes);
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
 		coll_release(c, seq);
-	} else if (!coll_spin(c, seq)) {
+	} else if (!coll_spin_wait(c, &c->coll_spin, coll_gen_reached,
+	    &seq)) {
 		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
 		    (uint64_t)c->timeout_ms * 1000000u, seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)

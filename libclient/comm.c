@@ -603,10 +603,13 @@ fb_comm_destroy(fb_comm *comm)
 
 	if (comm == NULL)
 		return 0;
-	if (comm->spins > 0)
+	if (comm->coll_spin.spins > 0 || comm->recv_spin.spins > 0)
 		comm_log(comm, FB_LOG_DEBUG, "adaptive wait: %llu of %llu "
-		    "spins ended by the release", (unsigned long long)
-		    comm->spin_hits, (unsigned long long)comm->spins);
+		    "spins ended by the release, %llu of %llu in fb_recv by "
+		    "a message", (unsigned long long)comm->coll_spin.hits,
+		    (unsigned long long)comm->coll_spin.spins,
+		    (unsigned long long)comm->recv_spin.hits,
+		    (unsigned long long)comm->recv_spin.spins);
 	if (comm->wakes_skipped > 0)
 		comm_log(comm, FB_LOG_DEBUG, "last to arrive: %llu eventfd "
 		    "writes, %llu skipped (nobody asleep)", (unsigned long long)

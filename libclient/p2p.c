@@ -9,7 +9,9 @@
  * keeps arrivals of both paths in one FIFO (mq.c), in the order the sender
  * sent them, and matches (peer, tag) in order.  A receiver still blocked
  * on a peer after 2 ms tells the daemon (WAIT), so that it hears at once
- * if that peer leaves.
+ * if that peer leaves.  With a CPU for each local rank, a receiver spins a
+ * bounded, adaptive while on the ring from its peer before it sleeps
+ * (coll.c's adaptive wait), and the sender then rings no doorbell.
  */
 #include <sys/uio.h>
 
@@ -147,6 +149,13 @@ p2p_peer_gone_hint(const fb_comm *c, uint32_t peer)
 	return st == TABLE_RANK_LEFT || st == TABLE_RANK_LOST;
 }
 
+/* The spin's test: has the ring from the peer moved? */
+static int
+p2p_arrived(fb_comm *c, const void *arg)
+{
+	return shm_pending(c, ((const struct p2p_want *)arg)->peer);
+}
+
 static int
 p2p_matched(fb_comm *c, const void *arg)
 {
@@ -189,6 +198,15 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		    start + P2P_WAIT_GRACE_NS : deadline;
 		if (p2p_peer_gone_hint(comm, w.peer))
 			grace = start;
+		/* With a CPU for each local rank: the adaptive spin on the
+		 * ring from peer (coll.c), no doorbell rung meanwhile. */
+		else if (comm->shm && coll_spin_wait(comm, &comm->recv_spin,
+		    p2p_arrived, &w)) {
+			if ((rc = shm_drain(comm, w.peer)) != 0)
+				return rc;
+			if ((pp = mq_find(comm, w.peer, w.tag)) != NULL)
+				goto take;
+		}
 		/* From here a sender rings our doorbell. */
 		shm_wait(comm, peer);
 		rc = grace > start ? io_wait(comm, grace, p2p_matched, &w) :
@@ -217,6 +235,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 			    "rank %d tag %d: it left the job and sent no such "
 			    "message", peer, tag);
 	}
+take:
 	q = *pp;
 	if (q->len != len)
 		return comm_error(comm, FB_E_MISMATCH, "recv from rank %d tag "

@@ -331,6 +331,16 @@ shm_drain(fb_comm *c, uint32_t src)
 	}
 }
 
+/* Has src put something into its ring to us since we last drained it?
+ * One load: fb_recv's spin (p2p.c) calls it in a loop. */
+int
+shm_pending(const fb_comm *c, uint32_t src)
+{
+	const struct ring_hdr *r = shm_ring(c, src, (uint32_t)c->rank);
+
+	return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) != c->rx_head[src];
+}
+
 /* decode.c: a DELIVER from q->src, in its place after the ring's entries. */
 int
 shm_deliver(fb_comm *c, struct msgq *q)
