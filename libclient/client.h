@@ -130,6 +130,9 @@ struct fb_comm {
 	uint64_t spin_max_ns;	/* FASTBOOT_SPIN_US; 0: never spin */
 	struct spin coll_spin;
 	struct spin recv_spin;
+	int yield_first;	/* oversubscribed: one sched_yield() before
+				 * each sleep (coll_yield) */
+	uint64_t yields, yield_hits;	/* and those that made it needless */
 	int wake_counted;	/* TABLE_WAKE_COUNTED: the last rank wakes
 				 * only when a rank counts as asleep */
 	uint64_t wakes, wakes_skipped;	/* last rank: eventfd written, not */
@@ -218,5 +221,7 @@ HIDDEN void coll_give_up(fb_comm *, int code);
 HIDDEN void coll_spin_setup(fb_comm *);
 HIDDEN int coll_spin_wait(fb_comm *, struct spin *,
     int (*ready)(fb_comm *, const void *), const void *arg);
+HIDDEN int coll_yield(fb_comm *, int (*ready)(fb_comm *, const void *),
+    const void *arg);
 
 #endif /* FB_CLIENT_H */

@@ -143,6 +143,7 @@ coll_spin_setup(fb_comm *c)
 
 	memset(&c->coll_spin, 0, sizeof c->coll_spin);
 	memset(&c->recv_spin, 0, sizeof c->recv_spin);
+	c->yield_first = 0;
 	if (c->spin_max_ns == 0 || c->daemon_coll || c->local_size < 2)
 		return;
 	if (sched_getaffinity(0, sizeof set, &set) == 0)
@@ -151,9 +152,33 @@ coll_spin_setup(fb_comm *c)
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus >= c->local_size)
 		c->coll_spin.ns = c->recv_spin.ns = c->spin_max_ns;
+	else
+		c->yield_first = 1;
 	comm_log(c, FB_LOG_DEBUG, "adaptive wait: %s (%d local ranks, %ld "
-	    "CPUs)", c->coll_spin.ns ? "spin, then sleep" : "sleep at once",
-	    c->local_size, cpus);
+	    "CPUs)", c->coll_spin.ns ? "spin, then sleep" : "yield once, "
+	    "then sleep", c->local_size, cpus);
+}
+
+/*
+ * More local ranks than CPUs: before it sleeps, a rank hands its CPU once
+ * to the ranks waiting for one (sched_yield), which are often the ones it
+ * waits for; then looks again.  1: ready() says it need not sleep.  One
+ * system call in place of a sleep, a wake-up and the waker's system call;
+ * with nobody else runnable it returns at once.  Not a spin: once per
+ * wait.
+ */
+int
+coll_yield(fb_comm *c, int (*ready)(fb_comm *, const void *),
+    const void *arg)
+{
+	if (!c->yield_first)
+		return 0;
+	c->yields++;
+	sched_yield();
+	if (!ready(c, arg))
+		return 0;
+	c->yield_hits++;
+	return 1;
 }
 
 static inline void
@@ -384,7 +409,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
 		coll_release(c, seq);
 	} else if (!coll_spin_wait(c, &c->coll_spin, coll_gen_reached,
-	    &seq)) {
+	    &seq) && !coll_yield(c, coll_gen_reached, &seq)) {
 		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
 		    (uint64_t)c->timeout_ms * 1000000u, seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)

@@ -610,6 +610,11 @@ fb_comm_destroy(fb_comm *comm)
 		    (unsigned long long)comm->coll_spin.spins,
 		    (unsigned long long)comm->recv_spin.hits,
 		    (unsigned long long)comm->recv_spin.spins);
+	if (comm->yields > 0)
+		comm_log(comm, FB_LOG_DEBUG, "oversubscribed: %llu of %llu "
+		    "yields before a sleep made it needless",
+		    (unsigned long long)comm->yield_hits,
+		    (unsigned long long)comm->yields);
 	if (comm->wakes_skipped > 0)
 		comm_log(comm, FB_LOG_DEBUG, "last to arrive: %llu eventfd "
 		    "writes, %llu skipped (nobody asleep)", (unsigned long long)

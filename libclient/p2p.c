@@ -199,9 +199,11 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		if (p2p_peer_gone_hint(comm, w.peer))
 			grace = start;
 		/* With a CPU for each local rank: the adaptive spin on the
-		 * ring from peer (coll.c), no doorbell rung meanwhile. */
-		else if (comm->shm && coll_spin_wait(comm, &comm->recv_spin,
-		    p2p_arrived, &w)) {
+		 * ring from peer (coll.c), no doorbell rung meanwhile; with
+		 * fewer, one yield of the CPU to the ranks that wait for it,
+		 * the peer perhaps among them. */
+		else if (comm->shm && (coll_spin_wait(comm, &comm->recv_spin,
+		    p2p_arrived, &w) || coll_yield(comm, p2p_arrived, &w))) {
 			if ((rc = shm_drain(comm, w.peer)) != 0)
 				return rc;
 			if ((pp = mq_find(comm, w.peer, w.tag)) != NULL)
