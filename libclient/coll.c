@@ -19,9 +19,9 @@
  * as before.  A spin that ends without the release halves the bound for the
  * next wait; below 1 us the rank stops spinning for COLL_SPIN_REST
  * collectives, then tries the full bound again.  Oversubscribed (more local
- * ranks than CPUs), it never spins.  doc/decisions.md says why.  fb_recv
- * (p2p.c) waits the same way on the ring from its peer, with a bound of
- * its own.
+ * ranks than CPUs), it never spins, but yields its CPU once before it
+ * sleeps (coll_yield).  doc/decisions.md says why.  fb_recv (p2p.c) waits
+ * the same way on the ring from its peer, with a bound of its own.
  *
  * The last rank to arrive writes the eventfd only when a rank may sleep
  * (coll_sleep, coll_release; wire/table.h's TABLE_WAKE_COUNTED).
