@@ -244,7 +244,7 @@ coll_slot(const fb_comm *c, uint32_t seq, int rank)
 	    (uint64_t)rank) * c->slot_bytes;
 }
 
-/* Seq_cst: after a sleeper counted itself (coll_sleep). */
+/* Is collective *arg published?  The spin's and the yield's test. */
 static int
 coll_gen_reached(fb_comm *c, const void *arg)
 {
@@ -252,6 +252,8 @@ coll_gen_reached(fb_comm *c, const void *arg)
 	    *(const uint32_t *)arg) >= 0;
 }
 
+/* The same before a sleep: seq_cst, after a sleeper counted itself
+ * (coll_sleep). */
 static int
 coll_published(fb_comm *c, const void *arg)
 {
