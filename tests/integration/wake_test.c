@@ -60,9 +60,9 @@ struct wake_run {
 	double t0_ = th_now_ms();					\
 	int rc_ = (expr);						\
 									\
-	CHECK(th_now_ms() - t0_ < WAKE_TIMEOUT_MS, "%s at %d took %.0f "	\
-	    "ms: asleep until its deadline, a lost wake-up", #expr, i,	\
-	    th_now_ms() - t0_);						\
+	CHECK(th_now_ms() - t0_ < WAKE_TIMEOUT_MS, "%s at %d took "	\
+	    "%.0f ms: asleep until its deadline, a lost wake-up",	\
+	    #expr, i, th_now_ms() - t0_);				\
 	if (rc_ != 0) {							\
 		t->r[rank].rc = rc_;					\
 		snprintf(t->r[rank].err, sizeof t->r[rank].err, "%s",	\
