@@ -94,6 +94,12 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	    (unsigned long long)dstats.peer_starved);
 	evbuffer_add_printf(b, "peer_late_beats %llu\n",
 	    (unsigned long long)dstats.peer_late_beats);
+	evbuffer_add_printf(b, "peer_handovers %llu\n",
+	    (unsigned long long)dstats.peer_handovers);
+	evbuffer_add_printf(b, "peer_handover_waits %llu\n",
+	    (unsigned long long)dstats.peer_handover_waits);
+	evbuffer_add_printf(b, "peer_handover_fallbacks %llu\n",
+	    (unsigned long long)dstats.peer_handover_fallbacks);
 	evbuffer_add_printf(b, "discovery_rounds %llu\n",
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",

@@ -64,6 +64,9 @@ struct daemon_stats {
 	uint32_t peer_links;	/* up now */
 	uint64_t peer_starved;	/* links whose daemon fell silent, kernel up */
 	uint64_t peer_late_beats;	/* our late beats that forgave once */
+	uint64_t peer_handovers;	/* RETIREs sent or received */
+	uint64_t peer_handover_waits;	/* frames held for a RETIRE */
+	uint64_t peer_handover_fallbacks;	/* holds ended without one */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */
@@ -143,6 +146,9 @@ void transport_set_budget(struct transport *,
     int (*admit)(void *, const struct wire_hdr *, char *),
     void (*account)(void *, int64_t));
 void transport_hold(struct transport *, int ms);	/* stop reading */
+/* In dispatch(): take that frame back and stop reading until undefer. */
+void transport_defer(struct transport *, const struct wire_frame *);
+void transport_undefer(struct transport *);
 size_t transport_held(const struct transport *);	/* memory it holds */
 void transport_close_all(const struct transport_ops *);	/* one owner's */
 int transport_fd(const struct transport *);	/* for socket options */
@@ -337,6 +343,12 @@ struct peer {
 	int outbound;
 	int preferred;		/* the link we send on toward ep */
 	int authed;		/* a job frame's MAC held on it */
+	int retired;		/* we sent RETIRE on it: nothing more of ours */
+	int retire_in;		/* the peer sent RETIRE on it */
+	int deferred;		/* its input waits for a RETIRE on another */
+	uint64_t defer_ns;	/* since when */
+	uint64_t retired_ns;	/* when we retired it */
+	uint64_t handover_ns;	/* the test's delay: hand over after it */
 	int dead;
 	int tries;
 	int retrying;
@@ -365,6 +377,12 @@ struct peer {
 	struct event *ev_connect;	/* the connect's completion */
 	struct event *ev_timer;	/* waiting, connect retries and timeout */
 	struct peer_q *q;	/* job frames waiting for the nonce or proof */
+	/* The last job frame we sealed on it: its key, tag and node seal a
+	 * RETIRE (the peer knows that job, or knew it lately). */
+	int has_last;
+	uint8_t last_tag[WPEER_TAG_LEN];
+	uint32_t last_node;
+	crypto_auth_hmacsha512256_state last_key;
 	struct peer *next, *prev;
 };
 
@@ -376,8 +394,13 @@ struct peer_hooks {
 	void (*up)(struct peer *);
 	void (*lost)(struct peer *, const char *why);
 	int (*busy)(const struct peer *);
+	/* from is retired: what fed.c keeps of it moves to to (or NULL). */
+	void (*moved)(struct peer *from, struct peer *to);
 };
 void peer_set_hooks(const struct peer_hooks *);
+/* may_wait: 1 wait for a lower endpoint's link; PEER_GET_JOIN: a
+ * discovery JOIN (only a test setting treats it apart). */
+#define PEER_GET_JOIN	2
 struct peer *peer_get(const struct wpeer_ep *, int may_wait);
 int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);
 struct peer *peer_find(const struct wpeer_ep *);
@@ -392,6 +415,10 @@ int peer_prove(struct peer *, const crypto_auth_hmacsha512256_state *,
     const uint8_t *tag, uint32_t node);
 int peer_verify(const struct peer *, const crypto_auth_hmacsha512256_state *,
     const uint8_t *frame, size_t len);
+int peer_verify_nonces(const uint8_t *ours, const uint8_t *theirs,
+    const crypto_auth_hmacsha512256_state *, const uint8_t *frame,
+    size_t len);
+void peer_retire_in(struct peer *, int verified);
 void peer_refuse(struct peer *, const uint8_t *tag, int code, const char *);
 void peer_close(struct peer *, const char *, ...)
     __attribute__((format(printf, 2, 3)));

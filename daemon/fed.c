@@ -77,8 +77,11 @@ struct fed_early {
 	struct peer *peer;
 	uint64_t at_ns;
 	int verified;
+	int moved;		/* its link was handed over to peer */
 	uint16_t type;
 	uint32_t node;
+	uint8_t nonce[WPEER_NONCE_LEN];	/* the link's, for the MAC: it may */
+	uint8_t rnonce[WPEER_NONCE_LEN];	/* be handed over meanwhile */
 	size_t len;
 	uint8_t buf[];
 };
@@ -180,6 +183,7 @@ static void fed_refused(struct peer *, const struct wpeer_refuse *);
 static void fed_peer_up(struct peer *);
 static void fed_peer_lost(struct peer *, const char *);
 static int fed_peer_busy(const struct peer *);
+static void fed_peer_moved(struct peer *, struct peer *);
 
 static const struct job_hooks fed_job_hooks = {
 	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_send,
@@ -187,6 +191,7 @@ static const struct job_hooks fed_job_hooks = {
 };
 static const struct peer_hooks fed_peer_hooks = {
 	fed_frame, fed_refused, fed_peer_up, fed_peer_lost, fed_peer_busy,
+	fed_peer_moved,
 };
 
 int
@@ -1145,7 +1150,8 @@ fed_flush_cb(int fd, short events, void *arg)
 		wire_put32(p + 8 + WPEER_EP_LEN + WPEER_HOST_LEN, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = sizeof head;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2, 0);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_JOIN, iov, 2,
+		    PEER_GET_JOIN);
 		f->join_sent = 1;
 	} else {
 		wire_put32(head, f->nunsent);
@@ -1817,6 +1823,7 @@ fed_keep_verified(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	}
 	e->next = NULL;
 	e->peer = p;
+	e->moved = 0;
 	e->type = type;
 	e->node = node;
 	e->len = len;
@@ -1849,7 +1856,10 @@ fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 		return;
 	e->next = NULL;
 	e->peer = p;
+	e->moved = 0;
 	e->at_ns = now;
+	memcpy(e->nonce, p->nonce, sizeof e->nonce);
+	memcpy(e->rnonce, p->rnonce, sizeof e->rnonce);
 	e->len = len;
 	memcpy(e->buf, frame, len);
 	for (pp = &fed_early_list; *pp != NULL; pp = &(*pp)->next)
@@ -1883,9 +1893,15 @@ fed_replay_unknown(struct fed *f)
 		    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER,
 		    &h) == WIRE_OK && wpeer_decode_job(e->buf + WPEER_HDR_LEN,
 		    h.length, &m) == WIRE_OK) {
-			if (peer_verify(e->peer, &f->mac, e->buf, e->len) ==
-			    0)
+			if (peer_verify_nonces(e->nonce, e->rnonce, &f->mac,
+			    e->buf, e->len) == 0)
 				fed_verified(f, e->peer, &h, &m);
+			else if (e->moved)
+				/* Its link is gone: the one it moved to
+				 * sent nothing wrong. */
+				log_warnx("peer %s: a %s frame kept from its "
+				    "handed-over link failed its MAC: dropped",
+				    peer_name(e->peer), wpeer_type_name(h.type));
 			else
 				fed_bad_mac(e->peer, h.type);
 		}
@@ -2001,6 +2017,19 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 		    wire_status_name(rc));
 		return;
 	}
+	if (h->type == WPEER_RETIRE) {
+		/* The sender's last frame on p, sealed under the last job it
+		 * sent there: checked if that job is still here; if not, p
+		 * closes all the same (it stands for nothing here, and what
+		 * came before RETIRE on it was read). */
+		if ((f = fed_find(m.tag)) != NULL &&
+		    peer_verify(p, &f->mac, frame, len) == -1) {
+			fed_bad_mac(p, h->type);
+			return;
+		}
+		peer_retire_in(p, f != NULL);
+		return;
+	}
 	if ((f = fed_find(m.tag)) == NULL) {
 		if (h->type == WPEER_JOIN) {
 			if ((f = fed_root_job(p, &m, frame, len)) == NULL)
@@ -2110,6 +2139,29 @@ fed_peer_lost(struct peer *p, const char *why)
 				}
 		}
 	}
+}
+
+/* A link was handed over: the frames kept from it (their MACs checked
+ * with its nonces later) now count as the other link's. */
+static void
+fed_peer_moved(struct peer *from, struct peer *to)
+{
+	struct fed_early *e;
+	struct fed *f;
+
+	for (e = fed_early_list; e != NULL; e = e->next) {
+		if (e->peer != from)
+			continue;
+		e->peer = to;
+		e->moved = 1;
+		if (to != NULL)
+			to->early++;
+	}
+	from->early = 0;
+	for (f = fed_list; f != NULL; f = f->lnext)
+		for (e = f->early; e != NULL; e = e->next)
+			if (e->peer == from)
+				e->peer = to;
 }
 
 static int
@@ -2264,6 +2316,8 @@ fed_ctl_peers(struct evbuffer *b)
 		evbuffer_add_printf(b, "direction %s\n", p->outbound ?
 		    "outbound" : "inbound");
 		evbuffer_add_printf(b, "preferred %d\n", p->preferred);
+		evbuffer_add_printf(b, "retired %s\n", p->retired ? "sent" :
+		    p->retire_in ? "received" : "no");
 		evbuffer_add_printf(b, "jobs %llu\n",
 		    (unsigned long long)p->jobs_served);
 		evbuffer_add_printf(b, "frames_in %llu\n",

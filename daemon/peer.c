@@ -41,6 +41,17 @@
  * Only one link per remote endpoint is "preferred" (used to send), so the
  * order of frames between two nodes is the order they were sent in.
  *
+ * Two daemons that open a link to each other at once (discovery) hold two;
+ * of those the one the lower endpoint opened stays (peer_winner: both ends
+ * know which without a word).  The higher end, once that link can carry
+ * its frames, sends RETIRE as its last frame on its own link and sends on
+ * the winner from then on (peer_handover_check); the lower end, meanwhile,
+ * reads no frame from the winner while the higher end's own link is up and
+ * has not brought RETIRE (peer_wait_on: everything sent before the switch
+ * goes first), then closes that link.  If RETIRE does not come within
+ * --peer-timeout, that link is closed and the frames flow (it stood for
+ * nothing here: the lower end never sent on it).
+ *
  * A HELLO proves nothing: anyone can connect and claim a node's endpoint.
  * Job frames therefore go out only on a link that we opened to that
  * endpoint or on which a job frame's MAC held (peer_sendable); on an
@@ -84,6 +95,17 @@ static const struct peer_hooks *peer_fed;
 static uint32_t peer_count;
 static int peer_stopping;
 
+/*
+ * Settings for tests only (FASTBOOTD_TEST_LINKS, words separated by
+ * commas), not for users: "off" never hands a pair over (two links stay
+ * until --peer-idle, as before version 3); "race" opens a link of our own
+ * for a discovery JOIN where the only one is the peer's and nothing of ours
+ * went on it yet (what a simultaneous open does, on every pair);
+ * "delay=MS" switches MS after the winner could carry our frames, so that
+ * traffic already flowing crosses the switch.
+ */
+static int peer_t_off, peer_t_race, peer_t_delay_ms;
+
 static void peer_dispatch(void *, const struct wire_frame *);
 static void peer_fault(void *, int, const char *);
 static void peer_expired(void *);
@@ -96,10 +118,32 @@ static const struct transport_ops peer_ops = {
 	peer_dispatch, peer_fault, peer_expired, peer_input
 };
 
+static void
+peer_test_settings(void)
+{
+	const char *v = getenv("FASTBOOTD_TEST_LINKS"), *w;
+	size_t n;
+
+	for (w = v; w != NULL && *w != '\0'; w += n + (w[n] == ',')) {
+		n = strcspn(w, ",");
+		if (n == 3 && strncmp(w, "off", 3) == 0)
+			peer_t_off = 1;
+		else if (n == 4 && strncmp(w, "race", 4) == 0)
+			peer_t_race = 1;
+		else if (n > 6 && strncmp(w, "delay=", 6) == 0)
+			peer_t_delay_ms = atoi(w + 6);
+	}
+	if (v != NULL)
+		log_info("FASTBOOTD_TEST_LINKS=%s: handover %s, race %s, "
+		    "delay %d ms (a test setting)", v, peer_t_off ? "off" :
+		    "on", peer_t_race ? "on" : "off", peer_t_delay_ms);
+}
+
 void
 peer_set_hooks(const struct peer_hooks *h)
 {
 	peer_fed = h;
+	peer_test_settings();
 }
 
 const char *
@@ -178,6 +222,7 @@ static void
 peer_free(struct peer *p)
 {
 	peer_q_free(p->q);
+	sodium_memzero(&p->last_key, sizeof p->last_key);
 	free(p);
 }
 
@@ -208,6 +253,7 @@ peer_sendable(const struct peer *p)
 }
 
 static void peer_requeue(struct peer *);
+static void peer_release(const struct wpeer_ep *, int);
 
 /* The link is down: off the list, and jobs that needed it hear why. */
 static void
@@ -218,12 +264,18 @@ peer_down(struct peer *p, const char *why)
 		peer_requeue(p);
 	p->dead = 1;
 	/* One accepted that never proved anything: fed.c logged it
-	 * (rate-limited) if it sent a bad frame. */
-	if ((p->state == PEER_UP && peer_sendable(p)) || p->jobs_served > 0)
+	 * (rate-limited) if it sent a bad frame.  One handed over: its pair
+	 * goes on over the other. */
+	if (((p->state == PEER_UP && peer_sendable(p)) ||
+	    p->jobs_served > 0) && !p->retired && !p->retire_in)
 		log_info("peer %s: link closed: %s", p->name, why);
 	else
 		log_debug("peer %s: link closed: %s", p->name, why);
 	peer_unlink(p);
+	/* Frames that waited on the pair's other link for this one's RETIRE
+	 * flow now. */
+	if (!p->outbound && !p->retire_in)
+		peer_release(&p->ep, 1);
 	if (p->state == PEER_UP)
 		dstats.peer_links--;
 	event_free(p->ev_timer);
@@ -287,6 +339,11 @@ peer_seal(struct peer *p, const crypto_auth_hmacsha512256_state *key,
 	int i;
 
 	wire_put32(frame + 12, ++p->sseq);
+	/* A RETIRE on this link will be sealed as this frame was. */
+	p->last_key = *key;
+	memcpy(p->last_tag, frame + WPEER_HDR_LEN, WPEER_TAG_LEN);
+	p->last_node = wire_get32(frame + WPEER_HDR_LEN + WPEER_TAG_LEN);
+	p->has_last = 1;
 	crypto_auth_hmacsha512256_update(&st, p->rnonce, WPEER_NONCE_LEN);
 	crypto_auth_hmacsha512256_update(&st, p->nonce, WPEER_NONCE_LEN);
 	crypto_auth_hmacsha512256_update(&st, frame, len);
@@ -399,14 +456,23 @@ int
 peer_verify(const struct peer *p, const crypto_auth_hmacsha512256_state *key,
     const uint8_t *frame, size_t len)
 {
+	return peer_verify_nonces(p->nonce, p->rnonce, key, frame, len);
+}
+
+/* The same for a frame kept from a link that may be gone: its nonces. */
+int
+peer_verify_nonces(const uint8_t *ours, const uint8_t *theirs,
+    const crypto_auth_hmacsha512256_state *key, const uint8_t *frame,
+    size_t len)
+{
 	crypto_auth_hmacsha512256_state st = *key;
 	uint8_t mac[WPEER_MAC_LEN];
 	int ok;
 
 	if (len < WPEER_HDR_LEN + WPEER_JOB_OVERHEAD)
 		return -1;
-	crypto_auth_hmacsha512256_update(&st, p->nonce, WPEER_NONCE_LEN);
-	crypto_auth_hmacsha512256_update(&st, p->rnonce, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, ours, WPEER_NONCE_LEN);
+	crypto_auth_hmacsha512256_update(&st, theirs, WPEER_NONCE_LEN);
 	crypto_auth_hmacsha512256_update(&st, frame, len - WPEER_MAC_LEN);
 	crypto_auth_hmacsha512256_final(&st, mac);
 	ok = sodium_memcmp(mac, frame + len - WPEER_MAC_LEN, sizeof mac) == 0;
@@ -464,6 +530,8 @@ peer_stands(const struct peer *p)
  * an accepted one that never proved anything (someone claiming that
  * endpoint first), p takes its place and the frames held there.
  */
+static void peer_handover_check(const struct wpeer_ep *);
+
 void
 peer_authed(struct peer *p)
 {
@@ -474,8 +542,13 @@ peer_authed(struct peer *p)
 		return;
 	if (!p->preferred) {
 		if ((o = peer_find(&p->ep)) != NULL) {
-			if (peer_sendable(o))
+			/* We send on a link of our own: if p is the one the
+			 * pair keeps, hand over to it. */
+			if (peer_sendable(o)) {
+				if (!p->retired && !p->retire_in)
+					peer_handover_check(&p->ep);
 				return;
+			}
 			/* Nothing of ours went out on o: its queue is
 			 * whole, and p has none (never preferred). */
 			o->preferred = 0;
@@ -500,6 +573,170 @@ peer_ep_cmp(const struct wpeer_ep *a, const struct wpeer_ep *b)
 	if ((c = memcmp(a->addr, b->addr, sizeof a->addr)) != 0)
 		return c;
 	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* Of two links between a node pair, the one the lower endpoint opened is
+ * the one the pair keeps: both ends know which without a word. */
+static int
+peer_winner(const struct peer *p)
+{
+	const struct wpeer_ep *me = tcp_primary();
+
+	if (me == NULL)
+		return p->outbound;
+	return p->outbound ? peer_ep_cmp(me, &p->ep) < 0 :
+	    peer_ep_cmp(&p->ep, me) < 0;
+}
+
+/* Whether a and b are links to one daemon: the endpoint its HELLO gave
+ * and the instance (random per start) agree. */
+static int
+peer_same_daemon(const struct peer *a, const struct peer *b)
+{
+	return a->state == PEER_UP && b->state == PEER_UP &&
+	    wpeer_ep_equal(&a->ep, &b->ep) && a->instance == b->instance;
+}
+
+/*
+ * o, the link we send on toward its node, is not the one the pair keeps,
+ * and w, which is, can carry our frames: RETIRE is our last frame on o
+ * (sealed as our last job frame there was: the peer knows that job), and
+ * from now on we send on w.  The peer closes o when RETIRE comes; a link
+ * on which we never sent a job frame has nothing to mark: we close it.
+ */
+static void
+peer_handover(struct peer *o, struct peer *w)
+{
+	uint8_t head[WPEER_HDR_LEN + WPEER_JOB_HDR_LEN];
+
+	if (o->has_last) {
+		wpeer_encode_hdr(head, WPEER_RETIRE, WPEER_JOB_OVERHEAD, 0);
+		memcpy(head + WPEER_HDR_LEN, o->last_tag, WPEER_TAG_LEN);
+		wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, o->last_node);
+		peer_seal(o, &o->last_key, head, sizeof head, NULL, 0);
+	}
+	o->preferred = 0;
+	o->retired = 1;
+	o->retired_ns = clock_mono_ns();
+	w->preferred = 1;
+	dstats.peer_handovers++;
+	log_debug("peer %s: handed over after %llu frames: RETIRE on the link "
+	    "we opened, sending on the one it opened", o->name,
+	    (unsigned long long)o->frames_out);
+	if (!o->has_last)
+		peer_close(o, "handed over before any frame of ours");
+}
+
+/*
+ * The higher end of a pair with two links: if it sends on the one it opened
+ * and the lower end's link can carry its frames, hand over (after the test
+ * delay, if one is set).
+ */
+static void
+peer_handover_check(const struct wpeer_ep *ep)
+{
+	const struct wpeer_ep *me = tcp_primary();
+	struct peer *o, *w;
+	uint64_t now;
+
+	if (peer_t_off || peer_stopping || me == NULL ||
+	    peer_ep_cmp(ep, me) >= 0)
+		return;
+	if ((o = peer_find(ep)) == NULL || o->dead || o->state != PEER_UP ||
+	    o->q != NULL || !o->outbound || o->retired)
+		return;
+	for (w = peer_list; w != NULL; w = w->next)
+		if (w != o && !w->dead && !w->outbound && w->authed &&
+		    !w->retire_in && peer_same_daemon(w, o) && peer_winner(w))
+			break;
+	if (w == NULL)
+		return;
+	if (peer_t_delay_ms > 0) {
+		now = clock_mono_ns();
+		if (o->handover_ns == 0) {
+			o->handover_ns = now + (uint64_t)peer_t_delay_ms *
+			    1000000u;
+			peer_arm(o, peer_t_delay_ms);	/* peer_timer_cb */
+			return;
+		}
+		if (now < o->handover_ns)
+			return;
+	}
+	peer_handover(o, w);
+}
+
+/*
+ * p is our own link to a higher endpoint, the one the pair keeps: its
+ * frames wait while the peer's own link to us is up (or an accepted one
+ * from its address has not said HELLO yet) and has not brought RETIRE,
+ * since what the peer sent there before it switched goes first.  Returns
+ * the link waited on, or NULL.
+ */
+static struct peer *
+peer_wait_on(const struct peer *p)
+{
+	struct peer *o;
+
+	if (peer_t_off || !p->outbound || !peer_winner(p))
+		return NULL;
+	for (o = peer_list; o != NULL; o = o->next) {
+		if (o == p || o->dead || o->outbound || o->retire_in)
+			continue;
+		if (peer_same_daemon(o, p))
+			return o;
+		if (o->state == PEER_HELLO && o->ep.family == p->ep.family &&
+		    memcmp(o->ep.addr, p->ep.addr, sizeof o->ep.addr) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* Links to ep whose frames waited: on with them if nothing holds them now
+ * (down: the link waited on closed without RETIRE). */
+static void
+peer_release(const struct wpeer_ep *ep, int down)
+{
+	struct peer *p;
+
+	for (p = peer_list; p != NULL; p = p->next) {
+		if (!p->deferred || p->dead || !wpeer_ep_equal(&p->ep, ep) ||
+		    peer_wait_on(p) != NULL)
+			continue;
+		p->deferred = 0;
+		if (down) {
+			dstats.peer_handover_fallbacks++;
+			log_info("peer %s: its other link closed without "
+			    "RETIRE; the frames that waited on this one go on",
+			    p->name);
+		}
+		transport_undefer(p->t);
+	}
+}
+
+/*
+ * The peer's RETIRE on p (fed.c checked its MAC if it knows the job): p
+ * carries nothing more from it.  What fed.c kept of p moves to the link we
+ * send on, frames waiting for this go on, and p closes.
+ */
+void
+peer_retire_in(struct peer *p, int verified)
+{
+	struct peer *w;
+
+	if (p->dead || p->retire_in)
+		return;
+	p->retire_in = 1;
+	dstats.peer_handovers++;
+	w = peer_find(&p->ep);
+	log_debug("peer %s: RETIRE%s after %llu frames; its frames come on "
+	    "the link %s", p->name, verified ? "" : " (of a job not known "
+	    "here: not checked)", (unsigned long long)p->frames_in,
+	    w != NULL && w != p ? "we opened" : "we send on");
+	peer_fed->moved(p, w != p ? w : NULL);
+	peer_release(&p->ep, 0);
+	if (!p->preferred)
+		peer_close(p, "handed over to the link the lower endpoint "
+		    "opened");
 }
 
 /* A new link of ours toward ep, preferred. */
@@ -542,9 +779,19 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 	const struct wpeer_ep *me = tcp_primary();
 	struct peer *p;
 
+	struct peer *n;
+
 	if ((p = peer_find(ep)) == NULL)
-		return peer_open(ep, may_wait);
-	if (peer_sendable(p) || p->early > 0 || (may_wait && me != NULL &&
+		return peer_open(ep, may_wait == 1);
+	if (may_wait == PEER_GET_JOIN && peer_t_race && !p->outbound &&
+	    p->state == PEER_UP && p->frames_out == 0 && p->q == NULL) {
+		/* A test: as if the JOIN went before the peer's link came. */
+		p->preferred = 0;
+		if ((n = peer_open(ep, 0)) != NULL)
+			return n;
+		p->preferred = 1;
+	}
+	if (peer_sendable(p) || p->early > 0 || (may_wait == 1 && me != NULL &&
 	    peer_ep_cmp(ep, me) < 0))
 		return p;
 	/* We would open this link ourselves: do, and leave the claim. */
@@ -767,6 +1014,8 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	if (peer_sendable(p))
 		peer_flush_queue(p);
 	peer_fed->up(p);
+	if (!p->dead)
+		peer_handover_check(&p->ep);
 }
 
 /* Before the socket is connected: waiting for the peer, retries. */
@@ -791,8 +1040,10 @@ peer_timer_cb(int fd, short events, void *arg)
 		peer_retry_later(p, ETIMEDOUT);
 		return;
 	case PEER_HELLO:
-	case PEER_UP:
 		return;		/* the transport's deadline */
+	case PEER_UP:
+		peer_handover_check(&p->ep);	/* the test's delay */
+		return;
 	}
 }
 
@@ -910,6 +1161,19 @@ peer_expired(void *arg)
 		peer_close(p, "no HELLO within %d ms", dconf.peer_timeout_ms);
 		return;
 	}
+	/* Frames read and waiting for a RETIRE are no silence. */
+	if (p->deferred)
+		p->rx_ns = now;
+	if (p->deferred && now - p->defer_ns > t) {
+		struct peer *o;
+
+		while ((o = peer_wait_on(p)) != NULL && !p->dead)
+			peer_close(o, "no RETIRE within %d ms (--peer-timeout) "
+			    "while the peer sent on the link we opened",
+			    dconf.peer_timeout_ms);
+		if (p->dead)
+			return;
+	}
 	if (now - p->rx_ns > t / 8 * 7 && peer_silent(p, now))
 		return;
 	peer_beat_arm(p);
@@ -995,6 +1259,19 @@ peer_dispatch(void *arg, const struct wire_frame *f)
 	}
 	if (h->type == WPEER_PING)
 		return;
+	/* A job frame on the link the pair keeps, while the peer's own link
+	 * may still bring what it sent before it switched: later. */
+	if (h->type != WPEER_REFUSE && peer_wait_on(p) != NULL) {
+		if (!p->deferred) {
+			p->deferred = 1;
+			p->defer_ns = p->rx_ns = clock_mono_ns();
+			dstats.peer_handover_waits++;
+			log_debug("peer %s: a %s frame waits for RETIRE on its "
+			    "other link", p->name, wpeer_type_name(h->type));
+		}
+		transport_defer(p->t, f);
+		return;
+	}
 	if (h->type == WPEER_REFUSE) {
 		if (wpeer_decode_refuse(f->payload, h->length, &r) !=
 		    WIRE_OK) {

@@ -35,6 +35,7 @@
 							 * buffer up to this */
 #define TRANSPORT_STOP_REPLY		0x1	/* a reply is unread */
 #define TRANSPORT_STOP_HOLD		0x2	/* transport_hold() */
+#define TRANSPORT_STOP_DEFER		0x4	/* transport_defer() */
 /* A peer link carries collectives of up to WPEER_PAYLOAD_MAX: it starts
  * with a larger buffer and reads in larger pieces than a client's. */
 #define TRANSPORT_PEER_INIT		65536
@@ -265,6 +266,30 @@ transport_hold_cb(int fd, short events, void *arg)
 	transport_resume(arg, TRANSPORT_STOP_HOLD);
 }
 
+/*
+ * From the owner's dispatch(), for the frame f it was just given: not now.
+ * The frame goes back to the head of the input, and nothing more is read or
+ * dispatched until transport_undefer(), which hands f over again first.
+ */
+void
+transport_defer(struct transport *t, const struct wire_frame *f)
+{
+	size_t whole = WIRE_HDR_LEN + (size_t)f->hdr.length;
+
+	if (t->closing)
+		return;
+	if (t->in.off < whole || f->bytes != t->in.buf + t->in.off - whole)
+		fatalx("transport_defer: not the frame just dispatched");
+	t->in.off -= whole;
+	transport_stop(t, TRANSPORT_STOP_DEFER);
+}
+
+void
+transport_undefer(struct transport *t)
+{
+	transport_resume(t, TRANSPORT_STOP_DEFER);
+}
+
 size_t
 transport_pending(const struct transport *t)
 {
@@ -462,6 +487,8 @@ transport_frames(struct transport *t, int *budget)
 		t->ops->dispatch(t->ctx, &f);
 		if (t->closing)
 			return -1;
+		if (t->stopped & TRANSPORT_STOP_DEFER)
+			return 2;
 	}
 	return 1;
 }

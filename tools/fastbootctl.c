@@ -468,9 +468,10 @@ fastbootctl_status(char *reply, int json)
 	if (strcmp(fastbootctl_get_or(&b, "tcp", "no"), "yes") == 0) {
 		printf("  node:         %s\n", fastbootctl_get_or(&b,
 		    "node_name", "?"));
-		printf("  peer links:   %llu up, %llu connects in all\n",
-		    fastbootctl_num(&b, "peer_links"),
-		    fastbootctl_num(&b, "peer_connects"));
+		printf("  peer links:   %llu up, %llu connects in all, %llu "
+		    "handed over\n", fastbootctl_num(&b, "peer_links"),
+		    fastbootctl_num(&b, "peer_connects"),
+		    fastbootctl_num(&b, "peer_handovers"));
 		printf("  multi-node:   %llu discovery rounds, %llu jobs "
 		    "mapped by PMIx\n", fastbootctl_num(&b, "discovery_rounds"),
 		    fastbootctl_num(&b, "pmix_jobs"));
@@ -557,13 +558,15 @@ fastbootctl_peers(char *reply, int json)
 			printf("%s\n    ", n ? "," : "");
 			fastbootctl_json_block(&b, "    ");
 		} else
-			printf("%s %s: %s %s%s, %s jobs, %s connects, idle "
-			    "%s s, up %s s\n", fastbootctl_get_or(&b, "peer",
-			    "?"), fastbootctl_get_or(&b, "host", "?"),
+			printf("%s %s: %s %s%s%s, %s jobs, %s connects, "
+			    "idle %s s, up %s s\n", fastbootctl_get_or(&b,
+			    "peer", "?"), fastbootctl_get_or(&b, "host", "?"),
 			    fastbootctl_get_or(&b, "state", "?"),
 			    fastbootctl_get_or(&b, "direction", "?"),
 			    strcmp(fastbootctl_get_or(&b, "preferred", "0"),
 			    "1") == 0 ? " (sending)" : "",
+			    strcmp(fastbootctl_get_or(&b, "retired", "no"),
+			    "no") != 0 ? " (handed over)" : "",
 			    fastbootctl_get_or(&b, "jobs", "0"),
 			    fastbootctl_get_or(&b, "connects", "0"),
 			    fastbootctl_get_or(&b, "idle_s", "?"),

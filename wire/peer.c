@@ -355,6 +355,7 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 	case WPEER_FAIL:
 		return wpeer_decode_fail(job.body, job.body_len, &u.st);
 	case WPEER_PROOF:
+	case WPEER_RETIRE:
 		return WIRE_OK;		/* no body: the MAC is the message */
 	}
 	return WIRE_ETYPE;

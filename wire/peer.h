@@ -35,7 +35,10 @@
 /* 2: the MAP goes down a tree (a node forwards it to its children), so a
  * daemon of version 1, which neither forwards nor accepts a forwarded
  * copy, must not join a job: HELLO refuses it. */
-#define WPEER_VERSION		2
+/* 3: RETIRE (a sender leaves the second link of a node pair for the one
+ * the lower endpoint opened); a daemon of version 2 would take it for a
+ * bad frame, so HELLO refuses it. */
+#define WPEER_VERSION		3
 #define WPEER_HDR_LEN		16
 #define WPEER_NONCE_LEN		16
 #define WPEER_TAG_LEN		16
@@ -65,6 +68,7 @@ enum wpeer_type {
 	WPEER_LEFT = 22,	/* a rank left the job cleanly */
 	WPEER_FAIL = 23,	/* the job failed: code, rank, text */
 	WPEER_PROOF = 24,	/* the sender holds the job's secret, empty */
+	WPEER_RETIRE = 25,	/* the sender's last frame on this link, empty */
 };
 
 /* An endpoint: family 4 or 6, port, address (IPv4 in the first 4 bytes). */

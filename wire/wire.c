@@ -77,6 +77,7 @@ static const struct wire_rule wire_rules[] = {
 	{ WPEER_FAIL, P, WIRE_SEQ_LINK, JOBMIN(WPEER_FAIL_HDR),
 	    JOBMIN(WPEER_FAIL_HDR) + WPEER_TEXT_MAX, "FAIL" },
 	{ WPEER_PROOF, P, WIRE_SEQ_LINK, JOBMIN(0), JOBMIN(0), "PROOF" },
+	{ WPEER_RETIRE, P, WIRE_SEQ_LINK, JOBMIN(0), JOBMIN(0), "RETIRE" },
 };
 
 #undef C

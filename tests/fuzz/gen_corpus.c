@@ -216,6 +216,12 @@ peer_seeds(uint8_t *b)
 	n += p_job(b + n, WPEER_PROOF, 1, 1, body, 0);
 	wpeer_encode_hdr(b + n, WPEER_PING, 0, 0);
 	put("p-proof", b, n + WPEER_HDR_LEN);
+	/* A job frame, then RETIRE (empty body): the sender's last frame on
+	 * this link; anything after it is out of place. */
+	n = p_hello(b);
+	n += p_job(b + n, WPEER_PROOF, 1, 1, body, 0);
+	n += p_job(b + n, WPEER_RETIRE, 2, 1, body, 0);
+	put("p-retire", b, n);
 	/* A MAP for 2 nodes and 4 ranks. */
 	n = p_hello(b);
 	wire_put32(body, 2);

@@ -25,6 +25,12 @@
  *   allgather	the same with allgathers of 64 B, checked.
  *   hold	init, then one fb_recv nobody answers until it fails.
  *   init	init only; its result is the line (a forged id's refusal).
+ *   stream	init, then at once (no barrier: while the links of a new
+ *		job may still be settling) --count K numbered messages to
+ *		every rank of the other nodes on each of tags 1 (64 B) and 2
+ *		(1000 B), interleaved; then the same received and checked
+ *		byte for byte, numbers in order per (peer, tag); a barrier,
+ *		destroy.  The "ok" line ends with "msgs N" (received).
  * In the loop and hold modes the first failure is the expected outcome:
  * the line says which call, which code, when (CLOCK_REALTIME ms) and the
  * detail; the test script judges it.
@@ -67,7 +73,7 @@ int fb_comm_node(const fb_comm *comm, int *node, int *nnodes);
 #define MN_MAX_IDS	1024
 
 enum mn_mode { MN_CALLS, MN_JOBS, MN_BARRIER, MN_ALLGATHER, MN_HOLD,
-    MN_INIT };
+    MN_INIT, MN_STREAM };
 
 static struct {
 	const char *id_file;
@@ -350,6 +356,111 @@ mn_where(fb_comm *c, int rank, int *node, int *nnodes)
 	return 0;
 }
 
+/* Stream mode: message k from src to dst on tag t: its number, then
+ * bytes that depend on all four. */
+#define MN_STREAM_TAGS	2
+static size_t
+mn_stream_len(int tag)
+{
+	return tag == 1 ? 64 : 1000;
+}
+
+static void
+mn_stream_fill(uint8_t *m, int src, int dst, int tag, uint32_t k)
+{
+	size_t i, len = mn_stream_len(tag);
+
+	m[0] = (uint8_t)k;
+	m[1] = (uint8_t)(k >> 8);
+	m[2] = (uint8_t)(k >> 16);
+	m[3] = (uint8_t)(k >> 24);
+	for (i = 4; i < len; i++)
+		m[i] = mn_byte(src, dst, i, k * MN_STREAM_TAGS + (uint32_t)tag);
+}
+
+static int
+mn_stream_mine(int r)
+{
+	return r >= opt.first && r <= opt.last;
+}
+
+static int
+mn_stream(fb_comm *c, int rank, long *got)
+{
+	uint8_t out[1000], in[1000];
+	uint32_t k, num;
+	size_t len, i;
+	int r, t, rc;
+
+	for (k = 0; k < (uint32_t)opt.count; k++)
+		for (r = 0; r < opt.nranks; r++) {
+			if (mn_stream_mine(r))
+				continue;
+			for (t = 1; t <= MN_STREAM_TAGS; t++) {
+				mn_stream_fill(out, rank, r, t, k);
+				if ((rc = fb_send(c, out, mn_stream_len(t), r,
+				    t)) != 0)
+					return mn_fail(rank, c, "fb_send", rc);
+			}
+		}
+	for (r = 0; r < opt.nranks; r++) {
+		if (mn_stream_mine(r))
+			continue;
+		for (t = 1; t <= MN_STREAM_TAGS; t++)
+			for (k = 0; k < (uint32_t)opt.count; k++) {
+				len = mn_stream_len(t);
+				memset(in, 0xee, len);
+				if ((rc = fb_recv(c, in, len, r, t)) != 0)
+					return mn_fail(rank, c, "fb_recv", rc);
+				num = (uint32_t)in[0] | (uint32_t)in[1] << 8 |
+				    (uint32_t)in[2] << 16 |
+				    (uint32_t)in[3] << 24;
+				if (num != k)
+					return mn_wrong(rank, "fb_recv", "from "
+					    "rank %d tag %d: message %u came "
+					    "where %u was due (out of order)",
+					    r, t, num, k);
+				mn_stream_fill(out, r, rank, t, k);
+				for (i = 4; i < len; i++)
+					if (in[i] != out[i])
+						return mn_wrong(rank,
+						    "fb_recv", "from rank %d "
+						    "tag %d: message %u, byte "
+						    "%zu differs", r, t, k, i);
+				(*got)++;
+			}
+	}
+	return 0;
+}
+
+static int
+mn_streams(int rank)
+{
+	double t0 = mn_mono_ms(), init_ms;
+	fb_comm *c;
+	long got = 0;
+	int rc, node, nnodes;
+
+	if (mn_init_comm(&c, rank, opt.id_line, &init_ms) != 0)
+		return 1;
+	if (mn_where(c, rank, &node, &nnodes) != 0 ||
+	    mn_stream(c, rank, &got) != 0)
+		goto bad;
+	if ((rc = fb_barrier(c)) != 0) {
+		mn_fail(rank, c, "fb_barrier", rc);
+		goto bad;
+	}
+	if ((rc = fb_comm_destroy(c)) != 0)
+		return mn_fail(rank, NULL, "fb_comm_destroy", rc);
+	mn_line("rank %d ok node %d nnodes %d local %d/%d init_ms %.3f "
+	    "total_ms %.3f msgs %ld", rank, node, nnodes, rank - opt.first,
+	    opt.last - opt.first + 1, init_ms, mn_mono_ms() - t0, got);
+	return 0;
+bad:
+	fb_comm_destroy(c);
+	return 1;
+}
+
 static int
 mn_calls(int rank)
 {
@@ -517,6 +628,8 @@ mn_rank_main(int rank)
 		return mn_calls(rank);
 	case MN_JOBS:
 		return mn_jobs(rank);
+	case MN_STREAM:
+		return mn_streams(rank);
 	default:
 		return mn_until_error(rank);
 	}
@@ -610,7 +723,7 @@ mn_usage(void)
 {
 	fprintf(stderr, "usage: mn_rank --make-id FILE [--count K]\n"
 	    "       mn_rank --id FILE --nranks N --ranks A-B [--mode "
-	    "calls|jobs|barrier|allgather|hold|init]\n"
+	    "calls|jobs|barrier|allgather|hold|init|stream]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
 	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n");
 	exit(2);
@@ -636,7 +749,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
-	    "allgather", "hold", "init" };
+	    "allgather", "hold", "init", "stream" };
 	const char *make = NULL, *env;
 	pid_t *pids, pid;
 	int ch, i, n, failed = 0, status, limit_s, pmix = 0;
@@ -651,9 +764,9 @@ main(int argc, char **argv)
 				opt.first = opt.last = atoi(optarg);
 			break;
 		case 'M':
-			for (i = 0; i < 6 && strcmp(optarg, modes[i]) != 0; i++)
+			for (i = 0; i < 7 && strcmp(optarg, modes[i]) != 0; i++)
 				;
-			if (i == 6)
+			if (i == 7)
 				mn_usage();
 			opt.mode = (enum mn_mode)i;
 			break;

@@ -60,12 +60,13 @@ static const struct {
 	{ 22, 52 + 4, 52 + 4, 1 },		/* LEFT */
 	{ 23, 52 + 8, 52 + 8 + 512, 1 },	/* FAIL */
 	{ 24, 52, 52, 1 },			/* PROOF */
+	{ 25, 52, 52, 1 },			/* RETIRE */
 };
 
 static void
 test_headers(void)
 {
-	static const uint16_t unknown[] = { 0, 4, 15, 25, 0xffff };
+	static const uint16_t unknown[] = { 0, 4, 15, 26, 0xffff };
 	size_t i;
 
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
