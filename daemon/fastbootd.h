@@ -349,6 +349,9 @@ struct peer {
 	uint64_t defer_ns;	/* since when */
 	uint64_t retired_ns;	/* when we retired it */
 	uint64_t handover_ns;	/* the test's delay: hand over after it */
+	int retire_due;		/* the test's lag: RETIRE not sent yet */
+	int kept;		/* a handover's winner here */
+	int stalled;		/* the test's lag: what we send waits in q */
 	int dead;
 	int tries;
 	int retrying;

@@ -102,9 +102,14 @@ static int peer_stopping;
  * for a discovery JOIN where the only one is the peer's and nothing of ours
  * went on it yet (what a simultaneous open does, on every pair);
  * "delay=MS" switches MS after the winner could carry our frames, so that
- * traffic already flowing crosses the switch.
+ * traffic already flowing crosses the switch; "lag=MS" (with a delay) makes
+ * the old link slow: what we send on it during the delay waits, and goes
+ * out with RETIRE MS after the switch, so frames sent later on the winner
+ * arrive first and the peer must hold them; "nohold" makes the receiving
+ * end not hold (to show that order then breaks).
  */
-static int peer_t_off, peer_t_race, peer_t_delay_ms;
+static int peer_t_off, peer_t_race, peer_t_delay_ms, peer_t_lag_ms;
+static int peer_t_nohold;
 
 static void peer_dispatch(void *, const struct wire_frame *);
 static void peer_fault(void *, int, const char *);
@@ -132,11 +137,17 @@ peer_test_settings(void)
 			peer_t_race = 1;
 		else if (n > 6 && strncmp(w, "delay=", 6) == 0)
 			peer_t_delay_ms = atoi(w + 6);
+		else if (n > 4 && strncmp(w, "lag=", 4) == 0)
+			peer_t_lag_ms = atoi(w + 4);
+		else if (n == 6 && strncmp(w, "nohold", 6) == 0)
+			peer_t_nohold = 1;
 	}
 	if (v != NULL)
 		log_info("FASTBOOTD_TEST_LINKS=%s: handover %s, race %s, "
-		    "delay %d ms (a test setting)", v, peer_t_off ? "off" :
-		    "on", peer_t_race ? "on" : "off", peer_t_delay_ms);
+		    "delay %d ms, lag %d ms, hold %s (a test setting)", v,
+		    peer_t_off ? "off" : "on", peer_t_race ? "on" : "off",
+		    peer_t_delay_ms, peer_t_lag_ms, peer_t_nohold ? "off" :
+		    "on");
 }
 
 void
@@ -388,7 +399,8 @@ peer_send_job(struct peer *p, uint16_t type,
 	wpeer_encode_hdr(head, type, (uint32_t)(WPEER_JOB_OVERHEAD + blen), 0);
 	memcpy(head + WPEER_HDR_LEN, tag, WPEER_TAG_LEN);
 	wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, node);
-	if (p->state == PEER_UP && p->q == NULL && peer_sendable(p))
+	if (p->state == PEER_UP && p->q == NULL && peer_sendable(p) &&
+	    !p->stalled)
 		return peer_seal(p, key, head, sizeof head, body, nbody);
 	/* Wait for the nonce or the proof: keep one contiguous copy. */
 	if ((q = malloc(sizeof *q + sizeof head + blen)) == NULL)
@@ -588,6 +600,18 @@ peer_winner(const struct peer *p)
 	    peer_ep_cmp(&p->ep, me) < 0;
 }
 
+/* Whether p is our only link to its endpoint. */
+static int
+peer_alone(const struct peer *p)
+{
+	const struct peer *o;
+
+	for (o = peer_list; o != NULL; o = o->next)
+		if (o != p && !o->dead && wpeer_ep_equal(&o->ep, &p->ep))
+			return 0;
+	return 1;
+}
+
 /* Whether a and b are links to one daemon: the endpoint its HELLO gave
  * and the instance (random per start) agree. */
 static int
@@ -605,25 +629,41 @@ peer_same_daemon(const struct peer *a, const struct peer *b)
  * on which we never sent a job frame has nothing to mark: we close it.
  */
 static void
-peer_handover(struct peer *o, struct peer *w)
+peer_send_retire(struct peer *o)
 {
 	uint8_t head[WPEER_HDR_LEN + WPEER_JOB_HDR_LEN];
 
-	if (o->has_last) {
-		wpeer_encode_hdr(head, WPEER_RETIRE, WPEER_JOB_OVERHEAD, 0);
-		memcpy(head + WPEER_HDR_LEN, o->last_tag, WPEER_TAG_LEN);
-		wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, o->last_node);
-		peer_seal(o, &o->last_key, head, sizeof head, NULL, 0);
-	}
+	o->retire_due = 0;
+	o->stalled = 0;
+	peer_flush_queue(o);	/* the test's slow link: what waited */
+	if (o->dead)
+		return;
+	wpeer_encode_hdr(head, WPEER_RETIRE, WPEER_JOB_OVERHEAD, 0);
+	memcpy(head + WPEER_HDR_LEN, o->last_tag, WPEER_TAG_LEN);
+	wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, o->last_node);
+	peer_seal(o, &o->last_key, head, sizeof head, NULL, 0);
+}
+
+static void
+peer_handover(struct peer *o, struct peer *w)
+{
+	if (peer_t_lag_ms > 0 && (o->has_last || o->q != NULL)) {
+		/* The test's slow old link: what waited on it and RETIRE go
+		 * later (peer_timer_cb); nothing else of ours goes on it. */
+		o->retire_due = 1;
+		peer_arm(o, peer_t_lag_ms);
+	} else if (o->has_last)
+		peer_send_retire(o);
 	o->preferred = 0;
 	o->retired = 1;
 	o->retired_ns = clock_mono_ns();
 	w->preferred = 1;
+	w->kept = 1;
 	dstats.peer_handovers++;
 	log_debug("peer %s: handed over after %llu frames: RETIRE on the link "
 	    "we opened, sending on the one it opened", o->name,
 	    (unsigned long long)o->frames_out);
-	if (!o->has_last)
+	if (!o->has_last && !o->retire_due)
 		peer_close(o, "handed over before any frame of ours");
 }
 
@@ -643,19 +683,26 @@ peer_handover_check(const struct wpeer_ep *ep)
 	    peer_ep_cmp(ep, me) >= 0)
 		return;
 	if ((o = peer_find(ep)) == NULL || o->dead || o->state != PEER_UP ||
-	    o->q != NULL || !o->outbound || o->retired)
+	    (o->q != NULL && !o->stalled) || !o->outbound || o->retired)
 		return;
 	for (w = peer_list; w != NULL; w = w->next)
 		if (w != o && !w->dead && !w->outbound && w->authed &&
 		    !w->retire_in && peer_same_daemon(w, o) && peer_winner(w))
 			break;
-	if (w == NULL)
+	if (w == NULL) {
+		if (o->stalled) {	/* the test's lag, for nothing */
+			o->stalled = 0;
+			o->handover_ns = 0;
+			peer_flush_queue(o);
+		}
 		return;
+	}
 	if (peer_t_delay_ms > 0) {
 		now = clock_mono_ns();
 		if (o->handover_ns == 0) {
 			o->handover_ns = now + (uint64_t)peer_t_delay_ms *
 			    1000000u;
+			o->stalled = peer_t_lag_ms > 0;
 			peer_arm(o, peer_t_delay_ms);	/* peer_timer_cb */
 			return;
 		}
@@ -677,7 +724,7 @@ peer_wait_on(const struct peer *p)
 {
 	struct peer *o;
 
-	if (peer_t_off || !p->outbound || !peer_winner(p))
+	if (peer_t_off || peer_t_nohold || !p->outbound || !peer_winner(p))
 		return NULL;
 	for (o = peer_list; o != NULL; o = o->next) {
 		if (o == p || o->dead || o->outbound || o->retire_in)
@@ -784,7 +831,8 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 	if ((p = peer_find(ep)) == NULL)
 		return peer_open(ep, may_wait == 1);
 	if (may_wait == PEER_GET_JOIN && peer_t_race && !p->outbound &&
-	    p->state == PEER_UP && p->frames_out == 0 && p->q == NULL) {
+	    p->state == PEER_UP && p->frames_out == 0 && p->q == NULL &&
+	    !p->kept && peer_alone(p)) {
 		/* A test: as if the JOIN went before the peer's link came. */
 		p->preferred = 0;
 		if ((n = peer_open(ep, 0)) != NULL)
@@ -1042,7 +1090,11 @@ peer_timer_cb(int fd, short events, void *arg)
 	case PEER_HELLO:
 		return;		/* the transport's deadline */
 	case PEER_UP:
-		peer_handover_check(&p->ep);	/* the test's delay */
+		/* The test's delay or lag. */
+		if (p->retire_due)
+			peer_send_retire(p);
+		else
+			peer_handover_check(&p->ep);
 		return;
 	}
 }

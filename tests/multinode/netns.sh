@@ -22,6 +22,8 @@
 #   mn_freeze I / mn_thaw I  SIGSTOP / SIGCONT node I's daemon (the pid this
 #                          file started; mn_cleanup thaws it)
 #   mn_status I KEY        a number from fastbootctl status --json
+#   mn_wait_links N K MS   wait (bounded) until nodes 1..N each hold K up
+#                          peer links
 #   mn_cleanup             everything above undone (run by the trap)
 #
 # Every wait is bounded.  MN_TIMEOUT (s) bounds each foreground command.
@@ -196,6 +198,23 @@ mn_status() {
 	    -s "$(mn_sock "$1")" status --json 2>/dev/null |
 	    tr ',{}' '\n\n\n' | sed -n "s/^ *\"$2\": *\([0-9-]*\).*/\1/p" |
 	    head -n 1
+}
+
+mn_wait_links() {
+	_w=0
+	while [ $_w -lt "$3" ]; do
+		_n=0
+		_i=1
+		while [ $_i -le "$1" ]; do
+			[ "$(mn_status $_i peer_links)" = "$2" ] &&
+			    _n=$((_n + 1))
+			_i=$((_i + 1))
+		done
+		[ $_n -eq "$1" ] && return 0
+		sleep 0.05
+		_w=$((_w + 50))
+	done
+	return 1
 }
 
 mn_cleanup() {
