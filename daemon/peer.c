@@ -264,7 +264,7 @@ peer_sendable(const struct peer *p)
 }
 
 static void peer_requeue(struct peer *);
-static void peer_release(const struct wpeer_ep *, int);
+static void peer_release(int);
 
 /* The link is down: off the list, and jobs that needed it hear why. */
 static void
@@ -286,7 +286,7 @@ peer_down(struct peer *p, const char *why)
 	/* Frames that waited on the pair's other link for this one's RETIRE
 	 * flow now. */
 	if (!p->outbound && !p->retire_in)
-		peer_release(&p->ep, 1);
+		peer_release(1);
 	if (p->state == PEER_UP)
 		dstats.peer_links--;
 	event_free(p->ev_timer);
@@ -738,16 +738,16 @@ peer_wait_on(const struct peer *p)
 	return NULL;
 }
 
-/* Links to ep whose frames waited: on with them if nothing holds them now
- * (down: the link waited on closed without RETIRE). */
+/* Links whose frames waited: on with them if nothing holds them now (down:
+ * a link waited on closed without RETIRE).  All are looked at: one waited
+ * on before its HELLO is known only by its address. */
 static void
-peer_release(const struct wpeer_ep *ep, int down)
+peer_release(int down)
 {
 	struct peer *p;
 
 	for (p = peer_list; p != NULL; p = p->next) {
-		if (!p->deferred || p->dead || !wpeer_ep_equal(&p->ep, ep) ||
-		    peer_wait_on(p) != NULL)
+		if (!p->deferred || p->dead || peer_wait_on(p) != NULL)
 			continue;
 		p->deferred = 0;
 		if (down) {
@@ -780,7 +780,7 @@ peer_retire_in(struct peer *p, int verified)
 	    "here: not checked)", (unsigned long long)p->frames_in,
 	    w != NULL && w != p ? "we opened" : "we send on");
 	peer_fed->moved(p, w != p ? w : NULL);
-	peer_release(&p->ep, 0);
+	peer_release(0);
 	if (!p->preferred)
 		peer_close(p, "handed over to the link the lower endpoint "
 		    "opened");
@@ -1062,8 +1062,12 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	if (peer_sendable(p))
 		peer_flush_queue(p);
 	peer_fed->up(p);
-	if (!p->dead)
-		peer_handover_check(&p->ep);
+	if (p->dead)
+		return;
+	peer_handover_check(&p->ep);
+	/* Its HELLO may show it is no link a held frame waits on. */
+	if (!p->outbound)
+		peer_release(0);
 }
 
 /* Before the socket is connected: waiting for the peer, retries. */
