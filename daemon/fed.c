@@ -1901,7 +1901,8 @@ fed_replay_unknown(struct fed *f)
 				 * sent nothing wrong. */
 				log_warnx("peer %s: a %s frame kept from its "
 				    "handed-over link failed its MAC: dropped",
-				    peer_name(e->peer), wpeer_type_name(h.type));
+				    peer_name(e->peer),
+				    wpeer_type_name(h.type));
 			else
 				fed_bad_mac(e->peer, h.type);
 		}

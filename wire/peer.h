@@ -68,7 +68,7 @@ enum wpeer_type {
 	WPEER_LEFT = 22,	/* a rank left the job cleanly */
 	WPEER_FAIL = 23,	/* the job failed: code, rank, text */
 	WPEER_PROOF = 24,	/* the sender holds the job's secret, empty */
-	WPEER_RETIRE = 25,	/* the sender's last frame on this link, empty */
+	WPEER_RETIRE = 25,	/* the sender's last frame on a link, empty */
 };
 
 /* An endpoint: family 4 or 6, port, address (IPv4 in the first 4 bytes). */
