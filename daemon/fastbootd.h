@@ -351,6 +351,7 @@ struct peer {
 	uint64_t handover_ns;	/* the test's delay: hand over after it */
 	int retire_due;		/* the test's lag: RETIRE not sent yet */
 	int kept;		/* a handover's winner here */
+	int suspect;		/* counted in peer.c's peer_suspects */
 	int stalled;		/* the test's lag: what we send waits in q */
 	int dead;
 	int tries;

@@ -94,6 +94,10 @@ static struct peer *peer_list;
 static const struct peer_hooks *peer_fed;
 static uint32_t peer_count;
 static int peer_stopping;
+/* Accepted links a frame on one of ours may have to wait for (before
+ * their HELLO, or a second link of a daemon we opened one to): while there
+ * are none, no frame looks further (peer_suspect). */
+static uint32_t peer_suspects;
 
 /*
  * Settings for tests only (FASTBOOTD_TEST_LINKS, words separated by
@@ -266,6 +270,18 @@ peer_sendable(const struct peer *p)
 static void peer_requeue(struct peer *);
 static void peer_release(int);
 
+static void
+peer_suspect(struct peer *p, int v)
+{
+	if (p->suspect == v)
+		return;
+	p->suspect = v;
+	if (v)
+		peer_suspects++;
+	else
+		peer_suspects--;
+}
+
 /* The link is down: off the list, and jobs that needed it hear why. */
 static void
 peer_down(struct peer *p, const char *why)
@@ -274,6 +290,7 @@ peer_down(struct peer *p, const char *why)
 	if (!peer_sendable(p) && p->q != NULL && p->preferred)
 		peer_requeue(p);
 	p->dead = 1;
+	peer_suspect(p, 0);
 	/* One accepted that never proved anything: fed.c logged it
 	 * (rate-limited) if it sent a bad frame.  One handed over: its pair
 	 * goes on over the other. */
@@ -773,6 +790,7 @@ peer_retire_in(struct peer *p, int verified)
 	if (p->dead || p->retire_in)
 		return;
 	p->retire_in = 1;
+	peer_suspect(p, 0);
 	dstats.peer_handovers++;
 	w = peer_find(&p->ep);
 	log_debug("peer %s: RETIRE%s after %llu frames; its frames come on "
@@ -999,6 +1017,7 @@ peer_accept(int fd, const struct sockaddr *sa)
 	}
 	/* Its HELLO may claim any endpoint: keep where it really is. */
 	wpeer_ep_format(&ep, p->from, sizeof p->from);
+	peer_suspect(p, 1);	/* until its HELLO says whose it is */
 	dstats.peer_connects++;
 	peer_start(p);
 }
@@ -1065,9 +1084,24 @@ peer_hello(struct peer *p, const uint8_t *payload, size_t len)
 	if (p->dead)
 		return;
 	peer_handover_check(&p->ep);
-	/* Its HELLO may show it is no link a held frame waits on. */
-	if (!p->outbound)
+	if (p->dead)
+		return;
+	/* A second link of one daemon: frames on the one we opened may
+	 * have to wait for what comes on the one it opened. */
+	for (o = peer_list; o != NULL; o = o->next) {
+		if (o == p || o->dead || o->outbound == p->outbound ||
+		    !peer_same_daemon(o, p))
+			continue;
+		if (p->outbound && !o->retire_in)
+			peer_suspect(o, 1);
+		else if (!p->outbound)
+			break;
+	}
+	if (!p->outbound) {
+		peer_suspect(p, o != NULL);
+		/* Its HELLO may show it is no link a held frame waits on. */
 		peer_release(0);
+	}
 }
 
 /* Before the socket is connected: waiting for the peer, retries. */
@@ -1317,7 +1351,8 @@ peer_dispatch(void *arg, const struct wire_frame *f)
 		return;
 	/* A job frame on the link the pair keeps, while the peer's own link
 	 * may still bring what it sent before it switched: later. */
-	if (h->type != WPEER_REFUSE && peer_wait_on(p) != NULL) {
+	if (peer_suspects > 0 && h->type != WPEER_REFUSE &&
+	    peer_wait_on(p) != NULL) {
 		if (!p->deferred) {
 			p->deferred = 1;
 			p->defer_ns = p->rx_ns = clock_mono_ns();
