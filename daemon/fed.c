@@ -1804,7 +1804,9 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		return;
 	}
 bad:
-	snprintf(a, sizeof a, "%s", peer_name(p));
+	/* p is NULL for a frame kept before the map whose link is gone. */
+	snprintf(a, sizeof a, "%s", p != NULL ? peer_name(p) : "(a link now "
+	    "closed)");
 	job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s sent a %s frame this "
 	    "node cannot use: %s", a, wpeer_type_name(type),
 	    wire_status_name(rc));
