@@ -244,16 +244,9 @@ coll_slot(const fb_comm *c, uint32_t seq, int rank)
 	    (uint64_t)rank) * c->slot_bytes;
 }
 
-/* Is collective *arg published?  The spin's and the yield's test. */
-static int
-coll_gen_reached(fb_comm *c, const void *arg)
-{
-	return (int32_t)(__atomic_load_n(&c->hdr->gen, __ATOMIC_ACQUIRE) -
-	    *(const uint32_t *)arg) >= 0;
-}
-
-/* The same before a sleep: seq_cst, after a sleeper counted itself
- * (coll_sleep). */
+/* Is collective *arg published?  The spin's, the yield's and the sleep's
+ * test; seq_cst for the sleep, after a sleeper counted itself (coll_sleep),
+ * and on x86-64 and arm64 no dearer than an acquire load in the spin. */
 static int
 coll_published(fb_comm *c, const void *arg)
 {
@@ -410,8 +403,8 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		coll_verify(c, kind, bytes);
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
 		coll_release(c, seq);
-	} else if (!coll_spin_wait(c, &c->coll_spin, coll_gen_reached,
-	    &seq) && !coll_yield(c, coll_gen_reached, &seq)) {
+	} else if (!coll_spin_wait(c, &c->coll_spin, coll_published,
+	    &seq) && !coll_yield(c, coll_published, &seq)) {
 		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
 		    (uint64_t)c->timeout_ms * 1000000u, seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)
