@@ -842,9 +842,7 @@ struct peer *
 peer_get(const struct wpeer_ep *ep, int may_wait)
 {
 	const struct wpeer_ep *me = tcp_primary();
-	struct peer *p;
-
-	struct peer *n;
+	struct peer *p, *n;
 
 	if ((p = peer_find(ep)) == NULL)
 		return peer_open(ep, may_wait == 1);
