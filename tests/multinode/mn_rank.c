@@ -433,32 +433,45 @@ mn_stream(fb_comm *c, int rank, long *got)
 	return 0;
 }
 
+/* A mode's last barrier, the handle destroyed, and its "ok" line (more:
+ * the mode's own fields, from a space, or ""). */
+static int
+mn_finish(fb_comm *c, int rank, int node, int nnodes, double init_ms,
+    double t0, const char *more)
+{
+	int rc;
+
+	if ((rc = fb_barrier(c)) != 0) {
+		mn_fail(rank, c, "fb_barrier", rc);
+		fb_comm_destroy(c);
+		return 1;
+	}
+	if ((rc = fb_comm_destroy(c)) != 0)
+		return mn_fail(rank, NULL, "fb_comm_destroy", rc);
+	mn_line("rank %d ok node %d nnodes %d local %d/%d init_ms %.3f "
+	    "total_ms %.3f%s", rank, node, nnodes, rank - opt.first,
+	    opt.last - opt.first + 1, init_ms, mn_mono_ms() - t0, more);
+	return 0;
+}
+
 static int
 mn_streams(int rank)
 {
 	double t0 = mn_mono_ms(), init_ms;
 	fb_comm *c;
+	char more[32];
 	long got = 0;
-	int rc, node, nnodes;
+	int node, nnodes;
 
 	if (mn_init_comm(&c, rank, opt.id_line, &init_ms) != 0)
 		return 1;
 	if (mn_where(c, rank, &node, &nnodes) != 0 ||
-	    mn_stream(c, rank, &got) != 0)
-		goto bad;
-	if ((rc = fb_barrier(c)) != 0) {
-		mn_fail(rank, c, "fb_barrier", rc);
-		goto bad;
+	    mn_stream(c, rank, &got) != 0) {
+		fb_comm_destroy(c);
+		return 1;
 	}
-	if ((rc = fb_comm_destroy(c)) != 0)
-		return mn_fail(rank, NULL, "fb_comm_destroy", rc);
-	mn_line("rank %d ok node %d nnodes %d local %d/%d init_ms %.3f "
-	    "total_ms %.3f msgs %ld", rank, node, nnodes, rank - opt.first,
-	    opt.last - opt.first + 1, init_ms, mn_mono_ms() - t0, got);
-	return 0;
-bad:
-	fb_comm_destroy(c);
-	return 1;
+	snprintf(more, sizeof more, " msgs %ld", got);
+	return mn_finish(c, rank, node, nnodes, init_ms, t0, more);
 }
 
 static int
@@ -506,16 +519,7 @@ mn_calls(int rank)
 			goto bad;
 	if (mn_p2p(c, rank) != 0)
 		goto bad;
-	if ((rc = fb_barrier(c)) != 0) {
-		mn_fail(rank, c, "fb_barrier", rc);
-		goto bad;
-	}
-	if ((rc = fb_comm_destroy(c)) != 0)
-		return mn_fail(rank, NULL, "fb_comm_destroy", rc);
-	mn_line("rank %d ok node %d nnodes %d local %d/%d init_ms %.3f "
-	    "total_ms %.3f", rank, node, nnodes, rank - opt.first,
-	    opt.last - opt.first + 1, init_ms, mn_mono_ms() - t0);
-	return 0;
+	return mn_finish(c, rank, node, nnodes, init_ms, t0, "");
 bad:
 	fb_comm_destroy(c);
 	return 1;
