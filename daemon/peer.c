@@ -723,8 +723,16 @@ peer_handover_check(const struct wpeer_ep *ep)
 			peer_arm(o, peer_t_delay_ms);	/* peer_timer_cb */
 			return;
 		}
-		if (now < o->handover_ns)
+		if (now < o->handover_ns) {
+			/* Not yet.  From the timer too: libevent's clock is
+			 * the coarse monotonic one, and its timers ran up to
+			 * 2 ms before ours said the delay was over; without
+			 * arming again, the link stayed stalled, with what it
+			 * held, until some other event came. */
+			peer_arm(o, (int)((o->handover_ns - now + 999999) /
+			    1000000));
 			return;
+		}
 	}
 	peer_handover(o, w);
 }

@@ -15,11 +15,14 @@
 # arrive first and the lower end must hold them (peer_handover_waits).
 # Then every pair must hold exactly one link, the handover counters must
 # have moved where two links were opened, and no hold may have ended
-# without its RETIRE.  MN_LINKS replaces the setting: with ",nohold" added
-# the lower end does not hold and the messages' order breaks (round 1
-# fails: RANKS before JOIN at a root, LEFT before a rank's messages); with
-# "race,off" (no handover) two links stay per pair.  Skips without root or
-# ip netns.
+# without its RETIRE.  Round 2 runs with "race,delay=1000,lag=900"
+# (MN_LINKS2): a job's traffic stops while the higher end holds its
+# frames, so only the delay's own timer ends the hold (a timer that ran
+# early once left a link stalled for good).  MN_LINKS replaces round 1's
+# setting: with ",nohold" added the lower end does not hold and the
+# messages' order breaks (round 1 fails: RANKS before JOIN at a root, LEFT
+# before a rank's messages); with "race,off" (no handover) two links stay
+# per pair.  Skips without root or ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
@@ -52,6 +55,8 @@ r=1
 while [ $r -le $ROUNDS ]; do
 	if [ $r -gt 1 ]; then
 		# Fresh daemons: no warm links, the pairs race again.
+		FASTBOOTD_TEST_LINKS=${MN_LINKS2:-race,delay=1000,lag=900}
+		echo "# round $r: FASTBOOTD_TEST_LINKS=$FASTBOOTD_TEST_LINKS"
 		for i in 1 2 3 4; do
 			mn_stop $i
 			mn_daemon $i --peer-timeout 10000 ||
