@@ -13,12 +13,14 @@
 # A shape is M (RANKS spread evenly over M nodes) or MxK (M nodes, K ranks
 # each), e.g. "1 2 4" or "4x2 8x8 16x1".  OUTDIR/nodes-MxK/ gets each run's
 # report, OUTDIR/nodes.html the chart and the cross-run targets (bench_report
-# --nodes).  A shape of more than BENCH_BIG_RANKS ranks (default 16) gets
-# BENCH_BIG_ARGS first (default "--no-sweep --budget 0.25": the allgather
-# size sweep skipped, a quarter of the time per measurement; ARGS given
-# after them still win), and each shape's mpirun is bounded by
-# BENCH_NODES_TIMEOUT seconds (default 600 + 10 per rank), so that 8 x 8 (64
-# processes on a small VM) ends in minutes.
+# --nodes).  A shape of more than BENCH_BIG_RANKS ranks (default 16), or
+# of more than 8 nodes, gets BENCH_BIG_ARGS first (default "--no-sweep
+# --budget 0.25": the allgather size sweep skipped, a quarter of the time
+# per measurement; ARGS given after them still win.  Over 16 simulated
+# nodes, PMIx's allgather of 1 MiB per rank grew every node's server past
+# 1.2 GiB and filled 24 GiB), and each shape's mpirun is bounded by
+# BENCH_NODES_TIMEOUT seconds (default 600 + 10 per rank), so that 8 x 8
+# (64 processes on a small VM) ends in minutes.
 # As root (namespaces); every namespace, link and daemon is removed, also on
 # failure.  Spinning transports (MPI here) see ~8 ms steps over veth on a
 # 2-vCPU VM: their figures across nodes are the scheduler's, not theirs.
@@ -76,7 +78,7 @@ for sh in $shapes; do
 	rpn=${sh#*x}
 	n=$((m * rpn))
 	extra=
-	[ "$n" -gt "$big" ] && extra=$bigargs
+	{ [ "$n" -gt "$big" ] || [ "$m" -gt 8 ]; } && extra=$bigargs
 	limit=${BENCH_NODES_TIMEOUT:-$((600 + 10 * n))}
 	mn_init
 	MN_N=0; MN_PIDS=

@@ -17,9 +17,10 @@
 # --nodes (as root) runs it once per shape over simulated nodes, network
 # namespaces with a fresh fastbootd each: a shape is M (RANKS spread evenly
 # over M nodes) or MxK (M nodes, K ranks each: "4x2 8x8 16x1"); shapes of
-# more than 16 ranks get --no-sweep --budget 0.25 first, and each is
-# bounded in time.  It draws bootstrap and barrier against the node count,
-# with warm reuse per shape (bench/run_nodes.sh, OUTDIR/nodes.html).
+# more than 16 ranks or 8 nodes get --no-sweep --budget 0.25 first, and
+# each is bounded in time.  It draws bootstrap and barrier against the
+# node count, with warm reuse per shape (bench/run_nodes.sh,
+# OUTDIR/nodes.html).
 # --sweep runs it once per rank count on this node (fastboot, shm-floor and
 # MPI; counts above the CPUs are oversubscribed), each into OUTDIR/ranks-N,
 # and draws bootstrap, barrier, allgather 64 B and send/recv against the
@@ -48,7 +49,7 @@ while getopts n:B:o:h ch; do
 	n) ranks=$OPTARG ;;
 	B) builddir=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) sed -n '2,26p' "$0"; exit 2 ;;
+	*) sed -n '2,27p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
