@@ -402,8 +402,11 @@ struct peer_hooks {
 	void (*moved)(struct peer *from, struct peer *to);
 };
 void peer_set_hooks(const struct peer_hooks *);
-/* may_wait: 1 wait for a lower endpoint's link; PEER_GET_JOIN: a
- * discovery JOIN (only a test setting treats it apart). */
+/* peer_get's may_wait: open a link now if there is none; wait (up to
+ * --peer-timeout) for a lower endpoint's link; a discovery JOIN (opens
+ * now; only a test setting treats it apart). */
+#define PEER_GET_NOW	0
+#define PEER_GET_WAIT	1
 #define PEER_GET_JOIN	2
 struct peer *peer_get(const struct wpeer_ep *, int may_wait);
 int peer_ep_cmp(const struct wpeer_ep *, const struct wpeer_ep *);

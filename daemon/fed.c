@@ -372,7 +372,7 @@ fed_send_node(struct fed *f, uint32_t node, uint16_t type,
 	if (f->nodes[node].lost)
 		return -1;
 	if (fed_send_ep(f, &f->nodes[node].ep, type, iov, n,
-	    type == WPEER_COLL) == -1) {
+	    type == WPEER_COLL ? PEER_GET_WAIT : PEER_GET_NOW) == -1) {
 		snprintf(why, sizeof why, "cannot send to it: %s",
 		    errno == EMSGSIZE ? "a step over the 64 MB frame limit" :
 		    "no link");
@@ -972,7 +972,7 @@ fed_map_send(struct fed *f, uint8_t *head, const struct iovec *rest,
 	iov[0].iov_len = 12;
 	iov[1] = rest[0];
 	iov[2] = rest[1];
-	if ((p = peer_get(&f->nodes[to].ep, 0)) == NULL ||
+	if ((p = peer_get(&f->nodes[to].ep, PEER_GET_NOW)) == NULL ||
 	    peer_send_job(p, WPEER_MAP, &f->mac, f->tag, f->mapped ? f->me :
 	    WPEER_NO_NODE, iov, rest[1].iov_len > 0 ? 3 : 2) == -1) {
 		job_fail(f->job, FB_E_PEER_LOST, WIRE_NO_RANK, "node %s: "
@@ -1157,7 +1157,8 @@ fed_flush_cb(int fd, short events, void *arg)
 		wire_put32(head, f->nunsent);
 		iov[0].iov_base = head;
 		iov[0].iov_len = 4;
-		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2, 0);
+		rc = fed_send_ep(f, &f->root_ep, WPEER_RANKS, iov, 2,
+		    PEER_GET_NOW);
 	}
 	f->nunsent = 0;
 	if (rc == -1)
@@ -1170,8 +1171,8 @@ fed_warm(struct fed *f, uint32_t i)
 {
 	if (i != f->me && peer_ep_cmp(&f->nodes[i].ep,
 	    &f->nodes[f->me].ep) > 0)
-		(void)peer_prove(peer_get(&f->nodes[i].ep, 0), &f->mac, f->tag,
-		    f->me);
+		(void)peer_prove(peer_get(&f->nodes[i].ep, PEER_GET_NOW),
+		    &f->mac, f->tag, f->me);
 }
 
 /* The map is known: tell the local ranks (after discovery) or wait for

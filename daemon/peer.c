@@ -839,8 +839,9 @@ peer_open(const struct wpeer_ep *ep, int may_wait)
 }
 
 /*
- * The link to use toward ep: the preferred one, or a new one.  may_wait:
- * if the peer is the one to open it (its endpoint is lower), wait for it.
+ * The link to use toward ep: the preferred one, or a new one.  may_wait
+ * (PEER_GET_*): with PEER_GET_WAIT, if the peer is the one to open it (its
+ * endpoint is lower), wait for it.
  * An accepted link that proved nothing is used (its frames wait for the
  * proof) where we would wait for the peer's link anyway, or where frames of
  * jobs not known here yet came on it (their MACs are checked when the job
@@ -853,7 +854,7 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 	struct peer *p, *n;
 
 	if ((p = peer_find(ep)) == NULL)
-		return peer_open(ep, may_wait == 1);
+		return peer_open(ep, may_wait == PEER_GET_WAIT);
 	if (may_wait == PEER_GET_JOIN && peer_t_race && !p->outbound &&
 	    p->state == PEER_UP && p->frames_out == 0 && p->q == NULL &&
 	    !p->kept && peer_alone(p)) {
@@ -863,8 +864,8 @@ peer_get(const struct wpeer_ep *ep, int may_wait)
 			return n;
 		p->preferred = 1;
 	}
-	if (peer_sendable(p) || p->early > 0 || (may_wait == 1 && me != NULL &&
-	    peer_ep_cmp(ep, me) < 0))
+	if (peer_sendable(p) || p->early > 0 || (may_wait == PEER_GET_WAIT &&
+	    me != NULL && peer_ep_cmp(ep, me) < 0))
 		return p;
 	/* We would open this link ourselves: do, and leave the claim. */
 	log_info("peer %s: an accepted link from %s that proved nothing "
