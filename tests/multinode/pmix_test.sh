@@ -7,8 +7,11 @@
 # FASTBOOT_SOCKET).  Every rank runs every call (mn_rank --pmix, checked
 # byte for byte); the client library hands PMIx's node map to its daemon in
 # JOIN, so no daemon ran a discovery round (discovery_rounds 0) and each
-# counted the job as a PMIx one (pmix_jobs > 0).  Skips without root, ip
-# netns, mpirun or PMIx.
+# counted the job as a PMIx one (pmix_jobs > 0).  A second mpirun runs 3
+# jobs in a row in each process (mn_rank --mode jobs): the later ones take
+# the map the library kept from the first (libclient/pmix.c), and every
+# daemon must count 3 more PMIx jobs and still no discovery round.  Skips
+# without root, ip netns, mpirun or PMIx.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 command -v mpirun >/dev/null 2>&1 || mn_skip "mpirun not found"
@@ -16,7 +19,7 @@ command -v unshare >/dev/null 2>&1 || mn_skip "unshare not found"
 grep -q '^#define HAVE_PMIX 1' "${top_builddir:-.}/config.h" 2>/dev/null ||
     mn_skip "built without PMIx"
 mn_init
-echo "1..7"
+echo "1..10"
 if ! mn_nodes 2 --peer-timeout 10000; then
 	echo "Bail out! could not make 2 simulated nodes"
 	exit 1
@@ -44,19 +47,27 @@ exec ip netns exec "\$ns" env FASTBOOT_SOCKET="\$sock" \\
 AGENT
 chmod +x "$MN_DIR/agent"
 
+# mpi_run OUT ARGS...: mn_rank ARGS under mpirun over both nodes, 4 ranks
+# each; exit status of mpirun.
+mpi_run() {
+	_out=$1
+	shift
+	mn_exec 1 unshare --uts /bin/sh -c "hostname $ns1; exec mpirun \
+	    --host $a1:4,$a2:4 -n 8 --oversubscribe \
+	    --mca plm_rsh_agent $MN_DIR/agent \
+	    --mca oob_tcp_if_include $MN_NET.0/24 \
+	    --mca btl_tcp_if_include $MN_NET.0/24 \
+	    $MN_BIN/mn_rank --pmix --nranks 8 --nnodes 2 --timeout 60000 \
+	    $*" >"$_out" 2>"$_out.err"
+}
+
 mn_make_ids 1 "$MN_DIR/id"
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
-mn_exec 1 unshare --uts /bin/sh -c "hostname $ns1; exec mpirun \
-    --host $a1:4,$a2:4 -n 8 --oversubscribe \
-    --mca plm_rsh_agent $MN_DIR/agent \
-    --mca oob_tcp_if_include $MN_NET.0/24 \
-    --mca btl_tcp_if_include $MN_NET.0/24 \
-    $MN_BIN/mn_rank --pmix --id $MN_DIR/id --nranks 8 --nnodes 2 \
-    --mode calls --timeout 60000" >"$MN_DIR/out" 2>"$MN_DIR/err"
+mpi_run "$MN_DIR/out" --id "$MN_DIR/id" --mode calls
 rc=$?
 mn_show "$MN_DIR/out"
-tail -n 20 "$MN_DIR/err" | sed 's/^/# stderr: /'
+tail -n 20 "$MN_DIR/out.err" | sed 's/^/# stderr: /'
 [ $rc -eq 0 ]; mn_ok $? "mpirun across 2 namespaces completed (exit $rc)"
 [ "$(grep -c '^rank [0-7] ok ' "$MN_DIR/out")" -eq 8 ]
 mn_ok $? "8 ranks ok: every call checked byte for byte"
@@ -73,5 +84,23 @@ for i in 1 2; do
 	[ "$d" = 0 ]; mn_ok $? "node $i: no discovery round (discovery_rounds $d)"
 	[ -n "$p" ] && [ "$p" -gt 0 ] 2>/dev/null
 	mn_ok $? "node $i: the node map came from PMIx (pmix_jobs $p)"
+	eval "p$i=\$p"
+done
+
+# Three jobs in a row per process: the first reads PMIx, the later two
+# take the kept map.
+mn_make_ids 1 "$MN_DIR/ids3" 3
+mpi_run "$MN_DIR/out3" --id "$MN_DIR/ids3" --mode jobs --count 3
+rc=$?
+mn_show "$MN_DIR/out3"
+tail -n 20 "$MN_DIR/out3.err" | sed 's/^/# stderr: /'
+[ $rc -eq 0 ] && [ "$(grep -c '^rank [0-7] ok .* jobs 3 ' "$MN_DIR/out3")" -eq 8 ]
+mn_ok $? "3 jobs in a row in each process: 8 ranks ok (exit $rc)"
+for i in 1 2; do
+	d=$(mn_status $i discovery_rounds)
+	p=$(mn_status $i pmix_jobs)
+	eval "was=\$p$i"
+	[ "$d" = 0 ] && [ "$p" -eq $((was + 3)) ] 2>/dev/null
+	mn_ok $? "node $i: 3 more PMIx jobs ($was -> $p), no discovery round ($d)"
 done
 mn_finish
