@@ -100,6 +100,10 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	    (unsigned long long)dstats.peer_handover_waits);
 	evbuffer_add_printf(b, "peer_handover_fallbacks %llu\n",
 	    (unsigned long long)dstats.peer_handover_fallbacks);
+	evbuffer_add_printf(b, "peer_stale %llu\n",
+	    (unsigned long long)dstats.peer_stale);
+	evbuffer_add_printf(b, "peer_early_dropped %llu\n",
+	    (unsigned long long)dstats.peer_early_dropped);
 	evbuffer_add_printf(b, "discovery_rounds %llu\n",
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",

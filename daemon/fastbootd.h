@@ -67,6 +67,8 @@ struct daemon_stats {
 	uint64_t peer_handovers;	/* RETIREs sent or received */
 	uint64_t peer_handover_waits;	/* frames held for a RETIRE */
 	uint64_t peer_handover_fallbacks;	/* holds ended without one */
+	uint64_t peer_stale;	/* LEFT, MSG_ACK of jobs ended here: dropped */
+	uint64_t peer_early_dropped;	/* frames of unknown jobs not kept */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */

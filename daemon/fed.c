@@ -1844,8 +1844,12 @@ fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 	uint64_t now = clock_mono_ns();
 
 	if (len > FED_EARLY_BYTES || p->early >= FED_EARLY_PEER) {
-		log_debug("peer %s: dropping a frame of an unknown job",
-		    peer_name(p));
+		dstats.peer_early_dropped++;
+		if (log_ratelimit())
+			log_warnx("peer %s: dropping a frame of a job not "
+			    "known here: %s", peer_name(p), len >
+			    FED_EARLY_BYTES ? "too large to keep" : "this "
+			    "link's room for such frames is full");
 		return;
 	}
 	/* Expire old ones; at the cap, drop the oldest. */
@@ -2041,6 +2045,19 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 			fed_handle(f, p, h->type, m.node, m.body, m.body_len);
 			if (fed_find(m.tag) == f)
 				fed_replay_unknown(f);
+			return;
+		}
+		/*
+		 * A LEFT or a MSG_ACK follows what ranks did after the whole
+		 * job had joined, so every node knew it: one of a job not
+		 * known here comes after the job ended here.  Kept, they
+		 * filled a link's room for frames that come before their job
+		 * (FED_EARLY_PEER) for a minute, 8 LEFTs per job and link at
+		 * 8 x 8, and a next job's first COLL was dropped: its barrier
+		 * hung until the ranks' timeout.
+		 */
+		if (h->type == WPEER_LEFT || h->type == WPEER_MSG_ACK) {
+			dstats.peer_stale++;
 			return;
 		}
 		fed_keep_unknown(p, frame, len);
