@@ -349,7 +349,6 @@ struct peer {
 	int retire_in;		/* the peer sent RETIRE on it */
 	int deferred;		/* its input waits for a RETIRE on another */
 	uint64_t defer_ns;	/* since when */
-	uint64_t retired_ns;	/* when we retired it */
 	uint64_t handover_ns;	/* the test's delay: hand over after it */
 	int retire_due;		/* the test's lag: RETIRE not sent yet */
 	int kept;		/* a handover's winner here */

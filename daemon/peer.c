@@ -673,7 +673,6 @@ peer_handover(struct peer *o, struct peer *w)
 		peer_send_retire(o);
 	o->preferred = 0;
 	o->retired = 1;
-	o->retired_ns = clock_mono_ns();
 	w->preferred = 1;
 	w->kept = 1;
 	dstats.peer_handovers++;
@@ -720,15 +719,14 @@ peer_handover_check(const struct wpeer_ep *ep)
 			o->handover_ns = now + (uint64_t)peer_t_delay_ms *
 			    1000000u;
 			o->stalled = peer_t_lag_ms > 0;
-			peer_arm(o, peer_t_delay_ms);	/* peer_timer_cb */
-			return;
 		}
 		if (now < o->handover_ns) {
-			/* Not yet.  From the timer too: libevent's clock is
-			 * the coarse monotonic one, and its timers ran up to
-			 * 2 ms before ours said the delay was over; without
-			 * arming again, the link stayed stalled, with what it
-			 * held, until some other event came. */
+			/* Not yet: peer_timer_cb looks again when it is.  From
+			 * that timer too: libevent's clock is the coarse
+			 * monotonic one, and its timers ran up to 2 ms before
+			 * ours said the delay was over; without arming again,
+			 * the link stayed stalled, with what it held, until
+			 * some other event came. */
 			peer_arm(o, (int)((o->handover_ns - now + 999999) /
 			    1000000));
 			return;
