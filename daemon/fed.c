@@ -2106,6 +2106,20 @@ fed_node_lost(struct fed *f, uint32_t node, const char *why)
 	    "ranks %s, lost: %s", fed_node_name(n, a, sizeof a), ranks, why);
 }
 
+/* Frames that jobs keep until their map and that came on from: now to's
+ * (NULL: their link is gone). */
+static void
+fed_early_relink(const struct peer *from, struct peer *to)
+{
+	struct fed_early *e;
+	struct fed *f;
+
+	for (f = fed_list; f != NULL; f = f->lnext)
+		for (e = f->early; e != NULL; e = e->next)
+			if (e->peer == from)
+				e->peer = to;
+}
+
 /* A link went down: every job with a node behind it fails. */
 static void
 fed_peer_lost(struct peer *p, const char *why)
@@ -2123,14 +2137,7 @@ fed_peer_lost(struct peer *p, const char *why)
 			pp = &e->next;
 	}
 	p->early = 0;
-	for (f = fed_list; f != NULL; f = next) {
-		struct fed_early *fe;
-
-		next = f->lnext;
-		for (fe = f->early; fe != NULL; fe = fe->next)
-			if (fe->peer == p)
-				fe->peer = NULL;
-	}
+	fed_early_relink(p, NULL);
 	/* Only the link that stands for a node is that node's loss. */
 	if (!peer_stands(p))
 		return;
@@ -2168,7 +2175,6 @@ static void
 fed_peer_moved(struct peer *from, struct peer *to)
 {
 	struct fed_early *e;
-	struct fed *f;
 
 	for (e = fed_early_list; e != NULL; e = e->next) {
 		if (e->peer != from)
@@ -2179,10 +2185,7 @@ fed_peer_moved(struct peer *from, struct peer *to)
 			to->early++;
 	}
 	from->early = 0;
-	for (f = fed_list; f != NULL; f = f->lnext)
-		for (e = f->early; e != NULL; e = e->next)
-			if (e->peer == from)
-				e->peer = to;
+	fed_early_relink(from, to);
 }
 
 static int
