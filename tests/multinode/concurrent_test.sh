@@ -62,24 +62,12 @@ done
 # higher end then hands its own over to the lower end's (RETIRE), and the
 # lower end closes it when RETIRE comes: wait for that (bounded), then each
 # daemon holds one link per other node and sends on it.
-settled=0
-mn_wait_links 4 3 10000 && settled=1
-links=
-for i in 1 2 3 4; do
-	links="$links $(mn_status $i peer_links)"
-done
-echo "# peer_links per node:$links; handover counts:" \
+mn_one_link_each 4 10000 "$MN_DIR/peers"
+one=$?
+echo "# peer_links per node:$MN_PEER_LINKS; handover counts:" \
     "$(for i in 1 2 3 4; do printf ' %s' "$(mn_status $i peer_handovers)"; done)"
-bad=
 for i in 1 2 3 4; do
-	FASTBOOT_SOCKET=$(mn_sock $i) timeout 10 "$FASTBOOTCTL" \
-	    -s "$(mn_sock $i)" peers >"$MN_DIR/peers$i" 2>&1
 	sed 's/^/# node '"$i"': /' "$MN_DIR/peers$i"
-	awk '$3 == "up" { n[$1]++; if (/[(]sending[)]/) s[$1]++ }
-	    { all++ }
-	    END { for (e in n) { k++; if (n[e] != 1 || s[e] != 1) bad++ }
-	    exit (k != 3 || all != 3 || bad > 0) }' "$MN_DIR/peers$i" ||
-	    bad="$bad $i"
 done
-[ $settled -eq 1 ] && [ -z "$bad" ]; mn_ok $? "each pair of daemons holds exactly one link, sent on by both ends (links:$links)${bad:+ (bad on node$bad)}"
+mn_ok $one "each pair of daemons holds exactly one link, sent on by both ends (links:$MN_PEER_LINKS)${MN_PEER_BAD:+ (bad on node$MN_PEER_BAD)}"
 mn_finish

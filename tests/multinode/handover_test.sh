@@ -102,22 +102,10 @@ while [ $r -le $ROUNDS ]; do
 		head -n 5 "$MN_DIR/check$r.$j"
 	done
 	# A retired link closes once its RETIRE is read: wait (bounded).
-	settled=0
-	mn_wait_links 4 3 5000 && settled=1
-	links=
-	bad=
-	for i in 1 2 3 4; do
-		links="$links $(mn_status $i peer_links)"
-		FASTBOOT_SOCKET=$(mn_sock $i) timeout 10 "$FASTBOOTCTL" \
-		    -s "$(mn_sock $i)" peers >"$MN_DIR/peers$r.$i" 2>&1
-		awk '$3 == "up" { n[$1]++; if (/[(]sending[)]/) s[$1]++ }
-		    { all++ }
-		    END { for (e in n) { k++; if (n[e] != 1 || s[e] != 1) b++ }
-		    exit (k != 3 || all != 3 || b > 0) }' \
-		    "$MN_DIR/peers$r.$i" || bad="$bad $i"
-	done
-	[ $settled -eq 1 ] && [ -z "$bad" ]; mn_ok $? "round $r: every pair holds exactly one link, sent on by both ends (links:$links)${bad:+ (bad on node$bad)}"
-	if [ -n "$bad" ] || [ $settled -ne 1 ]; then
+	mn_one_link_each 4 5000 "$MN_DIR/peers$r."
+	one=$?
+	mn_ok $one "round $r: every pair holds exactly one link, sent on by both ends (links:$MN_PEER_LINKS)${MN_PEER_BAD:+ (bad on node$MN_PEER_BAD)}"
+	if [ $one -ne 0 ]; then
 		for i in 1 2 3 4; do
 			mn_show "$MN_DIR/peers$r.$i"
 		done

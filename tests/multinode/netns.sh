@@ -24,6 +24,12 @@
 #   mn_status I KEY        a number from fastbootctl status --json
 #   mn_wait_links N K MS   wait (bounded) until nodes 1..N each hold K up
 #                          peer links
+#   mn_one_link_each N MS PFX  wait (bounded) until nodes 1..N each hold
+#                          N-1 up peer links, then fastbootctl peers of each
+#                          into PFX<i>: MN_PEER_LINKS gets the counts,
+#                          MN_PEER_BAD the nodes without exactly one up link
+#                          per other node, sent on; 0 if it settled and
+#                          none is bad
 #   mn_cleanup             everything above undone (run by the trap)
 #
 # Every wait is bounded.  MN_TIMEOUT (s) bounds each foreground command.
@@ -215,6 +221,27 @@ mn_wait_links() {
 		_w=$((_w + 50))
 	done
 	return 1
+}
+
+mn_one_link_each() {
+	mn_wait_links "$1" $(($1 - 1)) "$2"
+	_st=$?
+	MN_PEER_LINKS=
+	MN_PEER_BAD=
+	_i=1
+	while [ $_i -le "$1" ]; do
+		MN_PEER_LINKS="$MN_PEER_LINKS $(mn_status $_i peer_links)"
+		FASTBOOT_SOCKET=$(mn_sock $_i) timeout 10 "$FASTBOOTCTL" \
+		    -s "$(mn_sock $_i)" peers >"$3$_i" 2>&1
+		awk -v want=$(($1 - 1)) '
+		    $3 == "up" { n[$1]++; if (/[(]sending[)]/) s[$1]++ }
+		    { all++ }
+		    END { for (e in n) { k++; if (n[e] != 1 || s[e] != 1) b++ }
+		    exit (k != want || all != want || b > 0) }' "$3$_i" ||
+		    MN_PEER_BAD="$MN_PEER_BAD $_i"
+		_i=$((_i + 1))
+	done
+	[ $_st -eq 0 ] && [ -z "$MN_PEER_BAD" ]
 }
 
 mn_cleanup() {
