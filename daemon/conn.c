@@ -51,7 +51,9 @@ struct conn {
 	uint16_t ctl_type;
 	uint32_t hello_flags;	/* WIRE_HELLO_*: what the rank can take */
 	struct job_waiter waiter;	/* WAITING */
-	struct wire_join wjoin;		/* WAITING: the JOIN (no extension) */
+	struct wire_join wjoin;		/* WAITING: the JOIN */
+	uint8_t *wext;			/* and its extension (charged to the
+					 * uid as buffered bytes) */
 };
 
 static uint64_t conn_next_id;
@@ -64,6 +66,7 @@ static void conn_fault(void *, int, const char *);
 static void conn_expired(void *);
 static int conn_admit(void *, const struct wire_hdr *, char *);
 static void conn_account(void *, int64_t);
+static void conn_wext_free(struct conn *, uint8_t *, uint32_t);
 
 static const struct transport_ops conn_ops = {
 	conn_dispatch, conn_fault, conn_expired, NULL
@@ -191,6 +194,7 @@ conn_gone(struct conn *c)
 	log_debug("conn %llu: pid %d closed", (unsigned long long)c->id,
 	    (int)c->cred.pid);
 	conn_detach(c);
+	conn_wext_free(c, c->wext, c->wjoin.ext_len);
 	if (c->ev_ctl != NULL)
 		event_free(c->ev_ctl);
 	uidmap_del(c->cred.uid, UIDMAP_CONN);
@@ -293,15 +297,49 @@ conn_hello(struct conn *c, const uint8_t *p, uint32_t len)
 
 static void conn_join(struct conn *, const struct wire_join *);
 
+/* A waiting JOIN's extension: a copy charged to the uid's buffered bytes
+ * (NULL, and nothing charged, when it does not fit the uid's share). */
+static uint8_t *
+conn_wext_keep(struct conn *c, const struct wire_join *m)
+{
+	char err[WIRE_TEXT_MAX];
+	uint8_t *p;
+
+	if (uidmap_bytes(c->cred.uid, m->ext_len, err) < 0 ||
+	    (p = malloc(m->ext_len)) == NULL)
+		return NULL;
+	memcpy(p, m->ext, m->ext_len);
+	conn_account(c, (int64_t)m->ext_len);
+	return p;
+}
+
+static void
+conn_wext_free(struct conn *c, uint8_t *ext, uint32_t len)
+{
+	if (ext == NULL)
+		return;
+	free(ext);
+	conn_account(c, -(int64_t)len);
+}
+
 static void
 conn_rejoin_cb(int fd, short events, void *arg)
 {
 	struct conn *c = arg;
 
+	uint8_t *ext;
+	struct wire_join m;
+
 	if (c->state != CONN_WAITING)
 		return;
 	c->state = CONN_IDLE;
-	conn_join(c, &c->wjoin);
+	/* Owned here until the JOIN is handled: job_join copies what it
+	 * keeps. */
+	m = c->wjoin;
+	ext = c->wext;
+	c->wext = NULL;
+	conn_join(c, &m);
+	conn_wext_free(c, ext, m.ext_len);
 }
 
 /* The job c's JOIN waited for ended: present it again, from the loop. */
@@ -323,18 +361,27 @@ conn_join(struct conn *c, const struct wire_join *m)
 	int rc;
 
 	transport_set_deadline(c->t, -1);
-	if (c->ev_ctl == NULL && m->ext_len == 0 &&
+	if (c->ev_ctl == NULL &&
 	    (c->ev_ctl = evtimer_new(dbase, conn_rejoin_cb, c)) == NULL) {
 		conn_error(c, FB_E_NOMEM, "out of memory");
 		return;
 	}
 	c->waiter.fn = conn_rejoin;
 	c->waiter.arg = c;
-	rc = job_join(c->t, &c->cred, m, c->hello_flags, &j, err,
-	    m->ext_len == 0 ? &c->waiter : NULL);
+	rc = job_join(c->t, &c->cred, m, c->hello_flags, &j, err, &c->waiter);
 	if (rc == JOB_JOIN_WAIT) {
 		c->wjoin = *m;
 		c->wjoin.ext = NULL;
+		if (m->ext_len > 0 &&
+		    (c->wjoin.ext = c->wext = conn_wext_keep(c, m)) == NULL) {
+			job_waiter_cancel(&c->waiter);
+			conn_error(c, FB_E_LIMIT, "rank %u's JOIN waits for "
+			    "the job before it under the id to end, and its "
+			    "%u-byte node map does not fit uid %u's share of "
+			    "fastbootd's memory", m->rank, m->ext_len,
+			    (unsigned)c->cred.uid);
+			return;
+		}
 		c->state = CONN_WAITING;
 		transport_set_deadline(c->t, dconf.handshake_ms);
 		return;

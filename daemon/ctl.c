@@ -104,6 +104,10 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	    (unsigned long long)dstats.peer_stale);
 	evbuffer_add_printf(b, "peer_early_dropped %llu\n",
 	    (unsigned long long)dstats.peer_early_dropped);
+	evbuffer_add_printf(b, "peer_gen_evicted %llu\n",
+	    (unsigned long long)dstats.peer_gen_evicted);
+	evbuffer_add_printf(b, "peer_gen_kept %llu\n",
+	    (unsigned long long)dstats.peer_gen_kept);
 	evbuffer_add_printf(b, "discovery_rounds %llu\n",
 	    (unsigned long long)dstats.discovery_rounds);
 	evbuffer_add_printf(b, "pmix_jobs %llu\n",

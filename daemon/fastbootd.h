@@ -69,6 +69,10 @@ struct daemon_stats {
 	uint64_t peer_handover_fallbacks;	/* holds ended without one */
 	uint64_t peer_stale;	/* LEFT, MSG_ACK of jobs ended here: dropped */
 	uint64_t peer_early_dropped;	/* frames of unknown jobs not kept */
+	uint64_t peer_gen_evicted;	/* ids' generation records dropped
+					 * for room (fed.c) */
+	uint64_t peer_gen_kept;		/* JOINs of an id's next job kept
+					 * until the job before it ended */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */

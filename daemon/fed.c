@@ -52,6 +52,10 @@
 #define FED_EARLY_PEER	64
 #define FED_EARLY_BYTES	(1u << 20)	/* larger ones are not kept */
 #define FED_EARLY_TTL_NS (60ull * 1000000000u)
+/* Generations of ids used again across nodes: 4-way sets, kept a day. */
+#define FED_GEN_SETS	4096
+#define FED_GEN_WAYS	4
+#define FED_GEN_TTL_NS	(86400ull * 1000000000u)
 
 struct fed_node {
 	struct wpeer_ep ep;
@@ -88,7 +92,9 @@ struct fed_early {
 
 struct fed {
 	struct job *job;
-	uint8_t tag[WPEER_TAG_LEN];
+	uint8_t tag[WPEER_TAG_LEN];	/* of this generation of the id */
+	uint8_t base[WPEER_TAG_LEN];	/* of its first: the id's record */
+	uint32_t gen;
 	crypto_auth_hmacsha512256_state mac;
 	struct fed *hnext;
 	struct fed *lnext, *lprev;
@@ -146,15 +152,34 @@ struct fed {
 };
 
 struct fed_reg {
-	uint8_t tag[WPEER_TAG_LEN];
+	uint8_t tag[WPEER_TAG_LEN];	/* of the id's current generation */
+	uint8_t next[WPEER_TAG_LEN];	/* of the one after */
+	uint8_t base[WPEER_TAG_LEN];	/* of its first */
 	uint8_t key[WIRE_KEY_LEN];
+	uint32_t gen;
 	uid_t uid;
+	uint64_t at_ns;
+};
+
+/*
+ * An id used again across nodes: how many jobs under it ended here.  The
+ * n-th job under an id (from 0) derives its tag and MAC key from the id and
+ * n, so that frames of a job that ended (a LEFT still on its way, say)
+ * never count for the next one, on any node, and cannot be replayed into
+ * it.  Every node of the job counts the same as long as every job under the
+ * id spans the same nodes (doc/multinode.md).
+ */
+struct fed_gen {
+	uint8_t base[WPEER_TAG_LEN];
+	uint32_t gen;		/* 0: a free way */
 	uint64_t at_ns;
 };
 
 static struct fed *fed_hash[FED_HASH];
 static struct fed *fed_list;
 static struct fed_reg *fed_regs;
+static struct fed_gen *fed_gens;	/* FED_GEN_SETS x FED_GEN_WAYS */
+static struct event *fed_retry_ev;	/* kept JOINs of a next generation */
 static uint32_t fed_nregs;
 static struct fed_early *fed_early_list;
 static uint32_t fed_nearly;
@@ -176,6 +201,7 @@ static void fed_send(struct job *, uint32_t, uint32_t,
 static void fed_left(struct job *, uint32_t);
 static void fed_failed(struct job *);
 static void fed_free(struct job *);
+static void fed_job_free(struct job *);
 static void fed_pending(const struct job *, char *, size_t);
 static void fed_frame(struct peer *, const struct wire_hdr *,
     const uint8_t *, size_t);
@@ -187,7 +213,7 @@ static void fed_peer_moved(struct peer *, struct peer *);
 
 static const struct job_hooks fed_job_hooks = {
 	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_send,
-	fed_left, fed_failed, fed_free, fed_pending,
+	fed_left, fed_failed, fed_job_free, fed_pending,
 };
 static const struct peer_hooks fed_peer_hooks = {
 	fed_frame, fed_refused, fed_peer_up, fed_peer_lost, fed_peer_busy,
@@ -204,22 +230,34 @@ fed_init(void)
 	return 0;
 }
 
-/* The job's public tag and MAC key, both derived from its secret. */
+/* The public tag and MAC key of generation gen of a job's id, both
+ * derived from its secret (the first generation's without gen, as before
+ * ids could be used again). */
 static void
-fed_keys(const uint8_t *key, uint8_t *tag,
+fed_keys(const uint8_t *key, uint32_t gen, uint8_t *tag,
     crypto_auth_hmacsha512256_state *mac)
 {
 	crypto_auth_hmacsha512256_state st;
-	uint8_t out[crypto_auth_hmacsha512256_BYTES];
+	uint8_t out[crypto_auth_hmacsha512256_BYTES], g[4];
 
+	wire_put32(g, gen);
 	crypto_auth_hmacsha512256_init(&st, key, WIRE_KEY_LEN);
 	crypto_auth_hmacsha512256_update(&st, (const uint8_t *)
 	    "fastboot job tag v1", 19);
+	if (gen > 0)
+		crypto_auth_hmacsha512256_update(&st, g, sizeof g);
 	crypto_auth_hmacsha512256_final(&st, out);
 	memcpy(tag, out, WPEER_TAG_LEN);
+	if (mac == NULL) {
+		sodium_memzero(out, sizeof out);
+		sodium_memzero(&st, sizeof st);
+		return;
+	}
 	crypto_auth_hmacsha512256_init(&st, key, WIRE_KEY_LEN);
 	crypto_auth_hmacsha512256_update(&st, (const uint8_t *)
 	    "fastboot job mac v1", 19);
+	if (gen > 0)
+		crypto_auth_hmacsha512256_update(&st, g, sizeof g);
 	crypto_auth_hmacsha512256_final(&st, out);
 	crypto_auth_hmacsha512256_init(mac, out, sizeof out);
 	sodium_memzero(out, sizeof out);
@@ -241,6 +279,82 @@ fed_find(const uint8_t *tag)
 		if (memcmp(f->tag, tag, WPEER_TAG_LEN) == 0)
 			return f;
 	return NULL;
+}
+
+/* The id's record (NULL: none; with make, a way for it, NULL only
+ * without memory). */
+static struct fed_gen *
+fed_gen_find(const uint8_t *base, int make)
+{
+	struct fed_gen *set, *e, *old = NULL;
+	uint64_t now = clock_mono_ns();
+	uint32_t i;
+
+	if (fed_gens == NULL && (!make || (fed_gens = calloc((size_t)
+	    FED_GEN_SETS * FED_GEN_WAYS, sizeof *fed_gens)) == NULL))
+		return NULL;
+	set = &fed_gens[(size_t)(wire_get32(base) & (FED_GEN_SETS - 1)) *
+	    FED_GEN_WAYS];
+	for (i = 0; i < FED_GEN_WAYS; i++) {
+		e = &set[i];
+		if (e->gen != 0 && now - e->at_ns >= FED_GEN_TTL_NS)
+			e->gen = 0;
+		if (e->gen != 0 && memcmp(e->base, base, WPEER_TAG_LEN) == 0)
+			return e;
+		if (old == NULL || e->gen == 0 ||
+		    (old->gen != 0 && e->at_ns < old->at_ns))
+			old = e;
+	}
+	if (!make)
+		return NULL;
+	if (old->gen != 0)
+		dstats.peer_gen_evicted++;
+	memcpy(old->base, base, WPEER_TAG_LEN);
+	old->gen = 0;
+	old->at_ns = now;
+	return old;
+}
+
+static uint32_t
+fed_gen_get(const uint8_t *base)
+{
+	struct fed_gen *e = fed_gen_find(base, 0);
+
+	return e != NULL ? e->gen : 0;
+}
+
+static void
+fed_reg_keys(struct fed_reg *r)
+{
+	fed_keys(r->key, r->gen, r->tag, NULL);
+	fed_keys(r->key, r->gen + 1, r->next, NULL);
+}
+
+static void fed_retry_cb(int, short, void *);
+
+/* A job under the id of base ended here: the next one is a generation on. */
+static void
+fed_gen_bump(const uint8_t *base)
+{
+	struct fed_gen *e = fed_gen_find(base, 1);
+	struct timeval tv = { 0, 0 };
+	uint32_t i;
+
+	if (e == NULL)
+		return;	/* no memory: the next job counts as the first */
+	e->gen++;
+	e->at_ns = clock_mono_ns();
+	/* The root of the id: JOINs of the next job may have come already. */
+	for (i = 0; i < fed_nregs; i++) {
+		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) != 0)
+			continue;
+		fed_regs[i].gen = e->gen;
+		fed_reg_keys(&fed_regs[i]);
+		if (fed_retry_ev == NULL)
+			fed_retry_ev = evtimer_new(dbase, fed_retry_cb, NULL);
+		if (fed_retry_ev != NULL)
+			evtimer_add(fed_retry_ev, &tv);
+	}
 }
 
 static int
@@ -280,15 +394,18 @@ fed_slot(const struct fed *f, uint32_t seq, uint32_t rank)
 /* Ids made here: this daemon is their root. */
 
 static struct fed_reg *
-fed_reg_find(const uint8_t *tag)
+fed_reg_find(const uint8_t *tag, int *next)
 {
 	uint64_t now = clock_mono_ns();
 	uint32_t i;
 
-	for (i = 0; i < fed_nregs; i++)
-		if (now - fed_regs[i].at_ns < FED_REG_TTL_NS &&
-		    memcmp(fed_regs[i].tag, tag, WPEER_TAG_LEN) == 0)
+	for (i = 0; i < fed_nregs; i++) {
+		if (now - fed_regs[i].at_ns >= FED_REG_TTL_NS)
+			continue;
+		*next = memcmp(fed_regs[i].next, tag, WPEER_TAG_LEN) == 0;
+		if (*next || memcmp(fed_regs[i].tag, tag, WPEER_TAG_LEN) == 0)
 			return &fed_regs[i];
+	}
 	return NULL;
 }
 
@@ -300,7 +417,6 @@ fed_register_id(uid_t uid, uint8_t *frame)
 {
 	uint8_t *p = frame + WIRE_HDR_LEN;
 	struct wpeer_ep eps[WIRE_ID_MAX_EP];
-	crypto_auth_hmacsha512256_state st;
 	struct fed_reg *r;
 	uint64_t now = clock_mono_ns();
 	uint32_t i, oldest = 0;
@@ -329,8 +445,9 @@ fed_register_id(uid_t uid, uint8_t *frame)
 			i = oldest;
 		r = &fed_regs[i];
 		memcpy(r->key, p, WIRE_KEY_LEN);
-		fed_keys(r->key, r->tag, &st);
-		sodium_memzero(&st, sizeof st);
+		fed_keys(r->key, 0, r->base, NULL);
+		r->gen = fed_gen_get(r->base);
+		fed_reg_keys(r);
 		r->uid = uid;
 		r->at_ns = now;
 	}
@@ -458,7 +575,11 @@ fed_new(struct job *j)
 	if ((f = calloc(1, sizeof *f)) == NULL)
 		return NULL;
 	f->job = j;
-	fed_keys(j->key, f->tag, &f->mac);
+	fed_keys(j->key, 0, f->base, NULL);
+	if ((f->gen = fed_gen_get(f->base)) > 0)
+		log_debug("job %u: generation %u of its id across nodes",
+		    j->id, f->gen);
+	fed_keys(j->key, f->gen, f->tag, &f->mac);
 	f->ev_flush = event_new(dbase, -1, 0, fed_flush_cb, f);
 	f->ev_expire = evtimer_new(dbase, fed_expire_cb, f);
 	if (f->ev_flush == NULL || f->ev_expire == NULL)
@@ -528,6 +649,17 @@ fed_free(struct job *j)
 	sodium_memzero(&f->mac, sizeof f->mac);
 	free(f);
 	j->fed = NULL;
+}
+
+/* The job ended here: the next one under its id is a generation on. */
+static void
+fed_job_free(struct job *j)
+{
+	uint8_t base[WPEER_TAG_LEN];
+
+	memcpy(base, j->fed->base, sizeof base);
+	fed_free(j);
+	fed_gen_bump(base);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1954,12 +2086,15 @@ fed_verified(struct fed *f, struct peer *p, const struct wire_hdr *h,
 	fed_handle(f, p, h->type, m->node, m->body, m->body_len);
 }
 
-/* The root hears of a job it made the id of, from a node's JOIN. */
+/*
+ * The root hears of a job it made the id of, from a node's JOIN; the link's
+ * nonces are those of the link the JOIN came on (it may have been kept).
+ */
 static struct fed *
 fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
-    size_t len)
+    size_t len, const uint8_t *nonce, const uint8_t *rnonce)
 {
-	struct fed_reg *r = fed_reg_find(m->tag);
+	struct fed_reg *r;
 	crypto_auth_hmacsha512256_state st;
 	struct wpeer_join jm;
 	uint8_t tag[WPEER_TAG_LEN];
@@ -1967,23 +2102,44 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 	struct fed *f;
 	char text[WPEER_TEXT_MAX];
 	struct timeval tv = { FB_DEFAULT_TIMEOUT_MS / 1000 + 5, 0 };
+	int next, bad;
 
-	if (r == NULL) {
-		snprintf(text, sizeof text, "node %s (%s) knows no job with "
-		    "this id: it did not make it, or it restarted since",
-		    tcp_hostname(), "root");
+	if ((r = fed_reg_find(m->tag, &next)) == NULL) {
+		snprintf(text, sizeof text, "node %s (root) knows no job with "
+		    "this id: it did not make it, it restarted since, or the "
+		    "id was used again on other nodes than before",
+		    tcp_hostname());
 		peer_refuse(p, m->tag, FB_E_PERM, text);
 		log_info("peer %s: refused a job this daemon did not make",
 		    peer_name(p));
 		return NULL;
 	}
-	fed_keys(r->key, tag, &st);
-	if (peer_verify(p, &st, frame, len) == -1) {
-		sodium_memzero(&st, sizeof st);
+	if (next && fed_find(r->tag) != NULL) {
+		/* The next job under the id, while the one before it has not
+		 * ended here: its JOIN waits for that (fed_retry_cb). */
+		dstats.peer_gen_kept++;
+		fed_keep_unknown(p, frame, len);
+		return NULL;
+	}
+	if (next) {
+		snprintf(text, sizeof text, "node %s (root) counts %u jobs "
+		    "under this id and the node that sent this JOIN one more: "
+		    "every job under an id used again must span the same "
+		    "nodes", tcp_hostname(), r->gen);
+		peer_refuse(p, m->tag, FB_E_MISMATCH, text);
+		log_info("peer %s: refused generation %u of an id whose "
+		    "generation here is %u", peer_name(p), r->gen + 1,
+		    r->gen);
+		return NULL;
+	}
+	fed_keys(r->key, r->gen, tag, &st);
+	bad = nonce != NULL ? peer_verify_nonces(nonce, rnonce, &st, frame,
+	    len) : peer_verify(p, &st, frame, len);
+	sodium_memzero(&st, sizeof st);
+	if (bad == -1) {
 		fed_bad_mac(p, WPEER_JOIN);
 		return NULL;
 	}
-	sodium_memzero(&st, sizeof st);
 	peer_authed(p);
 	if (wpeer_decode_join(m->body, m->body_len, &jm) != WIRE_OK ||
 	    jm.flags != (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)) {
@@ -2008,6 +2164,44 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 	/* Until one of its own ranks joins, nothing else keeps it. */
 	evtimer_add(f->ev_expire, &tv);
 	return f;
+}
+
+/*
+ * A job under an id made here ended: JOINs of the next job under it that
+ * came before, kept, start it now (unless a rank of it joined here first).
+ */
+static void
+fed_retry_cb(int fd, short events, void *arg)
+{
+	struct fed_early **pp = &fed_early_list, *e;
+	struct wire_hdr h;
+	struct wpeer_job m;
+	struct fed *f;
+	int next;
+
+	while ((e = *pp) != NULL) {
+		if (e->peer == NULL || e->peer->dead ||
+		    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER,
+		    &h) != WIRE_OK || h.type != WPEER_JOIN ||
+		    wpeer_decode_job(e->buf + WPEER_HDR_LEN, h.length, &m) !=
+		    WIRE_OK || fed_find(m.tag) != NULL ||
+		    fed_reg_find(m.tag, &next) == NULL || next) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		fed_nearly--;
+		f = fed_root_job(e->peer, &m, e->buf, e->len, e->nonce,
+		    e->rnonce);
+		if (f != NULL) {
+			fed_handle(f, e->peer, h.type, m.node, m.body,
+			    m.body_len);
+			if (fed_find(m.tag) == f)
+				fed_replay_unknown(f);
+		}
+		fed_early_free(e);
+		pp = &fed_early_list;	/* the list may have changed */
+	}
 }
 
 /* A job frame from a link (its sequence number checked). */
@@ -2040,7 +2234,8 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 	}
 	if ((f = fed_find(m.tag)) == NULL) {
 		if (h->type == WPEER_JOIN) {
-			if ((f = fed_root_job(p, &m, frame, len)) == NULL)
+			if ((f = fed_root_job(p, &m, frame, len, NULL,
+			    NULL)) == NULL)
 				return;
 			fed_handle(f, p, h->type, m.node, m.body, m.body_len);
 			if (fed_find(m.tag) == f)

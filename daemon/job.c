@@ -349,12 +349,14 @@ job_new_generation(const struct job *j, uint32_t rank)
 /*
  * The job under the JOIN's id is ending (its rank, or another, left it
  * cleanly): the id is used again for a new job, which starts once the old
- * one ended (job_wake).
+ * one ended (job_wake).  Across nodes, the old job ends here when its
+ * ranks here are gone; the new one's frames carry the id's next
+ * generation (fed.c), so the two do not mix on any node.
  */
 static int
 job_old_generation(const struct job *j, const struct wire_join *m)
 {
-	return j->fed == NULL && !(m->flags & WIRE_JOIN_MULTINODE) &&
+	return (j->fed != NULL) == ((m->flags & WIRE_JOIN_MULTINODE) != 0) &&
 	    j->state != JOB_FAILED && j->ready_ns != 0 &&
 	    m->rank < j->nranks && (j->rstate[m->rank] == TABLE_RANK_LEFT ||
 	    (j->nleft > 0 && j->rstate[m->rank] == TABLE_RANK_JOINED));
