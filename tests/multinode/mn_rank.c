@@ -45,7 +45,9 @@
  *
  * Options: --nnodes M (check fb_comm_node's count), --timeout MS (per call,
  * default 30000), --run-ms MS (loop modes, default 20000), --seed S,
- * --id-line J (use line J of the id file, from 0).
+ * --id-line J (use line J of the id file, from 0), --slow-leave R:MS (jobs
+ * mode: rank R sleeps MS before each fb_comm_destroy, so that the other
+ * ranks start the next job while its job has not ended on its node).
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -86,8 +88,11 @@ static struct {
 	int count;
 	int id_line;
 	int gate;
+	int slow_rank;		/* --slow-leave: this rank (-1: none) */
+	int slow_ms;		/* sleeps this long before each destroy */
 	enum mn_mode mode;
-} opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1 };
+} opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1,
+    .slow_rank = -1 };
 
 static fb_unique_id *mn_ids;
 static int mn_nids;
@@ -550,6 +555,8 @@ mn_jobs(int rank)
 		}
 		if (mn_allgather(c, rank, 64, (uint32_t)j) != 0)
 			goto bad;
+		if (rank == opt.slow_rank)
+			usleep((useconds_t)opt.slow_ms * 1000);
 		if ((rc = fb_comm_destroy(c)) != 0)
 			return mn_fail(rank, NULL, "fb_comm_destroy", rc);
 	}
@@ -729,7 +736,8 @@ mn_usage(void)
 	    "       mn_rank --id FILE --nranks N --ranks A-B [--mode "
 	    "calls|jobs|barrier|allgather|hold|init|stream]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
-	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n");
+	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n"
+	    "               [--slow-leave RANK:MS]\n");
 	exit(2);
 }
 
@@ -750,6 +758,7 @@ main(int argc, char **argv)
 		{ "id-line", required_argument, NULL, 'l' },
 		{ "pmix", no_argument, NULL, 'P' },
 		{ "gate", no_argument, NULL, 'g' },
+		{ "slow-leave", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
@@ -782,6 +791,11 @@ main(int argc, char **argv)
 		case 'l': opt.id_line = atoi(optarg); break;
 		case 'P': pmix = 1; break;
 		case 'g': opt.gate = 1; break;
+		case 'L':
+			if (sscanf(optarg, "%d:%d", &opt.slow_rank,
+			    &opt.slow_ms) != 2)
+				mn_usage();
+			break;
 		default: mn_usage();
 		}
 	}
