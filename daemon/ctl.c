@@ -3,6 +3,7 @@
  * "key value" lines (doc/protocol.md).  A job is shown to its owner and to
  * root only; its secret never leaves the daemon.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,28 @@
 
 #include "fastboot/fastboot.h"
 #include "fastbootd.h"
+
+/* The node's counters of links and jobs across nodes (each a uint64_t of
+ * struct daemon_stats), in the order shown. */
+#define CTL_COUNTER(f)	{ #f, offsetof(struct daemon_stats, f) }
+static const struct {
+	const char *name;
+	size_t off;
+} ctl_node_counters[] = {
+	CTL_COUNTER(peer_starved),
+	CTL_COUNTER(peer_late_beats),
+	CTL_COUNTER(peer_handovers),
+	CTL_COUNTER(peer_handover_waits),
+	CTL_COUNTER(peer_handover_fallbacks),
+	CTL_COUNTER(peer_stale),
+	CTL_COUNTER(peer_early_dropped),
+	CTL_COUNTER(peer_gen_evicted),
+	CTL_COUNTER(peer_gen_kept),
+	CTL_COUNTER(discovery_rounds),
+	CTL_COUNTER(pmix_jobs),
+	CTL_COUNTER(map_sent),
+	CTL_COUNTER(map_bytes_sent),
+};
 
 /*
  * The daemon's status.  Counters of jobs and traffic are the caller's own
@@ -23,6 +46,7 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	static const struct uidmap none;
 	const struct job *j;
 	uint64_t coll;
+	size_t i;
 
 	if (u == NULL)
 		u = &none;
@@ -90,31 +114,11 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	evbuffer_add_printf(b, "peer_connects %llu\n",
 	    (unsigned long long)dstats.peer_connects);
 	evbuffer_add_printf(b, "peer_links %u\n", dstats.peer_links);
-	evbuffer_add_printf(b, "peer_starved %llu\n",
-	    (unsigned long long)dstats.peer_starved);
-	evbuffer_add_printf(b, "peer_late_beats %llu\n",
-	    (unsigned long long)dstats.peer_late_beats);
-	evbuffer_add_printf(b, "peer_handovers %llu\n",
-	    (unsigned long long)dstats.peer_handovers);
-	evbuffer_add_printf(b, "peer_handover_waits %llu\n",
-	    (unsigned long long)dstats.peer_handover_waits);
-	evbuffer_add_printf(b, "peer_handover_fallbacks %llu\n",
-	    (unsigned long long)dstats.peer_handover_fallbacks);
-	evbuffer_add_printf(b, "peer_stale %llu\n",
-	    (unsigned long long)dstats.peer_stale);
-	evbuffer_add_printf(b, "peer_early_dropped %llu\n",
-	    (unsigned long long)dstats.peer_early_dropped);
-	evbuffer_add_printf(b, "peer_gen_evicted %llu\n",
-	    (unsigned long long)dstats.peer_gen_evicted);
-	evbuffer_add_printf(b, "peer_gen_kept %llu\n",
-	    (unsigned long long)dstats.peer_gen_kept);
-	evbuffer_add_printf(b, "discovery_rounds %llu\n",
-	    (unsigned long long)dstats.discovery_rounds);
-	evbuffer_add_printf(b, "pmix_jobs %llu\n",
-	    (unsigned long long)dstats.pmix_jobs);
-	evbuffer_add_printf(b, "map_sent %llu\nmap_bytes_sent %llu\n",
-	    (unsigned long long)dstats.map_sent,
-	    (unsigned long long)dstats.map_bytes_sent);
+	for (i = 0; i < sizeof ctl_node_counters /
+	    sizeof ctl_node_counters[0]; i++)
+		evbuffer_add_printf(b, "%s %llu\n", ctl_node_counters[i].name,
+		    (unsigned long long)*(const uint64_t *)(const void *)
+		    ((const char *)&dstats + ctl_node_counters[i].off));
 	return 0;
 }
 
