@@ -28,6 +28,8 @@ static const struct {
 	CTL_COUNTER(peer_early_dropped),
 	CTL_COUNTER(peer_gen_evicted),
 	CTL_COUNTER(peer_gen_kept),
+	CTL_COUNTER(peer_msgs_held),
+	CTL_COUNTER(peer_held_undelivered),
 	CTL_COUNTER(discovery_rounds),
 	CTL_COUNTER(pmix_jobs),
 	CTL_COUNTER(map_sent),

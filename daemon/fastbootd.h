@@ -73,6 +73,10 @@ struct daemon_stats {
 					 * for room (fed.c) */
 	uint64_t peer_gen_kept;		/* JOINs of an id's next job kept
 					 * until the job before it ended */
+	uint64_t peer_msgs_held;	/* sends to other nodes acknowledged
+					 * here at once (MSG_HELD) */
+	uint64_t peer_held_undelivered;	/* of those, not delivered there
+					 * (receiver left, job failed) */
 	uint32_t fds;		/* client connections and job tables */
 	uint32_t lingering;	/* failed-job records */
 	uint64_t buffered;	/* bytes held for clients, in and out */

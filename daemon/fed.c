@@ -56,6 +56,25 @@
 #define FED_GEN_SETS	4096
 #define FED_GEN_WAYS	4
 #define FED_GEN_TTL_NS	(86400ull * 1000000000u)
+/*
+ * Sends to a node acknowledged here at once (MSG_HELD), per job and node:
+ * at most this many, of at most this many bytes in all, each at most
+ * FED_HELD_MSG bytes.  The receiving node takes them even past its
+ * receiver's --max-pending, and says so in the MSG_ACK: sends to that
+ * receiver then wait for its node again, which refuses them with
+ * FB_E_LIMIT while it is full, until one is taken.  So a receiver holds at
+ * most one window per job and sending node beyond its cap.
+ */
+#define FED_HELD_MAX	64
+#define FED_HELD_BYTES	(256u << 10)
+#define FED_HELD_MSG	(64u << 10)
+
+/* A send acknowledged here whose MSG_ACK from the node has not come. */
+struct fed_held {
+	uint32_t src;
+	uint32_t seq;
+	uint32_t len;
+};
 
 struct fed_node {
 	struct wpeer_ep ep;
@@ -65,6 +84,10 @@ struct fed_node {
 	uint32_t nleft;
 	uint32_t lowest;	/* discovery: its lowest rank */
 	int lost;
+	struct fed_held *held;	/* a ring of FED_HELD_MAX, made on first use */
+	uint32_t held_head;
+	uint32_t held_n;
+	uint32_t held_bytes;
 };
 
 /* A host name of a PMIx map being resolved (evdns). */
@@ -143,6 +166,8 @@ struct fed {
 	uint64_t rbytes[2];
 	uint32_t rnode[2];
 	uint8_t *a2a[2];	/* alltoall: received from node, by parity */
+	uint8_t *held_off;	/* per rank: its node said it is over its
+				 * cap (NULL: none yet) */
 	uint32_t a2an[2];
 	/* The whole table, for payloads. */
 	uint8_t *map;
@@ -620,6 +645,7 @@ fed_free(struct job *j)
 {
 	struct fed *f = j->fed, **pp;
 	struct fed_early *e, *next;
+	uint32_t i;
 
 	for (pp = &fed_hash[fed_bucket(f->tag)]; *pp != f; pp = &(*pp)->hnext)
 		;
@@ -638,6 +664,8 @@ fed_free(struct job *j)
 	event_free(f->ev_flush);
 	event_free(f->ev_expire);
 	munmap(f->map, f->map_size);
+	for (i = 0; f->nodes != NULL && i < f->nnodes; i++)
+		free(f->nodes[i].held);
 	free(f->nodes);
 	free(f->node_of_rank);
 	free(f->by_node);
@@ -646,6 +674,7 @@ fed_free(struct job *j)
 	free(f->unsent);
 	free(f->a2a[0]);
 	free(f->a2a[1]);
+	free(f->held_off);
 	sodium_memzero(&f->mac, sizeof f->mac);
 	free(f);
 	j->fed = NULL;
@@ -1625,6 +1654,75 @@ bad:
 /* ------------------------------------------------------------------ */
 /* Send and receive across nodes. */
 
+/*
+ * May this send be acknowledged here, before the receiver's node has it?
+ * Within the window to that node, for a small message to a rank not known
+ * to have left (whose node must say so: FB_E_PEER_LOST, as before).  Yes:
+ * the send is counted in the window until its MSG_ACK comes.
+ */
+static int
+fed_hold(struct fed *f, uint32_t node, uint32_t rank, uint32_t seq,
+    const struct wire_msg *m)
+{
+	struct fed_node *n = &f->nodes[node];
+	struct fed_held *h;
+
+	if (m->len > FED_HELD_MSG || n->held_n == FED_HELD_MAX ||
+	    n->held_bytes + m->len > FED_HELD_BYTES ||
+	    f->job->rstate[m->peer] == TABLE_RANK_LEFT ||
+	    (f->held_off != NULL && f->held_off[m->peer]))
+		return 0;
+	if (n->held == NULL &&
+	    (n->held = calloc(FED_HELD_MAX, sizeof *n->held)) == NULL)
+		return 0;
+	h = &n->held[(n->held_head + n->held_n) % FED_HELD_MAX];
+	h->src = rank;
+	h->seq = seq;
+	h->len = m->len;
+	n->held_n++;
+	n->held_bytes += m->len;
+	return 1;
+}
+
+/*
+ * A MSG_ACK from node: 1 if it answers a send acknowledged here (MSG_HELD),
+ * whose place in the window it frees; its rank heard already.  The node
+ * answers in the order it was sent to, so that is the oldest.
+ */
+static int
+fed_held_done(struct fed *f, uint32_t node, const struct wpeer_status *m)
+{
+	struct fed_node *n = &f->nodes[node];
+	uint32_t i, k = 0;
+
+	for (i = 0; i < n->held_n; i++) {
+		k = (n->held_head + i) % FED_HELD_MAX;
+		if (n->held[k].src == m->src && n->held[k].seq == m->sendseq)
+			break;
+	}
+	if (i == n->held_n)
+		return 0;
+	n->held_bytes -= n->held[k].len;
+	n->held[k] = n->held[n->held_head];
+	n->held_head = (n->held_head + 1) % FED_HELD_MAX;
+	n->held_n--;
+	if (m->code == FB_E_LIMIT) {
+		/* Delivered, past the receiver's cap: no more held sends to
+		 * it until its node takes one again. */
+		if (m->rank < f->job->nranks && (f->held_off != NULL ||
+		    (f->held_off = calloc(f->job->nranks, 1)) != NULL))
+			f->held_off[m->rank] = 1;
+	} else if (m->code != 0) {
+		/* The receiver left meanwhile, or the job failed: as a
+		 * message still queued for a rank that leaves, it goes. */
+		dstats.peer_held_undelivered++;
+		log_debug("job %u: a message from rank %u acknowledged here "
+		    "was not delivered on node %u: %.*s", f->job->id, m->src,
+		    node, (int)m->text_len, m->text);
+	}
+	return 1;
+}
+
 static void
 fed_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m)
 {
@@ -1633,6 +1731,7 @@ fed_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m)
 	uint8_t head[WPEER_MSG_HDR], frame[WIRE_STATUS_FRAME_MAX];
 	struct iovec iov[2];
 	char text[WIRE_TEXT_MAX], a[160];
+	int held;
 
 	if (f->nodes[node].lost) {
 		snprintf(text, sizeof text, "send to rank %u: its node %s "
@@ -1650,8 +1749,15 @@ fed_send(struct job *j, uint32_t rank, uint32_t seq, const struct wire_msg *m)
 	iov[0].iov_len = sizeof head;
 	iov[1].iov_base = (void *)m->data;
 	iov[1].iov_len = m->len;
-	/* The acknowledgement comes from the receiver's node. */
-	fed_send_node(f, node, WPEER_MSG, iov, m->len > 0 ? 2 : 1);
+	/* Within the window: acknowledged here, at once.  Otherwise the
+	 * acknowledgement comes from the receiver's node. */
+	held = fed_hold(f, node, rank, seq, m);
+	if (fed_send_node(f, node, held ? WPEER_MSG_HELD : WPEER_MSG, iov,
+	    m->len > 0 ? 2 : 1) == -1 || !held)
+		return;		/* a lost node failed the job */
+	dstats.peer_msgs_held++;
+	job_send_frame(j, rank, frame, wire_encode_status(frame,
+	    WIRE_SEND_ACK, seq, 0, m->peer, NULL));
 }
 
 static void
@@ -1673,13 +1779,15 @@ fed_msg_ack(struct fed *f, uint32_t node, uint32_t src, uint32_t sendseq,
 }
 
 static void
-fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
+fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m,
+    int held)
 {
 	struct job *j = f->job;
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
 	struct transport *dst;
 	struct iovec iov[2];
 	char text[WIRE_TEXT_MAX];
+	int over;
 
 	if (m->dst >= j->nranks || m->src >= j->nranks ||
 	    f->node_of_rank[m->dst] != f->me ||
@@ -1702,7 +1810,11 @@ fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
 		return;
 	}
 	dst = j->links[m->dst];
-	if (transport_pending(dst) + m->len > dconf.max_pending) {
+	over = transport_pending(dst) + m->len > dconf.max_pending;
+	/* A held one was acknowledged already: it is delivered all the same,
+	 * and the answer tells its node to hold no more for this receiver
+	 * (the sending node's window bounds what it adds past the cap). */
+	if (over && !held) {
 		snprintf(text, sizeof text, "send to rank %u: it has %zu "
 		    "bytes not yet received, the cap is %llu", m->dst,
 		    transport_pending(dst),
@@ -1718,17 +1830,23 @@ fed_msg_recv(struct fed *f, uint32_t node, const struct wpeer_msg *m)
 	iov[1].iov_len = m->len;
 	transport_send(dst, iov, 2);
 	dstats.messages++;
-	fed_msg_ack(f, node, m->src, m->sendseq, 0, m->dst, NULL);
+	fed_msg_ack(f, node, m->src, m->sendseq, over ? FB_E_LIMIT : 0,
+	    m->dst, over ? "delivered past the receiver's cap" : NULL);
 }
 
 static void
-fed_ack_recv(struct fed *f, const struct wpeer_status *m)
+fed_ack_recv(struct fed *f, uint32_t node, const struct wpeer_status *m)
 {
 	struct job *j = f->job;
 	uint8_t frame[WIRE_STATUS_FRAME_MAX];
 	char text[WIRE_TEXT_MAX];
 	size_t n;
 
+	if (fed_held_done(f, node, m))
+		return;
+	/* The receiver took one again: sends to it may be held again. */
+	if (m->code == 0 && f->held_off != NULL && m->rank < j->nranks)
+		f->held_off[m->rank] = 0;
 	if (m->src >= j->nranks || !job_reachable(j, m->src))
 		return;		/* the sender went meanwhile */
 	n = m->text_len < sizeof text - 1 ? m->text_len : sizeof text - 1;
@@ -1915,14 +2033,15 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		fed_coll_recv(f, node, &u.coll);
 		return;
 	case WPEER_MSG:
+	case WPEER_MSG_HELD:
 		if ((rc = wpeer_decode_msg(body, len, &u.msg)) != WIRE_OK)
 			goto bad;
-		fed_msg_recv(f, node, &u.msg);
+		fed_msg_recv(f, node, &u.msg, type == WPEER_MSG_HELD);
 		return;
 	case WPEER_MSG_ACK:
 		if ((rc = wpeer_decode_ack(body, len, &u.st)) != WIRE_OK)
 			goto bad;
-		fed_ack_recv(f, &u.st);
+		fed_ack_recv(f, node, &u.st);
 		return;
 	case WPEER_LEFT:
 		if ((rc = wpeer_decode_left(body, len, &u.rank)) != WIRE_OK ||

@@ -347,6 +347,7 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 	case WPEER_COLL:
 		return wpeer_decode_coll(job.body, job.body_len, &u.coll);
 	case WPEER_MSG:
+	case WPEER_MSG_HELD:
 		return wpeer_decode_msg(job.body, job.body_len, &u.msg);
 	case WPEER_MSG_ACK:
 		return wpeer_decode_ack(job.body, job.body_len, &u.st);

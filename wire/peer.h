@@ -38,7 +38,9 @@
 /* 3: RETIRE (a sender leaves the second link of a node pair for the one
  * the lower endpoint opened); a daemon of version 2 would take it for a
  * bad frame, so HELLO refuses it. */
-#define WPEER_VERSION		3
+/* 4: MSG_HELD (a MSG the sender's node acknowledged already, within its
+ * window); a daemon of version 3 would take it for a bad frame. */
+#define WPEER_VERSION		4
 #define WPEER_HDR_LEN		16
 #define WPEER_NONCE_LEN		16
 #define WPEER_TAG_LEN		16
@@ -69,6 +71,7 @@ enum wpeer_type {
 	WPEER_FAIL = 23,	/* the job failed: code, rank, text */
 	WPEER_PROOF = 24,	/* the sender holds the job's secret, empty */
 	WPEER_RETIRE = 25,	/* the sender's last frame on a link, empty */
+	WPEER_MSG_HELD = 26,	/* a MSG its sender's node acknowledged */
 };
 
 /* An endpoint: family 4 or 6, port, address (IPv4 in the first 4 bytes). */

@@ -197,12 +197,13 @@ peer_seeds(uint8_t *b)
 	wire_put32(body + 12, 1);
 	memcpy(body + 16, "hello", 5);
 	n += p_job(b + n, WPEER_MSG, 2, 1, body, WPEER_MSG_HDR + 5);
+	n += p_job(b + n, WPEER_MSG_HELD, 3, 1, body, WPEER_MSG_HDR + 5);
 	wire_put32(body, 3);
-	n += p_job(b + n, WPEER_LEFT, 3, 1, body, 4);
+	n += p_job(b + n, WPEER_LEFT, 4, 1, body, 4);
 	wire_put32(body, (uint32_t)-4);
 	wire_put32(body + 4, 3);
 	memcpy(body + 8, "node lost", 9);
-	n += p_job(b + n, WPEER_FAIL, 4, 1, body, WPEER_FAIL_HDR + 9);
+	n += p_job(b + n, WPEER_FAIL, 5, 1, body, WPEER_FAIL_HDR + 9);
 	put("p-stream-unknown-job", b, n);
 	/* A replay: the same sequence number twice closes the link. */
 	n = p_hello(b);

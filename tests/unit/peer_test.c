@@ -61,12 +61,13 @@ static const struct {
 	{ 23, 52 + 8, 52 + 8 + 512, 1 },	/* FAIL */
 	{ 24, 52, 52, 1 },			/* PROOF */
 	{ 25, 52, 52, 1 },			/* RETIRE */
+	{ 26, 52 + 16, 52 + 16 + (1u << 20), 1 },	/* MSG_HELD */
 };
 
 static void
 test_headers(void)
 {
-	static const uint16_t unknown[] = { 0, 4, 15, 26, 0xffff };
+	static const uint16_t unknown[] = { 0, 4, 15, 27, 0xffff };
 	size_t i;
 
 	for (i = 0; i < sizeof rules / sizeof rules[0]; i++) {
