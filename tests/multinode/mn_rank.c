@@ -31,6 +31,15 @@
  *		(1000 B), interleaved; then the same received and checked
  *		byte for byte, numbers in order per (peer, tag); a barrier,
  *		destroy.  The "ok" line ends with "msgs N" (received).
+ *   flood	a 2-rank job, a rank per node: rank 0 sends numbered
+ *		1000-byte messages (tag 1) to rank 1, which reads none yet,
+ *		until fb_send fails (at most --count sends); then both
+ *		allgather how many went, and rank 1 receives them all,
+ *		checked byte for byte in order, then one more that rank 0
+ *		sends once rank 1 has drained (the next number: nothing of
+ *		the refused send arrived).  The "ok" line ends with
+ *		"sent N refused NAME" (rank 0: what the failed call returned,
+ *		FB_OK on rank 1).
  * In the loop and hold modes the first failure is the expected outcome:
  * the line says which call, which code, when (CLOCK_REALTIME ms) and the
  * detail; the test script judges it.
@@ -75,7 +84,7 @@ int fb_comm_node(const fb_comm *comm, int *node, int *nnodes);
 #define MN_MAX_IDS	1024
 
 enum mn_mode { MN_CALLS, MN_JOBS, MN_BARRIER, MN_ALLGATHER, MN_HOLD,
-    MN_INIT, MN_STREAM };
+    MN_INIT, MN_STREAM, MN_FLOOD };
 
 static struct {
 	const char *id_file;
@@ -479,6 +488,125 @@ mn_streams(int rank)
 	return mn_finish(c, rank, node, nnodes, init_ms, t0, more);
 }
 
+#define MN_FLOOD_LEN	1000
+
+/* Message k of the flood. */
+static void
+mn_flood_fill(uint8_t *m, uint32_t k)
+{
+	size_t i;
+
+	for (i = 0; i < MN_FLOOD_LEN; i++)
+		m[i] = mn_byte(0, 1, i, k);
+}
+
+/* 0 once pid is stopped (its state in /proc is T), -1 past ms. */
+static int
+mn_wait_stopped(pid_t pid, int ms)
+{
+	char path[64], buf[256], *p;
+	double end = mn_mono_ms() + ms;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	while (mn_mono_ms() < end) {
+		if ((f = fopen(path, "r")) != NULL) {
+			p = fgets(buf, sizeof buf, f);
+			fclose(f);
+			/* "pid (comm) S ...": the state follows the last ')' */
+			if (p != NULL && (p = strrchr(buf, ')')) != NULL &&
+			    p[1] == ' ' && p[2] == 'T')
+				return 0;
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
+static int
+mn_flood(int rank)
+{
+	double t0 = mn_mono_ms(), init_ms;
+	uint8_t m[MN_FLOOD_LEN], want[MN_FLOOD_LEN];
+	uint64_t mine = 0, all[2];
+	fb_comm *c;
+	char more[64];
+	int node, nnodes, rc, refused = 0;
+	uint32_t k, n;
+
+	if (mn_init_comm(&c, rank, opt.id_line, &init_ms) != 0)
+		return 1;
+	if (mn_where(c, rank, &node, &nnodes) != 0)
+		goto bad;
+	/* The receiver stops itself (its library reads nothing while it is
+	 * stopped); the sender waits until it is, floods, and wakes it. */
+	all[0] = all[1] = 0;
+	all[rank] = (uint64_t)getpid();
+	if ((rc = fb_allgather(c, all, sizeof all[0])) != 0) {
+		mn_fail(rank, c, "fb_allgather", rc);
+		goto bad;
+	}
+	if (rank == 1)
+		raise(SIGSTOP);
+	else {
+		if (mn_wait_stopped((pid_t)all[1], opt.timeout_ms) != 0) {
+			mn_wrong(rank, "flood", "rank 1 (pid %d) did not stop "
+			    "within %d ms", (int)all[1], opt.timeout_ms);
+			goto bad;
+		}
+		for (k = 0; k < (uint32_t)opt.count; k++) {
+			mn_flood_fill(m, k);
+			if ((refused = fb_send(c, m, sizeof m, 1, 1)) != 0)
+				break;
+		}
+		mine = k;
+		kill((pid_t)all[1], SIGCONT);
+	}
+	all[0] = all[1] = 0;
+	all[rank] = mine;
+	if ((rc = fb_allgather(c, all, sizeof all[0])) != 0) {
+		mn_fail(rank, c, "fb_allgather", rc);
+		goto bad;
+	}
+	n = (uint32_t)all[0];
+	if (rank == 1) {
+		/* n messages, a barrier (drained), then the one sent after. */
+		for (k = 0; k <= n; k++) {
+			if (k == n && (rc = fb_barrier(c)) != 0) {
+				mn_fail(rank, c, "fb_barrier", rc);
+				goto bad;
+			}
+			if ((rc = fb_recv(c, m, sizeof m, 0, 1)) != 0) {
+				mn_fail(rank, c, "fb_recv", rc);
+				goto bad;
+			}
+			mn_flood_fill(want, k);
+			if (memcmp(m, want, sizeof m) != 0) {
+				mn_wrong(rank, "fb_recv", "flood message %u of "
+				    "%u (the last sent after the drain) is "
+				    "not message %u", k, n + 1, k);
+				goto bad;
+			}
+		}
+	} else {
+		if ((rc = fb_barrier(c)) != 0) {	/* rank 1 drained */
+			mn_fail(rank, c, "fb_barrier", rc);
+			goto bad;
+		}
+		mn_flood_fill(m, n);
+		if ((rc = fb_send(c, m, sizeof m, 1, 1)) != 0) {
+			mn_fail(rank, c, "fb_send", rc);
+			goto bad;
+		}
+	}
+	snprintf(more, sizeof more, " sent %u refused %s", n,
+	    mn_code_name(refused));
+	return mn_finish(c, rank, node, nnodes, init_ms, t0, more);
+bad:
+	fb_comm_destroy(c);
+	return 1;
+}
+
 static int
 mn_calls(int rank)
 {
@@ -641,6 +769,8 @@ mn_rank_main(int rank)
 		return mn_jobs(rank);
 	case MN_STREAM:
 		return mn_streams(rank);
+	case MN_FLOOD:
+		return mn_flood(rank);
 	default:
 		return mn_until_error(rank);
 	}
@@ -734,7 +864,7 @@ mn_usage(void)
 {
 	fprintf(stderr, "usage: mn_rank --make-id FILE [--count K]\n"
 	    "       mn_rank --id FILE --nranks N --ranks A-B [--mode "
-	    "calls|jobs|barrier|allgather|hold|init|stream]\n"
+	    "calls|jobs|barrier|allgather|hold|init|stream|flood]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
 	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n"
 	    "               [--slow-leave RANK:MS]\n");
@@ -762,7 +892,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
-	    "allgather", "hold", "init", "stream" };
+	    "allgather", "hold", "init", "stream", "flood" };
 	const char *make = NULL, *env;
 	pid_t *pids, pid;
 	int ch, i, n, failed = 0, status, limit_s, pmix = 0;
@@ -777,9 +907,9 @@ main(int argc, char **argv)
 				opt.first = opt.last = atoi(optarg);
 			break;
 		case 'M':
-			for (i = 0; i < 7 && strcmp(optarg, modes[i]) != 0; i++)
+			for (i = 0; i < 8 && strcmp(optarg, modes[i]) != 0; i++)
 				;
-			if (i == 7)
+			if (i == 8)
 				mn_usage();
 			opt.mode = (enum mn_mode)i;
 			break;
