@@ -31,29 +31,42 @@ builddir=
 outdir=
 nodes=
 sweep=
-if [ "${1:-}" = "--nodes" ] && [ $# -ge 2 ]; then
-	nodes=$2
-	shift 2
-elif [ "${1:-}" = "--sweep" ] && [ $# -ge 2 ]; then
-	sweep=$2
-	shift 2
-	for n in $sweep; do
-		case $n in
-		''|*[!0-9]*|0|1) echo "run-benchmark: --sweep: '$n' is not a" \
-		    "rank count of 2 or more" >&2; exit 2 ;;
+usage() {
+	sed -n '2,27p' "$0"
+	exit 2
+}
+# Options in any order, up to "--" or the first word that is not one:
+# the rest goes to the benchmark.
+while [ $# -gt 0 ]; do
+	case $1 in
+	--nodes|--sweep|-n|-B|-o)
+		[ $# -ge 2 ] || { echo "run-benchmark: $1 needs a value" >&2;
+		    usage; }
+		case $1 in
+		--nodes) nodes=$2 ;;
+		--sweep) sweep=$2 ;;
+		-n) ranks=$2 ;;
+		-B) builddir=$2 ;;
+		-o) outdir=$2 ;;
 		esac
-	done
-fi
-while getopts n:B:o:h ch; do
-	case $ch in
-	n) ranks=$OPTARG ;;
-	B) builddir=$OPTARG ;;
-	o) outdir=$OPTARG ;;
-	*) sed -n '2,27p' "$0"; exit 2 ;;
+		shift 2 ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	-*) echo "run-benchmark: unknown option '$1' (benchmark options go" \
+	    "after --)" >&2; usage ;;
+	*) break ;;	# the benchmark's arguments (an iteration count)
 	esac
 done
-shift $((OPTIND - 1))
-[ "${1:-}" = "--" ] && shift
+if [ -n "$nodes" ] && [ -n "$sweep" ]; then
+	echo "run-benchmark: --nodes and --sweep are two runs: one at a time" >&2
+	exit 2
+fi
+for n in $sweep; do
+	case $n in
+	''|*[!0-9]*|0|1) echo "run-benchmark: --sweep: '$n' is not a" \
+	    "rank count of 2 or more" >&2; exit 2 ;;
+	esac
+done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "$builddir" ]; then

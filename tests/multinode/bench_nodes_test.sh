@@ -117,7 +117,8 @@ rc=$?
 sed 's/^/# /' "$MN_DIR/bad.out"
 [ $rc -eq 1 ] && grep -q "bad.json: nodes_targets\[0\]: needs" "$MN_DIR/bad.out"
 mn_ok $? "a malformed cross-run target is refused, naming the file and the target (exit $rc)"
-sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "2 4x" -n 2 \
+# Options in any order: --nodes after -n.
+sh "$top_srcdir/scripts/run-benchmark.sh" -n 2 --nodes "2 4x" \
     -B "$top_builddir" -o "$MN_DIR/badshape" >"$MN_DIR/badshape.out" 2>&1
 rc=$?
 sed 's/^/# /' "$MN_DIR/badshape.out"
