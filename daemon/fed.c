@@ -68,6 +68,13 @@
 #define FED_HELD_MAX	64
 #define FED_HELD_BYTES	(256u << 10)
 #define FED_HELD_MSG	(64u << 10)
+/* ... and what all other nodes' windows add up to for one receiver: the
+ * window per node shrinks with the node count, so that a receiver's extra
+ * stays well inside its connection's slack (conn.c's CONN_OUT_SLACK). */
+#define FED_HELD_TOTAL	(4u << 20)
+/* What a held message counts beyond its payload: its frame in the
+ * receiver's queue. */
+#define FED_HELD_COST	64
 
 /* A send acknowledged here whose MSG_ACK from the node has not come. */
 struct fed_held {
@@ -84,6 +91,9 @@ struct fed_node {
 	uint32_t nleft;
 	uint32_t lowest;	/* discovery: its lowest rank */
 	int lost;
+	int heard;		/* a frame of the job came from it: it has the
+				 * job and a link to us, so its ranks' LEFTs
+				 * reach us (held sends go only to such) */
 	struct fed_held *held;	/* a ring of FED_HELD_MAX, made on first use */
 	uint32_t held_head;
 	uint32_t held_n;
@@ -348,6 +358,20 @@ fed_gen_get(const uint8_t *base)
 	return e != NULL ? e->gen : 0;
 }
 
+/* The generation a new job under the id of base takes: the root's record
+ * of the id if this daemon made it (it lives as long as the id does),
+ * else the count of jobs under it that ended here. */
+static uint32_t
+fed_gen_of(const uint8_t *base)
+{
+	uint32_t i;
+
+	for (i = 0; i < fed_nregs; i++)
+		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) == 0)
+			return fed_regs[i].gen;
+	return fed_gen_get(base);
+}
+
 static void
 fed_reg_keys(struct fed_reg *r)
 {
@@ -374,6 +398,7 @@ fed_gen_bump(const uint8_t *base)
 		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) != 0)
 			continue;
 		fed_regs[i].gen = e->gen;
+		fed_regs[i].at_ns = e->at_ns;	/* in use: kept an hour more */
 		fed_reg_keys(&fed_regs[i]);
 		if (fed_retry_ev == NULL)
 			fed_retry_ev = evtimer_new(dbase, fed_retry_cb, NULL);
@@ -601,7 +626,7 @@ fed_new(struct job *j)
 		return NULL;
 	f->job = j;
 	fed_keys(j->key, 0, f->base, NULL);
-	if ((f->gen = fed_gen_get(f->base)) > 0)
+	if ((f->gen = fed_gen_of(f->base)) > 0)
 		log_debug("job %u: generation %u of its id across nodes",
 		    j->id, f->gen);
 	fed_keys(j->key, f->gen, f->tag, &f->mac);
@@ -685,10 +710,14 @@ static void
 fed_job_free(struct job *j)
 {
 	uint8_t base[WPEER_TAG_LEN];
+	int ran = j->fed->mapped;
 
 	memcpy(base, j->fed->base, sizeof base);
 	fed_free(j);
-	fed_gen_bump(base);
+	/* Only a job every node knew counts: one that failed in discovery
+	 * may not exist on the root, which would not count it. */
+	if (ran)
+		fed_gen_bump(base);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1666,9 +1695,12 @@ fed_hold(struct fed *f, uint32_t node, uint32_t rank, uint32_t seq,
 {
 	struct fed_node *n = &f->nodes[node];
 	struct fed_held *h;
+	uint32_t cost = m->len + FED_HELD_COST, room = FED_HELD_BYTES;
 
-	if (m->len > FED_HELD_MSG || n->held_n == FED_HELD_MAX ||
-	    n->held_bytes + m->len > FED_HELD_BYTES ||
+	if (f->nnodes > 1 && FED_HELD_TOTAL / (f->nnodes - 1) < room)
+		room = FED_HELD_TOTAL / (f->nnodes - 1);
+	if (!n->heard || m->len > FED_HELD_MSG ||
+	    n->held_n == FED_HELD_MAX || n->held_bytes + cost > room ||
 	    f->job->rstate[m->peer] == TABLE_RANK_LEFT ||
 	    (f->held_off != NULL && f->held_off[m->peer]))
 		return 0;
@@ -1678,10 +1710,22 @@ fed_hold(struct fed *f, uint32_t node, uint32_t rank, uint32_t seq,
 	h = &n->held[(n->held_head + n->held_n) % FED_HELD_MAX];
 	h->src = rank;
 	h->seq = seq;
-	h->len = m->len;
+	h->len = cost;
 	n->held_n++;
-	n->held_bytes += m->len;
+	n->held_bytes += cost;
 	return 1;
+}
+
+/* Receiver rank over its cap (on), or not (off). */
+static void
+fed_held_off(struct fed *f, uint32_t rank, int on)
+{
+	if (rank >= f->job->nranks || (f->held_off == NULL && !on))
+		return;
+	if (f->held_off == NULL &&
+	    (f->held_off = calloc(f->job->nranks, 1)) == NULL)
+		return;		/* no memory: hold as before (bounded) */
+	f->held_off[rank] = (uint8_t)on;
 }
 
 /*
@@ -1706,13 +1750,11 @@ fed_held_done(struct fed *f, uint32_t node, const struct wpeer_status *m)
 	n->held[k] = n->held[n->held_head];
 	n->held_head = (n->held_head + 1) % FED_HELD_MAX;
 	n->held_n--;
-	if (m->code == FB_E_LIMIT) {
+	if (m->code == FB_E_LIMIT)
 		/* Delivered, past the receiver's cap: no more held sends to
 		 * it until its node takes one again. */
-		if (m->rank < f->job->nranks && (f->held_off != NULL ||
-		    (f->held_off = calloc(f->job->nranks, 1)) != NULL))
-			f->held_off[m->rank] = 1;
-	} else if (m->code != 0) {
+		fed_held_off(f, m->rank, 1);
+	else if (m->code != 0) {
 		/* The receiver left meanwhile, or the job failed: as a
 		 * message still queued for a rank that leaves, it goes. */
 		dstats.peer_held_undelivered++;
@@ -1844,9 +1886,10 @@ fed_ack_recv(struct fed *f, uint32_t node, const struct wpeer_status *m)
 
 	if (fed_held_done(f, node, m))
 		return;
-	/* The receiver took one again: sends to it may be held again. */
-	if (m->code == 0 && f->held_off != NULL && m->rank < j->nranks)
-		f->held_off[m->rank] = 0;
+	/* Refused as full, or taken again: held sends to that receiver
+	 * stop, or may start again. */
+	if (m->code == FB_E_LIMIT || m->code == 0)
+		fed_held_off(f, m->rank, m->code == FB_E_LIMIT);
 	if (m->src >= j->nranks || !job_reachable(j, m->src))
 		return;		/* the sender went meanwhile */
 	n = m->text_len < sizeof text - 1 ? m->text_len : sizeof text - 1;
@@ -2026,6 +2069,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	/* The rest needs the map and a sender that is a node of the job. */
 	if (!f->mapped || node >= f->nnodes || node == f->me)
 		goto bad;
+	f->nodes[node].heard = 1;
 	switch (type) {
 	case WPEER_COLL:
 		if ((rc = wpeer_decode_coll(body, len, &u.coll)) != WIRE_OK)
@@ -2211,7 +2255,7 @@ fed_verified(struct fed *f, struct peer *p, const struct wire_hdr *h,
  */
 static struct fed *
 fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
-    size_t len, const uint8_t *nonce, const uint8_t *rnonce)
+    size_t len, const struct fed_early *kept)
 {
 	struct fed_reg *r;
 	crypto_auth_hmacsha512256_state st;
@@ -2252,13 +2296,20 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 		return NULL;
 	}
 	fed_keys(r->key, r->gen, tag, &st);
-	bad = nonce != NULL ? peer_verify_nonces(nonce, rnonce, &st, frame,
-	    len) : peer_verify(p, &st, frame, len);
+	bad = kept != NULL ? peer_verify_nonces(kept->nonce, kept->rnonce,
+	    &st, frame, len) : peer_verify(p, &st, frame, len);
 	sodium_memzero(&st, sizeof st);
+	if (bad == -1 && kept != NULL && kept->moved) {
+		/* Its link is gone: the one it moved to sent nothing wrong. */
+		log_warnx("peer %s: a JOIN kept from its handed-over link "
+		    "failed its MAC: dropped", peer_name(p));
+		return NULL;
+	}
 	if (bad == -1) {
 		fed_bad_mac(p, WPEER_JOIN);
 		return NULL;
 	}
+	r->at_ns = clock_mono_ns();	/* in use: kept an hour more */
 	peer_authed(p);
 	if (wpeer_decode_join(m->body, m->body_len, &jm) != WIRE_OK ||
 	    jm.flags != (WIRE_JOIN_DAEMON_COLL | WIRE_JOIN_MULTINODE)) {
@@ -2310,8 +2361,7 @@ fed_retry_cb(int fd, short events, void *arg)
 		}
 		*pp = e->next;
 		fed_nearly--;
-		f = fed_root_job(e->peer, &m, e->buf, e->len, e->nonce,
-		    e->rnonce);
+		f = fed_root_job(e->peer, &m, e->buf, e->len, e);
 		if (f != NULL) {
 			fed_handle(f, e->peer, h.type, m.node, m.body,
 			    m.body_len);
@@ -2353,8 +2403,8 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 	}
 	if ((f = fed_find(m.tag)) == NULL) {
 		if (h->type == WPEER_JOIN) {
-			if ((f = fed_root_job(p, &m, frame, len, NULL,
-			    NULL)) == NULL)
+			if ((f = fed_root_job(p, &m, frame, len, NULL)) ==
+			    NULL)
 				return;
 			fed_handle(f, p, h->type, m.node, m.body, m.body_len);
 			if (fed_find(m.tag) == f)
