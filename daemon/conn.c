@@ -51,9 +51,8 @@ struct conn {
 	uint16_t ctl_type;
 	uint32_t hello_flags;	/* WIRE_HELLO_*: what the rank can take */
 	struct job_waiter waiter;	/* WAITING */
-	struct wire_join wjoin;		/* WAITING: the JOIN */
-	uint8_t *wext;			/* and its extension (charged to the
-					 * uid as buffered bytes) */
+	struct wire_join wjoin;		/* WAITING: the JOIN, its extension
+					 * a copy (conn_wext_keep) */
 };
 
 static uint64_t conn_next_id;
@@ -66,7 +65,7 @@ static void conn_fault(void *, int, const char *);
 static void conn_expired(void *);
 static int conn_admit(void *, const struct wire_hdr *, char *);
 static void conn_account(void *, int64_t);
-static void conn_wext_free(struct conn *, uint8_t *, uint32_t);
+static void conn_wext_free(struct conn *, const struct wire_join *);
 
 static const struct transport_ops conn_ops = {
 	conn_dispatch, conn_fault, conn_expired, NULL
@@ -194,7 +193,7 @@ conn_gone(struct conn *c)
 	log_debug("conn %llu: pid %d closed", (unsigned long long)c->id,
 	    (int)c->cred.pid);
 	conn_detach(c);
-	conn_wext_free(c, c->wext, c->wjoin.ext_len);
+	conn_wext_free(c, &c->wjoin);	/* a JOIN still waiting */
 	if (c->ev_ctl != NULL)
 		event_free(c->ev_ctl);
 	uidmap_del(c->cred.uid, UIDMAP_CONN);
@@ -314,20 +313,18 @@ conn_wext_keep(struct conn *c, const struct wire_join *m)
 }
 
 static void
-conn_wext_free(struct conn *c, uint8_t *ext, uint32_t len)
+conn_wext_free(struct conn *c, const struct wire_join *m)
 {
-	if (ext == NULL)
+	if (m->ext == NULL)
 		return;
-	free(ext);
-	conn_account(c, -(int64_t)len);
+	free((void *)(uintptr_t)m->ext);
+	conn_account(c, -(int64_t)m->ext_len);
 }
 
 static void
 conn_rejoin_cb(int fd, short events, void *arg)
 {
 	struct conn *c = arg;
-
-	uint8_t *ext;
 	struct wire_join m;
 
 	if (c->state != CONN_WAITING)
@@ -336,10 +333,9 @@ conn_rejoin_cb(int fd, short events, void *arg)
 	/* Owned here until the JOIN is handled: job_join copies what it
 	 * keeps. */
 	m = c->wjoin;
-	ext = c->wext;
-	c->wext = NULL;
+	c->wjoin.ext = NULL;
 	conn_join(c, &m);
-	conn_wext_free(c, ext, m.ext_len);
+	conn_wext_free(c, &m);
 }
 
 /* The job c's JOIN waited for ended: present it again, from the loop. */
@@ -373,7 +369,7 @@ conn_join(struct conn *c, const struct wire_join *m)
 		c->wjoin = *m;
 		c->wjoin.ext = NULL;
 		if (m->ext_len > 0 &&
-		    (c->wjoin.ext = c->wext = conn_wext_keep(c, m)) == NULL) {
+		    (c->wjoin.ext = conn_wext_keep(c, m)) == NULL) {
 			job_waiter_cancel(&c->waiter);
 			conn_error(c, FB_E_LIMIT, "rank %u's JOIN waits for "
 			    "the job before it under the id to end, and its "

@@ -358,24 +358,36 @@ fed_gen_get(const uint8_t *base)
 	return e != NULL ? e->gen : 0;
 }
 
+/* This daemon's record of the id whose first tag is base, if it made it. */
+static struct fed_reg *
+fed_reg_of(const uint8_t *base)
+{
+	uint32_t i;
+
+	for (i = 0; i < fed_nregs; i++)
+		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) == 0)
+			return &fed_regs[i];
+	return NULL;
+}
+
 /* The generation a new job under the id of base takes: the root's record
  * of the id if this daemon made it (it lives as long as the id does),
  * else the count of jobs under it that ended here. */
 static uint32_t
 fed_gen_of(const uint8_t *base)
 {
-	uint32_t i;
+	struct fed_reg *r = fed_reg_of(base);
 
-	for (i = 0; i < fed_nregs; i++)
-		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) == 0)
-			return fed_regs[i].gen;
-	return fed_gen_get(base);
+	return r != NULL ? r->gen : fed_gen_get(base);
 }
 
 static void
 fed_reg_keys(struct fed_reg *r)
 {
-	fed_keys(r->key, r->gen, r->tag, NULL);
+	if (r->gen == 0)	/* the first generation's tag is the base */
+		memcpy(r->tag, r->base, WPEER_TAG_LEN);
+	else
+		fed_keys(r->key, r->gen, r->tag, NULL);
 	fed_keys(r->key, r->gen + 1, r->next, NULL);
 }
 
@@ -387,24 +399,22 @@ fed_gen_bump(const uint8_t *base)
 {
 	struct fed_gen *e = fed_gen_find(base, 1);
 	struct timeval tv = { 0, 0 };
-	uint32_t i;
+	struct fed_reg *r;
 
 	if (e == NULL)
 		return;	/* no memory: the next job counts as the first */
 	e->gen++;
 	e->at_ns = clock_mono_ns();
 	/* The root of the id: JOINs of the next job may have come already. */
-	for (i = 0; i < fed_nregs; i++) {
-		if (memcmp(fed_regs[i].base, base, WPEER_TAG_LEN) != 0)
-			continue;
-		fed_regs[i].gen = e->gen;
-		fed_regs[i].at_ns = e->at_ns;	/* in use: kept an hour more */
-		fed_reg_keys(&fed_regs[i]);
-		if (fed_retry_ev == NULL)
-			fed_retry_ev = evtimer_new(dbase, fed_retry_cb, NULL);
-		if (fed_retry_ev != NULL)
-			evtimer_add(fed_retry_ev, &tv);
-	}
+	if ((r = fed_reg_of(base)) == NULL)
+		return;
+	r->gen = e->gen;
+	r->at_ns = e->at_ns;	/* in use: kept an hour more */
+	fed_reg_keys(r);
+	if (fed_retry_ev == NULL)
+		fed_retry_ev = evtimer_new(dbase, fed_retry_cb, NULL);
+	if (fed_retry_ev != NULL)
+		evtimer_add(fed_retry_ev, &tv);
 }
 
 static int
@@ -2175,6 +2185,20 @@ static void fed_verified(struct fed *, struct peer *,
     const struct wire_hdr *, const struct wpeer_job *);
 static void fed_bad_mac(struct peer *, uint16_t);
 
+/* A kept frame's header and job part: 0, or -1 if its link is gone (or
+ * it does not decode). */
+static int
+fed_early_decode(const struct fed_early *e, struct wire_hdr *h,
+    struct wpeer_job *m)
+{
+	if (e->peer == NULL || e->peer->dead ||
+	    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER, h) !=
+	    WIRE_OK || wpeer_decode_job(e->buf + WPEER_HDR_LEN, h->length,
+	    m) != WIRE_OK)
+		return -1;
+	return 0;
+}
+
 /* A job appeared here: frames that came for it before. */
 static void
 fed_replay_unknown(struct fed *f)
@@ -2191,10 +2215,7 @@ fed_replay_unknown(struct fed *f)
 		}
 		*pp = e->next;
 		fed_nearly--;
-		if (e->peer != NULL && !e->peer->dead &&
-		    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER,
-		    &h) == WIRE_OK && wpeer_decode_job(e->buf + WPEER_HDR_LEN,
-		    h.length, &m) == WIRE_OK) {
+		if (fed_early_decode(e, &h, &m) == 0) {
 			if (peer_verify_nonces(e->nonce, e->rnonce, &f->mac,
 			    e->buf, e->len) == 0)
 				fed_verified(f, e->peer, &h, &m);
@@ -2350,11 +2371,8 @@ fed_retry_cb(int fd, short events, void *arg)
 	int next;
 
 	while ((e = *pp) != NULL) {
-		if (e->peer == NULL || e->peer->dead ||
-		    wire_decode_hdr_untrusted(e->buf, e->len, WIRE_FROM_PEER,
-		    &h) != WIRE_OK || h.type != WPEER_JOIN ||
-		    wpeer_decode_job(e->buf + WPEER_HDR_LEN, h.length, &m) !=
-		    WIRE_OK || fed_find(m.tag) != NULL ||
+		if (fed_early_decode(e, &h, &m) != 0 || h.type != WPEER_JOIN ||
+		    fed_find(m.tag) != NULL ||
 		    fed_reg_find(m.tag, &next) == NULL || next) {
 			pp = &e->next;
 			continue;
