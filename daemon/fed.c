@@ -225,6 +225,7 @@ static void fed_handle(struct fed *, struct peer *, uint16_t, uint32_t,
     const uint8_t *, uint32_t);
 static void fed_coll_progress(struct fed *);
 static void fed_replay_unknown(struct fed *);
+static void fed_left_recv(struct fed *, uint32_t, uint32_t, uint32_t);
 static void fed_lookups_free(struct fed *);
 
 static int fed_join(struct job *, const struct wire_join *, char *);
@@ -1915,13 +1916,14 @@ static void
 fed_left(struct job *j, uint32_t rank)
 {
 	struct fed *f = j->fed;
-	uint8_t b[4];
+	uint8_t b[WPEER_LEFT_LEN];
 	struct iovec iov = { b, sizeof b };
 
 	if (!f->mapped)
 		return;
 	f->nodes[f->me].nleft++;
 	wire_put32(b, rank);
+	wire_put32(b + 4, j->coll_seq);
 	fed_broadcast(f, WPEER_LEFT, &iov, 1);
 }
 
@@ -1968,7 +1970,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		struct wpeer_coll coll;
 		struct wpeer_msg msg;
 		struct wpeer_status st;
-		uint32_t rank;
+		uint32_t left[2];
 	} u;
 	uint32_t i, d;
 	int rc = WIRE_EVALUE, di;
@@ -2098,15 +2100,11 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		fed_ack_recv(f, node, &u.st);
 		return;
 	case WPEER_LEFT:
-		if ((rc = wpeer_decode_left(body, len, &u.rank)) != WIRE_OK ||
-		    u.rank >= j->nranks || f->node_of_rank[u.rank] != node)
+		if ((rc = wpeer_decode_left(body, len, &u.left[0],
+		    &u.left[1])) != WIRE_OK || u.left[0] >= j->nranks ||
+		    f->node_of_rank[u.left[0]] != node)
 			goto bad;
-		if (j->rstate[u.rank] == TABLE_RANK_LEFT)
-			return;
-		j->rstate[u.rank] = TABLE_RANK_LEFT;
-		j->nleft++;
-		f->nodes[node].nleft++;
-		job_tell_left(j, u.rank);
+		fed_left_recv(f, node, u.left[0], u.left[1]);
 		return;
 	}
 bad:
@@ -2116,6 +2114,34 @@ bad:
 	job_fail(j, FB_E_PROTO, WIRE_NO_RANK, "node %s sent a %s frame this "
 	    "node cannot use: %s", a, wpeer_type_name(type),
 	    wire_status_name(rc));
+}
+
+/*
+ * Rank (of node) left cleanly after its node completed collective #done.
+ * A collective after that one can never complete: one that this node is
+ * in fails now (a later one fails as it begins, job_arrive); #done itself
+ * completes, since its steps from that node are all on their way.
+ */
+static void
+fed_left_recv(struct fed *f, uint32_t node, uint32_t rank, uint32_t done)
+{
+	struct job *j = f->job;
+	uint32_t seq = f->running ? f->cseq : j->state == JOB_COLLECTIVE ?
+	    j->coll_seq + 1 : 0;
+	char a[160];
+
+	if (j->rstate[rank] == TABLE_RANK_LEFT)
+		return;
+	j->rstate[rank] = TABLE_RANK_LEFT;
+	j->nleft++;
+	f->nodes[node].nleft++;
+	job_tell_left(j, rank);
+	if (seq != 0 && seq > done)
+		job_fail(j, FB_E_PEER_LOST, rank, "rank %u, on node %s, left "
+		    "the job (fb_comm_destroy) after collective #%u; %s #%u "
+		    "needs it", rank, fed_node_name(&f->nodes[node], a,
+		    sizeof a), done, wire_coll_name(f->running ? f->ckind :
+		    j->coll_kind), seq);
 }
 
 static void

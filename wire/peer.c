@@ -287,11 +287,13 @@ wpeer_decode_ack(const uint8_t *p, size_t len, struct wpeer_status *m)
 }
 
 int
-wpeer_decode_left(const uint8_t *p, size_t len, uint32_t *rank)
+wpeer_decode_left(const uint8_t *p, size_t len, uint32_t *rank,
+    uint32_t *done)
 {
-	if (len != 4)
+	if (len != WPEER_LEFT_LEN)
 		return WIRE_ELENGTH;
 	*rank = wire_get32(p);
+	*done = wire_get32(p + 4);
 	return WIRE_OK;
 }
 
@@ -322,7 +324,7 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 		struct wpeer_coll coll;
 		struct wpeer_msg msg;
 		struct wpeer_status st;
-		uint32_t rank;
+		uint32_t left[2];
 	} u;
 	struct wpeer_job job;
 	int rc;
@@ -352,7 +354,8 @@ wpeer_check_payload(uint16_t type, const uint8_t *p, size_t len)
 	case WPEER_MSG_ACK:
 		return wpeer_decode_ack(job.body, job.body_len, &u.st);
 	case WPEER_LEFT:
-		return wpeer_decode_left(job.body, job.body_len, &u.rank);
+		return wpeer_decode_left(job.body, job.body_len, &u.left[0],
+		    &u.left[1]);
 	case WPEER_FAIL:
 		return wpeer_decode_fail(job.body, job.body_len, &u.st);
 	case WPEER_PROOF:

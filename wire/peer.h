@@ -40,7 +40,10 @@
  * bad frame, so HELLO refuses it. */
 /* 4: MSG_HELD (a MSG the sender's node acknowledged already, within its
  * window); a daemon of version 3 would take it for a bad frame. */
-#define WPEER_VERSION		4
+/* 5: LEFT says how many collectives the rank's node had completed, so that
+ * a node waiting in a later one fails it at once; a daemon of version 4
+ * would take the longer LEFT for a bad frame. */
+#define WPEER_VERSION		5
 #define WPEER_HDR_LEN		16
 #define WPEER_NONCE_LEN		16
 #define WPEER_TAG_LEN		16
@@ -163,6 +166,8 @@ struct wpeer_status {		/* MSG_ACK (src, sendseq used) and FAIL */
 };
 #define WPEER_ACK_HDR 16
 #define WPEER_FAIL_HDR 8
+/* LEFT: u32 rank, u32 the collectives its node had completed then. */
+#define WPEER_LEFT_LEN 8
 
 /* The header is struct wire_hdr, decoded by wire_decode_hdr_untrusted()
  * with WIRE_FROM_PEER; decoders return enum wire_status. */
@@ -189,7 +194,8 @@ int wpeer_decode_map(const uint8_t *p, size_t len, struct wpeer_map *m);
 int wpeer_decode_coll(const uint8_t *p, size_t len, struct wpeer_coll *m);
 int wpeer_decode_msg(const uint8_t *p, size_t len, struct wpeer_msg *m);
 int wpeer_decode_ack(const uint8_t *p, size_t len, struct wpeer_status *m);
-int wpeer_decode_left(const uint8_t *p, size_t len, uint32_t *rank);
+int wpeer_decode_left(const uint8_t *p, size_t len, uint32_t *rank,
+    uint32_t *done);
 int wpeer_decode_fail(const uint8_t *p, size_t len, struct wpeer_status *m);
 
 size_t wpeer_encode_hello(uint8_t *buf, const struct wpeer_hello *m);

@@ -199,7 +199,8 @@ peer_seeds(uint8_t *b)
 	n += p_job(b + n, WPEER_MSG, 2, 1, body, WPEER_MSG_HDR + 5);
 	n += p_job(b + n, WPEER_MSG_HELD, 3, 1, body, WPEER_MSG_HDR + 5);
 	wire_put32(body, 3);
-	n += p_job(b + n, WPEER_LEFT, 4, 1, body, 4);
+	wire_put32(body + 4, 2);
+	n += p_job(b + n, WPEER_LEFT, 4, 1, body, WPEER_LEFT_LEN);
 	wire_put32(body, (uint32_t)-4);
 	wire_put32(body + 4, 3);
 	memcpy(body + 8, "node lost", 9);
@@ -247,7 +248,9 @@ peer_seeds(uint8_t *b)
 	n += wpeer_encode_refuse(b + n, body, -9, "no such job");
 	put("p-refuse", b, n);
 	wire_put32(body, 1);
-	put("p-job-before-hello", b, p_job(b, WPEER_LEFT, 1, 0, body, 4));
+	wire_put32(body + 4, 0);
+	put("p-job-before-hello", b, p_job(b, WPEER_LEFT, 1, 0, body,
+	    WPEER_LEFT_LEN));
 	/* A header that claims the largest payload, then nothing. */
 	wpeer_encode_hdr(b, WPEER_COLL, WPEER_PAYLOAD_MAX, 1);
 	n = p_hello(b + WPEER_HDR_LEN);

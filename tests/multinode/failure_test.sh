@@ -10,13 +10,21 @@
 #    within the peer timeout, not FB_E_TIMEOUT (the calls' own deadline is
 #    30 s, the daemons' --peer-timeout 2 s); node 3's ranks also get
 #    FB_E_PEER_LOST.  Its kernel acknowledges nothing, so this is not
-#    taken for a starved daemon (--peer-hang-timeout, hang_test.sh).
+#    taken for a starved daemon (--peer-hang-timeout, hang_test.sh);
+#  - a rank leaves cleanly (fb_comm_destroy) 300 ms after its 50th
+#    barrier, while the others wait in the 51st: with its node's other
+#    ranks still in the job (rank 9 of the 12), and as the only rank of its
+#    node (rank 2 of a 3-rank job, a rank per node, whose node's job ends
+#    with it): every other rank gets FB_E_PEER_LOST naming the rank that
+#    left, not FB_E_TIMEOUT after the calls' 30 s (a daemon of before the
+#    fix waited that long when the rank's node had no job left to see the
+#    51st barrier's steps).
 # How long detection took is printed, not asserted.  Skips without root or
 # ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
-echo "1..9"
+echo "1..13"
 if ! mn_nodes 3 --peer-timeout 2000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
@@ -90,4 +98,52 @@ mn_ok $? "a dead link is not taken for a starved daemon (no hang wait)"
 [ "$(grep -c 'fail fb_allgather rc -4 FB_E_PEER_LOST' "$MN_DIR/down.3")" -eq 4 ]
 mn_ok $? "node 3's ranks: FB_E_PEER_LOST (the others are gone for them)"
 mn_show "$MN_DIR/down.3"
+
+# 3. A rank leaves cleanly while the others go on.  Node 3's link comes up
+# again, with a new daemon.
+mn_link_up 3
+mn_kill 3
+if ! mn_daemon 3 --peer-timeout 2000; then
+	echo "Bail out! node 3's daemon did not restart"
+	exit 1
+fi
+# left_job TAG NRANKS RPN LEAVER: a barrier loop on nodes 1-3, RPN ranks
+# each; LEAVER leaves 300 ms after its 50th round.
+left_job() {
+	mn_make_ids 1 "$MN_DIR/id$1"
+	pids=
+	for i in 1 2 3; do
+		mn_bg $i "$MN_DIR/$1.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/id$1" \
+		    --nranks "$2" --ranks $(((i - 1) * $3))-$((i * $3 - 1)) \
+		    --nnodes 3 --mode barrier --leave "$4:50:300" --timeout 30000 \
+		    --run-ms 40000
+		pids="$pids $MN_LAST"
+	done
+	mn_wait_all $pids
+}
+# left_named TAG NRANKS LEAVER: LEAVER left after 50 rounds; every other
+# rank failed in fb_barrier with FB_E_PEER_LOST naming "rank LEAVER".
+left_named() {
+	cat "$MN_DIR/$1".[123] | awk -v r="$3" -v n="$2" '
+	    $1 == "rank" && $2 == r && $3 == "left" { l++; next }
+	    $3 == "joined" { next }
+	    $3 == "fail" && $4 == "fb_barrier" && $7 == "FB_E_PEER_LOST" {
+		d = substr($0, index($0, " detail "))
+		if (index(d, "rank " r ",") || index(d, "rank " r " ")) {
+			f++
+			next
+		}
+	    }
+	    { print "# " $0 }
+	    END { exit !(l == 1 && f == n - 1) }'
+}
+left_job leave9 12 4 9
+[ $? -eq 0 ]; mn_ok $? "rank 9 left: every rank's driver finished with its line"
+left_named leave9 12 9
+mn_ok $? "the 11 others: FB_E_PEER_LOST naming rank 9, not a timeout"
+left_job leave2 3 1 2
+[ $? -eq 0 ]; mn_ok $? "rank 2, alone on its node, left: every driver finished"
+left_named leave2 3 2
+mn_ok $? "ranks 0 and 1: FB_E_PEER_LOST naming rank 2, not a timeout"
+mn_show "$MN_DIR/leave2.1"
 mn_finish

@@ -56,7 +56,10 @@
  * default 30000), --run-ms MS (loop modes, default 20000), --seed S,
  * --id-line J (use line J of the id file, from 0), --slow-leave R:MS (jobs
  * mode: rank R sleeps MS before each fb_comm_destroy, so that the other
- * ranks start the next job while its job has not ended on its node).
+ * ranks start the next job while its job has not ended on its node),
+ * --leave R:K:MS (barrier and allgather modes: rank R leaves the job with
+ * fb_comm_destroy MS ms after its K-th round and prints "rank R left after
+ * K rounds"; the others go on, into round K + 1, until their call fails).
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -99,9 +102,12 @@ static struct {
 	int gate;
 	int slow_rank;		/* --slow-leave: this rank (-1: none) */
 	int slow_ms;		/* sleeps this long before each destroy */
+	int leave_rank;		/* --leave: this rank (-1: none) */
+	uint32_t leave_after;	/* leaves after this many rounds */
+	int leave_ms;		/* and this long after the last */
 	enum mn_mode mode;
 } opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1,
-    .slow_rank = -1 };
+    .slow_rank = -1, .leave_rank = -1 };
 
 static fb_unique_id *mn_ids;
 static int mn_nids;
@@ -735,6 +741,12 @@ mn_until_error(int rank)
 			return mn_wrong(rank, "loop", "no call failed in %d ms "
 			    "(%u rounds)", opt.run_ms, k);
 		}
+		if (rank == opt.leave_rank && k == opt.leave_after) {
+			usleep((useconds_t)opt.leave_ms * 1000);
+			fb_comm_destroy(c);
+			mn_line("rank %d left after %u rounds", rank, k);
+			return 0;
+		}
 		switch (opt.mode) {
 		case MN_BARRIER:
 			if ((rc = fb_barrier(c)) != 0) {
@@ -867,7 +879,7 @@ mn_usage(void)
 	    "calls|jobs|barrier|allgather|hold|init|stream|flood]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
 	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n"
-	    "               [--slow-leave RANK:MS]\n");
+	    "               [--slow-leave RANK:MS] [--leave RANK:ROUNDS:MS]\n");
 	exit(2);
 }
 
@@ -889,6 +901,7 @@ main(int argc, char **argv)
 		{ "pmix", no_argument, NULL, 'P' },
 		{ "gate", no_argument, NULL, 'g' },
 		{ "slow-leave", required_argument, NULL, 'L' },
+		{ "leave", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
@@ -924,6 +937,12 @@ main(int argc, char **argv)
 		case 'L':
 			if (sscanf(optarg, "%d:%d", &opt.slow_rank,
 			    &opt.slow_ms) != 2)
+				mn_usage();
+			break;
+		case 'E':
+			if (sscanf(optarg, "%d:%u:%d", &opt.leave_rank,
+			    &opt.leave_after, &opt.leave_ms) != 3 ||
+			    opt.leave_ms < 0)
 				mn_usage();
 			break;
 		default: mn_usage();

@@ -183,6 +183,9 @@ mn_kill() {
 mn_link_down() {
 	ip link set "${MN_PFX}v$1" down
 }
+mn_link_up() {
+	ip link set "${MN_PFX}v$1" up
+}
 
 MN_FROZEN=
 mn_freeze() {

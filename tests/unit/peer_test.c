@@ -57,7 +57,7 @@ static const struct {
 	{ 19, 52 + 16, (64u << 20) + 4096, 1 },	/* COLL */
 	{ 20, 52 + 16, 52 + 16 + (1u << 20), 1 },	/* MSG */
 	{ 21, 52 + 16, 52 + 16 + 512, 1 },	/* MSG_ACK */
-	{ 22, 52 + 4, 52 + 4, 1 },		/* LEFT */
+	{ 22, 52 + 8, 52 + 8, 1 },		/* LEFT */
 	{ 23, 52 + 8, 52 + 8 + 512, 1 },	/* FAIL */
 	{ 24, 52, 52, 1 },			/* PROOF */
 	{ 25, 52, 52, 1 },			/* RETIRE */
@@ -218,7 +218,7 @@ test_bodies(void)
 	struct wpeer_status st;
 	struct wpeer_ep ep = { 6, 7720, { 0xfd, 0, [15] = 5 } };
 	char a[64];
-	uint32_t rank;
+	uint32_t rank, done;
 	size_t n;
 
 	memset(p, 0x22, 16);
@@ -329,9 +329,11 @@ test_bodies(void)
 	wire_put32(p + 8, 1);
 	ok(wpeer_decode_ack(p, 16, &st) == WIRE_EVALUE,
 	    "MSG_ACK: a positive code refused");
-	ok(wpeer_decode_left(p, 4, &rank) == WIRE_OK && rank == 1 &&
-	    wpeer_decode_left(p, 5, &rank) == WIRE_ELENGTH,
-	    "LEFT: 4 bytes exactly");
+	wire_put32(p + 4, 7);
+	ok(wpeer_decode_left(p, 8, &rank, &done) == WIRE_OK && rank == 1 &&
+	    done == 7 && wpeer_decode_left(p, 4, &rank, &done) ==
+	    WIRE_ELENGTH && wpeer_decode_left(p, 9, &rank, &done) ==
+	    WIRE_ELENGTH, "LEFT: rank 1 after collective #7, 8 bytes exactly");
 	wire_put32(p, (uint32_t)-4);
 	wire_put32(p + 4, 3);
 	ok(wpeer_decode_fail(p, 8, &st) == WIRE_OK && st.code == -4 &&
@@ -356,10 +358,10 @@ test_streams(void)
 	n = wpeer_encode_hello(s, &h);
 	put_hdr(s + n, WPEER_MAGIC, PV, WPEER_PING, 0, 0);
 	n += 16;
-	put_hdr(s + n, WPEER_MAGIC, PV, WPEER_LEFT, 56, 1);
-	memset(s + n + 16, 0, 56);
+	put_hdr(s + n, WPEER_MAGIC, PV, WPEER_LEFT, 60, 1);
+	memset(s + n + 16, 0, 60);
 	wire_put32(s + n + 16 + 16, 2);
-	n += 16 + 56;
+	n += 16 + 60;
 	ok(wpeer_check_stream(s, n) == WIRE_OK,
 	    "HELLO, PING, LEFT: a valid stream");
 	for (cut = 1; cut < n; cut++) {
@@ -369,7 +371,7 @@ test_streams(void)
 			all = 0;
 	}
 	ok(all, "the stream cut anywhere: only OK or NEED_MORE");
-	s[n - 56 - 16 + 6] = 99;
+	s[n - 60 - 16 + 6] = 99;
 	ok(wpeer_check_stream(s, n) == WIRE_ETYPE,
 	    "a bad type in the third frame is found");
 }
