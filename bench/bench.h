@@ -100,6 +100,9 @@ extern const struct bench_sys	sys_mpi;
 /* sys_floor.c */
 extern const struct bench_sys	sys_floor;
 
+/* sys_netfloor.c */
+extern const struct bench_sys	sys_netfloor;
+
 /* sys_pmix.c */
 extern const struct bench_sys	sys_pmix;
 extern double			 sys_pmix_init_us;	/* PMIx_Init alone */

@@ -1,6 +1,7 @@
 /*
  * bootstrap_benchmark.c - fastboot against mscclpp's TcpBootstrap, PMIx, MPI
- * and a shared-memory floor, all in one mpirun, with a report.
+ * and a floor (shared memory; across --nodes, shared memory and TCP), all
+ * in one mpirun, with a report.
  *
  *	mpirun -n 8 ./bench/bootstrap_benchmark [options] [iterations]
  *
@@ -1056,6 +1057,8 @@ usage(FILE *f)
 "      --min-ops N          fewest timed ops per measurement (default 5)\n"
 "      --max-ops N          most timed ops per measurement (default 2000)\n"
 "  -s, --systems LIST       only these: fastboot,mscclpp,PMIx,MPI,shm-floor\n"
+"                           (over --nodes M > 1 the floor is net-floor:\n"
+"                           shared memory in a node, TCP between nodes)\n"
 "      --no-sweep           skip the allgather size sweep\n"
 "      --nodes M            the ranks run over M nodes, each rank with its\n"
 "                           node's fastbootd ($FASTBOOT_SOCKET): recorded,\n"
@@ -1416,7 +1419,12 @@ main(int argc, char **argv)
 		goto out;
 
 	/* Fastest first, so that a slow peer cannot starve the others. */
-	if (bench_wanted("shm-floor"))
+	/* Across nodes, memory shared between simulated nodes would be no
+	 * floor: the net floor (TCP between the nodes) stands in for it. */
+	if (opt.nodes > 1) {
+		if (bench_wanted("net-floor") || bench_wanted("shm-floor"))
+			order[nsys++] = &sys_netfloor;
+	} else if (bench_wanted("shm-floor"))
 		order[nsys++] = &sys_floor;
 	if (bench_wanted("fastboot"))
 		order[nsys++] = &sys_fastboot;

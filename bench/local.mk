@@ -1,8 +1,9 @@
 # bench: the mpirun benchmark (fastboot against mscclpp, PMIx, MPI and a
-# shared-memory floor), which writes results.json, and bench_report, which
-# renders the report from it (also for an old run).  Needs json-c; the
-# benchmark needs MPI too; PMIx and mscclpp are compared when configure
-# finds them.
+# floor: shared memory on one node; across simulated nodes, shared memory
+# within a node and TCP between them), which writes results.json, and
+# bench_report, which renders the report from it (also for an old run).
+# Needs json-c; the benchmark needs MPI too; PMIx and mscclpp are compared
+# when configure finds them.
 EXTRA_DIST += bench/run_nodes.sh
 EXTRA_DIST += build.sh bench/bench_test.sh scripts/run-benchmark.sh \
 	bench/targets.json bench/testdata/results-old.json
@@ -39,7 +40,8 @@ bench_bootstrap_benchmark_SOURCES = \
 	bench/stats.c \
 	bench/sys_fastboot.c \
 	bench/sys_floor.c \
-	bench/sys_mpi.c
+	bench/sys_mpi.c \
+	bench/sys_netfloor.c
 nodist_bench_bootstrap_benchmark_SOURCES = bench/buildinfo.h
 bench_bootstrap_benchmark_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir) \
 	$(MPI_CFLAGS) $(JSONC_CFLAGS)

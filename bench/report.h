@@ -15,7 +15,7 @@
 struct json_object;
 
 /* The systems in the order of the columns, and their chart colours. */
-#define REPORT_PEERS	5
+#define REPORT_PEERS	6
 extern const char *const report_order[REPORT_PEERS];
 
 /* The headline measurements, in the order of the charts and the table. */

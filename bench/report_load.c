@@ -17,7 +17,7 @@
 #define REPORT_FORMAT	"fastboot-bench-results 1"
 
 const char *const report_order[REPORT_PEERS] = {
-	"fastboot", "mscclpp", "PMIx", "MPI", "shm-floor"
+	"fastboot", "mscclpp", "PMIx", "MPI", "shm-floor", "net-floor"
 };
 
 const struct report_head report_heads[] = {

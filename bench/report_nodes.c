@@ -59,14 +59,19 @@ static const struct {
 	{ "mscclpp", "bootstrap", 0,
 	    "mscclpp bootstrap total (with MPI_Bcast of the id)", 0 },
 	{ "mscclpp", "barrier", 0, "mscclpp barrier", 1 },
+	{ "net-floor", "bootstrap-from-id", 0,
+	    "net floor bootstrap, id in hand (no daemon, fresh links)", 0 },
+	{ "net-floor", "barrier", 0, "net floor barrier (no daemon)", 1 },
+	{ "net-floor", "allgather", 64, "net floor allgather 64 B", 0 },
 };
 #define NODES_NCOLS (sizeof nodes_cols / sizeof nodes_cols[0])
 
 /* Columns the summary names. */
 enum { COL_ID, COL_TOTAL, COL_FIRST, COL_CFIRST, COL_CLATER, COL_BARRIER,
 	COL_AG64, COL_PMIX_ID, COL_PMIX, COL_PMIX_FENCE, COL_MSCCLPP_ID,
-	COL_MSCCLPP, COL_MSCCLPP_BARRIER };
-_Static_assert(COL_MSCCLPP_BARRIER + 1 == NODES_NCOLS,
+	COL_MSCCLPP, COL_MSCCLPP_BARRIER, COL_NF_ID, COL_NF_BARRIER,
+	COL_NF_AG64 };
+_Static_assert(COL_NF_AG64 + 1 == NODES_NCOLS,
     "a name for every column of nodes_cols");
 
 struct nodes_row {
@@ -378,6 +383,14 @@ nodes_write(const char *outdir, const char *gnuplot, struct nodes_row *rows,
 	    "environment names the job): its id-in-hand figure is PMIx_Init "
 	    "+ the first fence from the last rank's start; PMIx_Init alone "
 	    "is the one-node report's figure.</p>\n"
+	    "<p><b>The net floor</b> is the same algorithms with no daemon: "
+	    "the ranks of a node meet in shared memory, and one rank per "
+	    "node talks TCP to the other nodes' (dissemination barrier, "
+	    "Bruck's allgather), every wait asleep; its bootstrap opens "
+	    "every link afresh, as a job without a warm daemon must.  It "
+	    "is what these simulated nodes allow; fastboot's path has one "
+	    "process more on each node (the daemon), so a wake-up more at "
+	    "each end.</p>\n"
 	    "<p><b>Warm reuse</b> is fastboot's first job of a run over the "
 	    "median of the later ones, both from id in hand.  Each run "
 	    "starts fresh daemons; before the first job, untimed jobs of "
@@ -505,6 +518,11 @@ report_nodes(const char *outdir, char *const paths[], int npaths,
 		printf("; PMIx init+fence %s, fence %s",
 		    nodes_fig(v[COL_PMIX_ID], 1, b[0], sizeof b[0]),
 		    nodes_fig(v[COL_PMIX_FENCE], 1, b[1], sizeof b[1]));
+		printf("; net floor bootstrap id in hand %s, barrier %s, "
+		    "allgather 64 B %s", nodes_fig(v[COL_NF_ID], 1, b[0],
+		    sizeof b[0]), nodes_fig(v[COL_NF_BARRIER], 1, b[1],
+		    sizeof b[1]), nodes_fig(v[COL_NF_AG64], 1, b[2],
+		    sizeof b[2]));
 		printf("; mscclpp bootstrap id in hand %s (total %s), barrier "
 		    "%s\n", nodes_fig(v[COL_MSCCLPP_ID], 1, b[0],
 		    sizeof b[0]),

@@ -13,8 +13,11 @@
 # both bootstrap figures said apart, warm reuse and the connects per shape,
 # and measures the targets file's cross-run targets and per-shape ones (a
 # file of its own here, with bounds nothing can miss, and malformed ones it
-# refuses); a shape that is not one is refused before anything starts.  No
-# timing asserted.
+# refuses); a shape that is not one is refused before anything starts.
+# Then the net floor (no daemon: shared memory within a node, TCP between
+# nodes) over 2 nodes x 2 ranks: it ran, its allgathers matched byte for
+# byte, and nodes.html shows its barrier beside fastboot's.  No timing
+# asserted.
 # Skips without root, ip netns, mpirun or the benchmark.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
@@ -23,7 +26,7 @@ command -v mpirun >/dev/null 2>&1 || mn_skip "mpirun not found"
     mn_skip "bootstrap_benchmark not built (no MPI or json-c)"
 mn_init
 out=$MN_DIR/bench
-echo "1..14"
+echo "1..16"
 timeout -k 10 600 sh "$top_srcdir/scripts/run-benchmark.sh" --nodes "1 2x1" \
     -n 2 -B "$top_builddir" -o "$out" -- --budget 0.05 --min-ops 3 \
     --max-ops 20 --no-sweep -s fastboot 3 >"$MN_DIR/log" 2>&1
@@ -125,6 +128,19 @@ sed 's/^/# /' "$MN_DIR/badshape.out"
 [ $rc -eq 2 ] && grep -q "'4x' is not a node count M or a shape MxK" \
     "$MN_DIR/badshape.out" && [ ! -e "$MN_DIR/badshape" ]
 mn_ok $? "a shape that is not one (4x) is refused, named, before anything starts (exit $rc)"
+# The net floor: a node's 2 ranks in shared memory, the 2 nodes over TCP.
+nf=$MN_DIR/netfloor
+timeout -k 10 300 sh "$top_srcdir/scripts/run-benchmark.sh" --nodes 2x2 \
+    -n 4 -B "$top_builddir" -o "$nf" -- --budget 0.05 --min-ops 3 \
+    --max-ops 20 --no-sweep -s net-floor 3 >"$MN_DIR/nf.log" 2>&1
+rc=$?
+grep -v '^\[' "$MN_DIR/nf.log" | tail -n 5 | sed 's/^/# /'
+tr -d ' \n' <"$nf/nodes-2x2/results.json" 2>/dev/null | grep -q \
+    '"name":"net-floor","status":"ran","why":null,"checked":[1-9][0-9]*,"checked_bytes":[1-9][0-9]*,"mismatches":0}'
+mn_ok $? "the net floor ran over 2 nodes x 2 ranks, its allgathers matched byte for byte (exit $rc)"
+grep -q '<th>net floor barrier (no daemon)</th>' "$nf/nodes.html" &&
+    grep -Eq '^ +2 nodes x 2 ranks: .*; net floor bootstrap id in hand [0-9.]+, barrier [0-9.]+, allgather 64 B [0-9.]+;' "$MN_DIR/nf.log"
+mn_ok $? "nodes.html and the summary show the net floor's bootstrap, barrier and allgather"
 if [ -n "${GNUPLOT:-$(command -v gnuplot)}" ]; then
 	grep -q '<svg' "$out/nodes.html"
 	mn_ok $? "nodes.html has the chart inline"
