@@ -34,6 +34,8 @@ static const struct {
 	CTL_COUNTER(pmix_jobs),
 	CTL_COUNTER(map_sent),
 	CTL_COUNTER(map_bytes_sent),
+	CTL_COUNTER(coll_node_arrivals),
+	CTL_COUNTER(coll_rank_arrivals),
 };
 
 /*

@@ -85,6 +85,10 @@ struct daemon_stats {
 	uint64_t pmix_jobs;	/* jobs whose map came with JOIN (PMIx) */
 	uint64_t map_sent;	/* MAP copies sent (root or tree forwarder) */
 	uint64_t map_bytes_sent;	/* their bodies' bytes */
+	uint64_t coll_node_arrivals;	/* collectives across nodes that
+					 * this node's ranks arrived at
+					 * through the table (one ARRIVE) */
+	uint64_t coll_rank_arrivals;	/* ... each with its own ARRIVE */
 };
 
 extern struct daemon_config dconf;
@@ -195,7 +199,11 @@ void table_set_arrived(struct table *, uint32_t rank, uint64_t seq);
 void table_set_failed(struct table *, int code);
 void table_set_left(struct table *, uint32_t nleft);
 void table_set_ready(struct table *, uint32_t wake);
+void table_set_wake(struct table *, uint32_t wake);
 void table_wake(struct table *);
+void table_release(struct table *, uint32_t seq);
+uint64_t table_arrival(const struct table *, uint32_t rank, uint32_t *kind,
+    uint64_t *bytes);
 uint32_t table_gen(const struct table *);
 int table_pending(const struct table *, uint32_t *gen);
 int table_missed(const struct table *, uint32_t rank, uint32_t gen);
@@ -230,6 +238,8 @@ struct job {
 	uint32_t *rarrived;	/* by rank: last collective it arrived at */
 	uint32_t nleft;		/* ranks that left cleanly */
 	uint32_t nwaiting;	/* members blocked in recv (WAIT) */
+	int node_arrive;	/* across nodes, its ranks here arrive through
+				 * the table (TABLE_NODE_ARRIVE) */
 	/* The daemon collective: open in JOB_COLLECTIVE. */
 	uint32_t coll_seq;	/* last completed collective */
 	uint32_t coll_kind;

@@ -30,6 +30,7 @@ static uint32_t job_next_id;
 /* j->rtready[rank]: what the rank's HELLO said it takes (one node only). */
 #define JOB_RT_TABLE_READY	0x1	/* READY through the table */
 #define JOB_RT_COUNTS		0x2	/* counts itself in sleepers */
+#define JOB_RT_NODE_ARRIVE	0x4	/* across nodes, arrives in the table */
 
 /* How long a job that failed during init outlives its last rank. */
 #define JOB_LINGER_MS	FB_DEFAULT_TIMEOUT_MS
@@ -686,7 +687,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 		}
 		if (hello_flags & WIRE_HELLO_COUNT_SLEEP)
 			j->rtready[m->rank] |= JOB_RT_COUNTS;
-	}
+	} else if (j->fed != NULL && (hello_flags & WIRE_HELLO_NODE_ARRIVE))
+		j->rtready[m->rank] |= JOB_RT_NODE_ARRIVE;
 	if (j->fed == NULL && j->joined == j->nranks) {
 		job_set_state(j, JOB_RUNNING);
 		table_set_ready(&j->table, job_wake_word(j));
@@ -1050,6 +1052,10 @@ job_release(struct job *j, uint32_t seq)
 	j->coll_seq = seq;
 	j->coll_arrived = 0;
 	job_set_state(j, JOB_RUNNING);
+	if (j->node_arrive) {
+		table_release(&j->table, seq);
+		return;
+	}
 	n = wire_encode_empty(frame, WIRE_RELEASE, seq);
 	for (r = 0; r < j->nranks; r++)
 		if (job_reachable(j, r))
@@ -1081,6 +1087,56 @@ job_some_left(const struct job *j)
 	return WIRE_NO_RANK;
 }
 
+/*
+ * The last of this node's ranks to arrive at collective seq speaks for all
+ * (TABLE_NODE_ARRIVE): their entries in the table must say seq, with its
+ * kind and size.  Opens the collective and hands it on (job_arrive's
+ * checks done).
+ */
+static int
+job_arrive_node(struct job *j, uint32_t rank, uint32_t seq,
+    const struct wire_arrive *a)
+{
+	uint32_t r, kind;
+	uint64_t at, bytes;
+
+	for (r = 0; r < j->nranks; r++) {
+		if (job_fed->remote(j, r))
+			continue;
+		at = table_arrival(&j->table, r, &kind, &bytes);
+		if (at != seq) {
+			job_fail(j, FB_E_PROTO, r, "rank %u arrived at %s #%u "
+			    "for every rank of this node, but rank %u's entry "
+			    "in the table says #%llu", rank,
+			    wire_coll_name(a->kind), seq, r,
+			    (unsigned long long)at);
+			return 0;
+		}
+		if (kind != a->kind || bytes != a->bytes) {
+			job_fail(j, FB_E_MISMATCH, r, "collective #%u: rank "
+			    "%u called %s with %llu bytes, rank %u called %s "
+			    "with %llu bytes", seq, rank,
+			    wire_coll_name(a->kind),
+			    (unsigned long long)a->bytes, r,
+			    wire_coll_name(kind), (unsigned long long)bytes);
+			return 0;
+		}
+	}
+	job_set_state(j, JOB_COLLECTIVE);
+	j->coll_kind = a->kind;
+	j->coll_bytes = a->bytes;
+	j->coll_first = rank;
+	j->coll_since_ns = clock_mono_ns();
+	for (r = 0; r < j->nranks; r++)
+		if (!job_fed->remote(j, r)) {
+			j->rarrived[r] = seq;
+			j->coll_arrived++;
+		}
+	dstats.coll_node_arrivals++;
+	job_local_complete(j, seq);
+	return 0;
+}
+
 int
 job_arrive(struct job *j, uint32_t rank, uint32_t seq,
     const struct wire_arrive *a, char *err)
@@ -1090,6 +1146,12 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 	job_unwait(j, rank);
 	if (j->state == JOB_FAILED)
 		return 0;	/* the rank has its FAIL already */
+	if (j->state != JOB_FORMING &&
+	    j->node_arrive != ((a->flags & WIRE_ARRIVE_NODE) != 0))
+		return job_refuse(err, FB_E_PROTO, "%s: %s", wire_coll_name(
+		    a->kind), j->node_arrive ? "an ARRIVE of one rank where "
+		    "the node's ranks arrive through the table" : "an ARRIVE "
+		    "for the node where each rank sends its own");
 	if (j->state == JOB_FORMING || !(j->flags & WIRE_JOIN_DAEMON_COLL))
 		return job_refuse(err, FB_E_PROTO, "%s %s",
 		    wire_coll_name(a->kind), j->state == JOB_FORMING ?
@@ -1103,6 +1165,24 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 	    a->bytes * j->nranks > FB_MAX_ALLTOALL_BYTES)
 		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
 		    "peer exceeds the limit", (unsigned long long)a->bytes);
+	if (a->flags & WIRE_ARRIVE_NODE) {
+		if (j->state != JOB_RUNNING)
+			return job_refuse(err, FB_E_PROTO, "%s #%u for the "
+			    "node while #%u is open", wire_coll_name(a->kind),
+			    seq, seq);
+		if (a->kind == WIRE_COLL_ALLTOALL &&
+		    a->bytes * j->nranks > j->table.hdr->slot_bytes)
+			return job_refuse(err, FB_E_PROTO, "alltoall of %llu "
+			    "bytes per peer does not fit the job's slots",
+			    (unsigned long long)a->bytes);
+		if (j->nleft > 0 && (left = job_some_left(j)) != WIRE_NO_RANK) {
+			job_fail(j, FB_E_PEER_LOST, left, "%s #%u needs rank "
+			    "%u, which left the job (fb_comm_destroy)",
+			    wire_coll_name(a->kind), seq, left);
+			return 0;
+		}
+		return job_arrive_node(j, rank, seq, a);
+	}
 	if (j->state == JOB_RUNNING) {
 		job_set_state(j, JOB_COLLECTIVE);
 		j->coll_kind = a->kind;
@@ -1130,8 +1210,11 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 		    (unsigned long long)a->bytes);
 	j->rarrived[rank] = seq;
 	table_set_arrived(&j->table, rank, seq);
-	if (++j->coll_arrived == j->nlocal)
+	if (++j->coll_arrived == j->nlocal) {
+		if (j->fed != NULL)
+			dstats.coll_rank_arrivals++;
 		job_local_complete(j, seq);
+	}
 	return 0;
 }
 
@@ -1236,12 +1319,27 @@ job_ready(struct job *j, uint32_t rank, uint32_t local_rank,
 	job_send_frame(j, rank, frame, wire_encode_ready(frame, &ready));
 }
 
-/* The job across nodes is formed: it runs (fed.c). */
+/*
+ * The job across nodes is formed: it runs (fed.c).  Its ranks here arrive
+ * at collectives through the table if every one of them can
+ * (TABLE_NODE_ARRIVE: a rank of an older library sends its own ARRIVE);
+ * they read the word once READY came, which is sent after this.
+ */
 void
 job_running(struct job *j)
 {
-	if (j->state == JOB_FORMING)
-		job_set_state(j, JOB_RUNNING);
+	uint32_t r;
+
+	if (j->state != JOB_FORMING)
+		return;
+	job_set_state(j, JOB_RUNNING);
+	j->node_arrive = 1;
+	for (r = 0; r < j->nranks; r++)
+		if (!job_fed->remote(j, r) &&
+		    !(j->rtready[r] & JOB_RT_NODE_ARRIVE))
+			j->node_arrive = 0;
+	if (j->node_arrive)
+		table_set_wake(&j->table, TABLE_NODE_ARRIVE);
 }
 
 /* Is a shared-memory collective under way (the ranks' word)? */

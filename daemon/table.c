@@ -192,6 +192,39 @@ table_set_ready(struct table *t, uint32_t wake)
 	__atomic_store_n(&t->hdr->ready, 1, __ATOMIC_RELEASE);
 }
 
+/* A job across nodes: the wake word (TABLE_NODE_ARRIVE), before READY. */
+void
+table_set_wake(struct table *t, uint32_t wake)
+{
+	__atomic_store_n(&t->hdr->wake, wake, __ATOMIC_RELEASE);
+}
+
+/*
+ * A node's ranks arrive through the table (TABLE_NODE_ARRIVE): what rank
+ * wrote of its last arrival.  The ranks' words: the daemon only compares
+ * them, and a rank that scribbles fails its own job.
+ */
+uint64_t
+table_arrival(const struct table *t, uint32_t rank, uint32_t *kind,
+    uint64_t *bytes)
+{
+	uint64_t seq = __atomic_load_n(&t->rank[rank].arrived,
+	    __ATOMIC_ACQUIRE);
+
+	*kind = __atomic_load_n(&t->rank[rank].kind, __ATOMIC_RELAXED);
+	*bytes = __atomic_load_n(&t->rank[rank].bytes, __ATOMIC_RELAXED);
+	return seq;
+}
+
+/* Collective seq is complete: publish it and wake the node's ranks, all
+ * asleep on the eventfd, with one write. */
+void
+table_release(struct table *t, uint32_t seq)
+{
+	__atomic_store_n(&t->hdr->gen, seq, __ATOMIC_SEQ_CST);
+	table_wake(t);
+}
+
 /* Wake every rank asleep on the job's eventfd (they never read it: each
  * write is an edge for all of them). */
 void

@@ -86,6 +86,10 @@ struct fb_comm {
 	int evfd;		/* the job's eventfd: shared-memory releases */
 	int epfd;		/* waits on the socket and evfd together */
 	int daemon_coll;	/* collectives through the daemon */
+	int node_arrive;	/* across nodes, arrive and wait in the table
+				 * (wire/table.h, TABLE_NODE_ARRIVE) */
+	int coll_frames;	/* FASTBOOT_COLLECTIVES=daemon: ARRIVE and
+				 * RELEASE frames, across nodes too */
 	uint8_t *data;
 	uint64_t slot_bytes;
 

@@ -362,7 +362,27 @@ coll_job_failed(fb_comm *c, uint64_t start)
 	    fb_strerror(-(int)code));
 }
 
-/* Collective #seq through shared memory. */
+/*
+ * Across nodes (TABLE_NODE_ARRIVE), the last of the node's ranks to arrive
+ * at collective seq: one ARRIVE for all of them, which the daemon checks
+ * against their entries in the table.
+ */
+static int
+coll_node_arrive(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
+{
+	uint8_t frame[WIRE_HDR_LEN + WIRE_ARRIVE_LEN];
+	struct wire_arrive a = { kind, WIRE_ARRIVE_NODE, bytes };
+	struct iovec iov = { frame, 0 };
+
+	iov.iov_len = wire_encode_arrive(frame, seq, &a);
+	return io_write(c, &iov, 1, io_deadline(c));
+}
+
+/*
+ * Collective #seq through shared memory: on one node the last rank
+ * releases it; across nodes (node_arrive) it tells the daemon, which
+ * releases it once the other nodes are there.
+ */
 static int
 coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 {
@@ -370,7 +390,8 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	struct table_hdr *h = c->hdr;
 	uint64_t start = clock_mono_ns();
 	const struct table_rank *o;
-	uint32_t old, r;
+	uint32_t old, r, need = (uint32_t)(c->node_arrive ? c->local_size :
+	    c->nranks);
 	int rc;
 
 	if ((rc = coll_job_failed(c, start)) != 0)
@@ -399,10 +420,15 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		coll_abort(c, FB_E_PEER_LOST, c->err);
 		return FB_E_PEER_LOST;
 	}
-	if (old + 1 == (uint32_t)c->nranks) {
-		coll_verify(c, kind, bytes);
+	/* Nobody adds to count again before the release. */
+	if (old + 1 == need)
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
+	if (old + 1 == need && !c->node_arrive) {
+		coll_verify(c, kind, bytes);
 		coll_release(c, seq);
+	} else if (old + 1 == need &&
+	    (rc = coll_node_arrive(c, kind, bytes, seq)) != 0) {
+		return rc;
 	} else if (!coll_spin_wait(c, &c->coll_spin, coll_published,
 	    &seq) && !coll_yield(c, coll_published, &seq)) {
 		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
@@ -420,7 +446,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		    (unsigned long long)c->trank[0].bytes,
 		    h->mismatch_rank, wire_coll_name(o->kind),
 		    (unsigned long long)o->bytes);
-		if (old + 1 == (uint32_t)c->nranks)
+		if (old + 1 == need)
 			coll_abort(c, FB_E_MISMATCH, c->err);
 		return FB_E_MISMATCH;
 	}
@@ -438,7 +464,7 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 	uint64_t start = clock_mono_ns();
 	int rc;
 
-	if (!c->daemon_coll) {
+	if (!c->daemon_coll || c->node_arrive) {
 		if ((rc = coll_shm(c, kind, bytes, seq)) != 0)
 			return rc;
 		c->coll_seq = seq;

@@ -202,7 +202,7 @@ comm_configure(fb_comm *c, const fb_config *cfg)
 
 	env = getenv("FASTBOOT_COLLECTIVES");
 	if (env != NULL && strcmp(env, "daemon") == 0)
-		c->daemon_coll = 1;
+		c->daemon_coll = c->coll_frames = 1;
 	else if (env != NULL && *env != '\0' && strcmp(env, "shm") != 0)
 		return comm_error(c, FB_E_INVAL, "FASTBOOT_COLLECTIVES='%s': "
 		    "use shm (the default) or daemon", env);
@@ -489,6 +489,8 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	 * through the table (the daemon says so in JOIN_ACK). */
 	if (!c->daemon_coll && !c->multinode)
 		hello.flags = WIRE_HELLO_TABLE_READY | WIRE_HELLO_COUNT_SLEEP;
+	else if (c->multinode && !c->coll_frames)
+		hello.flags = WIRE_HELLO_NODE_ARRIVE;
 	n = wire_encode_hello(frames, &hello);
 	n += wire_encode_join_hdr(frames + n, &join, (uint32_t)ext_len);
 	iov2[0].iov_base = frames;
@@ -529,6 +531,9 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if (!c->daemon_coll && !c->multinode)
 		c->wake_counted = (__atomic_load_n(&c->hdr->wake,
 		    __ATOMIC_ACQUIRE) & TABLE_WAKE_COUNTED) != 0;
+	else if (c->multinode && c->epfd != -1)
+		c->node_arrive = (__atomic_load_n(&c->hdr->wake,
+		    __ATOMIC_ACQUIRE) & TABLE_NODE_ARRIVE) != 0;
 	/* The phases, in us from the start (bench/sys_fastboot.c reads them):
 	 * connected, node map read, HELLO+JOIN written, JOIN_ACK read, table
 	 * mapped, READY read. */

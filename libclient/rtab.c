@@ -103,6 +103,13 @@ rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 		if (rtab_epoll(comm) == -1)
 			return comm->failed ? comm->failed : comm_fail(comm,
 			    FB_E_SYS, "epoll: %s", strerror(errno));
+	} else if (comm->multinode && comm->evfd != -1) {
+		/* Across nodes the release may come through the table
+		 * (TABLE_NODE_ARRIVE, known at READY): set up while the
+		 * other nodes join. */
+		if (rtab_epoll(comm) == -1)
+			return comm->failed ? comm->failed : comm_fail(comm,
+			    FB_E_SYS, "epoll: %s", strerror(errno));
 	}
 	return 0;
 }

@@ -84,6 +84,17 @@ struct table_hdr {
  * library sleeps without counting) the last rank always writes.
  */
 #define TABLE_WAKE_COUNTED	0x1
+/*
+ * TABLE_NODE_ARRIVE: a job across nodes whose ranks here all said in HELLO
+ * (WIRE_HELLO_NODE_ARRIVE) that they arrive at collectives through the
+ * table: each writes its kind, bytes and arrived and adds itself to count;
+ * the last resets count and sends one ARRIVE (WIRE_ARRIVE_NODE) for the
+ * node; the daemon checks the node's entries, runs the steps across
+ * nodes, stores gen = the collective's number and writes the eventfd once.
+ * Without it each rank sends its ARRIVE and gets a RELEASE frame.  Set
+ * before READY.
+ */
+#define TABLE_NODE_ARRIVE	0x2
 
 struct table_rank {
 	/* Written by the daemon. */

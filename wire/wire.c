@@ -320,8 +320,10 @@ wire_decode_arrive(const uint8_t *p, size_t len, struct wire_arrive *m)
 	if (len != WIRE_ARRIVE_LEN)
 		return WIRE_ELENGTH;
 	m->kind = wire_get32(p);
-	m->reserved = wire_get32(p + 4);
+	m->flags = wire_get32(p + 4);
 	m->bytes = wire_get64(p + 8);
+	if (m->flags & ~(uint32_t)WIRE_ARRIVE_NODE)
+		return WIRE_EVALUE;
 	switch (m->kind) {
 	case WIRE_COLL_BARRIER:
 		if (m->bytes != 0)
@@ -447,7 +449,7 @@ wire_encode_arrive(uint8_t *buf, uint32_t seq, const struct wire_arrive *m)
 
 	wire_encode_hdr(buf, WIRE_ARRIVE, WIRE_ARRIVE_LEN, seq);
 	wire_put32(p, m->kind);
-	wire_put32(p + 4, m->reserved);
+	wire_put32(p + 4, m->flags);
 	wire_put64(p + 8, m->bytes);
 	return WIRE_HDR_LEN + WIRE_ARRIVE_LEN;
 }

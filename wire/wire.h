@@ -112,6 +112,9 @@ struct wire_hello {
 /* It counts itself in the table's sleepers before it sleeps for a
  * shared-memory collective (wire/table.h, TABLE_WAKE_COUNTED). */
 #define WIRE_HELLO_COUNT_SLEEP 0x2
+/* In a job across nodes it arrives at collectives through the table and
+ * waits there for the release (wire/table.h, TABLE_NODE_ARRIVE). */
+#define WIRE_HELLO_NODE_ARRIVE 0x4
 
 struct wire_join {
 	uint8_t key[WIRE_KEY_LEN];
@@ -166,10 +169,13 @@ struct wire_join_ext {
 
 struct wire_arrive {
 	uint32_t kind;		/* enum wire_coll */
-	uint32_t reserved;
+	uint32_t flags;		/* WIRE_ARRIVE_* */
 	uint64_t bytes;		/* per rank (allgather), per peer (alltoall) */
 };
 #define WIRE_ARRIVE_LEN 16
+/* Sent by the last of its node's ranks to arrive, for all of them: each
+ * wrote its arrival in the table (TABLE_NODE_ARRIVE). */
+#define WIRE_ARRIVE_NODE 0x1
 
 /* SEND and DELIVER: 8 bytes of addressing, then the message. */
 struct wire_msg {

@@ -36,7 +36,8 @@ MULTINODE_NETNS_TESTS = \
 	tests/multinode/dns_test.sh \
 	tests/multinode/tree_test.sh \
 	tests/multinode/handover_test.sh \
-	tests/multinode/flood_test.sh
+	tests/multinode/flood_test.sh \
+	tests/multinode/arrive_test.sh
 MULTINODE_TESTS += $(MULTINODE_NETNS_TESTS)
 EXTRA_DIST += $(MULTINODE_NETNS_TESTS)
 # A host without the secret: raw daemon-to-daemon frames (forged_test.sh).

@@ -40,6 +40,10 @@
  *		the refused send arrived).  The "ok" line ends with
  *		"sent N refused NAME" (rank 0: what the failed call returned,
  *		FB_OK on rank 1).
+ *   mismatch	init, a barrier, then rank 1 calls fb_barrier and every other
+ *		rank fb_allgather of 8 bytes: each must fail with
+ *		FB_E_MISMATCH (its line is the fail line; any other
+ *		outcome is wrong).
  * In the loop and hold modes the first failure is the expected outcome:
  * the line says which call, which code, when (CLOCK_REALTIME ms) and the
  * detail; the test script judges it.
@@ -59,7 +63,9 @@
  * ranks start the next job while its job has not ended on its node),
  * --leave R:K:MS (barrier and allgather modes: rank R leaves the job with
  * fb_comm_destroy MS ms after its K-th round and prints "rank R left after
- * K rounds"; the others go on, into round K + 1, until their call fails).
+ * K rounds"; the others go on, into round K + 1, until their call fails),
+ * --frames-rank R (rank R runs with FASTBOOT_COLLECTIVES=daemon: it sends
+ * its own ARRIVE frames, as a rank of an older library does).
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -87,7 +93,7 @@ int fb_comm_node(const fb_comm *comm, int *node, int *nnodes);
 #define MN_MAX_IDS	1024
 
 enum mn_mode { MN_CALLS, MN_JOBS, MN_BARRIER, MN_ALLGATHER, MN_HOLD,
-    MN_INIT, MN_STREAM, MN_FLOOD };
+    MN_INIT, MN_STREAM, MN_FLOOD, MN_MISMATCH };
 
 static struct {
 	const char *id_file;
@@ -105,9 +111,10 @@ static struct {
 	int leave_rank;		/* --leave: this rank (-1: none) */
 	uint32_t leave_after;	/* leaves after this many rounds */
 	int leave_ms;		/* and this long after the last */
+	int frames_rank;	/* --frames-rank: FASTBOOT_COLLECTIVES=daemon */
 	enum mn_mode mode;
 } opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1,
-    .slow_rank = -1, .leave_rank = -1 };
+    .slow_rank = -1, .leave_rank = -1, .frames_rank = -1 };
 
 static fb_unique_id *mn_ids;
 static int mn_nids;
@@ -771,6 +778,32 @@ out:
 	return 0;
 }
 
+/* Mismatch mode: rank 1 calls a barrier where the others allgather. */
+static int
+mn_mismatch(int rank)
+{
+	uint64_t buf[64];
+	double init_ms;
+	fb_comm *c;
+	int rc;
+
+	if (mn_init_comm(&c, rank, opt.id_line, &init_ms) != 0)
+		return 1;
+	if ((rc = fb_barrier(c)) != 0) {
+		mn_fail(rank, c, "fb_barrier", rc);
+		fb_comm_destroy(c);
+		return 1;
+	}
+	memset(buf, 0, sizeof buf);
+	if (rank == 1)
+		rc = fb_barrier(c);
+	else if (opt.nranks <= 64)
+		rc = fb_allgather(c, buf, 8);
+	mn_fail(rank, c, rank == 1 ? "fb_barrier" : "fb_allgather", rc);
+	fb_comm_destroy(c);
+	return rc == FB_E_MISMATCH ? 0 : 1;
+}
+
 static int
 mn_rank_main(int rank)
 {
@@ -783,6 +816,8 @@ mn_rank_main(int rank)
 		return mn_streams(rank);
 	case MN_FLOOD:
 		return mn_flood(rank);
+	case MN_MISMATCH:
+		return mn_mismatch(rank);
 	default:
 		return mn_until_error(rank);
 	}
@@ -876,10 +911,12 @@ mn_usage(void)
 {
 	fprintf(stderr, "usage: mn_rank --make-id FILE [--count K]\n"
 	    "       mn_rank --id FILE --nranks N --ranks A-B [--mode "
-	    "calls|jobs|barrier|allgather|hold|init|stream|flood]\n"
+	    "calls|jobs|barrier|allgather|hold|init|stream|flood|\n"
+	    "               mismatch]\n"
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
 	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n"
-	    "               [--slow-leave RANK:MS] [--leave RANK:ROUNDS:MS]\n");
+	    "               [--slow-leave RANK:MS] [--leave RANK:ROUNDS:MS]\n"
+	    "               [--frames-rank RANK]\n");
 	exit(2);
 }
 
@@ -902,10 +939,11 @@ main(int argc, char **argv)
 		{ "gate", no_argument, NULL, 'g' },
 		{ "slow-leave", required_argument, NULL, 'L' },
 		{ "leave", required_argument, NULL, 'E' },
+		{ "frames-rank", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
-	    "allgather", "hold", "init", "stream", "flood" };
+	    "allgather", "hold", "init", "stream", "flood", "mismatch" };
 	const char *make = NULL, *env;
 	pid_t *pids, pid;
 	int ch, i, n, failed = 0, status, limit_s, pmix = 0;
@@ -920,9 +958,9 @@ main(int argc, char **argv)
 				opt.first = opt.last = atoi(optarg);
 			break;
 		case 'M':
-			for (i = 0; i < 8 && strcmp(optarg, modes[i]) != 0; i++)
+			for (i = 0; i < 9 && strcmp(optarg, modes[i]) != 0; i++)
 				;
-			if (i == 8)
+			if (i == 9)
 				mn_usage();
 			opt.mode = (enum mn_mode)i;
 			break;
@@ -939,6 +977,7 @@ main(int argc, char **argv)
 			    &opt.slow_ms) != 2)
 				mn_usage();
 			break;
+		case 'F': opt.frames_rank = atoi(optarg); break;
 		case 'E':
 			if (sscanf(optarg, "%d:%u:%d", &opt.leave_rank,
 			    &opt.leave_after, &opt.leave_ms) != 3 ||
@@ -1009,6 +1048,8 @@ main(int argc, char **argv)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() == 1)
 				_exit(99);
+			if (opt.first + i == opt.frames_rank)
+				setenv("FASTBOOT_COLLECTIVES", "daemon", 1);
 			_exit(mn_rank_main(opt.first + i) ? 1 : 0);
 		}
 		pids[i] = pid;

@@ -152,7 +152,7 @@ wire_test_encode(void)
 
 	/* ARRIVE */
 	arr.kind = WIRE_COLL_ALLGATHER;
-	arr.reserved = 0;
+	arr.flags = 0;
 	arr.bytes = 1u << 20;
 	n = wire_encode_arrive(b, 7, &arr);
 	ok(wire_test_same(b, n, "46425731 0100 0300 10000000 07000000 "
@@ -535,6 +535,12 @@ wire_test_fields(void)
 	ok(wire_decode_arrive(p, 15, &arr) == WIRE_ELENGTH &&
 	    wire_decode_arrive(p, 17, &arr) == WIRE_ELENGTH,
 	    "ARRIVE decoder rechecks its length");
+	wire_put32(p + 4, WIRE_ARRIVE_NODE);
+	ok(wire_decode_arrive(p, 16, &arr) == WIRE_OK &&
+	    arr.flags == WIRE_ARRIVE_NODE, "ARRIVE: the node flag accepted");
+	wire_put32(p + 4, 2);
+	ok(wire_decode_arrive(p, 16, &arr) == WIRE_EVALUE,
+	    "ARRIVE: an unknown flag refused");
 
 	/* SEND / DELIVER */
 	memset(p, 0, sizeof p);
