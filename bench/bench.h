@@ -64,6 +64,7 @@ extern int	bench_nranks;
  * barrier: init + first barrier without the launcher's broadcast. */
 extern double	bench_id_us;
 double		bench_now_us(void);
+void		bench_copy_others(void *buf, const void *t, size_t bytes);
 void		bench_progress(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 #ifdef MPI_VERSION

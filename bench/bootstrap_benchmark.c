@@ -93,6 +93,19 @@ static const char *bench_beside(const char *, char *, size_t);
 /* Per-system verification counters (all ranks, summed on rank 0). */
 static unsigned long long	 ver_ops, ver_bytes, ver_fail;
 
+/* An allgather's end: every rank's slice but ours from the table t
+ * (bytes each) into buf. */
+void
+bench_copy_others(void *buf, const void *t, size_t bytes)
+{
+	size_t r = (size_t)bench_rank;
+
+	memcpy(buf, t, r * bytes);
+	memcpy((unsigned char *)buf + (r + 1) * bytes,
+	    (const unsigned char *)t + (r + 1) * bytes,
+	    ((size_t)bench_nranks - r - 1) * bytes);
+}
+
 double
 bench_now_us(void)
 {

@@ -197,9 +197,7 @@ sys_floor_allgather(void *h, void *buf, size_t bytes, char *err,
 	memcpy(t + r * bytes, (unsigned char *)buf + r * bytes, bytes);
 	if (sys_floor_barrier(f, err, errlen) != 0)
 		return -1;
-	memcpy(buf, t, r * bytes);
-	memcpy((unsigned char *)buf + (r + 1) * bytes, t + (r + 1) * bytes,
-	    ((size_t)bench_nranks - r - 1) * bytes);
+	bench_copy_others(buf, t, bytes);
 	return 0;
 }
 

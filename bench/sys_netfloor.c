@@ -227,6 +227,18 @@ nfl_poll(int fd, short events, double end, char *err, size_t errlen,
 	}
 }
 
+/* k bytes of *v (n pieces) went: step past them. */
+static void
+nfl_advance(struct iovec **v, int *n, size_t k)
+{
+	for (; k > 0 && k >= (*v)->iov_len; (*n)--)
+		k -= ((*v)++)->iov_len;
+	if (k > 0) {
+		(*v)->iov_base = (char *)(*v)->iov_base + k;
+		(*v)->iov_len -= k;
+	}
+}
+
 /*
  * Send siov to sfd and receive riov from rfd at the same time (either may
  * be empty), non-blocking, asleep in poll between: two leaders that send
@@ -268,27 +280,17 @@ nfl_xfer(int sfd, struct iovec *siov, int sn, int rfd, struct iovec *riov,
 			    strerror(errno));
 			return -1;
 		}
-		if (sn > 0 && (k = writev(sfd, siov, sn)) > 0) {
-			for (; k > 0 && (size_t)k >= siov->iov_len; sn--)
-				k -= (ssize_t)(siov++)->iov_len;
-			if (k > 0) {
-				siov->iov_base = (char *)siov->iov_base + k;
-				siov->iov_len -= (size_t)k;
-			}
-		} else if (sn > 0 && k == -1 && errno != EAGAIN &&
+		if (sn > 0 && (k = writev(sfd, siov, sn)) > 0)
+			nfl_advance(&siov, &sn, (size_t)k);
+		else if (sn > 0 && k == -1 && errno != EAGAIN &&
 		    errno != EINTR) {
 			snprintf(err, errlen, "net floor: %s: send: %s", what,
 			    strerror(errno));
 			return -1;
 		}
-		if (rn > 0 && (k = readv(rfd, riov, rn)) > 0) {
-			for (; k > 0 && (size_t)k >= riov->iov_len; rn--)
-				k -= (ssize_t)(riov++)->iov_len;
-			if (k > 0) {
-				riov->iov_base = (char *)riov->iov_base + k;
-				riov->iov_len -= (size_t)k;
-			}
-		} else if (rn > 0 && (k == 0 || (k == -1 && errno != EAGAIN &&
+		if (rn > 0 && (k = readv(rfd, riov, rn)) > 0)
+			nfl_advance(&riov, &rn, (size_t)k);
+		else if (rn > 0 && (k == 0 || (k == -1 && errno != EAGAIN &&
 		    errno != EINTR))) {
 			snprintf(err, errlen, "net floor: %s: %s", what,
 			    k == 0 ? "the peer closed the link" :
@@ -620,9 +622,7 @@ nfl_allgather(void *h, void *buf, size_t bytes, char *err, size_t errlen)
 	memcpy(t + r * bytes, (unsigned char *)buf + r * bytes, bytes);
 	if (nfl_sync(f, nfl_net_allgather, &bytes, err, errlen) != 0)
 		return -1;
-	memcpy(buf, t, r * bytes);
-	memcpy((unsigned char *)buf + (r + 1) * bytes, t + (r + 1) * bytes,
-	    ((size_t)bench_nranks - r - 1) * bytes);
+	bench_copy_others(buf, t, bytes);
 	return 0;
 }
 

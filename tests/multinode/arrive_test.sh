@@ -68,33 +68,31 @@ grew() {
 	    exit bad }'
 }
 
-c0=$(counts)
-run table calls -
-[ $? -eq 0 ]; mn_ok $? "default: every call on 2 nodes x 3 ranks matched"
-mn_check_job 2 3 table
-mn_ok $? "default: every rank ok once, node indices consistent"
-c1=$(counts)
-echo "# node, rank arrivals on nodes 1 and 2: $c0 -> $c1"
-grew "$c0" "$c1" 1010
-mn_ok $? "default: both nodes' ranks arrived through the table, never one by one"
-
-run frames calls FASTBOOT_COLLECTIVES=daemon
-[ $? -eq 0 ]; mn_ok $? "node 1 with FASTBOOT_COLLECTIVES=daemon: every call matched"
-mn_check_job 2 3 frames
-mn_ok $? "node 1 with FASTBOOT_COLLECTIVES=daemon: every rank ok once"
-c2=$(counts)
-echo "# node, rank arrivals on nodes 1 and 2: $c1 -> $c2"
-grew "$c1" "$c2" 0110
-mn_ok $? "node 1's ranks arrived one by one, node 2's through the table"
-
-run mixed calls - --frames-rank 1
-[ $? -eq 0 ]; mn_ok $? "rank 1 alone with FASTBOOT_COLLECTIVES=daemon: every call matched"
-mn_check_job 2 3 mixed
-mn_ok $? "rank 1 alone with FASTBOOT_COLLECTIVES=daemon: every rank ok once"
-c3=$(counts)
-echo "# node, rank arrivals on nodes 1 and 2: $c2 -> $c3"
-grew "$c2" "$c3" 0110
-mn_ok $? "one rank without the table: its whole node arrived one by one, node 2 through the table"
+# calls TAG WHAT MASK WHICH ENV [ARGS...]: a job of every call (3 checks:
+# it ran, its ranks, which path each node took: grew's MASK, said WHICH).
+calls() {
+	_ct=$1
+	_cw=$2
+	_cm=$3
+	_cs=$4
+	shift 4
+	_c0=$(counts)
+	run "$_ct" calls "$@"
+	[ $? -eq 0 ]; mn_ok $? "$_cw: every call on 2 nodes x 3 ranks matched"
+	mn_check_job 2 3 "$_ct"
+	mn_ok $? "$_cw: every rank ok once, node indices consistent"
+	_c1=$(counts)
+	echo "# node, rank arrivals on nodes 1 and 2: $_c0 -> $_c1"
+	grew "$_c0" "$_c1" "$_cm"
+	mn_ok $? "$_cw: $_cs"
+}
+calls table default 1010 "both nodes' ranks arrived through the table, \
+never one by one" -
+calls frames "node 1 with FASTBOOT_COLLECTIVES=daemon" 0110 "node 1's \
+ranks arrived one by one, node 2's through the table" \
+    FASTBOOT_COLLECTIVES=daemon
+calls mixed "rank 1 alone with FASTBOOT_COLLECTIVES=daemon" 0110 "its \
+whole node arrived one by one, node 2 through the table" - --frames-rank 1
 
 # mismatched TAG: all 6 ranks' lines say FB_E_MISMATCH, and rank 1's
 # call was the barrier.
