@@ -280,7 +280,9 @@ nfl_xfer(int sfd, struct iovec *siov, int sn, int rfd, struct iovec *riov,
 			    strerror(errno));
 			return -1;
 		}
-		if (sn > 0 && (k = writev(sfd, siov, sn)) > 0)
+		if (sn > 0 && (k = sendmsg(sfd, &(struct msghdr){
+		    .msg_iov = siov, .msg_iovlen = (size_t)sn },
+		    MSG_NOSIGNAL)) > 0)
 			nfl_advance(&siov, &sn, (size_t)k);
 		else if (sn > 0 && k == -1 && errno != EAGAIN &&
 		    errno != EINTR) {
@@ -450,6 +452,8 @@ nfl_links(struct nfl *f, int lfd, const struct nfl_id *id, uint16_t myport,
 		    nfl_recv_all(fd, tab, (size_t)M * 2 * sizeof *tab, end,
 		    err, errlen, "the node table from rank 0") != 0)
 			goto out;
+		close(fd);
+		fd = -1;
 	}
 	for (k = 0; k < R; k++) {
 		j = (me + (1 << k)) % M;
@@ -704,8 +708,9 @@ nfl_boot(void **hp, char *err, size_t errlen)
 		    NFL_MAX_SLICE;
 		rc = nfl_barrier(f, err, errlen);
 	}
-	/* Every rank of the node has it mapped once the barrier is done. */
-	if (nfl_shape.lrank == 0)
+	/* Every rank of the node has it mapped once the barrier is done;
+	 * after a failure any rank may have made it. */
+	if (nfl_shape.lrank == 0 || rc != 0)
 		shm_unlink(name);
 	if (rc != 0) {
 		nfl_fini(f);

@@ -2127,9 +2127,14 @@ fed_left_recv(struct fed *f, uint32_t node, uint32_t rank, uint32_t done)
 {
 	struct job *j = f->job;
 	uint32_t seq = f->running ? f->cseq : j->state == JOB_COLLECTIVE ?
-	    j->coll_seq + 1 : 0;
+	    j->coll_seq + 1 : 0, gen;
 	char a[160];
 
+	/* Ranks here already waiting in the table (TABLE_NODE_ARRIVE)
+	 * before the node's last one arrived: in the next collective. */
+	if (seq == 0 && j->node_arrive && j->state == JOB_RUNNING &&
+	    table_pending(&j->table, &gen))
+		seq = j->coll_seq + 1;
 	if (j->rstate[rank] == TABLE_RANK_LEFT)
 		return;
 	j->rstate[rank] = TABLE_RANK_LEFT;
@@ -2140,8 +2145,9 @@ fed_left_recv(struct fed *f, uint32_t node, uint32_t rank, uint32_t done)
 		job_fail(j, FB_E_PEER_LOST, rank, "rank %u, on node %s, left "
 		    "the job (fb_comm_destroy) after collective #%u; %s #%u "
 		    "needs it", rank, fed_node_name(&f->nodes[node], a,
-		    sizeof a), done, wire_coll_name(f->running ? f->ckind :
-		    j->coll_kind), seq);
+		    sizeof a), done, f->running ? wire_coll_name(f->ckind) :
+		    j->state == JOB_COLLECTIVE ? wire_coll_name(j->coll_kind) :
+		    "collective", seq);
 }
 
 static void

@@ -457,6 +457,13 @@ job_free(struct job *j)
 	notify_status();
 }
 
+/* Is rank one of this node's?  (Across nodes the table holds only them.) */
+static int
+job_local(const struct job *j, uint32_t rank)
+{
+	return j->fed == NULL || !job_fed->remote(j, rank);
+}
+
 /* What the job was doing, for error texts. */
 static void
 job_phase(const struct job *j, char *buf, size_t size)
@@ -471,14 +478,15 @@ job_phase(const struct job *j, char *buf, size_t size)
 		    wire_coll_name(j->coll_kind), j->coll_seq + 1,
 		    j->coll_arrived, j->nranks);
 	else if (j->table.hdr != NULL && j->ready_ns != 0 &&
-	    !(j->flags & WIRE_JOIN_DAEMON_COLL) &&
+	    (!(j->flags & WIRE_JOIN_DAEMON_COLL) || j->node_arrive) &&
 	    table_pending(&j->table, &gen)) {
 		/* The ranks' word, only ever told to the ranks' own job. */
 		for (r = 0, n = 0; r < j->nranks; r++)
-			if (!table_missed(&j->table, r, gen))
+			if (job_local(j, r) && !table_missed(&j->table, r, gen))
 				n++;
-		snprintf(buf, size, "in collective #%u (%u of %u arrived)",
-		    gen + 1, n, j->nranks);
+		snprintf(buf, size, "in collective #%u (%u of %u%s arrived)",
+		    gen + 1, n, j->nlocal, j->fed != NULL ? " of this node's "
+		    "ranks" : "");
 	} else
 		snprintf(buf, size, "after collective #%u",
 		    job_collectives(j));
@@ -1105,9 +1113,10 @@ job_arrive_node(struct job *j, uint32_t rank, uint32_t seq,
 			continue;
 		at = table_arrival(&j->table, r, &kind, &bytes);
 		if (at != seq) {
-			job_fail(j, FB_E_PROTO, r, "rank %u arrived at %s #%u "
-			    "for every rank of this node, but rank %u's entry "
-			    "in the table says #%llu", rank,
+			/* The sender's claim is what is false. */
+			job_fail(j, FB_E_PROTO, rank, "rank %u arrived at %s "
+			    "#%u for every rank of this node, but rank %u's "
+			    "entry in the table says #%llu", rank,
 			    wire_coll_name(a->kind), seq, r,
 			    (unsigned long long)at);
 			return 0;
@@ -1171,7 +1180,7 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 			    "node while #%u is open", wire_coll_name(a->kind),
 			    seq, seq);
 		if (a->kind == WIRE_COLL_ALLTOALL &&
-		    a->bytes * j->nranks > j->table.hdr->slot_bytes)
+		    a->bytes * j->nranks > table_slot_bytes(j->nranks))
 			return job_refuse(err, FB_E_PROTO, "alltoall of %llu "
 			    "bytes per peer does not fit the job's slots",
 			    (unsigned long long)a->bytes);
@@ -1204,7 +1213,7 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 		return 0;
 	}
 	if (j->fed != NULL && a->kind == WIRE_COLL_ALLTOALL &&
-	    a->bytes * j->nranks > j->table.hdr->slot_bytes)
+	    a->bytes * j->nranks > table_slot_bytes(j->nranks))
 		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
 		    "peer does not fit the job's slots",
 		    (unsigned long long)a->bytes);
@@ -1361,6 +1370,9 @@ job_missing(const struct job *j, char *buf, size_t size)
 		return;
 	}
 	for (r = 0; r < j->nranks; r++) {
+		/* Across nodes, fed.c names the nodes that are late. */
+		if (j->state != JOB_FORMING && !job_local(j, r))
+			continue;
 		if (j->state == JOB_FORMING ?
 		    j->rstate[r] != TABLE_RANK_JOINED :
 		    shm ? table_missed(&j->table, r, gen) :

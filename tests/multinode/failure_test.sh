@@ -18,13 +18,18 @@
 #    with it): every other rank gets FB_E_PEER_LOST naming the rank that
 #    left, not FB_E_TIMEOUT after the calls' 30 s (a daemon of before the
 #    fix waited that long when the rank's node had no job left to see the
-#    51st barrier's steps).
+#    51st barrier's steps);
+#  - the same while the other nodes' ranks wait in the table for a sibling
+#    that is 5 s late (ranks 0-1, 2-3 and 4 on nodes 1-3; rank 4 leaves,
+#    ranks 1 and 3 are late): rank 0 fails at once, before rank 1 comes
+#    (its line is written first), not when rank 1's arrival completes its
+#    node's part.
 # How long detection took is printed, not asserted.  Skips without root or
 # ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
-echo "1..13"
+echo "1..15"
 if ! mn_nodes 3 --peer-timeout 2000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
@@ -110,13 +115,19 @@ fi
 # left_job TAG NRANKS RPN LEAVER: a barrier loop on nodes 1-3, RPN ranks
 # each; LEAVER leaves 300 ms after its 50th round.
 left_job() {
-	mn_make_ids 1 "$MN_DIR/id$1"
+	_lt=$1
+	_ln=$2
+	_lr=$3
+	_ll=$4
+	shift 4
+	mn_make_ids 1 "$MN_DIR/id$_lt"
 	pids=
 	for i in 1 2 3; do
-		mn_bg $i "$MN_DIR/$1.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/id$1" \
-		    --nranks "$2" --ranks $(((i - 1) * $3))-$((i * $3 - 1)) \
-		    --nnodes 3 --mode barrier --leave "$4:50:300" --timeout 30000 \
-		    --run-ms 40000
+		mn_bg $i "$MN_DIR/$_lt.$i" "$MN_BIN/mn_rank" \
+		    --id "$MN_DIR/id$_lt" --nranks "$_ln" \
+		    --ranks $(((i - 1) * _lr))-$((i * _lr - 1)) --nnodes 3 \
+		    --mode barrier --leave "$_ll:50:300" --timeout 30000 \
+		    --run-ms 40000 "$@"
 		pids="$pids $MN_LAST"
 	done
 	mn_wait_all $pids
@@ -126,7 +137,7 @@ left_job() {
 left_named() {
 	cat "$MN_DIR/$1".[123] | awk -v r="$3" -v n="$2" '
 	    $1 == "rank" && $2 == r && $3 == "left" { l++; next }
-	    $3 == "joined" { next }
+	    $3 == "joined" || $3 == "late" { next }
 	    $3 == "fail" && $4 == "fb_barrier" && $7 == "FB_E_PEER_LOST" {
 		d = substr($0, index($0, " detail "))
 		if (index(d, "rank " r ",") || index(d, "rank " r " ")) {
@@ -145,5 +156,23 @@ left_job leave2 3 1 2
 [ $? -eq 0 ]; mn_ok $? "rank 2, alone on its node, left: every driver finished"
 left_named leave2 3 2
 mn_ok $? "ranks 0 and 1: FB_E_PEER_LOST naming rank 2, not a timeout"
-mn_show "$MN_DIR/leave2.1"
+mn_make_ids 1 "$MN_DIR/idlag"
+pids=
+for i in 1 2 3; do
+	set -- 0-1 1 2-3 3 4 -1
+	[ $i -eq 2 ] && shift 2
+	[ $i -eq 3 ] && shift 4
+	mn_bg $i "$MN_DIR/lag.$i" "$MN_BIN/mn_rank" --id "$MN_DIR/idlag" \
+	    --nranks 5 --ranks "$1" --nnodes 3 --mode barrier \
+	    --leave 4:50:300 --lag "$2:50:5000" --timeout 30000 --run-ms 40000
+	pids="$pids $MN_LAST"
+done
+mn_wait_all $pids
+[ $? -eq 0 ]; mn_ok $? "rank 4, alone on its node, left while ranks 1 and 3 were 5 s late: every driver finished"
+left_named lag 5 4 &&
+    awk '$1 == "rank" && $2 == 0 && $3 == "fail" { if (!late) f = 1 }
+	$1 == "rank" && $2 == 1 && $3 == "late" { late = 1 }
+	END { exit !f }' "$MN_DIR/lag.1"
+mn_ok $? "all failed naming rank 4; rank 0, waiting in the table, before rank 1 came"
+mn_show "$MN_DIR/leave2.1" "$MN_DIR/lag.1"
 mn_finish

@@ -65,7 +65,9 @@
  * fb_comm_destroy MS ms after its K-th round and prints "rank R left after
  * K rounds"; the others go on, into round K + 1, until their call fails),
  * --frames-rank R (rank R runs with FASTBOOT_COLLECTIVES=daemon: it sends
- * its own ARRIVE frames, as a rank of an older library does).
+ * its own ARRIVE frames, as a rank of an older library does),
+ * --lag R:K:MS (loop modes: rank R sleeps MS ms after its K-th round,
+ * then prints "rank R late at round K+1" and goes on).
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -112,9 +114,12 @@ static struct {
 	uint32_t leave_after;	/* leaves after this many rounds */
 	int leave_ms;		/* and this long after the last */
 	int frames_rank;	/* --frames-rank: FASTBOOT_COLLECTIVES=daemon */
+	int lag_rank;		/* --lag: this rank (-1: none) */
+	uint32_t lag_after;	/* sleeps after this many rounds */
+	int lag_ms;
 	enum mn_mode mode;
 } opt = { .timeout_ms = 30000, .run_ms = 20000, .seed = 1, .count = 1,
-    .slow_rank = -1, .leave_rank = -1, .frames_rank = -1 };
+    .slow_rank = -1, .leave_rank = -1, .frames_rank = -1, .lag_rank = -1 };
 
 static fb_unique_id *mn_ids;
 static int mn_nids;
@@ -748,6 +753,10 @@ mn_until_error(int rank)
 			return mn_wrong(rank, "loop", "no call failed in %d ms "
 			    "(%u rounds)", opt.run_ms, k);
 		}
+		if (rank == opt.lag_rank && k == opt.lag_after) {
+			usleep((useconds_t)opt.lag_ms * 1000);
+			mn_line("rank %d late at round %u", rank, k + 1);
+		}
 		if (rank == opt.leave_rank && k == opt.leave_after) {
 			usleep((useconds_t)opt.leave_ms * 1000);
 			fb_comm_destroy(c);
@@ -916,7 +925,7 @@ mn_usage(void)
 	    "               [--nnodes M] [--timeout MS] [--run-ms MS] "
 	    "[--count K] [--seed S] [--id-line J] [--pmix] [--gate]\n"
 	    "               [--slow-leave RANK:MS] [--leave RANK:ROUNDS:MS]\n"
-	    "               [--frames-rank RANK]\n");
+	    "               [--frames-rank RANK] [--lag RANK:ROUNDS:MS]\n");
 	exit(2);
 }
 
@@ -940,6 +949,7 @@ main(int argc, char **argv)
 		{ "slow-leave", required_argument, NULL, 'L' },
 		{ "leave", required_argument, NULL, 'E' },
 		{ "frames-rank", required_argument, NULL, 'F' },
+		{ "lag", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *modes[] = { "calls", "jobs", "barrier",
@@ -978,6 +988,11 @@ main(int argc, char **argv)
 				mn_usage();
 			break;
 		case 'F': opt.frames_rank = atoi(optarg); break;
+		case 'G':
+			if (sscanf(optarg, "%d:%u:%d", &opt.lag_rank,
+			    &opt.lag_after, &opt.lag_ms) != 3 || opt.lag_ms < 0)
+				mn_usage();
+			break;
 		case 'E':
 			if (sscanf(optarg, "%d:%u:%d", &opt.leave_rank,
 			    &opt.leave_after, &opt.leave_ms) != 3 ||
