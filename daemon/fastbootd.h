@@ -313,6 +313,8 @@ struct job_hooks {
 	void (*joined)(struct job *, uint32_t rank);
 	void (*arrived)(struct job *, uint32_t seq);
 	int (*remote)(const struct job *, uint32_t rank);
+	/* This node's ranks, *n of them (none before the map). */
+	const uint32_t *(*locals)(const struct job *, uint32_t *n);
 	void (*send)(struct job *, uint32_t rank, uint32_t seq,
 	    const struct wire_msg *);
 	void (*left)(struct job *, uint32_t rank);

@@ -232,6 +232,7 @@ static int fed_join(struct job *, const struct wire_join *, char *);
 static void fed_rank_joined(struct job *, uint32_t);
 static void fed_arrived(struct job *, uint32_t);
 static int fed_is_remote(const struct job *, uint32_t);
+static const uint32_t *fed_locals(const struct job *, uint32_t *);
 static void fed_send(struct job *, uint32_t, uint32_t,
     const struct wire_msg *);
 static void fed_left(struct job *, uint32_t);
@@ -248,8 +249,8 @@ static int fed_peer_busy(const struct peer *);
 static void fed_peer_moved(struct peer *, struct peer *);
 
 static const struct job_hooks fed_job_hooks = {
-	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_send,
-	fed_left, fed_failed, fed_job_free, fed_pending,
+	fed_join, fed_rank_joined, fed_arrived, fed_is_remote, fed_locals,
+	fed_send, fed_left, fed_failed, fed_job_free, fed_pending,
 };
 static const struct peer_hooks fed_peer_hooks = {
 	fed_frame, fed_refused, fed_peer_up, fed_peer_lost, fed_peer_busy,
@@ -425,6 +426,19 @@ fed_is_remote(const struct job *j, uint32_t rank)
 
 	return f != NULL && f->mapped && rank < j->nranks &&
 	    f->node_of_rank[rank] != f->me;
+}
+
+static const uint32_t *
+fed_locals(const struct job *j, uint32_t *n)
+{
+	const struct fed *f = j->fed;
+
+	if (f == NULL || !f->mapped) {
+		*n = 0;
+		return NULL;
+	}
+	*n = f->nodes[f->me].count;
+	return f->by_node + f->nodes[f->me].first;
 }
 
 static const char *

@@ -457,6 +457,21 @@ job_free(struct job *j)
 	notify_status();
 }
 
+/*
+ * This node's ranks, without a walk over the whole job: *n of them, the
+ * i-th JOB_LOCAL(loc, i); loc is NULL for a job on one node (all ranks).
+ */
+static const uint32_t *
+job_locals(const struct job *j, uint32_t *n)
+{
+	if (j->fed == NULL) {
+		*n = j->nranks;
+		return NULL;
+	}
+	return job_fed->locals(j, n);
+}
+#define JOB_LOCAL(loc, i)	((loc) != NULL ? (loc)[i] : (i))
+
 /* Is rank one of this node's?  (Across nodes the table holds only them.) */
 static int
 job_local(const struct job *j, uint32_t rank)
@@ -1054,7 +1069,8 @@ void
 job_release(struct job *j, uint32_t seq)
 {
 	uint8_t frame[WIRE_HDR_LEN];
-	uint32_t r;
+	const uint32_t *loc;
+	uint32_t i, nloc;
 	size_t n;
 
 	j->coll_seq = seq;
@@ -1065,9 +1081,10 @@ job_release(struct job *j, uint32_t seq)
 		return;
 	}
 	n = wire_encode_empty(frame, WIRE_RELEASE, seq);
-	for (r = 0; r < j->nranks; r++)
-		if (job_reachable(j, r))
-			job_send_frame(j, r, frame, n);
+	loc = job_locals(j, &nloc);
+	for (i = 0; i < nloc; i++)
+		if (job_reachable(j, JOB_LOCAL(loc, i)))
+			job_send_frame(j, JOB_LOCAL(loc, i), frame, n);
 }
 
 /*
@@ -1105,12 +1122,13 @@ static int
 job_arrive_node(struct job *j, uint32_t rank, uint32_t seq,
     const struct wire_arrive *a)
 {
-	uint32_t r, kind;
+	const uint32_t *loc;
+	uint32_t i, n, r, kind;
 	uint64_t at, bytes;
 
-	for (r = 0; r < j->nranks; r++) {
-		if (job_fed->remote(j, r))
-			continue;
+	loc = job_locals(j, &n);
+	for (i = 0; i < n; i++) {
+		r = JOB_LOCAL(loc, i);
 		at = table_arrival(&j->table, r, &kind, &bytes);
 		if (at != seq) {
 			/* The sender's claim is what is false. */
@@ -1136,11 +1154,9 @@ job_arrive_node(struct job *j, uint32_t rank, uint32_t seq,
 	j->coll_bytes = a->bytes;
 	j->coll_first = rank;
 	j->coll_since_ns = clock_mono_ns();
-	for (r = 0; r < j->nranks; r++)
-		if (!job_fed->remote(j, r)) {
-			j->rarrived[r] = seq;
-			j->coll_arrived++;
-		}
+	for (i = 0; i < n; i++)
+		j->rarrived[JOB_LOCAL(loc, i)] = seq;
+	j->coll_arrived = n;
 	dstats.coll_node_arrivals++;
 	job_local_complete(j, seq);
 	return 0;
@@ -1337,15 +1353,16 @@ job_ready(struct job *j, uint32_t rank, uint32_t local_rank,
 void
 job_running(struct job *j)
 {
-	uint32_t r;
+	const uint32_t *loc;
+	uint32_t i, n;
 
 	if (j->state != JOB_FORMING)
 		return;
 	job_set_state(j, JOB_RUNNING);
-	j->node_arrive = 1;
-	for (r = 0; r < j->nranks; r++)
-		if (!job_fed->remote(j, r) &&
-		    !(j->rtready[r] & JOB_RT_NODE_ARRIVE))
+	loc = job_locals(j, &n);
+	j->node_arrive = n > 0;
+	for (i = 0; i < n; i++)
+		if (!(j->rtready[JOB_LOCAL(loc, i)] & JOB_RT_NODE_ARRIVE))
 			j->node_arrive = 0;
 	if (j->node_arrive)
 		table_set_wake(&j->table, TABLE_NODE_ARRIVE);
