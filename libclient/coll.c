@@ -392,7 +392,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	const struct table_rank *o;
 	uint32_t old, r, need = (uint32_t)(c->node_arrive ? c->local_size :
 	    c->nranks);
-	int rc;
+	int rc, last;
 
 	if ((rc = coll_job_failed(c, start)) != 0)
 		return rc;
@@ -420,17 +420,19 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		coll_abort(c, FB_E_PEER_LOST, c->err);
 		return FB_E_PEER_LOST;
 	}
-	/* Nobody adds to count again before the release. */
-	if (old + 1 == need)
+	last = old + 1 == need;
+	if (last) {
+		/* Nobody adds to count again before the release. */
 		__atomic_store_n(&h->count, 0, __ATOMIC_RELAXED);
-	if (old + 1 == need && !c->node_arrive) {
-		coll_verify(c, kind, bytes);
-		coll_release(c, seq);
-	} else if (old + 1 == need &&
-	    (rc = coll_node_arrive(c, kind, bytes, seq)) != 0) {
-		return rc;
-	} else if (!coll_spin_wait(c, &c->coll_spin, coll_published,
-	    &seq) && !coll_yield(c, coll_published, &seq)) {
+		if (!c->node_arrive) {
+			coll_verify(c, kind, bytes);
+			coll_release(c, seq);
+		} else if ((rc = coll_node_arrive(c, kind, bytes, seq)) != 0)
+			return rc;
+	}
+	/* Across nodes the last one waits too: the daemon releases. */
+	if ((!last || c->node_arrive) && !coll_spin_wait(c, &c->coll_spin,
+	    coll_published, &seq) && !coll_yield(c, coll_published, &seq)) {
 		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
 		    (uint64_t)c->timeout_ms * 1000000u, seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)
@@ -446,7 +448,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 		    (unsigned long long)c->trank[0].bytes,
 		    h->mismatch_rank, wire_coll_name(o->kind),
 		    (unsigned long long)o->bytes);
-		if (old + 1 == need)
+		if (last)
 			coll_abort(c, FB_E_MISMATCH, c->err);
 		return FB_E_MISMATCH;
 	}
