@@ -86,14 +86,15 @@ struct nfl {
 	uint32_t		 seq;
 	int			 out[NFL_MAX_ROUNDS];	/* to node i + 2^k */
 	int			 in[NFL_MAX_ROUNDS];	/* from node i - 2^k */
-	uint32_t		*addrs;			/* per node, leaders */
-	uint16_t		*ports;
 };
 
-/* The job's shape, learnt once from MPI. */
+static uint32_t nfl_my_addr(void);
+
+/* The job's shape, learnt once from MPI, and the node's address. */
 static struct {
 	int	known, bad;
 	int	lrank, lsize, node, nnodes, rounds;
+	uint32_t addr;		/* where this node's leader listens */
 } nfl_shape;
 
 static long
@@ -137,6 +138,7 @@ nfl_learn_shape(char *err, size_t errlen)
 	if (nfl_shape.known)
 		goto out;
 	nfl_shape.known = 1;
+	nfl_shape.addr = nfl_my_addr();
 	MPI_Comm_rank(node, &nfl_shape.lrank);
 	MPI_Comm_size(node, &nfl_shape.lsize);
 	MPI_Allreduce(&nfl_shape.lsize, &lmin, 1, MPI_INT, MPI_MIN,
@@ -417,7 +419,7 @@ nfl_links(struct nfl *f, int lfd, const struct nfl_id *id, uint16_t myport,
 	memset(&h, 0, sizeof h);
 	h.node = (uint32_t)me;
 	h.round = -1;
-	h.addr = nfl_my_addr();
+	h.addr = nfl_shape.addr;
 	h.port = myport;
 	if (me == 0) {
 		if ((fds = calloc((size_t)M, sizeof *fds)) == NULL) {
@@ -667,10 +669,10 @@ nfl_boot(void **hp, char *err, size_t errlen)
 		f->out[k] = f->in[k] = -1;
 	memset(&id, 0, sizeof id);
 	if (nfl_shape.lrank == 0 && nfl_shape.nnodes > 1 &&
-	    (lfd = nfl_listen(nfl_my_addr(), &port, err, errlen)) == -1)
+	    (lfd = nfl_listen(nfl_shape.addr, &port, err, errlen)) == -1)
 		rc = -1;
 	if (bench_rank == 0) {
-		id.addr = nfl_my_addr();
+		id.addr = nfl_shape.addr;
 		id.port = port;
 		id.nonce = clock_mono_ns() ^ ((uint64_t)getpid() << 32) ^
 		    (uint64_t)random();
