@@ -505,6 +505,14 @@ conn_member(struct conn *c, const struct wire_hdr *h, const uint8_t *p)
 	case WIRE_LEAVE:
 		c->state = CONN_LEFT;
 		job_leave(c->job, c->rank);
+		/* Asked for (and promised in JOIN_ACK): release the rank,
+		 * and the job with its last one, then close; the rank's
+		 * fb_comm_destroy waits for this end of file. */
+		if (c->hello_flags & WIRE_HELLO_LEAVE_CLOSE) {
+			conn_detach(c);
+			c->state = CONN_CLOSING;
+			transport_close(c->t);
+		}
 		return;
 	case WIRE_WAIT:
 		if ((rc = job_wait(c->job, c->rank, h->seq, err)) < 0)

@@ -699,6 +699,8 @@ job_join(struct transport *t, const struct conn_cred *who,
 	memset(&ack, 0, sizeof ack);
 	ack.version = WIRE_VERSION;
 	ack.flags = WIRE_ACK_EVENTFD;
+	if (hello_flags & WIRE_HELLO_LEAVE_CLOSE)
+		ack.flags |= WIRE_ACK_LEAVE_CLOSE;	/* conn.c, on LEAVE */
 	/* On one node, READY through the table to the ranks that take it:
 	 * one eventfd write wakes them all, and the last rank, which sees
 	 * the word as soon as it maps the table, needs no wake-up. */

@@ -117,6 +117,7 @@ struct fb_comm {
 	int joined;		/* JOIN_ACK handled */
 	int ready;		/* READY received, or seen in the table */
 	int table_ready;	/* READY comes through the table (JOIN_ACK) */
+	int leave_close;	/* the daemon closes after LEAVE (JOIN_ACK) */
 	uint32_t coll_seq;	/* collectives completed */
 	uint32_t released;	/* last RELEASE seen */
 	uint32_t send_seq;
@@ -211,6 +212,7 @@ HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);
 HIDDEN uint64_t io_deadline(const fb_comm *);
 HIDDEN int io_connect(fb_comm *, uint64_t deadline);
 HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);
+HIDDEN int io_wait_closed(fb_comm *, uint64_t deadline);
 HIDDEN int io_wait(fb_comm *, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg);
 HIDDEN int io_ms_since(uint64_t start_ns);

@@ -28,6 +28,7 @@ fb_config_init(fb_config *config)
 /* The adaptive wait's bound (coll.c): about two wake-ups from epoll on a
  * small VM; FASTBOOT_SPIN_US sets it. */
 #define FB_SPIN_DEFAULT_US	50
+#define COMM_LEAVE_MS		1000	/* fb_comm_destroy's bound */
 #define FB_SPIN_MAX_US		10000
 
 /*
@@ -491,6 +492,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		hello.flags = WIRE_HELLO_TABLE_READY | WIRE_HELLO_COUNT_SLEEP;
 	else if (c->multinode && !c->coll_frames)
 		hello.flags = WIRE_HELLO_NODE_ARRIVE;
+	hello.flags |= WIRE_HELLO_LEAVE_CLOSE;
 	n = wire_encode_hello(frames, &hello);
 	n += wire_encode_join_hdr(frames + n, &join, (uint32_t)ext_len);
 	iov2[0].iov_base = frames;
@@ -631,8 +633,17 @@ fb_comm_destroy(fb_comm *comm)
 		shm_stop(comm);
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
 	    !io_foreign(comm)) {
+		uint64_t end = clock_mono_ns() + COMM_LEAVE_MS * 1000000ull;
+
+		/* Then, if the daemon promised, wait (bounded) until it has
+		 * released this rank: once every rank's fb_comm_destroy
+		 * returned, the job is gone and its id free again. */
 		wire_encode_empty(frame, WIRE_LEAVE, 0);
-		io_write(comm, &iov, 1, clock_mono_ns() + 100000000u);
+		if (io_write(comm, &iov, 1, end) == 0 && comm->leave_close &&
+		    io_wait_closed(comm, end) != 0)
+			comm_log(comm, FB_LOG_WARNING, "rank %d: fastbootd "
+			    "did not close the connection within %d ms of "
+			    "LEAVE", comm->rank, COMM_LEAVE_MS);
 	}
 	comm_free(comm);
 	return 0;

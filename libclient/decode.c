@@ -48,6 +48,7 @@ decode_join_ack(fb_comm *comm, const uint8_t *p, uint32_t len)
 	comm->job_id = m.job_id;
 	comm->joined = 1;
 	comm->table_ready = (m.flags & WIRE_ACK_TABLE_READY) != 0;
+	comm->leave_close = (m.flags & WIRE_ACK_LEAVE_CLOSE) != 0;
 	return 0;
 bad:
 	while (n > 0)

@@ -190,6 +190,35 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 	}
 }
 
+/*
+ * After LEAVE, with WIRE_ACK_LEAVE_CLOSE: wait until fastbootd closes the
+ * connection, which it does once it has released the rank (and freed the
+ * job with its last one).  What still comes before the end of file is of
+ * no use to a departing rank: it is read and dropped (descriptors passed
+ * with it are closed by the kernel).  0, or FB_E_TIMEOUT at the deadline.
+ */
+int
+io_wait_closed(fb_comm *comm, uint64_t deadline)
+{
+	uint8_t buf[4096];
+	struct pollfd pfd;
+	ssize_t n;
+	int ms;
+
+	for (;;) {
+		n = recv(comm->fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return 0;	/* closed (or reset): it let us go */
+		if ((ms = io_remaining_ms(deadline)) == 0)
+			return FB_E_TIMEOUT;
+		if (n > 0)
+			continue;
+		pfd.fd = comm->fd;
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, ms);	/* EINTR: look again */
+	}
+}
+
 /* Hand every whole frame in the reader to decode.c. */
 static int
 io_parse(fb_comm *comm)

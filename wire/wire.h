@@ -115,6 +115,10 @@ struct wire_hello {
 /* In a job across nodes it arrives at collectives through the table and
  * waits there for the release (wire/table.h, TABLE_NODE_ARRIVE). */
 #define WIRE_HELLO_NODE_ARRIVE 0x4
+/* After its LEAVE it waits for the daemon to close the connection: the
+ * daemon releases the rank (and frees the job if it was the last) before
+ * it closes, so fb_comm_destroy returns once the daemon let it go. */
+#define WIRE_HELLO_LEAVE_CLOSE 0x8
 
 struct wire_join {
 	uint8_t key[WIRE_KEY_LEN];
@@ -213,7 +217,11 @@ struct wire_join_ack {
  * job runs once the header's ready word is nonzero, and the daemon writes
  * the eventfd once when it sets it. */
 #define WIRE_ACK_TABLE_READY 0x2
-#define WIRE_ACK_FLAGS (WIRE_ACK_EVENTFD | WIRE_ACK_TABLE_READY)
+/* The daemon closes this connection once it has handled the rank's LEAVE
+ * (answer to WIRE_HELLO_LEAVE_CLOSE). */
+#define WIRE_ACK_LEAVE_CLOSE 0x4
+#define WIRE_ACK_FLAGS (WIRE_ACK_EVENTFD | WIRE_ACK_TABLE_READY | \
+    WIRE_ACK_LEAVE_CLOSE)
 
 struct wire_ready {
 	uint32_t local_rank;

@@ -33,6 +33,7 @@
 
 static struct itest *t;
 static const char *sock_path;
+static pid_t daemon_pid;
 
 /* --- 16 jobs at once ------------------------------------------------- */
 
@@ -1062,6 +1063,209 @@ jobs_table_ready(void)
 	jobs_tr_one(0);
 }
 
+/* --- fb_comm_destroy returns once fastbootd let the rank go ----------- */
+
+#define LC_RANKS	2
+#define LC_HOLD_MS	200	/* the daemon stopped, destroy must wait */
+#define LC_BOUND_MS	1000	/* libclient/comm.c: COMM_LEAVE_MS */
+
+/* Init, a barrier, flag, wait for the go, destroy (timed). */
+static int
+jobs_lc_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_comm *comm;
+	double start;
+	int rc;
+
+	rc = fb_comm_init(&comm, id, rank, n);
+	ITEST_CHECK(t, rank, rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	rc = fb_barrier(comm);
+	ITEST_CHECK(t, rank, rc == 0, "barrier: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(comm));
+	__atomic_store_n(&t->r[rank].flag, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&t->go, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	start = th_now_ms();
+	rc = fb_comm_destroy(comm);
+	t->r[rank].elapsed_ms = th_now_ms() - start;
+	t->r[rank].rc = rc;
+	__atomic_store_n(&t->r[rank].done, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Ranks of a job flagged ready to destroy; the daemon is stopped, then
+ * the go.  Returns the ranks' pids in pids. */
+static int
+jobs_lc_start(pid_t *pids)
+{
+	fb_unique_id id;
+
+	itest_reset(t);
+	th_unique_id(&id);
+	th_spawn_ranks(LC_RANKS, jobs_lc_rank, NULL, &id, pids);
+	if (!itest_wait_flags(t, LC_RANKS, -1, GROUP_MS)) {
+		itest_report(t, LC_RANKS);
+		ok(0, "the ranks joined and passed a barrier");
+		th_wait_pids(pids, LC_RANKS, GROUP_MS, NULL);
+		return -1;
+	}
+	kill(daemon_pid, SIGSTOP);
+	__atomic_store_n(&t->go, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Ranks whose fb_comm_destroy has returned. */
+static int
+jobs_lc_done(void)
+{
+	int r, n = 0;
+
+	for (r = 0; r < LC_RANKS; r++)
+		n += __atomic_load_n(&t->r[r].done, __ATOMIC_SEQ_CST);
+	return n;
+}
+
+/*
+ * The library asks (HELLO flag 0x8) and the daemon promises (JOIN_ACK flag
+ * 0x4) to close the connection once it has handled the LEAVE; until then,
+ * for at most a second, fb_comm_destroy waits.  So with the daemon stopped
+ * (SIGSTOP) destroy does not return, and returns once it runs again; a
+ * daemon that stays stopped holds it a second, no longer.
+ */
+static void
+jobs_leave_close(void)
+{
+	pid_t pids[LC_RANKS];
+	double t0, held;
+	int n;
+
+	if (!ok(itest_ctl_wait(sock_path, "ranks", 0, GROUP_MS),
+	    "no ranks left from earlier tests") || jobs_lc_start(pids) != 0)
+		return;
+	t0 = th_now_ms();
+	usleep(LC_HOLD_MS * 1000);
+	n = jobs_lc_done();
+	held = th_now_ms() - t0;
+	kill(daemon_pid, SIGCONT);
+	/* Past the bound, the check would say nothing: the parent slept
+	 * too long to tell (a loaded machine). */
+	if (held < LC_BOUND_MS - 200)
+		ok(n == 0, "fastbootd stopped: no rank's fb_comm_destroy "
+		    "returned within %.0f ms of LEAVE (%d did)", held, n);
+	else
+		tap_skip("the parent slept %.0f ms, past the %d ms bound",
+		    held, LC_BOUND_MS);
+	th_wait_pids(pids, LC_RANKS, GROUP_MS, NULL);
+	itest_report(t, LC_RANKS);
+	ok(jobs_lc_done() == LC_RANKS && t->r[0].rc == 0 && t->r[1].rc == 0,
+	    "fastbootd running again: both fb_comm_destroy returned 0");
+	/* The job went before the connections closed: nothing to wait
+	 * for here. */
+	ok(itest_ctl_value(sock_path, "jobs") == 0 &&
+	    itest_ctl_value(sock_path, "ranks") == 0, "fastbootd holds no "
+	    "job and no rank once every destroy returned");
+
+	if (!ok(itest_ctl_wait(sock_path, "ranks", 0, GROUP_MS),
+	    "no ranks left") || jobs_lc_start(pids) != 0)
+		return;
+	t0 = th_now_ms();
+	while (jobs_lc_done() < LC_RANKS && th_now_ms() < t0 + GROUP_MS)
+		usleep(10000);
+	kill(daemon_pid, SIGCONT);
+	th_wait_pids(pids, LC_RANKS, GROUP_MS, NULL);
+	itest_report(t, LC_RANKS);
+	ok(jobs_lc_done() == LC_RANKS && t->r[0].rc == 0 &&
+	    t->r[0].elapsed_ms >= LC_BOUND_MS - 50 && t->r[1].rc == 0 &&
+	    t->r[1].elapsed_ms >= LC_BOUND_MS - 50, "fastbootd stopped for "
+	    "good: fb_comm_destroy still returns 0, after its %d ms bound "
+	    "(%.0f and %.0f ms)", LC_BOUND_MS, t->r[0].elapsed_ms,
+	    t->r[1].elapsed_ms);
+	ok(itest_ctl_wait(sock_path, "jobs", 0, GROUP_MS), "and the job ends "
+	    "once fastbootd runs again");
+}
+
+/* A raw rank alone in its job: JOIN_ACK's flags for these HELLO flags,
+ * then LEAVE; 1 if the daemon closed the connection within ms. */
+static int
+jobs_lc_raw(uint32_t hello_flags, uint16_t *ack_flags, int ms)
+{
+	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+	    WIRE_ROLE_RANK, hello_flags };
+	struct wire_join join;
+	struct wire_join_ack ack;
+	struct wire_reader in;
+	struct wire_frame f;
+	struct pollfd pfd;
+	fb_unique_id id;
+	uint8_t out[128], buf[256];
+	int fd, fds[2] = { -1, -1 }, nfds = 0, closed = -1;
+	double end;
+	ssize_t got;
+	size_t n;
+
+	*ack_flags = 0;
+	wire_reader_init(&in, WIRE_FROM_DAEMON, 4096, 512);
+	th_unique_id(&id);
+	memset(&join, 0, sizeof join);
+	memcpy(join.key, id.internal + UID_OFF_KEY, WIRE_KEY_LEN);
+	join.rank = 0;
+	join.nranks = 1;
+	n = wire_encode_hello(out, &hello);
+	n += wire_encode_join(out + n, &join);
+	if ((fd = jobs_raw_connect()) == -1 ||
+	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n ||
+	    jobs_tr_frame(fd, &in, &f, GROUP_MS) != 0 ||
+	    f.hdr.type != WIRE_JOIN_ACK ||
+	    wire_decode_join_ack(f.payload, f.hdr.length, &ack) != WIRE_OK)
+		goto out;
+	nfds = wire_reader_take_fds(&in, fds, 2);
+	*ack_flags = ack.flags;
+	n = wire_encode_empty(out, WIRE_LEAVE, 0);
+	if (send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
+		goto out;
+	closed = 0;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (end = th_now_ms() + ms; th_now_ms() < end;) {
+		if (poll(&pfd, 1, 10) < 1)
+			continue;
+		if ((got = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) == 0) {
+			closed = 1;
+			break;
+		}
+		if (got == -1 && errno != EAGAIN && errno != EINTR)
+			break;
+	}
+out:
+	while (nfds > 0)
+		close(fds[--nfds]);
+	if (fd != -1)
+		close(fd);
+	wire_reader_free(&in);
+	return closed;
+}
+
+static void
+jobs_leave_close_raw(void)
+{
+	uint16_t flags;
+	int closed;
+
+	closed = jobs_lc_raw(WIRE_HELLO_LEAVE_CLOSE, &flags, GROUP_MS);
+	ok(closed == 1 && (flags & WIRE_ACK_LEAVE_CLOSE), "HELLO flag 0x8: "
+	    "JOIN_ACK promises the close (flags 0x%x) and fastbootd closes "
+	    "the connection after LEAVE", flags);
+	/* An older library never asked: the connection stays until it
+	 * closes it, as before (300 ms without an end of file). */
+	closed = jobs_lc_raw(0, &flags, 300);
+	ok(closed == 0 && !(flags & WIRE_ACK_LEAVE_CLOSE), "without HELLO "
+	    "flag 0x8: no promise in JOIN_ACK (flags 0x%x) and the connection "
+	    "stays open after LEAVE", flags);
+	ok(itest_ctl_wait(sock_path, "jobs", 0, GROUP_MS), "both raw jobs "
+	    "ended");
+}
+
 int
 main(void)
 {
@@ -1074,6 +1278,7 @@ main(void)
 	if (!ok(th_daemon_start(&d, args) == 0, "fastbootd started"))
 		return tap_done();
 	sock_path = d.sock;
+	daemon_pid = d.pid;
 	jobs_many_jobs();
 	jobs_two_handles();
 	jobs_hostile();
@@ -1084,6 +1289,8 @@ main(void)
 	jobs_threads();
 	jobs_socket_path();
 	jobs_table_ready();
+	jobs_leave_close();
+	jobs_leave_close_raw();
 	itest_daemon_finish(&d);
 	return tap_done();
 }
