@@ -945,13 +945,45 @@ jobs_tr_frame(int fd, struct wire_reader *in, struct wire_frame *f, int ms)
  * a message it then sends); without it (an older library) it must get a
  * READY frame as before.
  */
-static void
-jobs_tr_one(uint32_t hello_flags)
+/*
+ * A raw rank: HELLO with hello_flags and JOIN as rank of nranks under id,
+ * then its JOIN_ACK (decoded into *ack) and the descriptors with it (in
+ * fds, their count in *nfds).  The socket, or -1 (after a socket was made,
+ * *fd holds it for the caller to close).
+ */
+static int
+jobs_raw_join(uint32_t hello_flags, uint32_t rank, uint32_t nranks,
+    const fb_unique_id *id, struct wire_reader *in,
+    struct wire_join_ack *ack, int *fds, int *nfds, int *fd)
 {
 	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
 	    WIRE_ROLE_RANK, hello_flags };
-	const char *how = hello_flags ? "through the table" : "as a frame";
 	struct wire_join join;
+	struct wire_frame f;
+	uint8_t out[128];
+	size_t n;
+
+	*nfds = 0;
+	memset(&join, 0, sizeof join);
+	memcpy(join.key, id->internal + UID_OFF_KEY, WIRE_KEY_LEN);
+	join.rank = rank;
+	join.nranks = nranks;
+	n = wire_encode_hello(out, &hello);
+	n += wire_encode_join(out + n, &join);
+	if ((*fd = jobs_raw_connect()) == -1 ||
+	    send(*fd, out, n, MSG_NOSIGNAL) != (ssize_t)n ||
+	    jobs_tr_frame(*fd, in, &f, GROUP_MS) != 0 ||
+	    f.hdr.type != WIRE_JOIN_ACK ||
+	    wire_decode_join_ack(f.payload, f.hdr.length, ack) != WIRE_OK)
+		return -1;
+	*nfds = wire_reader_take_fds(in, fds, 2);
+	return *fd;
+}
+
+static void
+jobs_tr_one(uint32_t hello_flags)
+{
+	const char *how = hello_flags ? "through the table" : "as a frame";
 	struct wire_join_ack ack;
 	struct wire_ready ready;
 	struct wire_status_msg st;
@@ -962,25 +994,15 @@ jobs_tr_one(uint32_t hello_flags)
 	fb_unique_id id;
 	pid_t pids[2];
 	uint8_t out[128];
-	int fd, fds[2] = { -1, -1 }, nfds = 0, failed, rc;
+	int fd = -1, fds[2] = { -1, -1 }, nfds = 0, failed, rc;
 	uint32_t wake;
 	size_t n;
 
 	itest_reset(t);
 	wire_reader_init(&in, WIRE_FROM_DAEMON, 4096, 512);
 	th_unique_id(&id);
-	memset(&join, 0, sizeof join);
-	memcpy(join.key, id.internal + UID_OFF_KEY, WIRE_KEY_LEN);
-	join.rank = 2;
-	join.nranks = TR_RANKS;
-	n = wire_encode_hello(out, &hello);
-	n += wire_encode_join(out + n, &join);
-	if ((fd = jobs_raw_connect()) == -1 ||
-	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n ||
-	    jobs_tr_frame(fd, &in, &f, GROUP_MS) != 0 ||
-	    f.hdr.type != WIRE_JOIN_ACK ||
-	    wire_decode_join_ack(f.payload, f.hdr.length, &ack) != WIRE_OK ||
-	    (nfds = wire_reader_take_fds(&in, fds, 2)) != 2) {
+	if (jobs_raw_join(hello_flags, 2, TR_RANKS, &id, &in, &ack, fds,
+	    &nfds, &fd) == -1 || nfds != 2) {
 		ok(0, "READY %s: the raw rank 2 joined (%d descriptors)", how,
 		    nfds);
 		goto out;
@@ -1190,16 +1212,12 @@ jobs_leave_close(void)
 static int
 jobs_lc_raw(uint32_t hello_flags, uint16_t *ack_flags, int ms)
 {
-	struct wire_hello hello = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
-	    WIRE_ROLE_RANK, hello_flags };
-	struct wire_join join;
 	struct wire_join_ack ack;
 	struct wire_reader in;
-	struct wire_frame f;
 	struct pollfd pfd;
 	fb_unique_id id;
-	uint8_t out[128], buf[256];
-	int fd, fds[2] = { -1, -1 }, nfds = 0, closed = -1;
+	uint8_t out[64], buf[256];
+	int fd = -1, fds[2] = { -1, -1 }, nfds = 0, closed = -1;
 	double end;
 	ssize_t got;
 	size_t n;
@@ -1207,19 +1225,9 @@ jobs_lc_raw(uint32_t hello_flags, uint16_t *ack_flags, int ms)
 	*ack_flags = 0;
 	wire_reader_init(&in, WIRE_FROM_DAEMON, 4096, 512);
 	th_unique_id(&id);
-	memset(&join, 0, sizeof join);
-	memcpy(join.key, id.internal + UID_OFF_KEY, WIRE_KEY_LEN);
-	join.rank = 0;
-	join.nranks = 1;
-	n = wire_encode_hello(out, &hello);
-	n += wire_encode_join(out + n, &join);
-	if ((fd = jobs_raw_connect()) == -1 ||
-	    send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n ||
-	    jobs_tr_frame(fd, &in, &f, GROUP_MS) != 0 ||
-	    f.hdr.type != WIRE_JOIN_ACK ||
-	    wire_decode_join_ack(f.payload, f.hdr.length, &ack) != WIRE_OK)
+	if (jobs_raw_join(hello_flags, 0, 1, &id, &in, &ack, fds, &nfds,
+	    &fd) == -1)
 		goto out;
-	nfds = wire_reader_take_fds(&in, fds, 2);
 	*ack_flags = ack.flags;
 	n = wire_encode_empty(out, WIRE_LEAVE, 0);
 	if (send(fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
