@@ -25,10 +25,10 @@ fb_config_init(fb_config *config)
 }
 
 #define COMM_ID_TIMEOUT_MS	2000
+#define COMM_LEAVE_MS		1000	/* fb_comm_destroy's wait */
 /* The adaptive wait's bound (coll.c): about two wake-ups from epoll on a
  * small VM; FASTBOOT_SPIN_US sets it. */
 #define FB_SPIN_DEFAULT_US	50
-#define COMM_LEAVE_MS		1000	/* fb_comm_destroy's bound */
 #define FB_SPIN_MAX_US		10000
 
 /*
