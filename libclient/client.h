@@ -137,6 +137,9 @@ struct fb_comm {
 	struct spin recv_spin;
 	int yield_first;	/* oversubscribed: one sched_yield() before
 				 * each sleep (coll_yield) */
+	int one_node;		/* the launcher says every rank is here */
+	int yield_init;		/* ... and they outnumber the CPUs: init
+				 * yields once before it sleeps (comm.c) */
 	uint64_t yields, yield_hits;	/* and those that made it needless */
 	int wake_counted;	/* TABLE_WAKE_COUNTED: the last rank wakes
 				 * only when a rank counts as asleep */
@@ -213,6 +216,7 @@ HIDDEN uint64_t io_deadline(const fb_comm *);
 HIDDEN int io_connect(fb_comm *, uint64_t deadline);
 HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);
 HIDDEN int io_wait_closed(fb_comm *, uint64_t deadline);
+HIDDEN void io_peek(fb_comm *);
 HIDDEN int io_wait(fb_comm *, uint64_t deadline,
     int (*done)(fb_comm *, const void *), const void *arg);
 HIDDEN int io_ms_since(uint64_t start_ns);
@@ -224,6 +228,7 @@ HIDDEN int io_foreign(const fb_comm *);	/* used in another process? */
 HIDDEN void coll_missing(const fb_comm *, uint32_t seq, char *, size_t);
 HIDDEN void coll_abort(fb_comm *, int code, const char *);
 HIDDEN void coll_give_up(fb_comm *, int code);
+HIDDEN long coll_count_cpus(void);
 HIDDEN void coll_spin_setup(fb_comm *);
 HIDDEN int coll_spin_wait(fb_comm *, struct spin *,
     int (*ready)(fb_comm *, const void *), const void *arg);

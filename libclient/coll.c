@@ -135,7 +135,7 @@ coll_give_up(fb_comm *c, int code)
  * count: sysconf reads them from sysfs (three system calls, 15 us on the
  * project's VM), once per process.
  */
-static long
+long
 coll_count_cpus(void)
 {
 	static long online;

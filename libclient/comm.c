@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,8 +356,10 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 		flags |= WIRE_EXT_ROOT;
 	}
 	memset(&map, 0, sizeof map);
-	if (comm_one_node_env(c))
+	if (comm_one_node_env(c)) {
+		c->one_node = 1;
 		return 0;	/* the launcher says: all on this node */
+	}
 	rc = nodemap_from_pmix(&map, (uint32_t)c->rank, (uint32_t)c->nranks,
 	    why, sizeof why);
 	if (rc < 0)
@@ -367,6 +370,7 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 		    "a job on this node");
 	else if (map.nnodes <= 1) {
 		nodemap_free(&map);
+		c->one_node = 1;
 		return 0;	/* one node: nothing to federate */
 	} else
 		flags |= WIRE_EXT_MAP;
@@ -408,6 +412,28 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 	*ext = p;
 	*len = n;
 	return 0;
+}
+
+/*
+ * Wait in init for JOIN_ACK or READY.  With more ranks on this node than
+ * CPUs (the launcher says every rank is here), a rank first hands its CPU
+ * once to the processes waiting for one, which are often the ones it waits
+ * for (fastbootd, woken by this very JOIN, or the ranks still to join),
+ * and looks again: one system call instead of a sleep and a wake-up, as in
+ * the collectives (coll.c, coll_yield).  Then it sleeps.
+ */
+static int
+comm_wait(fb_comm *c, uint64_t deadline,
+    int (*done)(fb_comm *, const void *))
+{
+	if (c->yield_init && !done(c, NULL)) {
+		c->yields++;
+		sched_yield();
+		io_peek(c);
+		if (done(c, NULL))
+			c->yield_hits++;
+	}
+	return io_wait(c, deadline, done, NULL);
 }
 
 int
@@ -477,6 +503,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	if ((rc = comm_ext(c, id, &ext, &ext_len)) != 0)
 		goto fail;
 	c->t_ext = clock_mono_ns();
+	c->yield_init = c->one_node && coll_count_cpus() < nranks;
 
 	/* HELLO and JOIN in one write: the handshake costs no round trip. */
 	memset(&join, 0, sizeof join);
@@ -508,7 +535,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	/* While the daemon handles the JOIN: the epoll set, on the socket. */
 	if (!c->daemon_coll && (rc = rtab_epoll_open(c)) != 0)
 		goto fail;
-	rc = io_wait(c, deadline, comm_acked, NULL);
+	rc = comm_wait(c, deadline, comm_acked);
 	/* READY through the table: a job on this node, whose shape is
 	 * known now; the doorbell is set up while the others join. */
 	if (rc == 0 && c->table_ready) {
@@ -520,7 +547,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 		shm_start(c);
 	}
 	if (rc == 0)
-		rc = io_wait(c, deadline, comm_joined, NULL);
+		rc = comm_wait(c, deadline, comm_joined);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		comm_init_timeout(c, start);
 	if (rc != 0)

@@ -330,6 +330,17 @@ io_read(fb_comm *comm, int *rc)
 	return 1;
 }
 
+/* Read and decode what the socket holds now, without waiting (a failure
+ * is left in the handle for the next io_wait). */
+void
+io_peek(fb_comm *comm)
+{
+	int rc;
+
+	if (io_read(comm, &rc) > 0)
+		io_parse(comm);
+}
+
 /*
  * Wait until done() says so, the job fails, or the deadline passes
  * (FB_E_TIMEOUT, detail left to the caller).  Blocks in epoll_wait() or

@@ -1274,6 +1274,71 @@ jobs_leave_close_raw(void)
 	    "ended");
 }
 
+/* --- the launcher says every rank is here, and they outnumber the CPUs - */
+
+#define OV_ROUNDS	20
+
+/* Rounds of init (with mpirun's environment), allgather, destroy. */
+static int
+jobs_ov_rank(const fb_unique_id *unused, int rank, int n, void *arg)
+{
+	const fb_unique_id *ids = arg;
+	uint32_t v[ITEST_MAX_RANKS];
+	char num[16];
+	fb_comm *comm;
+	int k, r, rc;
+
+	snprintf(num, sizeof num, "%d", n);
+	setenv("OMPI_COMM_WORLD_SIZE", num, 1);
+	setenv("OMPI_COMM_WORLD_LOCAL_SIZE", num, 1);
+	snprintf(num, sizeof num, "%d", rank);
+	setenv("OMPI_COMM_WORLD_RANK", num, 1);
+	for (k = 0; k < OV_ROUNDS; k++) {
+		rc = fb_comm_init(&comm, &ids[k], rank, n);
+		ITEST_CHECK(t, rank, rc == 0, "round %d: init: %s (%s)", k,
+		    fb_strerror(rc), fb_comm_last_error(NULL));
+		v[rank] = (uint32_t)(k * 1000 + rank);
+		rc = fb_allgather(comm, v, sizeof v[0]);
+		ITEST_CHECK(t, rank, rc == 0, "round %d: allgather: %s (%s)",
+		    k, fb_strerror(rc), fb_comm_last_error(comm));
+		for (r = 0; r < n; r++)
+			ITEST_CHECK(t, rank, v[r] == (uint32_t)(k * 1000 + r),
+			    "round %d: rank %d's value", k, r);
+		ITEST_CHECK(t, rank, fb_comm_destroy(comm) == 0, "round %d: "
+		    "destroy", k);
+	}
+	t->r[rank].done = 1;
+	return 0;
+}
+
+/*
+ * Ranks that mpirun started on this node (OMPI_COMM_WORLD_*: no PMIx
+ * lookups), twice as many as the CPUs (at least 8): init yields once
+ * before each of its waits (comm.c, comm_wait).  Every round of init,
+ * allgather and destroy must still succeed with the right values.
+ */
+static void
+jobs_oversubscribed(void)
+{
+	static fb_unique_id ids[OV_ROUNDS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cpus > 4 ? (int)(2 * cpus) : 8, k, failed;
+	pid_t pids[ITEST_MAX_RANKS];
+
+	if (n > ITEST_MAX_RANKS)
+		n = ITEST_MAX_RANKS;
+	itest_reset(t);
+	for (k = 0; k < OV_ROUNDS; k++)
+		th_unique_id(&ids[k]);
+	th_spawn_ranks(n, jobs_ov_rank, ids, &ids[0], pids);
+	failed = th_wait_pids(pids, n, GROUP_MS, NULL);
+	itest_report(t, n);
+	ok(failed == 0, "%d ranks on %ld CPUs, each told by mpirun's "
+	    "environment that all %d are on this node: %d rounds of init, "
+	    "allgather and destroy, every value right", n, cpus, n,
+	    OV_ROUNDS);
+}
+
 int
 main(void)
 {
@@ -1299,6 +1364,7 @@ main(void)
 	jobs_table_ready();
 	jobs_leave_close();
 	jobs_leave_close_raw();
+	jobs_oversubscribed();
 	itest_daemon_finish(&d);
 	return tap_done();
 }
