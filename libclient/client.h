@@ -135,11 +135,9 @@ struct fb_comm {
 	uint64_t spin_max_ns;	/* FASTBOOT_SPIN_US; 0: never spin */
 	struct spin coll_spin;
 	struct spin recv_spin;
+	long cpus;		/* coll_count_cpus(), at init */
 	int yield_first;	/* oversubscribed: one sched_yield() before
-				 * each sleep (coll_yield) */
-	int one_node;		/* the launcher says every rank is here */
-	int yield_init;		/* ... and they outnumber the CPUs: init
-				 * yields once before it sleeps (comm.c) */
+				 * each sleep (coll_yield), init's too */
 	uint64_t yields, yield_hits;	/* and those that made it needless */
 	int wake_counted;	/* TABLE_WAKE_COUNTED: the last rank wakes
 				 * only when a rank counts as asleep */

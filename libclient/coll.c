@@ -133,7 +133,7 @@ coll_give_up(fb_comm *c, int code)
  * The CPUs this rank may run on.  One CPU means the launcher pinned each
  * rank to its own (mpirun --bind-to core), so the node's online CPUs
  * count: sysconf reads them from sysfs (three system calls, 15 us on the
- * project's VM), once per process.
+ * project's VM), once per process.  fb_comm_init asks once per handle.
  */
 long
 coll_count_cpus(void)
@@ -154,18 +154,18 @@ coll_count_cpus(void)
 }
 
 /* Once the job's shape is known: may this rank spin?  Only if the node
- * has a CPU for every local rank (coll_count_cpus). */
+ * has a CPU for every local rank (c->cpus, counted at init). */
 void
 coll_spin_setup(fb_comm *c)
 {
-	long cpus;
+	long cpus = c->cpus;
 
 	memset(&c->coll_spin, 0, sizeof c->coll_spin);
 	memset(&c->recv_spin, 0, sizeof c->recv_spin);
 	c->yield_first = 0;
 	if (c->spin_max_ns == 0 || c->daemon_coll || c->local_size < 2)
 		return;
-	if ((cpus = coll_count_cpus()) >= c->local_size)
+	if (cpus >= c->local_size)
 		c->coll_spin.ns = c->recv_spin.ns = c->spin_max_ns;
 	else
 		c->yield_first = 1;

@@ -339,7 +339,8 @@ comm_one_node_env(const fb_comm *c)
  * job on this node only.
  */
 static int
-comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
+comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len,
+    int *one_node)
 {
 	const uint8_t *u = id->internal;
 	struct nodemap map;
@@ -351,13 +352,14 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 
 	*ext = NULL;
 	*len = 0;
+	*one_node = 0;
 	if (wire_get16(u + UID_OFF_FLAGS) & UID_FLAG_TCP) {
 		nep = u[UID_OFF_NEP];
 		flags |= WIRE_EXT_ROOT;
 	}
 	memset(&map, 0, sizeof map);
 	if (comm_one_node_env(c)) {
-		c->one_node = 1;
+		*one_node = 1;
 		return 0;	/* the launcher says: all on this node */
 	}
 	rc = nodemap_from_pmix(&map, (uint32_t)c->rank, (uint32_t)c->nranks,
@@ -370,7 +372,7 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 		    "a job on this node");
 	else if (map.nnodes <= 1) {
 		nodemap_free(&map);
-		c->one_node = 1;
+		*one_node = 1;
 		return 0;	/* one node: nothing to federate */
 	} else
 		flags |= WIRE_EXT_MAP;
@@ -414,25 +416,36 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len)
 	return 0;
 }
 
+/* coll_yield's test in init: what the socket holds now, then done(). */
+struct comm_await {
+	int (*done)(fb_comm *, const void *);
+};
+
+static int
+comm_peek_done(fb_comm *c, const void *arg)
+{
+	const struct comm_await *w = arg;
+
+	io_peek(c);
+	return w->done(c, NULL);
+}
+
 /*
  * Wait in init for JOIN_ACK or READY.  With more ranks on this node than
- * CPUs (the launcher says every rank is here), a rank first hands its CPU
- * once to the processes waiting for one, which are often the ones it waits
- * for (fastbootd, woken by this very JOIN, or the ranks still to join),
- * and looks again: one system call instead of a sleep and a wake-up, as in
- * the collectives (coll.c, coll_yield).  Then it sleeps.
+ * CPUs (the launcher says every rank is here: yield_first), a rank first
+ * hands its CPU once to the processes waiting for one, which are often the
+ * ones it waits for (fastbootd, woken by this very JOIN, or the ranks
+ * still to join), and looks again, as the collectives do (coll_yield).
+ * Then it sleeps.
  */
 static int
 comm_wait(fb_comm *c, uint64_t deadline,
     int (*done)(fb_comm *, const void *))
 {
-	if (c->yield_init && !done(c, NULL)) {
-		c->yields++;
-		sched_yield();
-		io_peek(c);
-		if (done(c, NULL))
-			c->yield_hits++;
-	}
+	const struct comm_await w = { done };
+
+	if (!done(c, NULL))
+		(void)coll_yield(c, comm_peek_done, &w);
 	return io_wait(c, deadline, done, NULL);
 }
 
@@ -449,7 +462,7 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 	uint8_t *ext = NULL;
 	size_t n, ext_len = 0;
 	fb_comm *c;
-	int rc;
+	int rc, one_node;
 
 	if (comm == NULL) {
 		comm_init_error("fb_comm_init: comm is NULL");
@@ -500,10 +513,12 @@ fb_comm_init_config(fb_comm **comm, const fb_unique_id *id, int rank,
 
 	/* A job that may span nodes: the root daemon's endpoints from the id,
 	 * or the whole map from PMIx. */
-	if ((rc = comm_ext(c, id, &ext, &ext_len)) != 0)
+	if ((rc = comm_ext(c, id, &ext, &ext_len, &one_node)) != 0)
 		goto fail;
 	c->t_ext = clock_mono_ns();
-	c->yield_init = c->one_node && coll_count_cpus() < nranks;
+	/* coll_spin_setup sets it again once the node's ranks are known. */
+	c->cpus = coll_count_cpus();
+	c->yield_first = one_node && c->cpus < nranks;
 
 	/* HELLO and JOIN in one write: the handshake costs no round trip. */
 	memset(&join, 0, sizeof join);
