@@ -96,21 +96,16 @@ rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 	comm->slot_bytes = h->slot_bytes;
 	if (shm_init(comm, p2p_off, ring) == -1)
 		return comm_fail(comm, FB_E_NOMEM, "out of memory");
-	if (!comm->daemon_coll) {
-		if (comm->evfd == -1)
-			return comm_fail(comm, FB_E_PROTO, "fastbootd passed "
-			    "no eventfd for shared-memory collectives");
-		if (rtab_epoll(comm) == -1)
-			return comm->failed ? comm->failed : comm_fail(comm,
-			    FB_E_SYS, "epoll: %s", strerror(errno));
-	} else if (comm->multinode && comm->evfd != -1) {
-		/* Across nodes the release may come through the table
-		 * (TABLE_NODE_ARRIVE, known at READY): set up while the
-		 * other nodes join. */
-		if (rtab_epoll(comm) == -1)
-			return comm->failed ? comm->failed : comm_fail(comm,
-			    FB_E_SYS, "epoll: %s", strerror(errno));
-	}
+	if (!comm->daemon_coll && comm->evfd == -1)
+		return comm_fail(comm, FB_E_PROTO, "fastbootd passed no "
+		    "eventfd for shared-memory collectives");
+	/* Across nodes the release may come through the table too
+	 * (TABLE_NODE_ARRIVE, known at READY): set up while the other nodes
+	 * join. */
+	if ((!comm->daemon_coll || (comm->multinode && comm->evfd != -1)) &&
+	    rtab_epoll(comm) == -1)
+		return comm->failed ? comm->failed : comm_fail(comm, FB_E_SYS,
+		    "epoll: %s", strerror(errno));
 	return 0;
 }
 
