@@ -1164,11 +1164,25 @@ job_arrive_node(struct job *j, uint32_t rank, uint32_t seq,
 	return 0;
 }
 
+/* Across nodes an alltoall's send buffer goes whole through the rank's
+ * slot: 0, or the refusal of one that does not fit. */
+static int
+job_fits_slots(const struct job *j, const struct wire_arrive *a, char *err)
+{
+	if (a->kind == WIRE_COLL_ALLTOALL &&
+	    a->bytes * j->nranks > table_slot_bytes(j->nranks))
+		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
+		    "peer does not fit the job's slots",
+		    (unsigned long long)a->bytes);
+	return 0;
+}
+
 int
 job_arrive(struct job *j, uint32_t rank, uint32_t seq,
     const struct wire_arrive *a, char *err)
 {
 	uint32_t left;
+	int rc;
 
 	job_unwait(j, rank);
 	if (j->state == JOB_FAILED)
@@ -1197,11 +1211,8 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 			return job_refuse(err, FB_E_PROTO, "%s #%u for the "
 			    "node while #%u is open", wire_coll_name(a->kind),
 			    seq, seq);
-		if (a->kind == WIRE_COLL_ALLTOALL &&
-		    a->bytes * j->nranks > table_slot_bytes(j->nranks))
-			return job_refuse(err, FB_E_PROTO, "alltoall of %llu "
-			    "bytes per peer does not fit the job's slots",
-			    (unsigned long long)a->bytes);
+		if ((rc = job_fits_slots(j, a, err)) != 0)
+			return rc;
 		if (j->nleft > 0 && (left = job_some_left(j)) != WIRE_NO_RANK) {
 			job_fail(j, FB_E_PEER_LOST, left, "%s #%u needs rank "
 			    "%u, which left the job (fb_comm_destroy)",
@@ -1230,11 +1241,8 @@ job_arrive(struct job *j, uint32_t rank, uint32_t seq,
 		    wire_coll_name(a->kind), (unsigned long long)a->bytes);
 		return 0;
 	}
-	if (j->fed != NULL && a->kind == WIRE_COLL_ALLTOALL &&
-	    a->bytes * j->nranks > table_slot_bytes(j->nranks))
-		return job_refuse(err, FB_E_PROTO, "alltoall of %llu bytes per "
-		    "peer does not fit the job's slots",
-		    (unsigned long long)a->bytes);
+	if (j->fed != NULL && (rc = job_fits_slots(j, a, err)) != 0)
+		return rc;
 	j->rarrived[rank] = seq;
 	table_set_arrived(&j->table, rank, seq);
 	if (++j->coll_arrived == j->nlocal) {
