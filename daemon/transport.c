@@ -384,7 +384,11 @@ transport_close(struct transport *t)
 		return;
 	t->closing = 1;
 	event_del(t->ev_read);
-	event_add(t->ev_write, NULL);
+	/* Nothing queued (the usual end: the reply went straight out): the
+	 * free runs from the write callback, activated without EPOLLOUT's
+	 * two epoll_ctl calls. */
+	if (evbuffer_get_length(t->out) > 0)
+		event_add(t->ev_write, NULL);
 	event_active(t->ev_write, EV_WRITE, 1);
 	evtimer_add(t->ev_timer, &tv);
 }
@@ -401,7 +405,7 @@ transport_write_cb(int fd, short events, void *arg)
 	struct transport *t = arg;
 	int n;
 
-	n = evbuffer_write(t->out, fd);
+	n = evbuffer_get_length(t->out) > 0 ? evbuffer_write(t->out, fd) : 0;
 	if (n == -1 && errno != EAGAIN && errno != EINTR) {
 		/* Peer gone: drop what is queued, EOF comes on read. */
 		evbuffer_drain(t->out, evbuffer_get_length(t->out));
