@@ -32,6 +32,50 @@ fb_config_init(fb_config *config)
 #define FB_SPIN_DEFAULT_US	50
 #define FB_SPIN_MAX_US		10000
 
+/* An environment variable as a whole number, or -1. */
+static long
+comm_env_long(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long l;
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || l < 0)
+		return -1;
+	return l;
+}
+
+/*
+ * Does the launcher's environment say that every rank of this process's
+ * job runs on this node?  The same fact as a PMIx node map of one node,
+ * read without PMIx's lookups, which cost a round through its progress
+ * thread each (60 us to 2 ms on a busy 2-vCPU machine, most of a
+ * bootstrap): OpenMPI's mpirun (OMPI_COMM_WORLD_*), Slurm's srun
+ * (SLURM_STEP_*).  rank and nranks, unless -1, must be this process's in
+ * that job.  0 when it does not say so: then PMIx is asked.
+ */
+static int
+comm_one_node_env(long rank, long nranks)
+{
+	long size;
+
+	if ((size = comm_env_long("OMPI_COMM_WORLD_SIZE")) > 0 &&
+	    (nranks == -1 || size == nranks) && (rank == -1 ||
+	    comm_env_long("OMPI_COMM_WORLD_RANK") == rank) &&
+	    comm_env_long("OMPI_COMM_WORLD_LOCAL_SIZE") == size)
+		return 1;
+	if ((size = comm_env_long("SLURM_STEP_NUM_TASKS")) > 0 &&
+	    (nranks == -1 || size == nranks) && (rank == -1 ||
+	    comm_env_long("SLURM_PROCID") == rank) &&
+	    comm_env_long("SLURM_STEP_NUM_NODES") == 1)
+		return 1;
+	return 0;
+}
+
 /*
  * Ask the local daemon (FASTBOOT_SOCKET, else the default path) for a
  * secret and its TCP endpoints.  1: *id filled with them; 0: no daemon, or
@@ -122,8 +166,12 @@ fb_get_unique_id(fb_unique_id *id)
 	p = id->internal;
 	wire_put32(p + UID_OFF_MAGIC, UID_MAGIC);
 	wire_put16(p + UID_OFF_VERSION, UID_VERSION);
-	/* A daemon that serves other nodes: an id they can join through. */
-	if (comm_id_from_daemon(p))
+	/* A daemon that serves other nodes: an id they can join through.
+	 * Not asked when the launcher says every rank of this job is on this
+	 * node (one round trip to a daemon less on the job's critical path),
+	 * unless FASTBOOT_ID_FROM_DAEMON=1 wants an id other nodes can join. */
+	if ((comm_env_long("FASTBOOT_ID_FROM_DAEMON") == 1 ||
+	    !comm_one_node_env(-1, -1)) && comm_id_from_daemon(p))
 		return 0;
 	while (got < WIRE_KEY_LEN) {
 		n = getrandom(p + UID_OFF_KEY + got, WIRE_KEY_LEN - got, 0);
@@ -292,45 +340,6 @@ comm_init_timeout(fb_comm *c, uint64_t start)
 	coll_give_up(c, FB_E_TIMEOUT);
 }
 
-/* An environment variable as a whole number, or -1. */
-static long
-comm_env_long(const char *name)
-{
-	const char *v = getenv(name);
-	char *end;
-	long l;
-
-	if (v == NULL || *v == '\0')
-		return -1;
-	errno = 0;
-	l = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || l < 0)
-		return -1;
-	return l;
-}
-
-/*
- * Does the launcher's environment say that every rank of this job runs on
- * this node?  The same fact as a PMIx node map of one node (same job size,
- * same rank), read without PMIx's lookups, which cost a round through its
- * progress thread each (60 us to 2 ms on a busy 2-vCPU machine, most of a
- * bootstrap): OpenMPI's mpirun (OMPI_COMM_WORLD_*), Slurm's srun
- * (SLURM_STEP_*).  0 when it does not say so: then PMIx is asked.
- */
-static int
-comm_one_node_env(const fb_comm *c)
-{
-	if (comm_env_long("OMPI_COMM_WORLD_SIZE") == c->nranks &&
-	    comm_env_long("OMPI_COMM_WORLD_RANK") == c->rank &&
-	    comm_env_long("OMPI_COMM_WORLD_LOCAL_SIZE") == c->nranks)
-		return 1;
-	if (comm_env_long("SLURM_STEP_NUM_TASKS") == c->nranks &&
-	    comm_env_long("SLURM_PROCID") == c->rank &&
-	    comm_env_long("SLURM_STEP_NUM_NODES") == 1)
-		return 1;
-	return 0;
-}
-
 /*
  * JOIN's extension (wire.h) for a job that may span nodes.  Under a PMIx
  * launcher the whole node map goes with it (no discovery round); a map of
@@ -358,7 +367,7 @@ comm_ext(fb_comm *c, const fb_unique_id *id, uint8_t **ext, size_t *len,
 		flags |= WIRE_EXT_ROOT;
 	}
 	memset(&map, 0, sizeof map);
-	if (comm_one_node_env(c)) {
+	if (comm_one_node_env(c->rank, c->nranks)) {
 		*one_node = 1;
 		return 0;	/* the launcher says: all on this node */
 	}

@@ -20,7 +20,7 @@
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
-echo "1..8"
+echo "1..9"
 if ! mn_nodes 3 --peer-timeout 10000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
@@ -108,6 +108,25 @@ mn_ok $? "the real job: every rank ok, every result right"
 mn_make_ids 1 "$MN_DIR/id2"
 mn_job 3 2 "$MN_DIR/id2" after --mode calls --timeout 30000
 [ $? -eq 0 ]; mn_ok $? "a new job across all 3 nodes runs afterwards"
+# The id's flags (UID_OFF_FLAGS, a little-endian u16 at byte 6), in hex:
+# 0100 when it carries node 1's TCP endpoints.  A launcher that says every
+# rank is on this node gets an id of this node only, made without asking the
+# daemon, unless FASTBOOT_ID_FROM_DAEMON=1 asks for one other nodes can join.
+id_flags() {
+	mn_exec 1 env "$@" "$MN_BIN/mn_rank" --make-id "$MN_DIR/fl" --count 1 &&
+	    cut -c13-16 "$MN_DIR/fl"
+}
+f_tcp=$(cut -c13-16 "$MN_DIR/id2")
+f_one=$(id_flags OMPI_COMM_WORLD_SIZE=8 OMPI_COMM_WORLD_LOCAL_SIZE=8)
+f_two=$(id_flags OMPI_COMM_WORLD_SIZE=8 OMPI_COMM_WORLD_LOCAL_SIZE=4)
+f_srun=$(id_flags SLURM_STEP_NUM_TASKS=8 SLURM_STEP_NUM_NODES=1)
+f_ask=$(id_flags OMPI_COMM_WORLD_SIZE=8 OMPI_COMM_WORLD_LOCAL_SIZE=8 \
+    FASTBOOT_ID_FROM_DAEMON=1)
+echo "# id flags: no launcher $f_tcp, one node $f_one, two nodes $f_two," \
+    "srun one node $f_srun, one node but asked $f_ask"
+[ "$f_tcp" = 0100 ] && [ "$f_one" = 0000 ] && [ "$f_two" = 0100 ] &&
+    [ "$f_srun" = 0000 ] && [ "$f_ask" = 0100 ]
+mn_ok $? "ids carry endpoints unless the launcher says one node"
 pid1=$(mn_dpid 1)
 kill -0 "$pid1" 2>/dev/null; mn_ok $? "node 1's daemon is alive"
 mn_finish
