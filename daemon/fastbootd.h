@@ -46,6 +46,7 @@ struct daemon_config {
 	int peer_idle_s;	/* an unused peer link is closed after this */
 	uint32_t max_peers;	/* peer links at once */
 	const char *node_name;	/* this node's name for the others */
+	int sched_batch;	/* SCHED_BATCH unless told otherwise */
 };
 
 /* Counters for status and fastbootctl. */

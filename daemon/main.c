@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,9 @@ usage(FILE *f)
 "      --max-peers N          peer links at once (default %u)\n"
 "      --node-name NAME       this node's name for the other nodes (default:\n"
 "                             the host name)\n"
+"      --sched-policy POLICY  batch (default): the daemon does not preempt\n"
+"                             the rank whose message woke it; other: as\n"
+"                             any process (a policy set before is kept)\n"
 "  -V, --version              print the version and exit\n"
 "  -h, --help                 print this help and exit\n",
 	    dconf.max_jobs, dconf.max_ranks, dconf.max_conns,
@@ -131,6 +135,33 @@ main_event_fatal(int err)
 }
 
 /*
+ * SCHED_BATCH: a rank's message wakes the daemon without preempting the
+ * rank, which is about to sleep until the answer comes; on a CPU the two
+ * share, the daemon then runs once for what the rank wrote, not once for
+ * its connect and again for its JOIN.  A CPU left idle still takes the
+ * daemon at once.  Only from the default policy: one set by the service
+ * manager (CPUSchedulingPolicy=) or an administrator is kept.
+ */
+static void
+main_sched(void)
+{
+	struct sched_param sp = { 0 };
+	int policy;
+
+	if (!dconf.sched_batch)
+		return;
+	if ((policy = sched_getscheduler(0)) != SCHED_OTHER) {
+		log_info("scheduling policy %s kept (set before start)",
+		    policy == SCHED_BATCH ? "batch" : policy == SCHED_IDLE ?
+		    "idle" : policy == SCHED_FIFO ? "fifo" : policy ==
+		    SCHED_RR ? "rr" : "other");
+		return;
+	}
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) == -1)
+		log_warn("sched_setscheduler SCHED_BATCH");
+}
+
+/*
  * Each rank holds a descriptor here: take all the kernel allows, and
  * share it among users (uidmap.c).  A sixteenth and 64 more stay for the
  * daemon's own (listeners, peer links, the event loop); under 256 there is
@@ -160,7 +191,7 @@ enum {
 	OPT_MAX_CONNS_UID, OPT_MAX_JOBS_UID, OPT_MAX_PENDING, OPT_HANDSHAKE,
 	OPT_LISTEN_TCP, OPT_PEER_TIMEOUT, OPT_PEER_IDLE, OPT_MAX_PEERS,
 	OPT_NODE_NAME, OPT_MAX_MEMORY, OPT_MAX_FAILED_UID, OPT_CTL_RATE,
-	OPT_PEER_HANG,
+	OPT_PEER_HANG, OPT_SCHED,
 };
 
 int
@@ -193,6 +224,7 @@ main(int argc, char **argv)
 		{ "max-failed-per-uid", required_argument, NULL,
 		    OPT_MAX_FAILED_UID },
 		{ "ctl-rate", required_argument, NULL, OPT_CTL_RATE },
+		{ "sched-policy", required_argument, NULL, OPT_SCHED },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct event *ev_term, *ev_int, *ev_hup;
@@ -290,6 +322,18 @@ main(int argc, char **argv)
 			dconf.ctl_rate = (uint32_t)parse_num("--ctl-rate",
 			    optarg, 0, 1000000, 10);
 			break;
+		case OPT_SCHED:
+			if (strcmp(optarg, "batch") == 0)
+				dconf.sched_batch = 1;
+			else if (strcmp(optarg, "other") == 0)
+				dconf.sched_batch = 0;
+			else {
+				fprintf(stderr, "fastbootd: --sched-policy: "
+				    "\"%s\" is neither batch nor other\n",
+				    optarg);
+				return 2;
+			}
+			break;
 		case OPT_NODE_NAME:
 			if (*optarg == '\0' ||
 			    strlen(optarg) >= WPEER_HOST_LEN) {
@@ -323,6 +367,7 @@ main(int argc, char **argv)
 	event_set_fatal_callback(main_event_fatal);
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
+	main_sched();
 	dstats.started_ns = clock_mono_ns();
 
 	if ((dbase = event_base_new()) == NULL)

@@ -25,6 +25,7 @@ struct daemon_config dconf = {
 	.peer_hang_ms = 0,		/* main.c: 4 x peer_timeout_ms */
 	.peer_idle_s = 600,
 	.max_peers = 4096,
+	.sched_batch = 1,
 };
 struct daemon_stats dstats;
 struct event_base *dbase;

@@ -1,13 +1,15 @@
 /*
  * daemon_test.c - the library without a daemon, and with a daemon that
  * dies (SIGKILL) or stops (SIGTERM) under clients blocked in every kind
- * of wait: an error at once, never a hang.
+ * of wait: an error at once, never a hang; and the daemon's scheduling
+ * policy.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,61 @@ daemon_gone(int sig)
 	th_daemon_cleanup(&d);
 }
 
+/*
+ * The daemon's scheduling policy, as the kernel reports it for its pid:
+ * SCHED_BATCH by default (a rank's message does not preempt the rank),
+ * SCHED_OTHER with --sched-policy other, and a policy it was started with
+ * (here SCHED_IDLE, through chrt) kept.  Each daemon serves a job first.
+ */
+/* Init, a barrier, destroy. */
+static int
+daemon_two_rank(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_comm *comm = NULL;
+	int rc;
+
+	(void)arg;
+	if ((rc = fb_comm_init(&comm, id, rank, n)) == 0)
+		rc = fb_barrier(comm);
+	if (comm != NULL && fb_comm_destroy(comm) != 0 && rc == 0)
+		rc = -1;
+	return rc != 0;
+}
+
+static void
+daemon_sched_one(const char *how, const char *const *args,
+    const char *const *wrapper, int want)
+{
+	struct th_daemon_opts o = { 0, wrapper, 0 };
+	struct th_daemon d;
+	int policy = -1, rc = -1;
+
+	if (th_daemon_start_opts(&d, args, &o) == 0) {
+		policy = sched_getscheduler(d.pid);
+		rc = th_run_ranks(2, daemon_two_rank, NULL, GROUP_MS);
+	}
+	ok(policy == want && rc == 0, "%s: the daemon's policy is %d (want "
+	    "%d), and it serves a 2-rank job (%d failed)", how, policy, want,
+	    rc);
+	th_daemon_cleanup(&d);
+}
+
+static void
+daemon_sched(void)
+{
+	static const char *const other[] = { "--sched-policy", "other",
+	    NULL };
+	static const char *const idle[] = { "chrt", "--idle", "0", NULL };
+
+	daemon_sched_one("default", NULL, NULL, SCHED_BATCH);
+	daemon_sched_one("--sched-policy other", other, NULL, SCHED_OTHER);
+	if (access("/usr/bin/chrt", X_OK) == 0)
+		daemon_sched_one("started under chrt --idle", NULL, idle,
+		    SCHED_IDLE);
+	else
+		tap_skip("no /usr/bin/chrt");
+}
+
 int
 main(void)
 {
@@ -192,5 +249,6 @@ main(void)
 	daemon_nodaemon();
 	daemon_gone(SIGKILL);
 	daemon_gone(SIGTERM);
+	daemon_sched();
 	return tap_done();
 }

@@ -80,9 +80,12 @@ st=$(state fastbootd.service)
 pid=$(prop MainPID fastbootd.service)
 uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status" 2>/dev/null)
 run=$(stat -c '%F %a' /run/fastbootd)
+# The daemon sets SCHED_BATCH itself; the unit's sandbox must let it.
+pol=$(chrt -p "$pid" 2>/dev/null | sed -n 's/.*policy: //p')
 [ "$st" = active ] && [ -n "$uid" ] && [ "$uid" -ge 61184 ] &&
-    [ "$uid" -le 65519 ] && [ "$run" = "directory 755" ]
-ok $? "fastbootd.service after it: $st, MainPID ${pid:-?} runs as uid ${uid:-?} (DynamicUser: 61184..65519), /run/fastbootd still a $run"
+    [ "$uid" -le 65519 ] && [ "$run" = "directory 755" ] &&
+    [ "$pol" = SCHED_BATCH ]
+ok $? "fastbootd.service after it: $st, MainPID ${pid:-?} runs as uid ${uid:-?} (DynamicUser: 61184..65519) under ${pol:-?}, /run/fastbootd still a $run"
 
 # 6-7. fastbootctl on the default socket.
 fastbootctl status >"$d/status" 2>&1 && grep -q "collectives: *[1-9]" "$d/status"
