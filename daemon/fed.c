@@ -2229,7 +2229,7 @@ fed_keep_unknown(struct peer *p, const uint8_t *frame, size_t len)
 
 static void fed_verified(struct fed *, struct peer *,
     const struct wire_hdr *, const struct wpeer_job *);
-static void fed_bad_mac(struct peer *, uint16_t);
+static void fed_bad_mac(struct peer *, uint16_t, int);
 
 /* A kept frame's header and job part: 0, or -1 if its link is gone (or
  * it does not decode). */
@@ -2265,15 +2265,8 @@ fed_replay_unknown(struct fed *f)
 			if (peer_verify_nonces(e->nonce, e->rnonce, &f->mac,
 			    e->buf, e->len) == 0)
 				fed_verified(f, e->peer, &h, &m);
-			else if (e->moved)
-				/* Its link is gone: the one it moved to
-				 * sent nothing wrong. */
-				log_warnx("peer %s: a %s frame kept from its "
-				    "handed-over link failed its MAC: dropped",
-				    peer_name(e->peer),
-				    wpeer_type_name(h.type));
 			else
-				fed_bad_mac(e->peer, h.type);
+				fed_bad_mac(e->peer, h.type, e->moved);
 		}
 		fed_early_free(e);
 		if (f->job->fed != f)
@@ -2285,11 +2278,19 @@ fed_replay_unknown(struct fed *f)
  * A frame on p failed its MAC: drop the link.  One that never proved
  * anything is someone without the secret (logged rate-limited, by the
  * address it really came from); it stood for no node, so no job fails
- * (fed_peer_lost).
+ * (fed_peer_lost).  A frame kept from a link that was handed over (moved)
+ * is only dropped: its link is gone, and the one it moved to sent nothing
+ * wrong.
  */
 static void
-fed_bad_mac(struct peer *p, uint16_t type)
+fed_bad_mac(struct peer *p, uint16_t type, int moved)
 {
+	if (moved) {
+		log_warnx("peer %s: a %s frame kept from its handed-over link "
+		    "failed its MAC: dropped", peer_name(p),
+		    wpeer_type_name(type));
+		return;
+	}
 	if (p->authed)
 		log_warnx("peer %s: a %s frame failed its MAC: dropping the "
 		    "link", peer_name(p), wpeer_type_name(type));
@@ -2366,14 +2367,8 @@ fed_root_job(struct peer *p, const struct wpeer_job *m, const uint8_t *frame,
 	bad = kept != NULL ? peer_verify_nonces(kept->nonce, kept->rnonce,
 	    &st, frame, len) : peer_verify(p, &st, frame, len);
 	sodium_memzero(&st, sizeof st);
-	if (bad == -1 && kept != NULL && kept->moved) {
-		/* Its link is gone: the one it moved to sent nothing wrong. */
-		log_warnx("peer %s: a JOIN kept from its handed-over link "
-		    "failed its MAC: dropped", peer_name(p));
-		return NULL;
-	}
 	if (bad == -1) {
-		fed_bad_mac(p, WPEER_JOIN);
+		fed_bad_mac(p, WPEER_JOIN, kept != NULL && kept->moved);
 		return NULL;
 	}
 	r->at_ns = clock_mono_ns();	/* in use: kept an hour more */
@@ -2459,7 +2454,7 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 		 * came before RETIRE on it was read). */
 		if ((f = fed_find(m.tag)) != NULL &&
 		    peer_verify(p, &f->mac, frame, len) == -1) {
-			fed_bad_mac(p, h->type);
+			fed_bad_mac(p, h->type, 0);
 			return;
 		}
 		peer_retire_in(p, f != NULL);
@@ -2494,7 +2489,7 @@ fed_frame(struct peer *p, const struct wire_hdr *h, const uint8_t *frame,
 	if (peer_verify(p, &f->mac, frame, len) == -1) {
 		/* Nobody without the secret can make one: not a link to
 		 * keep. */
-		fed_bad_mac(p, h->type);
+		fed_bad_mac(p, h->type, 0);
 		return;
 	}
 	fed_verified(f, p, h, &m);
