@@ -55,6 +55,8 @@ const size_t bench_sizes[BENCH_NSIZES] = {
  * runs).  The first job is one sample: under load it stays noisy.
  */
 #define BENCH_WARM_JOBS		4
+/* Untimed bootstraps go on for at least this long (bench_bootstrap). */
+#define BENCH_WARM_US		100000
 #define BENCH_ERRLEN		512
 
 /* Where fastboot's daemon comes from. */
@@ -713,7 +715,8 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 	double first_id = -1;
 	long long lk[4][3];
 	int it, w, failed, n = 0, nid = 0, counted = c->sys == &sys_fastboot;
-	int start;
+	double warm_t0;
+	int nw, nwarm, more;
 	struct bench_series *s;
 
 	if (bench_rank == 0 && ((v = calloc((size_t)iters, sizeof *v)) ==
@@ -746,14 +749,16 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		}
 	}
 	/* Every system has BENCH_WARM_JOBS + 1 untimed bootstraps before the
-	 * timed ones.  fastboot's first job over these daemons (iteration -1)
-	 * follows its warm-up jobs above; another system's first bootstrap
-	 * comes first, then its warm-up.  That first one is kept as
-	 * "bootstrap-first".  With one warm-up the floor, measured first, had
-	 * its first ten bootstraps 10 to 30% slower than the rest, and a
-	 * median of 20 leaned on them. */
-	start = counted ? -1 : -1 - BENCH_WARM_JOBS;
-	for (it = start; it < iters; it++) {
+	 * timed ones, and goes on until BENCH_WARM_US have passed.  fastboot's
+	 * first job over these daemons follows its warm-up jobs above;
+	 * another system's first bootstrap comes first, then its warm-up.
+	 * That first one is kept as "bootstrap-first".  With one warm-up the
+	 * floor, measured first, had its first ten bootstraps 10 to 30%
+	 * slower than the rest at 8 ranks, and at 2 ranks (about 100 us each)
+	 * its medians fell for 30 to 80 ms. */
+	nwarm = counted ? 1 : 1 + BENCH_WARM_JOBS;
+	warm_t0 = bench_now_us();
+	for (it = -1, nw = 0; it < iters; it++) {
 		if (c->h != NULL) {
 			c->sys->fini(c->h);
 			c->h = NULL;
@@ -780,13 +785,20 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		    MPI_COMM_WORLD);
 		MPI_Reduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, 0,
 		    MPI_COMM_WORLD);
+		/* The warm-up: rank 0 says whether another one follows. */
+		if (it < 0 && nw++ > 0) {
+			more = nw < nwarm || bench_now_us() - warm_t0 <
+			    BENCH_WARM_US;
+			MPI_Bcast(&more, 1, MPI_INT, 0, MPI_COMM_WORLD);
+			it -= more;	/* -1 again: one more untimed */
+			continue;
+		}
 		/* The first job over fresh daemons (cold links across nodes;
 		 * fastboot's process already warm): not a sample of bootstrap,
 		 * but kept as "bootstrap-first" to show what warm links
 		 * save. */
-		if (it < 0 && it != start)
-			continue;
 		if (it < 0) {
+			it--;	/* the warm-up follows */
 			if (bench_rank == 0 &&
 			    (first = malloc(sizeof *first)) != NULL) {
 				*first = tmax - tmin;
@@ -1527,10 +1539,11 @@ out:
 	bench_note("op counts per measurement are chosen by a time budget of "
 	    "%.2f s (sweep points %.2f s, alltoall %.2f s), clamped to "
 	    "%d..%d ops, after 3 untimed warm-up ops; bootstrap iterations "
-	    "follow %d untimed bootstraps (the first kept as bootstrap-first) "
-	    "and stop early once %.1f s are spent (at least 3)",
-	    opt.budget_s, opt.budget_s / 3, opt.budget_s / 2, opt.min_ops,
-	    opt.max_ops, BENCH_WARM_JOBS + 1, opt.budget_s * 4);
+	    "follow at least %d untimed bootstraps and %d ms of them (the "
+	    "first kept as bootstrap-first) and stop early once %.1f s are "
+	    "spent (at least 3)", opt.budget_s, opt.budget_s / 3,
+	    opt.budget_s / 2, opt.min_ops, opt.max_ops, BENCH_WARM_JOBS + 1,
+	    BENCH_WARM_US / 1000, opt.budget_s * 4);
 	bench_note("fastboot: the untimed first bootstrap (bootstrap-first, "
 	    "the first job over these daemons: its links across nodes are "
 	    "cold) follows %d untimed jobs of each node's ranks alone on "
