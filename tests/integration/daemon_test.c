@@ -186,12 +186,6 @@ daemon_gone(int sig)
 	th_daemon_cleanup(&d);
 }
 
-/*
- * The daemon's scheduling policy, as the kernel reports it for its pid:
- * SCHED_BATCH by default (a rank's message does not preempt the rank),
- * SCHED_OTHER with --sched-policy other, and a policy it was started with
- * (here SCHED_IDLE, through chrt) kept.  Each daemon serves a job first.
- */
 /* Init, a barrier, destroy. */
 static int
 daemon_two_rank(const fb_unique_id *id, int rank, int n, void *arg)
@@ -207,6 +201,12 @@ daemon_two_rank(const fb_unique_id *id, int rank, int n, void *arg)
 	return rc != 0;
 }
 
+/*
+ * The daemon's scheduling policy, as the kernel reports it for its pid:
+ * SCHED_BATCH by default (a rank's message does not preempt the rank),
+ * SCHED_OTHER with --sched-policy other, and a policy it was started with
+ * (here SCHED_IDLE, through chrt) kept.  Each daemon then serves a job.
+ */
 static void
 daemon_sched_one(const char *how, const char *const *args,
     const char *const *wrapper, int want)
