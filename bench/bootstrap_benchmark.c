@@ -749,14 +749,15 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		}
 	}
 	/* Every system has BENCH_WARM_JOBS + 1 untimed bootstraps before the
-	 * timed ones, and goes on until BENCH_WARM_US have passed.  fastboot's
+	 * timed ones (fastboot: its first job and one more after the warm-up
+	 * jobs), and goes on until BENCH_WARM_US have passed.  fastboot's
 	 * first job over these daemons follows its warm-up jobs above;
 	 * another system's first bootstrap comes first, then its warm-up.
 	 * That first one is kept as "bootstrap-first".  With one warm-up the
 	 * floor, measured first, had its first ten bootstraps 10 to 30%
 	 * slower than the rest at 8 ranks, and at 2 ranks (about 100 us each)
 	 * its medians fell for 30 to 80 ms. */
-	nwarm = counted ? 1 : 1 + BENCH_WARM_JOBS;
+	nwarm = counted ? 2 : 1 + BENCH_WARM_JOBS;
 	warm_t0 = bench_now_us();
 	for (it = -1, nw = 0; it < iters; it++) {
 		if (c->h != NULL) {
@@ -785,31 +786,29 @@ bench_bootstrap(struct bench_ctx *c, int iters)
 		    MPI_COMM_WORLD);
 		MPI_Reduce(&t1, &tmax, 1, MPI_DOUBLE, MPI_MAX, 0,
 		    MPI_COMM_WORLD);
-		/* The warm-up: rank 0 says whether another one follows. */
-		if (it < 0 && nw++ > 0) {
+		if (it < 0) {
+			/* The first job over fresh daemons (cold links across
+			 * nodes; fastboot's process already warm): not a
+			 * sample of bootstrap, but kept as "bootstrap-first"
+			 * to show what warm links save. */
+			if (nw++ == 0) {
+				if (bench_rank == 0 && (first =
+				    malloc(sizeof *first)) != NULL) {
+					*first = tmax - tmin;
+					bench_series(c->sys->name,
+					    "bootstrap-first", 0, first, 1);
+				}
+				bench_series1(c->sys->name,
+				    "bootstrap-first-from-id", fid);
+				first_id = fid;
+				if (counted)
+					bench_links(lk[2]);
+			}
+			/* Rank 0 says whether another untimed one follows. */
 			more = nw < nwarm || bench_now_us() - warm_t0 <
 			    BENCH_WARM_US;
 			MPI_Bcast(&more, 1, MPI_INT, 0, MPI_COMM_WORLD);
-			it -= more;	/* -1 again: one more untimed */
-			continue;
-		}
-		/* The first job over fresh daemons (cold links across nodes;
-		 * fastboot's process already warm): not a sample of bootstrap,
-		 * but kept as "bootstrap-first" to show what warm links
-		 * save. */
-		if (it < 0) {
-			it--;	/* the warm-up follows */
-			if (bench_rank == 0 &&
-			    (first = malloc(sizeof *first)) != NULL) {
-				*first = tmax - tmin;
-				bench_series(c->sys->name, "bootstrap-first", 0,
-				    first, 1);
-			}
-			bench_series1(c->sys->name, "bootstrap-first-from-id",
-			    fid);
-			first_id = fid;
-			if (counted)
-				bench_links(lk[2]);
+			it -= more;	/* -1 again */
 			continue;
 		}
 		if (bench_rank == 0 && fid >= 0)
