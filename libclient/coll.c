@@ -537,6 +537,10 @@ fb_allgather(fb_comm *comm, void *buf, size_t bytes)
 		    "per rank: the limit is %u", bytes, FB_MAX_SLICE_BYTES);
 	if (buf == NULL && bytes > 0)
 		return comm_error(comm, FB_E_INVAL, "allgather: buf is NULL");
+	if (bytes > comm->slot_bytes)	/* a table from another daemon */
+		return comm_error(comm, FB_E_INVAL, "allgather of %zu bytes "
+		    "per rank: this job's table holds %llu", bytes,
+		    (unsigned long long)comm->slot_bytes);
 	if (bytes == 0)		/* nothing to copy; buf may be NULL */
 		return coll_run(comm, WIRE_COLL_ALLGATHER, 0);
 	seq = comm->coll_seq + 1;

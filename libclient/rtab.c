@@ -47,53 +47,66 @@ rtab_epoll(fb_comm *comm)
 	return epoll_ctl(comm->epfd, EPOLL_CTL_ADD, comm->evfd, &ev);
 }
 
-/* Takes tabfd (closed here) and evfd (kept, -1 if none). */
+/* A word of the header, read once: the compiler must not read it again. */
+#define RTAB_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/*
+ * Takes tabfd (closed here) and evfd (kept, -1 if none).  The header lies
+ * in the part every rank of the job may write, and a rank that joins late
+ * maps what the others made of it: each word is read once, checked without
+ * overflow (n <= FB_MAX_NRANKS), and only the checked copies are used.
+ */
 int
 rtab_map(fb_comm *comm, const struct wire_join_ack *m, int tabfd, int evfd)
 {
 	const struct table_hdr *h;
-	uint64_t p2p_off, ring, n;
+	uint64_t size = m->table_size, ctl = m->ctl_size;
+	uint64_t data_off, slot, p2p_off, ring, n = (uint64_t)comm->nranks;
 	void *t;
 
-	t = mmap(NULL, (size_t)m->table_size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED, tabfd, 0);
+	t = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    tabfd, 0);
 	close(tabfd);
 	comm->evfd = evfd;
 	if (t == MAP_FAILED)
 		return comm_fail(comm, FB_E_SYS, "mmap of the %llu-byte rank "
-		    "table: %s", (unsigned long long)m->table_size,
-		    strerror(errno));
+		    "table: %s", (unsigned long long)size, strerror(errno));
 	h = t;
-	if (h->magic != TABLE_MAGIC || h->version != TABLE_VERSION ||
-	    h->nranks != (uint32_t)comm->nranks || h->table_size !=
-	    m->table_size || h->data_off < m->ctl_size ||
-	    h->slot_bytes == 0 || h->data_off + 2 * h->slot_bytes *
-	    h->nranks > m->table_size) {
-		munmap(t, (size_t)m->table_size);
+	data_off = RTAB_LOAD(h->data_off);
+	slot = RTAB_LOAD(h->slot_bytes);
+	p2p_off = RTAB_LOAD(h->p2p_off);
+	ring = RTAB_LOAD(h->ring_bytes);
+	if (RTAB_LOAD(h->magic) != TABLE_MAGIC ||
+	    RTAB_LOAD(h->version) != TABLE_VERSION ||
+	    RTAB_LOAD(h->nranks) != n || RTAB_LOAD(h->table_size) != size ||
+	    ctl < sizeof *h + n * sizeof(struct table_rank) || ctl > size ||
+	    data_off < ctl || data_off > size || data_off % 64 != 0 ||
+	    slot == 0 || slot % 64 != 0 || slot > (size - data_off) / (2 * n)) {
+		munmap(t, (size_t)size);
 		return comm_fail(comm, FB_E_PROTO, "the rank table's header "
-		    "is inconsistent");
+		    "is inconsistent (data part of 2 x %llu slots of %llu "
+		    "bytes at %llu in %llu bytes): fastbootd made it so, or "
+		    "a rank of the job wrote over it", (unsigned long long)n,
+		    (unsigned long long)slot, (unsigned long long)data_off,
+		    (unsigned long long)size);
 	}
-	/* The p2p part: read once, checked, kept in the handle (ranks can
-	 * write the header afterwards). */
-	n = h->nranks;
-	p2p_off = h->p2p_off;
-	ring = h->ring_bytes;
-	if (ring != 0 && (!ring_size_ok(ring) || p2p_off <
-	    h->data_off + 2 * h->slot_bytes * n || p2p_off > m->table_size ||
-	    n * n * ring > m->table_size - p2p_off)) {
-		munmap(t, (size_t)m->table_size);
+	/* The p2p part (absent when ring is 0). */
+	if (ring != 0 && (!ring_size_ok(ring) || p2p_off % 64 != 0 ||
+	    p2p_off < data_off + 2 * slot * n || p2p_off > size ||
+	    n * n > (size - p2p_off) / ring)) {
+		munmap(t, (size_t)size);
 		return comm_fail(comm, FB_E_PROTO, "the rank table's p2p part "
 		    "(%llu rings of %llu bytes at %llu) does not fit its %llu "
 		    "bytes", (unsigned long long)(n * n),
 		    (unsigned long long)ring, (unsigned long long)p2p_off,
-		    (unsigned long long)m->table_size);
+		    (unsigned long long)size);
 	}
 	comm->table = t;
-	comm->table_size = (size_t)m->table_size;
+	comm->table_size = (size_t)size;
 	comm->hdr = t;
 	comm->trank = (struct table_rank *)(comm->hdr + 1);
-	comm->data = (uint8_t *)t + h->data_off;
-	comm->slot_bytes = h->slot_bytes;
+	comm->data = (uint8_t *)t + data_off;
+	comm->slot_bytes = slot;
 	if (shm_init(comm, p2p_off, ring) == -1)
 		return comm_fail(comm, FB_E_NOMEM, "out of memory");
 	if (!comm->daemon_coll && comm->evfd == -1)

@@ -285,20 +285,26 @@ shm_spilled(fb_comm *c, uint32_t peer)
 
 /*
  * Move what src's ring holds for us into the queue, up to the first entry
- * that must wait for a DELIVER.  0, or the handle's error.
+ * that must wait for a DELIVER, and at most one ring's worth: a sender
+ * that refills the ring as fast as we empty it must not keep us here past
+ * our deadline, nor fill our memory.  What is left is seen at the next
+ * call (a waiting receiver is rung for what comes after its sleep count,
+ * shm_wait).  0, or the handle's error.
  */
 int
 shm_drain(fb_comm *c, uint32_t src)
 {
 	struct ring_entry e;
 	struct msgq *q;
+	uint64_t head0;
 	void *ring;
 	int rc;
 
 	if (!c->shm)
 		return 0;
 	ring = shm_ring(c, src, (uint32_t)c->rank);
-	for (;;) {
+	for (head0 = c->rx_head[src]; c->rx_head[src] - head0 <
+	    c->ring_bytes;) {
 		rc = ring_peek(ring, c->ring_bytes, c->rx_head[src], &e);
 		if (rc == RING_EMPTY)
 			return 0;
@@ -329,6 +335,7 @@ shm_drain(fb_comm *c, uint32_t src)
 		ring_consume(ring, &c->rx_head[src], e.len);
 		mq_push(c, q);
 	}
+	return 0;
 }
 
 /* Has src put something into its ring to us since we last drained it?

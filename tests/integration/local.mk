@@ -45,7 +45,7 @@ INTEGRATION_TESTS += tests/integration/p2p_test
 tests_integration_p2p_test_SOURCES = tests/integration/p2p_test.c \
 	$(ITEST_SOURCES)
 tests_integration_p2p_test_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_integration_p2p_test_LDADD = $(ITEST_LDADD)
+tests_integration_p2p_test_LDADD = $(ITEST_LDADD) -lpthread
 INTEGRATION_TESTS += tests/integration/wake_test
 tests_integration_wake_test_SOURCES = tests/integration/wake_test.c \
 	$(ITEST_SOURCES)

@@ -12,11 +12,17 @@
  *    while the next message does;
  *  - a rank that scribbles over the rings: its peer's fb_send spills, its
  *    peer's fb_recv fails with FB_E_PROTO naming it, nothing crashes, and
- *    fastbootd serves the next job.
+ *    fastbootd serves the next job;
+ *  - a rank that refills its ring to a receiver as fast as it is emptied:
+ *    the receiver's fb_recv still ends at its deadline;
+ *  - a rank that scribbles over the table's header while the job forms:
+ *    the rank that joins after it refuses the table (FB_E_PROTO) instead
+ *    of using its offsets.
  */
 #include <sys/wait.h>
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +231,137 @@ p2p_scribble(const fb_unique_id *id, int rank, int n, void *arg)
 	return 0;
 }
 
+/* Rank 0's second thread: empty messages into its ring to rank 1, as
+ * fast as rank 1 takes them, until rank 1's fb_recv has returned (step 2)
+ * or 30 s passed (then flood_capped). */
+static void *
+p2p_flood_ring(void *arg)
+{
+	struct ring_hdr *r = arg;
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	double end = th_now_ms() + 30000;
+	long sent = 0;
+
+	while (__atomic_load_n(&t->r[1].step, __ATOMIC_SEQ_CST) < 2) {
+		if (th_now_ms() > end) {
+			t->r[0].flag = 2;	/* the flood had to stop */
+			break;
+		}
+		if (ring_put(r, ((struct table_hdr *)t->scratch)->ring_bytes,
+		    &tail, 7, 0, NULL, 0) == RING_OK && ++sent == 1)
+			t->r[0].step = 1;
+	}
+	return NULL;
+}
+
+static int
+p2p_flood_recv(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	struct table_hdr *h;
+	pthread_t th;
+	uint8_t buf[8];
+	fb_comm *comm;
+	double t0;
+	int rc;
+
+	/* Rank 1's deadline, a tenth of the flood's cap. */
+	cfg.timeout_ms = rank == 1 ? 3000 : 0;
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	CHECK(rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	h = p2p_table();
+	CHECK(h != NULL && h->ring_bytes != 0, "no rank table with rings "
+	    "in /proc/self/maps");
+	if (rank == 0) {
+		/* The flood thread reads the ring's size from here. */
+		memcpy(t->scratch, h, sizeof *h);
+		CHECK(pthread_create(&th, NULL, p2p_flood_ring,
+		    p2p_ring(h, 0, 1)) == 0, "pthread_create");
+		pthread_join(th, NULL);
+		CHECK(t->r[0].flag != 2, "rank 1's fb_recv returned only "
+		    "once the flood stopped, 30 s later");
+		t->r[0].step = 3;
+	} else {
+		CHECK(itest_wait_steps(t, 2, 1, 1, 60000), "rank 0 did not "
+		    "start its flood");
+		t0 = th_now_ms();
+		rc = fb_recv(comm, buf, sizeof buf, 0, 9);
+		itest_note(t, rank, comm, rc, t0);
+		t->r[1].step = 2;
+		CHECK(rc == FB_E_TIMEOUT, "recv of a tag never sent, under a "
+		    "flood of other messages: %s, want FB_E_TIMEOUT (%s)",
+		    fb_strerror(rc), fb_comm_last_error(comm));
+		CHECK(itest_wait_steps(t, 2, 1, 3, 60000), "rank 0 did not "
+		    "stop its flood");
+	}
+	fb_comm_destroy(comm);
+	t->r[rank].done = 1;
+	return 0;
+}
+
+/* Rank 0's second thread: once rank 0 has the table (its init still waits
+ * for rank 1), a slot size whose double overflows, then step 1. */
+static void *
+p2p_scribble_hdr(void *arg)
+{
+	double end = th_now_ms() + 60000;
+	struct table_hdr *h;
+
+	while ((h = p2p_table()) == NULL && th_now_ms() < end)
+		usleep(1000);
+	if (h != NULL) {
+		__atomic_store_n(&h->slot_bytes, (uint64_t)1 << 63,
+		    __ATOMIC_SEQ_CST);
+		t->r[0].step = 1;
+	}
+	return NULL;
+}
+
+static int
+p2p_header(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	static uint8_t buf[2u << 20];
+	fb_comm *comm = NULL;
+	pthread_t th;
+	int rc;
+
+	if (rank == 0) {
+		CHECK(pthread_create(&th, NULL, p2p_scribble_hdr, NULL) == 0,
+		    "pthread_create");
+		/* Rank 1's JOIN completed the job before rank 1 looked at
+		 * the table: init returns, the job fails after. */
+		rc = fb_comm_init(&comm, id, rank, n);
+		pthread_join(th, NULL);
+		CHECK(t->r[0].step == 1, "rank 0 never saw its table");
+		CHECK(rc == 0, "init of the rank that scribbled: %s (%s)",
+		    fb_strerror(rc), fb_comm_last_error(NULL));
+		rc = fb_barrier(comm);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_PEER_LOST && strstr(fb_comm_last_error(comm),
+		    "rank 1") != NULL, "barrier after rank 1 refused the "
+		    "table: %s, want FB_E_PEER_LOST naming rank 1 (%s)",
+		    fb_strerror(rc), fb_comm_last_error(comm));
+	} else {
+		CHECK(itest_wait_steps(t, 2, 1, 1, 60000), "rank 0 did not "
+		    "scribble");
+		rc = fb_comm_init(&comm, id, rank, n);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		/* Were the table taken, this would write far outside it. */
+		if (rc == 0)
+			rc = fb_allgather(comm, buf, 1u << 20);
+		CHECK(rc == FB_E_PROTO, "init after the header was scribbled: "
+		    "%s, want FB_E_PROTO (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		CHECK(strstr(fb_comm_last_error(comm), "header is "
+		    "inconsistent") != NULL, "detail does not say the header "
+		    "is inconsistent: %s", fb_comm_last_error(comm));
+	}
+	fb_comm_destroy(comm);
+	t->r[rank].done = 1;
+	return 0;
+}
+
 #define P2P_OVER	(8u << 20)	/* over the second daemon's cap */
 #define P2P_AFTER	(20u << 10)	/* spills: larger than a ring */
 
@@ -303,7 +440,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 	unsetenv("FASTBOOT_P2P");
 	t = itest_shared();
-	tap_plan(9);
+	tap_plan(11);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 
@@ -349,6 +486,17 @@ main(void)
 	ok(failed == 0 && t->r[0].rc == FB_E_PROTO, "a rank that scribbles "
 	    "over the rings: the peer's send spilled, its recv got %s: %s",
 	    fb_strerror(t->r[0].rc), t->r[0].err);
+
+	p2p_run(&d, p2p_flood_recv, &failed);
+	ok(failed == 0 && t->r[1].rc == FB_E_TIMEOUT, "a ring refilled as "
+	    "fast as it is emptied: the receiver's fb_recv ends at its "
+	    "3 s deadline with %s, after %.0f ms", fb_strerror(t->r[1].rc),
+	    t->r[1].elapsed_ms);
+
+	p2p_run(&d, p2p_header, &failed);
+	ok(failed == 0 && t->r[1].rc == FB_E_PROTO, "a header scribbled "
+	    "while the job forms: the rank that joins next gets %s: %s",
+	    fb_strerror(t->r[1].rc), t->r[1].err);
 
 	fwd = p2p_run(&d, p2p_ping, &failed);
 	ok(failed == 0 && fwd == 0, "fastbootd serves the next job, rings "
