@@ -144,6 +144,8 @@ struct fb_comm {
 	uint64_t wakes, wakes_skipped;	/* last rank: eventfd written, not */
 
 	int failed;		/* sticky error, 0 if none */
+	int torn;		/* a frame to the daemon was cut short: the
+				 * socket carries nothing more */
 	char err[1024];		/* detail of the last failure */
 
 	fb_log_fn log_fn;

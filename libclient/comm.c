@@ -682,7 +682,7 @@ fb_comm_destroy(fb_comm *comm)
 	if (!io_foreign(comm))
 		shm_stop(comm);
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
-	    !io_foreign(comm)) {
+	    !comm->torn && !io_foreign(comm)) {
 		uint64_t end = clock_mono_ns() + COMM_LEAVE_MS * 1000000ull;
 
 		/* Then, if the daemon promised, wait (bounded) until it has

@@ -156,7 +156,7 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 	struct iovec iov[4], *v = iov;
 	struct pollfd pfd;
 	ssize_t n;
-	int i, ms;
+	int i, ms, part = 0;
 
 	memcpy(iov, iov_in, sizeof *iov * (size_t)iovcnt);
 	for (;;) {
@@ -166,6 +166,7 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 				return io_write_failed(comm, errno);
 			n = 0;
 		}
+		part |= n > 0;
 		/* Advance over what was written. */
 		while (iovcnt > 0 && (size_t)n >= v->iov_len) {
 			n -= (ssize_t)v->iov_len;
@@ -179,14 +180,22 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 		pfd.fd = comm->fd;
 		pfd.events = POLLOUT;
 		ms = io_remaining_ms(deadline);
-		if (ms == 0)
-			return comm_error(comm, FB_E_TIMEOUT, "writing to "
-			    "fastbootd timed out after %d ms",
-			    comm->timeout_ms);
-		i = poll(&pfd, 1, ms);
-		if (i == -1 && errno != EINTR)
-			return comm_error(comm, FB_E_SYS, "poll: %s",
-			    strerror(errno));
+		if (ms != 0 && ((i = poll(&pfd, 1, ms)) != -1 ||
+		    errno == EINTR))
+			continue;
+		/* The deadline passed, or poll failed.  With part of the
+		 * frame in the socket the daemon would read our next frame
+		 * as its rest: the handle is done for, and writes no more. */
+		if (ms != 0)
+			return (comm->torn = part) ? comm_fail(comm, FB_E_SYS,
+			    "poll: %s, in the middle of a frame to fastbootd",
+			    strerror(errno)) : comm_error(comm, FB_E_SYS,
+			    "poll: %s", strerror(errno));
+		return (comm->torn = part) ? comm_fail(comm, FB_E_TIMEOUT,
+		    "writing to fastbootd timed out after %d ms in the "
+		    "middle of a frame", comm->timeout_ms) : comm_error(comm,
+		    FB_E_TIMEOUT, "writing to fastbootd timed out after %d ms",
+		    comm->timeout_ms);
 	}
 }
 

@@ -38,6 +38,7 @@ p2p_send_part(fb_comm *comm, const void *buf, uint32_t len, int peer,
 {
 	uint8_t hdr[WIRE_HDR_LEN + WIRE_MSG_HDR_LEN];
 	struct iovec iov[2];
+	uint64_t deadline;
 	uint32_t seq;
 	int rc;
 
@@ -50,10 +51,12 @@ p2p_send_part(fb_comm *comm, const void *buf, uint32_t len, int peer,
 	    (uint32_t)peer, (uint32_t)tag, len);
 	iov[1].iov_base = (void *)buf;
 	iov[1].iov_len = len;
-	if ((rc = io_write(comm, iov, 2, io_deadline(comm))) != 0)
+	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
+	    start + (uint64_t)comm->timeout_ms * 1000000u;
+	/* One deadline for the whole message, every part of it. */
+	if ((rc = io_write(comm, iov, 2, deadline)) != 0)
 		return rc;
-	rc = io_wait(comm, start + (comm->timeout_ms < 0 ? UINT64_MAX -
-	    start : (uint64_t)comm->timeout_ms * 1000000u), p2p_acked, &seq);
+	rc = io_wait(comm, deadline, p2p_acked, &seq);
 	if (rc == FB_E_TIMEOUT)
 		return comm_fail(comm, FB_E_TIMEOUT, "send to rank %d: "
 		    "fastbootd did not acknowledge within %d ms", peer,
@@ -96,7 +99,7 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 {
 	const uint8_t *b = buf;
 	uint64_t start = clock_mono_ns();
-	char err[sizeof comm->err];
+	char err[sizeof comm->err], why[256];
 	size_t off, part;
 	uint32_t more;
 	int rc;
@@ -112,10 +115,19 @@ fb_send(fb_comm *comm, const void *buf, size_t len, int peer, int tag)
 		rc = p2p_send_part(comm, b + off, (uint32_t)part, peer, tag,
 		    more, len > P2P_PART_BYTES, start);
 		if (rc != 0 && off > 0 && !comm->failed) {
-			/* The receiver drops the parts it has. */
+			/* The receiver drops the parts it has.  If it cannot
+			 * be told, it would take our next message to it as
+			 * their rest: this handle sends no more. */
 			memcpy(err, comm->err, sizeof err);
-			(void)p2p_send_part(comm, NULL, 0, peer, tag,
-			    P2P_SEQ_CANCEL, 1, start);
+			if (p2p_send_part(comm, NULL, 0, peer, tag,
+			    P2P_SEQ_CANCEL, 1, start) != 0 && !comm->failed) {
+				memcpy(why, comm->err, sizeof why - 1);
+				why[sizeof why - 1] = '\0';
+				return comm_fail(comm, rc, "%s; the cancel of "
+				    "its first %zu bytes was refused too (%s): "
+				    "rank %d may hold them, so this handle "
+				    "sends no more", err, off, why, peer);
+			}
 			memcpy(comm->err, err, sizeof err);
 		}
 		if (rc != 0)

@@ -17,12 +17,17 @@
  *    the receiver's fb_recv still ends at its deadline;
  *  - a rank that scribbles over the table's header while the job forms:
  *    the rank that joins after it refuses the table (FB_E_PROTO) instead
- *    of using its offsets.
+ *    of using its offsets;
+ *  - a send through fastbootd cut short by its deadline (the daemon
+ *    stopped): the handle fails for good, its next call too, and says
+ *    nothing more on the socket, so the daemon sees a lost rank, not the
+ *    next frame read as the rest of the cut one.
  */
 #include <sys/wait.h>
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +367,59 @@ p2p_header(const fb_unique_id *id, int rank, int n, void *arg)
 	return 0;
 }
 
+static pid_t p2p_daemon_pid;
+
+static int
+p2p_torn(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	uint8_t *buf = NULL;
+	fb_comm *comm;
+	int rc;
+
+	/* Rank 0's deadline for its send. */
+	cfg.timeout_ms = rank == 0 ? 2000 : 0;
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	CHECK(rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	CALL(fb_barrier(comm));
+	if (rank == 0) {
+		CHECK((buf = calloc(1, 8u << 20)) != NULL, "malloc");
+		CHECK(itest_wait_steps(t, 2, 0, 1, 60000), "rank 1 did not "
+		    "stop fastbootd");
+		/* Larger than a ring: through the stopped daemon, whose
+		 * socket takes part of the first 1 MiB part. */
+		rc = fb_send(comm, buf, 8u << 20, 1, 1);
+		CHECK(rc == FB_E_TIMEOUT, "send to a stopped fastbootd: %s, "
+		    "want FB_E_TIMEOUT (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+		t->r[0].step = 2;
+		CHECK(itest_wait_steps(t, 2, 0, 3, 60000), "rank 1 did not "
+		    "resume fastbootd");
+		rc = fb_barrier(comm);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_TIMEOUT, "barrier after the cut send: %s, "
+		    "want the handle's FB_E_TIMEOUT (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+	} else {
+		kill(p2p_daemon_pid, SIGSTOP);
+		t->r[1].step = 1;
+		CHECK(itest_wait_steps(t, 2, 1, 2, 60000), "rank 0 did not "
+		    "send");
+		kill(p2p_daemon_pid, SIGCONT);
+		t->r[1].step = 3;
+		rc = fb_barrier(comm);
+		itest_note(t, rank, comm, rc, th_now_ms());
+		CHECK(rc == FB_E_PEER_LOST, "barrier with rank 0 failed: %s, "
+		    "want FB_E_PEER_LOST (%s)", fb_strerror(rc),
+		    fb_comm_last_error(comm));
+	}
+	fb_comm_destroy(comm);
+	free(buf);
+	t->r[rank].done = 1;
+	return 0;
+}
+
 #define P2P_OVER	(8u << 20)	/* over the second daemon's cap */
 #define P2P_AFTER	(20u << 10)	/* spills: larger than a ring */
 
@@ -440,7 +498,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 	unsetenv("FASTBOOT_P2P");
 	t = itest_shared();
-	tap_plan(11);
+	tap_plan(12);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 
@@ -497,6 +555,14 @@ main(void)
 	ok(failed == 0 && t->r[1].rc == FB_E_PROTO, "a header scribbled "
 	    "while the job forms: the rank that joins next gets %s: %s",
 	    fb_strerror(t->r[1].rc), t->r[1].err);
+
+	p2p_daemon_pid = d.pid;
+	p2p_run(&d, p2p_torn, &failed);
+	kill(d.pid, SIGCONT);	/* whatever the ranks did */
+	ok(failed == 0 && t->r[0].rc == FB_E_TIMEOUT &&
+	    t->r[1].rc == FB_E_PEER_LOST, "a send cut short by its deadline: "
+	    "the sender's next call gets %s, the peer's barrier %s: %s",
+	    fb_strerror(t->r[0].rc), fb_strerror(t->r[1].rc), t->r[1].err);
 
 	fwd = p2p_run(&d, p2p_ping, &failed);
 	ok(failed == 0 && fwd == 0, "fastbootd serves the next job, rings "
