@@ -681,6 +681,8 @@ fb_comm_destroy(fb_comm *comm)
 	 * (the rank, its rings and its doorbell are its parent's). */
 	if (!io_foreign(comm))
 		shm_stop(comm);
+	else
+		comm->shm = 0;	/* comm_free must not clear its doorbell */
 	if (comm->fd != -1 && comm->failed != FB_E_DAEMON_LOST &&
 	    !comm->torn && !io_foreign(comm)) {
 		uint64_t end = clock_mono_ns() + COMM_LEAVE_MS * 1000000ull;

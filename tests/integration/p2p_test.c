@@ -18,6 +18,8 @@
  *  - a rank that scribbles over the table's header while the job forms:
  *    the rank that joins after it refuses the table (FB_E_PROTO) instead
  *    of using its offsets;
+ *  - a forked child that destroys its copy of the handle leaves the
+ *    parent's doorbell as it was;
  *  - a send through fastbootd cut short by its deadline (the daemon
  *    stopped): the handle fails for good, its next call too, and says
  *    nothing more on the socket, so the daemon sees a lost rank, not the
@@ -367,6 +369,50 @@ p2p_header(const fb_unique_id *id, int rank, int n, void *arg)
 	return 0;
 }
 
+/* One rank: its doorbell, bound by a sleep in fb_recv, outlives a forked
+ * child's fb_comm_destroy of the handle's copy. */
+static int
+p2p_fork_bell(const fb_unique_id *id, int rank, int n, void *arg)
+{
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	struct table_rank *me;
+	struct table_hdr *h;
+	fb_comm *comm;
+	uint64_t bell;
+	pid_t child;
+	uint8_t b = 0;
+	int rc, st;
+
+	cfg.timeout_ms = 300;
+	rc = fb_comm_init_config(&comm, id, rank, n, &cfg);
+	CHECK(rc == 0, "init: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(NULL));
+	CHECK((h = p2p_table()) != NULL, "no rank table in /proc/self/maps");
+	me = (struct table_rank *)(h + 1) + rank;
+	/* Nothing sent: it sleeps (binding its doorbell), then times out. */
+	rc = fb_recv(comm, &b, 1, rank, 1);
+	CHECK(rc == FB_E_TIMEOUT, "recv of nothing: %s (%s)", fb_strerror(rc),
+	    fb_comm_last_error(comm));
+	bell = __atomic_load_n(&me->bell, __ATOMIC_ACQUIRE);
+	CHECK(bell != 0, "no doorbell after a sleep in fb_recv");
+	if ((child = fork()) == 0) {
+		fb_comm_destroy(comm);
+		_exit(0);
+	}
+	CHECK(child > 0 && waitpid(child, &st, 0) == child, "fork/wait");
+	CHECK(__atomic_load_n(&me->bell, __ATOMIC_ACQUIRE) == bell, "the "
+	    "child's fb_comm_destroy changed the parent's doorbell from "
+	    "%#llx to %#llx", (unsigned long long)bell,
+	    (unsigned long long)__atomic_load_n(&me->bell, __ATOMIC_ACQUIRE));
+	CALL(fb_send(comm, "x", 1, rank, 2));
+	CALL(fb_recv(comm, &b, 1, rank, 2));
+	CHECK(b == 'x', "the message to itself: %#x", b);
+	itest_note(t, rank, comm, 0, th_now_ms());
+	CALL(fb_comm_destroy(comm));
+	t->r[rank].done = 1;
+	return 0;
+}
+
 static pid_t p2p_daemon_pid;
 
 static int
@@ -498,7 +544,7 @@ main(void)
 	unsetenv("FASTBOOT_COLLECTIVES");
 	unsetenv("FASTBOOT_P2P");
 	t = itest_shared();
-	tap_plan(12);
+	tap_plan(13);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 
@@ -555,6 +601,12 @@ main(void)
 	ok(failed == 0 && t->r[1].rc == FB_E_PROTO, "a header scribbled "
 	    "while the job forms: the rank that joins next gets %s: %s",
 	    fb_strerror(t->r[1].rc), t->r[1].err);
+
+	itest_reset(t);
+	failed = th_run_ranks(1, p2p_fork_bell, NULL, 60000);
+	itest_report(t, 1);
+	ok(failed == 0, "a forked child destroys its copy of the handle: "
+	    "the parent's doorbell stays, its rings still work");
 
 	p2p_daemon_pid = d.pid;
 	p2p_run(&d, p2p_torn, &failed);
