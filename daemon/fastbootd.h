@@ -251,6 +251,7 @@ struct job {
 	uint64_t created_ns;
 	uint64_t ready_ns;	/* 0: never all joined */
 	int unhashed;		/* an old generation: job_find misses it */
+	int lingering;		/* failed, kept whole until job_linger_cb */
 	struct job_waiter *waiters;	/* JOINs of the next generation */
 	struct table table;
 	struct fed *fed;	/* multi-node state, NULL on one node */

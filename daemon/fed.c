@@ -52,6 +52,14 @@
 #define FED_EARLY_PEER	64
 #define FED_EARLY_BYTES	(1u << 20)	/* larger ones are not kept */
 #define FED_EARLY_TTL_NS (60ull * 1000000000u)
+/*
+ * Verified frames a job keeps until its map: a node is at most one
+ * collective ahead, so what others send before our map is one collective's
+ * steps (at most a step from every other node, twice over), which land in
+ * the job's table, and messages, which --max-pending bounds per receiver.
+ * Past either bound a node sent what no collective needs: the job fails.
+ */
+#define FED_EARLY_JOB	(2 * WPEER_MAX_NODES)
 /* Generations of ids used again across nodes: 4-way sets, kept a day. */
 #define FED_GEN_SETS	4096
 #define FED_GEN_WAYS	4
@@ -155,7 +163,10 @@ struct fed {
 	int join_sent;
 	struct event *ev_flush;
 	struct event *ev_expire;	/* a root with no ranks of its own */
+	int done;		/* such a root sent the map: its part is over */
 	struct fed_early *early;	/* verified, waiting for the map */
+	uint32_t nearly;
+	size_t early_bytes;
 	/* PMIx map: its host names being resolved. */
 	struct fed_lookup **lookups;	/* by node, NULL for ours */
 	uint32_t nresolving;
@@ -227,6 +238,7 @@ static void fed_coll_progress(struct fed *);
 static void fed_replay_unknown(struct fed *);
 static void fed_left_recv(struct fed *, uint32_t, uint32_t, uint32_t);
 static void fed_lookups_free(struct fed *);
+static void fed_early_drop(struct fed *);
 
 static int fed_join(struct job *, const struct wire_join *, char *);
 static void fed_rank_joined(struct job *, uint32_t);
@@ -630,9 +642,9 @@ fed_expire_cb(int fd, short events, void *arg)
 	struct fed *f = arg;
 	struct job *j = f->job;
 
-	if (j->attached > 0)
-		return;
-	if (!f->mapped)
+	if (j->attached > 0 || j->lingering)
+		return;		/* freed when they go */
+	if (!f->mapped && !f->done)
 		job_fail(j, FB_E_TIMEOUT, WIRE_NO_RANK, "discovery timed out "
 		    "at the root: %u of %u ranks reported", f->dcount,
 		    j->nranks);
@@ -694,7 +706,6 @@ static void
 fed_free(struct job *j)
 {
 	struct fed *f = j->fed, **pp;
-	struct fed_early *e, *next;
 	uint32_t i;
 
 	for (pp = &fed_hash[fed_bucket(f->tag)]; *pp != f; pp = &(*pp)->hnext)
@@ -706,10 +717,7 @@ fed_free(struct job *j)
 		fed_list = f->lnext;
 	if (f->lnext != NULL)
 		f->lnext->lprev = f->lprev;
-	for (e = f->early; e != NULL; e = next) {
-		next = e->next;
-		free(e);
-	}
+	fed_early_drop(f);
 	fed_lookups_free(f);
 	event_free(f->ev_flush);
 	event_free(f->ev_expire);
@@ -735,12 +743,14 @@ static void
 fed_job_free(struct job *j)
 {
 	uint8_t base[WPEER_TAG_LEN];
-	int ran = j->fed->mapped;
+	int ran = j->fed->mapped || j->fed->done;
 
 	memcpy(base, j->fed->base, sizeof base);
 	fed_free(j);
 	/* Only a job every node knew counts: one that failed in discovery
-	 * may not exist on the root, which would not count it. */
+	 * may not exist on the root, which would not count it.  A root that
+	 * is no node of the job counts it once it sent the map (done), as
+	 * every node counts it once it has the map. */
 	if (ran)
 		fed_gen_bump(base);
 }
@@ -1221,10 +1231,11 @@ fed_root_complete(struct fed *f)
 	uint32_t i, r, *order, *old_of;
 	uint8_t head[12], *nodes;
 	struct iovec iov[2];
+	struct timeval now = { 0, 0 };
 	size_t nlen;
 	int self = -1;
 
-	if (f->dcount != j->nranks || f->mapped)
+	if (f->dcount != j->nranks || f->mapped || f->nodes != NULL)
 		return;
 	/* Nodes by their lowest rank: node 0 holds rank 0. */
 	order = calloc(f->ndn, sizeof *order);
@@ -1288,9 +1299,12 @@ fed_root_complete(struct fed *f)
 	free(old_of);
 	free(nodes);
 	if (self < 0) {
-		/* Not a node of the job: our part is done. */
-		if (j->attached == 0)
-			job_free(j);
+		/* Not a node of the job: our part is done.  Freed from the
+		 * loop (fed_expire_cb), not here: a frame replayed by
+		 * fed_replay_unknown, under fed_join, may have brought us
+		 * here, and those callers still hold the job. */
+		f->done = !j->failed;
+		evtimer_add(f->ev_expire, &now);
 		return;
 	}
 	if (j->failed)
@@ -1423,6 +1437,8 @@ fed_apply_map(struct fed *f)
 	/* Frames that came before the map. */
 	e = f->early;
 	f->early = NULL;
+	f->nearly = 0;
+	f->early_bytes = 0;
 	for (; e != NULL && j->fed == f && !j->failed; e = next) {
 		next = e->next;
 		fed_handle(f, e->peer, e->type, e->node, e->buf,
@@ -1950,6 +1966,7 @@ fed_failed(struct job *j)
 	struct iovec iov[2];
 
 	f->running = 0;
+	fed_early_drop(f);
 	if (f->remote_fail)
 		return;
 	wire_put32(head, (uint32_t)j->failed);
@@ -2038,6 +2055,10 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			return;	/* our own map, back from our tree parent */
 		if (f->root || f->mapped || f->pmix)
 			goto bad;
+		/* One that came to nothing failed the job: the arrays it
+		 * made stay until the job goes, and no other is taken. */
+		if (j->failed || f->nodes != NULL)
+			return;
 		if ((rc = wpeer_decode_map(body, len, &u.map)) != WIRE_OK ||
 		    u.map.nranks != j->nranks)
 			goto bad;
@@ -2169,7 +2190,18 @@ fed_keep_verified(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
     const uint8_t *body, uint32_t len)
 {
 	struct fed_early *e, **pp;
+	size_t max = f->map_size + dconf.max_pending;
 
+	if (f->job->failed)
+		return;		/* no map will come to use it */
+	if (f->nearly >= FED_EARLY_JOB || len > max - f->early_bytes) {
+		job_fail(f->job, FB_E_LIMIT, WIRE_NO_RANK, "node %s sent more "
+		    "than this node keeps of a job before its node map (%u "
+		    "frames, %zu bytes; a %s frame of %u bytes came with %u "
+		    "frames, %zu bytes kept)", peer_name(p), FED_EARLY_JOB, max,
+		    wpeer_type_name(type), len, f->nearly, f->early_bytes);
+		return;
+	}
 	if ((e = malloc(sizeof *e + len)) == NULL) {
 		job_fail(f->job, FB_E_NOMEM, WIRE_NO_RANK, "out of memory for "
 		    "a frame that came before the node map");
@@ -2185,6 +2217,23 @@ fed_keep_verified(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 	for (pp = &f->early; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = e;
+	f->nearly++;
+	f->early_bytes += len;
+}
+
+/* Frames kept for the map, of no use once the job failed (or had it). */
+static void
+fed_early_drop(struct fed *f)
+{
+	struct fed_early *e, *next;
+
+	for (e = f->early; e != NULL; e = next) {
+		next = e->next;
+		free(e);
+	}
+	f->early = NULL;
+	f->nearly = 0;
+	f->early_bytes = 0;
 }
 
 /* A frame of a job we may not know yet: keep it a while (bounded). */
@@ -2252,7 +2301,9 @@ fed_replay_unknown(struct fed *f)
 	struct fed_early **pp = &fed_early_list, *e;
 	struct wire_hdr h;
 	struct wpeer_job m;
+	uint8_t tag[WPEER_TAG_LEN];
 
+	memcpy(tag, f->tag, sizeof tag);
 	while ((e = *pp) != NULL) {
 		if (memcmp(e->buf + WPEER_HDR_LEN, f->tag,
 		    WPEER_TAG_LEN) != 0) {
@@ -2269,8 +2320,12 @@ fed_replay_unknown(struct fed *f)
 				fed_bad_mac(e->peer, h.type, e->moved);
 		}
 		fed_early_free(e);
-		if (f->job->fed != f)
+		/* The job may be gone (f with it), and a link closed for a bad
+		 * MAC takes its kept frames out of the list, the one pp points
+		 * into among them: look again from the head. */
+		if (fed_find(tag) != f)
 			return;
+		pp = &fed_early_list;
 	}
 }
 
@@ -2500,8 +2555,25 @@ fed_refused(struct peer *p, const struct wpeer_refuse *r)
 {
 	struct fed *f = fed_find(r->tag);
 
+	/*
+	 * REFUSE carries no MAC and the tag travels in clear: only the root
+	 * refuses, and only a JOIN, so only one for a job still in discovery
+	 * that sent its JOIN, on a link to the root that is the root's (we
+	 * opened it to that endpoint, or a MAC held on it), counts.
+	 */
 	if (f == NULL)
 		return;
+	if (f->root || f->pmix || f->mapped || !f->join_sent ||
+	    !wpeer_ep_equal(&p->ep, &f->root_ep) ||
+	    (!p->outbound && !p->authed)) {
+		if (log_ratelimit())
+			log_warnx("peer link from %s (its HELLO claimed %s): "
+			    "ignored a REFUSE of job %u: only its root node %s "
+			    "may refuse it, during discovery", p->outbound ?
+			    peer_name(p) : p->from, peer_name(p), f->job->id,
+			    f->root_name[0] != '\0' ? f->root_name : "(none)");
+		return;
+	}
 	job_fail(f->job, r->code, WIRE_NO_RANK, "node %s refused the job: "
 	    "%.*s", peer_name(p), (int)r->text_len, r->text);
 }

@@ -61,6 +61,7 @@ static struct event *job_rec_ev;
 
 static struct job_rec *job_rec_find(const uint8_t *);
 static int job_rec_add(const struct job *);
+static int job_linger(struct job *);
 
 const char *
 job_state_name(enum job_state st)
@@ -678,9 +679,13 @@ job_join(struct transport *t, const struct conn_cred *who,
 		    "serve jobs across nodes");
 	if (m->flags & WIRE_JOIN_MULTINODE) {
 		rc = job_fed->join(j, m, err);
+		/* A job this JOIN made goes with it; one that failed while
+		 * its first rank joined (a frame kept for it, replayed)
+		 * lingers with its error first, as its peers may speak of it
+		 * still. */
 		if (rc < 0) {
-			if (j->fed == NULL && j->attached == 0 &&
-			    j->joined == 0)
+			if ((j->fed == NULL || j->failed) && j->attached == 0 &&
+			    j->joined == 0 && !job_linger(j))
 				job_free(j);
 			return rc;
 		}
@@ -921,6 +926,7 @@ job_linger(struct job *j)
 	if (event_base_once(dbase, -1, EV_TIMEOUT, job_linger_cb, j,
 	    &tv) != 0)
 		return 0;
+	j->lingering = 1;	/* the timer frees it, nothing else */
 	job_table_destroy(j);	/* only the error is needed now */
 	return 1;
 }
