@@ -383,6 +383,7 @@ struct peer {
 	char host[WPEER_HOST_LEN];
 	char name[WPEER_HOST_LEN + 72];	/* "host (addr:port)" */
 	char from[64];		/* the address it came from (inbound) */
+	struct wpeer_ep from_ep;	/* the same, as an endpoint */
 	uint64_t instance;
 	uint8_t nonce[WPEER_NONCE_LEN];	/* ours */
 	uint8_t rnonce[WPEER_NONCE_LEN];	/* the peer's */

@@ -212,12 +212,55 @@ peer_new(const struct wpeer_ep *ep, int outbound)
 
 /* The link's socket is connected (or accepted): its bytes go to a
  * transport from here on. */
+/*
+ * The largest frame a link may bring before it proved anything: a JOIN or
+ * RANKS of every rank, a MAP of the most nodes and ranks, a PROOF, FAIL,
+ * REFUSE or RETIRE.  A larger first frame (a collective's step, a message)
+ * follows a PROOF of its job (peer_send_job), so that a host without a
+ * secret cannot make us buffer a 64 MB frame per connection.
+ */
+static size_t
+peer_preauth_max(void)
+{
+	return WPEER_JOB_OVERHEAD + 12 + (size_t)WPEER_MAX_NODES *
+	    WPEER_MAP_NODE_LEN + 4 * (size_t)dconf.max_ranks;
+}
+
+/* A frame's header, before its body is buffered (transport.c). */
+static int
+peer_admit(void *arg, const struct wire_hdr *h, char *err)
+{
+	struct peer *p = arg;
+	size_t max;
+
+	if (p->state != PEER_UP)
+		max = WPEER_HELLO_LEN;
+	else if (!p->outbound && !p->authed)
+		max = peer_preauth_max();
+	else
+		return 0;
+	if (h->length <= max)
+		return 0;
+	if (log_ratelimit())
+		log_warnx("peer link from %s (%s): a %s frame of %u bytes "
+		    "before %s, over the %zu allowed: dropping the link",
+		    p->outbound ? p->name : p->from, p->state != PEER_UP ?
+		    "no HELLO yet" : p->name, wpeer_type_name(h->type),
+		    h->length, p->state != PEER_UP ? "its HELLO" :
+		    "a MAC held on the link", max);
+	snprintf(err, WIRE_TEXT_MAX, "a %s frame of %u bytes before %s",
+	    wpeer_type_name(h->type), h->length, p->state != PEER_UP ?
+	    "HELLO" : "the link proved a secret");
+	return FB_E_PROTO;
+}
+
 static int
 peer_attach(struct peer *p, int fd)
 {
 	if ((p->t = transport_new(fd, WIRE_FROM_PEER, 0, PEER_OUT_MAX,
 	    &peer_ops, p)) == NULL)
 		return -1;
+	transport_set_budget(p->t, peer_admit, NULL);
 	return 0;
 }
 
@@ -413,6 +456,12 @@ peer_send_job(struct peer *p, uint16_t type,
 		errno = EMSGSIZE;
 		return -1;
 	}
+	/* The peer takes no frame this large on a link it accepted before
+	 * a MAC held there (peer_admit): a PROOF of the job goes first. */
+	if (p->outbound && type != WPEER_PROOF &&
+	    blen + WPEER_JOB_OVERHEAD > peer_preauth_max() &&
+	    peer_send_job(p, WPEER_PROOF, key, tag, node, NULL, 0) == -1)
+		return -1;
 	wpeer_encode_hdr(head, type, (uint32_t)(WPEER_JOB_OVERHEAD + blen), 0);
 	memcpy(head + WPEER_HDR_LEN, tag, WPEER_TAG_LEN);
 	wire_put32(head + WPEER_HDR_LEN + WPEER_TAG_LEN, node);
@@ -741,6 +790,12 @@ peer_handover_check(const struct wpeer_ep *ep)
  * from its address has not said HELLO yet) and has not brought RETIRE,
  * since what the peer sent there before it switched goes first.  Returns
  * the link waited on, or NULL.
+ *
+ * A HELLO proves nothing: anyone could claim the peer's endpoint and
+ * instance (its HELLO tells them to whoever connects) and hold our frames
+ * for --peer-timeout, again and again.  So a link that said HELLO is waited
+ * on only once a MAC held on it, or if it came from the address it claims
+ * (the peer's own link, before its first job frame was read).
  */
 static struct peer *
 peer_wait_on(const struct peer *p)
@@ -752,7 +807,10 @@ peer_wait_on(const struct peer *p)
 	for (o = peer_list; o != NULL; o = o->next) {
 		if (o == p || o->dead || o->outbound || o->retire_in)
 			continue;
-		if (peer_same_daemon(o, p))
+		if (peer_same_daemon(o, p) && (o->authed ||
+		    (o->from_ep.family == o->ep.family &&
+		    memcmp(o->from_ep.addr, o->ep.addr,
+		    sizeof o->ep.addr) == 0)))
 			return o;
 		if (o->state == PEER_HELLO && o->ep.family == p->ep.family &&
 		    memcmp(o->ep.addr, p->ep.addr, sizeof o->ep.addr) == 0)
@@ -1022,6 +1080,7 @@ peer_accept(int fd, const struct sockaddr *sa)
 	}
 	/* Its HELLO may claim any endpoint: keep where it really is. */
 	wpeer_ep_format(&ep, p->from, sizeof p->from);
+	p->from_ep = ep;
 	peer_suspect(p, 1);	/* until its HELLO says whose it is */
 	dstats.peer_connects++;
 	peer_start(p);
