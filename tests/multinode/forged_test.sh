@@ -15,12 +15,21 @@
 #    but no valid MAC (JOIN, COLL, MSG), frames replayed on another link and
 #    on their own, and a bad frame after a HELLO claiming to be node 2;
 #    each is refused or the link dropped, the live job (held at a gate on
-#    both nodes meanwhile) then completes, and the daemon serves a new job.
+#    both nodes meanwhile) then completes, and the daemon serves a new job;
+#    so does a 64 MiB frame announced after HELLO (dropped before it is
+#    buffered, node 1 logs it), and a REFUSE of the live job sent to node 2
+#    by one that is not its root (node 2 logs it ignored; the job lives);
+#  - frames kept for a job not known yet (one under a random tag, one under
+#    a coming job's tag with a bad MAC): when that job comes, node 1 drops
+#    the link for the bad MAC, stays up and runs the job;
+#  - one holding a job's secret floods a node that has the job but not its
+#    map with collective steps: the job fails with FB_E_LIMIT naming the
+#    link, and the node says so in its log.
 # Skips without root or ip netns.
 . "${top_srcdir:-.}/tests/multinode/netns.sh"
 mn_require
 mn_init
-echo "1..9"
+echo "1..15"
 if ! mn_nodes 3 --peer-timeout 10000; then
 	echo "Bail out! could not make 3 simulated nodes"
 	exit 1
@@ -89,7 +98,18 @@ if [ -x "$MN_BIN/mn_inject" ]; then
 	mn_show "$MN_DIR/inject"
 	[ $rc -eq 0 ]
 	mn_ok $? "injected frames without the secret: each refused or dropped"
+	grep -q 'a COLL frame of 67108864 bytes before a MAC held' \
+	    "$MN_DIR/n1/log"
+	mn_ok $? "node 1 logged the 64 MiB frame before any proof, dropped"
+	mn_exec 3 "$MN_BIN/mn_inject" --refuse "$(mn_addr 2)" "$MN_DIR/id" \
+	    >"$MN_DIR/refuse" 2>&1
+	rc=$?
+	mn_show "$MN_DIR/refuse"
+	[ $rc -eq 0 ] && grep -q 'ignored a REFUSE of job' "$MN_DIR/n2/log"
+	mn_ok $? "a REFUSE of the live job not from its root: node 2 ignored it"
 else
+	mn_skip_test "mn_inject not built"
+	mn_skip_test "mn_inject not built"
 	mn_skip_test "mn_inject not built"
 fi
 
@@ -108,6 +128,54 @@ mn_ok $? "the real job: every rank ok, every result right"
 mn_make_ids 1 "$MN_DIR/id2"
 mn_job 3 2 "$MN_DIR/id2" after --mode calls --timeout 30000
 [ $? -eq 0 ]; mn_ok $? "a new job across all 3 nodes runs afterwards"
+
+if [ -x "$MN_BIN/mn_inject" ]; then
+	# Kept frames, then their job: the replay drops the link (bad MAC)
+	# and must not trip over the other kept frame of that link.
+	mn_make_ids 1 "$MN_DIR/idk" 2
+	mn_bg 3 "$MN_DIR/kept" "$MN_BIN/mn_inject" --kept "$(mn_addr 1)" \
+	    "$MN_DIR/idk" 60
+	kept=$MN_LAST
+	mn_wait_lines "$MN_DIR/kept" -- '^kept' 1 10000 ||
+	    echo "# mn_inject --kept did not get its frames out"
+	mn_job 2 2 "$MN_DIR/idk" kjob --mode calls --timeout 30000
+	jrc=$?
+	wait "$kept"
+	rc=$?
+	mn_show "$MN_DIR/kept"
+	[ $rc -eq 0 ] && kill -0 "$(mn_dpid 1)" 2>/dev/null
+	mn_ok $? "kept frames replayed: link dropped for the bad MAC, node 1 up"
+	[ $jrc -eq 0 ] && mn_check_job 2 2 kjob
+	mn_ok $? "the job the kept frames waited for ran"
+
+	# Node 2 has a job (its rank waits in init) but no map: a flood of
+	# good collective steps fails it with FB_E_LIMIT.
+	mn_make_ids 1 "$MN_DIR/ide" 2
+	made=$(mn_status 2 jobs_created)
+	mn_bg 2 "$MN_DIR/early.2" "$MN_BIN/mn_rank" --id "$MN_DIR/ide" \
+	    --nranks 2 --ranks 1 --nnodes 2 --mode init --timeout 30000
+	erank=$MN_LAST
+	w=0
+	while [ "$(mn_status 2 jobs_created)" = "$made" ] && [ $w -lt 200 ]; do
+		sleep 0.05
+		w=$((w + 1))
+	done
+	mn_exec 3 "$MN_BIN/mn_inject" --early "$(mn_addr 2)" "$MN_DIR/ide" \
+	    8200 >"$MN_DIR/early" 2>&1
+	wait "$erank"
+	mn_show "$MN_DIR/early" "$MN_DIR/early.2"
+	awk -v a="$(mn_addr 3)" '$3 == "fail" && $4 == "fb_comm_init" &&
+	    $7 == "FB_E_LIMIT" && index($0, a) { n++ } END { exit n != 1 }' \
+	    "$MN_DIR/early.2"
+	mn_ok $? "flooded before its map: the job failed FB_E_LIMIT naming the link"
+	grep -q 'sent more than this node keeps of a job before its node map' \
+	    "$MN_DIR/n2/log" && kill -0 "$(mn_dpid 2)" 2>/dev/null
+	mn_ok $? "node 2 logged the flood and is alive"
+else
+	for i in 1 2 3 4; do
+		mn_skip_test "mn_inject not built"
+	done
+fi
 # The id's flags (UID_OFF_FLAGS, a little-endian u16 at byte 6), in hex:
 # 0100 when it carries node 1's TCP endpoints.  A launcher that says every
 # rank is on this node gets an id of this node only, made without asking the

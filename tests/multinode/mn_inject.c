@@ -25,6 +25,27 @@
  * proved no secret.  Prints "squatting as ..." once the HELLOs crossed,
  * then one "ok"/"FAIL" line; exit status 0 or 1.
  *
+ *   mn_inject --kept ADDR[:PORT] IDFILE SECONDS
+ *
+ * Frames kept for jobs not known yet, without the secret: after HELLO, a
+ * COLL under a random tag, then a COLL under the tag of the first id's
+ * job (not started yet) with a bad MAC.  Prints "kept", then waits up to
+ * SECONDS for the daemon to drop the link, which it does when that job's
+ * first rank joins (the script starts it) and the kept frame fails its
+ * MAC; it must survive that, with the other frame's entry freed along.
+ *
+ *   mn_inject --early ADDR[:PORT] IDFILE COUNT
+ *
+ * One who holds the first id's secret sends COUNT collective steps of its
+ * job, each with a good MAC, to a node that has the job but not its map:
+ * the node keeps a bounded number, then fails the job (FB_E_LIMIT).
+ *
+ *   mn_inject --refuse ADDR[:PORT] IDFILE
+ *
+ * A REFUSE (it has no MAC) of the first id's job, on a link of one that is
+ * not its root, then a frame with a bad MAC, so the link drops after the
+ * REFUSE was read: the job must not fail (the script checks).
+ *
  * Each case opens its own TCP connection and must end in a refusal (a
  * REFUSE frame) or a dropped link (EOF or reset) within MN_INJ_WAIT_MS;
  * a frame silently taken or ignored fails the case.  Frames are laid out
@@ -48,6 +69,7 @@
 
 #include <sodium.h>
 
+#include "fastboot/fastboot.h"
 #include "wire/clock.h"
 #include "wire/wire.h"
 #include "wire/peer.h"
@@ -455,6 +477,124 @@ mn_squat(const char *node, int seconds)
 	return 0;
 }
 
+static int
+mn_target_set(const char *spec)
+{
+	char addr[64], *colon;
+	int port = WPEER_DEFAULT_PORT;
+
+	snprintf(addr, sizeof addr, "%s", spec);
+	if ((colon = strchr(addr, ':')) != NULL) {
+		*colon = '\0';
+		port = atoi(colon + 1);
+	}
+	memset(&mn_target, 0, sizeof mn_target);
+	mn_target.sin_family = AF_INET;
+	mn_target.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
+		fprintf(stderr, "mn_inject: %s: not an IPv4 address\n", addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* A collective step's body of 32 bytes, of collective seq. */
+static size_t
+mn_coll_body(uint8_t *body, uint32_t seq)
+{
+	memset(body, 0, WPEER_COLL_HDR + 32);
+	wire_put32(body, seq);
+	wire_put16(body + 4, 1);	/* kind */
+	wire_put16(body + 6, 0);	/* step */
+	wire_put64(body + 8, 32);	/* bytes */
+	return WPEER_COLL_HDR + 32;
+}
+
+/* The other modes: --kept, --early, --refuse (see above). */
+static int
+mn_mode(const char *mode, const char *target, const char *idfile,
+    long arg)
+{
+	uint8_t keys[2][WIRE_KEY_LEN], frame[4096], body[512], rtag[16];
+	struct mn_job job, fake;
+	struct mn_link l;
+	struct wire_hdr h;
+	size_t blen, flen;
+	const char *v;
+	long i, deadline;
+
+	if (mn_target_set(target) == -1 || mn_read_ids(idfile, keys) == -1) {
+		fprintf(stderr, "mn_inject: %s: two ids needed\n", idfile);
+		return 100;
+	}
+	mn_job_keys(keys[0], &job);
+	randombytes_buf(keys[1], sizeof keys[1]);
+	mn_job_keys(keys[1], &fake);
+	if (mn_hello(&l) == -1) {
+		printf("FAIL %s: no HELLO exchange with the daemon\n", mode);
+		return 1;
+	}
+	if (strcmp(mode, "--kept") == 0) {
+		randombytes_buf(rtag, sizeof rtag);
+		blen = mn_coll_body(body, 1);
+		flen = mn_job_frame(frame, &l, ++l.seq, WPEER_COLL, rtag, NULL,
+		    body, blen);
+		if (mn_write(l.fd, frame, flen) == -1)
+			goto lost;
+		flen = mn_job_frame(frame, &l, ++l.seq, WPEER_COLL, job.tag,
+		    &fake.mac, body, blen);
+		if (mn_write(l.fd, frame, flen) == -1)
+			goto lost;
+		printf("kept\n");
+		fflush(stdout);
+		/* Dropped only once the job's first rank joined. */
+		deadline = mn_ms() + arg * 1000;
+		/* Its PINGs (no body) until the end. */
+		while (mn_read(l.fd, frame, WPEER_HDR_LEN, deadline) == 0 &&
+		    wire_decode_hdr_untrusted(frame, WPEER_HDR_LEN,
+		    WIRE_FROM_PEER, &h) == WIRE_OK && h.length <= sizeof frame &&
+		    mn_read(l.fd, frame, h.length, deadline) == 0)
+			;
+		v = errno == 0 ? "dropped" : errno == ECONNRESET ? "reset" :
+		    errno == ETIMEDOUT ? "still open" : strerror(errno);
+		close(l.fd);
+		if (strcmp(v, "dropped") != 0 && strcmp(v, "reset") != 0) {
+			printf("FAIL --kept: %s\n", v);
+			return 1;
+		}
+		printf("ok --kept: %s once the job came\n", v);
+		return 0;
+	}
+	if (strcmp(mode, "--early") == 0) {
+		/* Collective #1's steps: this node never runs #0's here. */
+		blen = mn_coll_body(body, 1);
+		for (i = 0; i < arg; i++) {
+			flen = mn_job_frame(frame, &l, ++l.seq, WPEER_COLL,
+			    job.tag, &job.mac, body, blen);
+			if (mn_write(l.fd, frame, flen) == -1)
+				goto lost;
+		}
+		printf("ok --early: sent %ld steps with good MACs\n", arg);
+		close(l.fd);
+		return 0;
+	}
+	/* --refuse */
+	flen = wpeer_encode_refuse(frame, job.tag, FB_E_PERM, "forged refusal");
+	if (mn_write(l.fd, frame, flen) == -1)
+		goto lost;
+	blen = mn_coll_body(body, 1);
+	flen = mn_job_frame(frame, &l, ++l.seq, WPEER_COLL, job.tag,
+	    &fake.mac, body, blen);
+	if (mn_write(l.fd, frame, flen) == -1)
+		goto lost;
+	mn_case("REFUSE of a live job, not from its root", l.fd, 0);
+	return mn_failed;
+lost:
+	printf("FAIL %s: could not send: %s\n", mode, strerror(errno));
+	close(l.fd);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -482,6 +622,17 @@ main(int argc, char **argv)
 			return 100;
 		}
 		return mn_squat(argv[3], atoi(argv[4]));
+	}
+	if (argc >= 2 && (strcmp(argv[1], "--kept") == 0 ||
+	    strcmp(argv[1], "--early") == 0) && argc == 5) {
+		if (sodium_init() < 0)
+			return 100;
+		return mn_mode(argv[1], argv[2], argv[3], atol(argv[4]));
+	}
+	if (argc == 4 && strcmp(argv[1], "--refuse") == 0) {
+		if (sodium_init() < 0)
+			return 100;
+		return mn_mode(argv[1], argv[2], argv[3], 0);
 	}
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: mn_inject ADDR[:PORT] IDFILE "
@@ -603,6 +754,19 @@ main(int argc, char **argv)
 		l.fd = -1;
 	}
 	mn_case("a frame replayed on its own link", l.fd, 1);
+
+	/* 8. After HELLO, a header announcing a 64 MiB collective step: no
+	 * link that proved nothing gets a buffer that large. */
+	if (mn_hello(&l) == 0) {
+		wpeer_encode_hdr(frame, WPEER_COLL, 64u << 20, 1);
+		memcpy(frame + WPEER_HDR_LEN, live.tag, WPEER_TAG_LEN);
+		if (mn_write(l.fd, frame, WPEER_HDR_LEN + WPEER_TAG_LEN) ==
+		    -1) {
+			close(l.fd);
+			l.fd = -1;
+		}
+	}
+	mn_case("a 64 MiB frame announced after HELLO", l.fd, 0);
 	if (argc == 4) {
 		struct in_addr a;
 
