@@ -552,7 +552,8 @@ mn_mode(const char *mode, const char *target, const char *idfile,
 		/* Its PINGs (no body) until the end. */
 		while (mn_read(l.fd, frame, WPEER_HDR_LEN, deadline) == 0 &&
 		    wire_decode_hdr_untrusted(frame, WPEER_HDR_LEN,
-		    WIRE_FROM_PEER, &h) == WIRE_OK && h.length <= sizeof frame &&
+		    WIRE_FROM_PEER, &h) == WIRE_OK &&
+		    h.length <= sizeof frame &&
 		    mn_read(l.fd, frame, h.length, deadline) == 0)
 			;
 		v = errno == 0 ? "dropped" : errno == ECONNRESET ? "reset" :
