@@ -30,6 +30,18 @@
  * (peer, tag) used through this class carries only framed messages: use
  * other tags for fb_send/fb_recv on comm().  One send() carries at most
  * maxMessageBytes().
+ *
+ * Every call has fastboot's deadline (fb_config's timeout_ms, else
+ * FASTBOOT_TIMEOUT_MS, else 30 s), where TcpBootstrap's recv() waits
+ * forever: ranks that may drift apart by more (one loads a checkpoint
+ * while the others wait in recvMemory) pass a config with timeout_ms -1.
+ *
+ * mscclpp 0.8 and later pass some GPU memory handles between the processes
+ * of a node as file descriptors (cuMem handles of POSIX type, on nodes
+ * where cudaIpc handles cannot be made, such as NVLS), through a Unix
+ * socket server in each process that only TcpBootstrap::initialize starts.
+ * This class starts it with the first MscclppBootstrap of the process and
+ * stops it with the last.
  */
 #ifndef FASTBOOT_MSCCLPP_BOOTSTRAP_HPP
 #define FASTBOOT_MSCCLPP_BOOTSTRAP_HPP
@@ -38,6 +50,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +58,28 @@
 #include <mscclpp/errors.hpp>
 
 #include <fastboot/fastboot.h>
+
+#if MSCCLPP_VERSION >= 800
+/* mscclpp's fd server and client (src/core/include/unix_socket.hpp, which
+ * is not installed): their public members, exported by libmscclpp. */
+namespace mscclpp {
+class UnixSocketServer {
+ public:
+	static UnixSocketServer &instance();
+	static std::string generateSocketPath(int socketId);
+	void start();
+	void stop();
+	int registerFd(int fd);
+	void unregisterFd(int fd);
+};
+class UnixSocketClient {
+ public:
+	static UnixSocketClient &instance();
+	int requestFd(const std::string &socketPath, uint32_t fdId);
+	void reset();
+};
+}  // namespace mscclpp
+#endif
 
 namespace fastboot {
 
@@ -60,9 +95,19 @@ class MscclppBootstrap : public mscclpp::Bootstrap {
 		fb_comm_rank(comm_, &rank_);
 		fb_comm_size(comm_, &nranks_);
 		fb_comm_local_size(comm_, &local_size_);
+		try {
+			fdServer(1);
+		} catch (...) {
+			fb_comm_destroy(comm_);
+			throw;
+		}
 	}
 
-	~MscclppBootstrap() override { fb_comm_destroy(comm_); }
+	~MscclppBootstrap() override
+	{
+		fdServer(-1);
+		fb_comm_destroy(comm_);
+	}
 
 	MscclppBootstrap(const MscclppBootstrap &) = delete;
 	MscclppBootstrap &operator=(const MscclppBootstrap &) = delete;
@@ -164,6 +209,29 @@ class MscclppBootstrap : public mscclpp::Bootstrap {
 	fb_comm *comm() const { return comm_; }
 
  private:
+	/* mscclpp's fd server, counted over this process's MscclppBootstraps
+	 * (a TcpBootstrap in the same process stops it with itself, as it
+	 * does for another TcpBootstrap). */
+	static void fdServer(int delta)
+	{
+#if MSCCLPP_VERSION >= 800
+		static std::mutex mu;
+		static int users;
+		std::lock_guard<std::mutex> lock(mu);
+
+		if (delta > 0 && users == 0)
+			mscclpp::UnixSocketServer::instance().start();
+		if (delta > 0) {
+			users++;
+		} else if (--users == 0) {
+			mscclpp::UnixSocketServer::instance().stop();
+			mscclpp::UnixSocketClient::instance().reset();
+		}
+#else
+		(void)delta;
+#endif
+	}
+
 	static constexpr size_t kHeader = 8;	/* little-endian length */
 	static constexpr size_t kMinFrame = 64;
 

@@ -6,12 +6,15 @@
  * src/core/bootstrap/bootstrap.cc), each case its own TAP line, with real
  * ranks (fork) and a real private fastbootd.
  */
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <sys/mman.h>
 
 #include <unistd.h>
 
@@ -134,6 +137,63 @@ bt_ring(Boot &b, int rank, int nranks, int size, int tag)
 	BT_CHECK(in[size] == 0xee, "%d-byte message wrote past its end",
 	    size);
 	return 0;
+}
+
+/*
+ * mscclpp's fd server runs while an MscclppBootstrap lives: rank 0 puts a
+ * memfd in it (as GpuIpcMem does a cuMem handle of POSIX type), rank 1
+ * takes it through the socket named by rank 0's pid, as mscclpp's peer
+ * does, and reads what rank 0 wrote; the socket is gone once the adapter
+ * is.
+ */
+static int
+bt_fd_server(const fb_unique_id *id, int rank, int nranks, void *)
+{
+	return bt_guard(rank, [&]() -> int {
+#if MSCCLPP_VERSION >= 800
+		std::string path = mscclpp::UnixSocketServer::
+		    generateSocketPath(getpid());
+		uint32_t msg[2] = { 0, 0 };
+		char got[9] = { 0 };
+		int fd = -1, peer_fd;
+
+		{
+			Boot b(*id, rank, nranks);
+
+			if (rank == 0) {
+				fd = memfd_create("fastboot-test", 0);
+				BT_CHECK(fd != -1 && write(fd, "fastboot", 8) ==
+				    8, "memfd: %s", strerror(errno));
+				msg[0] = static_cast<uint32_t>(getpid());
+				msg[1] = static_cast<uint32_t>(mscclpp::
+				    UnixSocketServer::instance().registerFd(fd));
+				b.send(msg, sizeof msg, 1, 7);
+			} else if (rank == 1) {
+				b.recv(msg, sizeof msg, 0, 7);
+				peer_fd = mscclpp::UnixSocketClient::instance().
+				    requestFd(mscclpp::UnixSocketServer::
+				    generateSocketPath(static_cast<int>(msg[0])),
+				    msg[1]);
+				BT_CHECK(pread(peer_fd, got, 8, 0) == 8 &&
+				    memcmp(got, "fastboot", 8) == 0, "the fd "
+				    "from rank 0 reads \"%s\"", got);
+				close(peer_fd);
+			}
+			b.barrier();
+			if (rank == 0) {
+				mscclpp::UnixSocketServer::instance().
+				    unregisterFd(fd);
+				close(fd);
+			}
+			BT_CHECK(access(path.c_str(), F_OK) == 0, "no fd "
+			    "server socket at %s while the adapter lives",
+			    path.c_str());
+		}
+		BT_CHECK(access(path.c_str(), F_OK) != 0, "the fd server "
+		    "socket %s outlived the adapter", path.c_str());
+#endif
+		return 0;
+	});
 }
 
 /* getRank, getNranks, getNranksPerNode (all ranks on this node). */
@@ -524,13 +584,20 @@ main()
 	fb_unique_id ids[10];
 
 	th_deadline(150);
-	tap_plan(16);
+	tap_plan(17);
 	if (!ok(th_daemon_start(&d, nullptr) == 0, "fastbootd started")) {
 		th_daemon_cleanup(&d);
 		return tap_done();
 	}
 	ok(th_run_ranks(NRANKS, bt_ranks, nullptr, 20000) == 0, "getRank, "
 	    "getNranks, getNranksPerNode");
+#if MSCCLPP_VERSION >= 800
+	ok(th_run_ranks(2, bt_fd_server, nullptr, 20000) == 0, "mscclpp's fd "
+	    "server lives with the adapter: a memfd registered by rank 0 is "
+	    "read by rank 1 through it");
+#else
+	tap_skip("mscclpp before 0.8 passes no descriptors");
+#endif
 	ok(th_run_ranks(NRANKS, bt_with_id, nullptr, 20000) == 0, "WithId: "
 	    "allGather, barrier, send/recv of three tags to every peer "
 	    "received in another order");
