@@ -3,7 +3,12 @@
  * learn which GPU each rank drives and exchange CUDA IPC memory handles
  * through fb_allgather.  Link with libfastboot-cuda (built with
  * ./configure --with-cuda).  Without a usable GPU every call returns
- * FB_E_NOGPU and changes nothing.
+ * FB_E_NOGPU (no device, or no NVIDIA driver on the machine); a driver too
+ * old for the CUDA runtime, or another CUDA failure, is FB_E_SYS.
+ *
+ * The allgathers are collectives: every rank calls them, and every rank
+ * returns the same result.  A rank that fails on its own side still takes
+ * part; then every rank returns the error of the lowest rank that failed.
  */
 #ifndef FASTBOOT_CUDA_H
 #define FASTBOOT_CUDA_H
@@ -23,7 +28,9 @@ typedef struct fb_gpu_info {
 	int device;		/* ordinal in the rank's process */
 	int rank;		/* the rank that reported it */
 	int pid;
-	int reserved;
+	int status;		/* after an allgather: 0, or the FB_E_* code
+				 * with which that rank failed (since 0.2;
+				 * was reserved) */
 } fb_gpu_info;
 
 /* Identity of this process's device. */
@@ -34,9 +41,15 @@ FB_EXPORT int fb_cuda_gpu_info(int device, fb_gpu_info *info);
 FB_EXPORT int fb_cuda_allgather_gpu_info(fb_comm *comm, int device,
     fb_gpu_info *all);
 
-/* Allgather the IPC handle of devptr (memory from cudaMalloc on the current
- * device): handles[] has nranks entries; handles[rank] is this rank's.  A
- * collective: every rank calls it. */
+/*
+ * Allgather the IPC handle of devptr: handles[] has nranks entries.  devptr
+ * must be a pointer cudaMalloc returned (on the current device), not one
+ * into the middle of an allocation: cudaIpcGetMemHandle takes the base of
+ * an allocation, and cudaIpcOpenMemHandle gives the base back.  Open only
+ * the handles of other ranks on this node: handles[rank] is this rank's own
+ * (CUDA refuses to open it here), and a rank on another node
+ * (fb_comm_node) has memory this process cannot map.
+ */
 FB_EXPORT int fb_cuda_allgather_ipc_handles(fb_comm *comm, void *devptr,
     cudaIpcMemHandle_t *handles);
 
