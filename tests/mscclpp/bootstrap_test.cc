@@ -151,8 +151,9 @@ bt_fd_server(const fb_unique_id *id, int rank, int nranks, void *)
 {
 	return bt_guard(rank, [&]() -> int {
 #if MSCCLPP_VERSION >= 800
-		std::string path = mscclpp::UnixSocketServer::
-		    generateSocketPath(getpid());
+		using Server = mscclpp::UnixSocketServer;
+		using Client = mscclpp::UnixSocketClient;
+		std::string path = Server::generateSocketPath(getpid());
 		uint32_t msg[2] = { 0, 0 };
 		char got[9] = { 0 };
 		int fd = -1, peer_fd;
@@ -165,15 +166,14 @@ bt_fd_server(const fb_unique_id *id, int rank, int nranks, void *)
 				BT_CHECK(fd != -1 && write(fd, "fastboot", 8) ==
 				    8, "memfd: %s", strerror(errno));
 				msg[0] = static_cast<uint32_t>(getpid());
-				msg[1] = static_cast<uint32_t>(mscclpp::
-				    UnixSocketServer::instance().registerFd(fd));
+				msg[1] = static_cast<uint32_t>(
+				    Server::instance().registerFd(fd));
 				b.send(msg, sizeof msg, 1, 7);
 			} else if (rank == 1) {
 				b.recv(msg, sizeof msg, 0, 7);
-				peer_fd = mscclpp::UnixSocketClient::instance().
-				    requestFd(mscclpp::UnixSocketServer::
-				    generateSocketPath(static_cast<int>(msg[0])),
-				    msg[1]);
+				peer_fd = Client::instance().requestFd(
+				    Server::generateSocketPath(
+				    static_cast<int>(msg[0])), msg[1]);
 				BT_CHECK(pread(peer_fd, got, 8, 0) == 8 &&
 				    memcmp(got, "fastboot", 8) == 0, "the fd "
 				    "from rank 0 reads \"%s\"", got);
@@ -181,8 +181,7 @@ bt_fd_server(const fb_unique_id *id, int rank, int nranks, void *)
 			}
 			b.barrier();
 			if (rank == 0) {
-				mscclpp::UnixSocketServer::instance().
-				    unregisterFd(fd);
+				Server::instance().unregisterFd(fd);
 				close(fd);
 			}
 			BT_CHECK(access(path.c_str(), F_OK) == 0, "no fd "
