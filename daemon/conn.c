@@ -65,6 +65,7 @@ static void conn_fault(void *, int, const char *);
 static void conn_expired(void *);
 static int conn_admit(void *, const struct wire_hdr *, char *);
 static void conn_account(void *, int64_t);
+static int conn_full(void *);
 static void conn_wext_free(struct conn *, const struct wire_join *);
 
 static const struct transport_ops conn_ops = {
@@ -156,6 +157,7 @@ conn_accept(int fd)
 	c->cred.gid = cred.gid;
 	c->id = ++conn_next_id;
 	transport_set_budget(c->t, conn_admit, conn_account);
+	transport_set_full(c->t, conn_full);
 	transport_set_deadline(c->t, dconf.handshake_ms);
 	dstats.conns++;
 	dstats.conns_accepted++;
@@ -576,6 +578,16 @@ conn_admit(void *arg, const struct wire_hdr *h, char *err)
 	}
 	return uidmap_bytes(c->cred.uid, WIRE_HDR_LEN + (uint64_t)h->length,
 	    err);
+}
+
+/* Is c's uid over its share of --max-memory (transport_set_full)? */
+static int
+conn_full(void *arg)
+{
+	struct conn *c = arg;
+	char err[WIRE_TEXT_MAX];
+
+	return uidmap_bytes(c->cred.uid, WIRE_HDR_LEN, err) != 0;
 }
 
 static void

@@ -160,6 +160,9 @@ void transport_set_flags(struct transport *, int flags);
 void transport_set_budget(struct transport *,
     int (*admit)(void *, const struct wire_hdr *, char *),
     void (*account)(void *, int64_t));
+/* Optional: full(ctx) says the owner holds more than its share; then the
+ * next frame waits until the peer has read all that is queued for it. */
+void transport_set_full(struct transport *, int (*full)(void *));
 void transport_hold(struct transport *, int ms);	/* stop reading */
 /* In dispatch(): take that frame back and stop reading until undefer. */
 void transport_defer(struct transport *, const struct wire_frame *);

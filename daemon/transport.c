@@ -59,6 +59,7 @@ struct transport {
 	void (*account)(void *, int64_t);
 	size_t counted;		/* memory last told to account() */
 	int admitted;		/* the partial frame's header passed admit */
+	int (*full)(void *);	/* transport_set_full */
 	int stopped;		/* TRANSPORT_STOP_* */
 	struct event *ev_hold;
 	struct transport *next, *prev;	/* all transports, for shutdown */
@@ -203,6 +204,12 @@ transport_set_budget(struct transport *t,
 	t->admit = admit;
 	t->account = account;
 	transport_account(t);
+}
+
+void
+transport_set_full(struct transport *t, int (*full)(void *))
+{
+	t->full = full;
 }
 
 /* Memory held for the stream: the input buffer as allocated, and the
@@ -463,6 +470,16 @@ transport_frames(struct transport *t, int *budget)
 		 * to read the last answer. */
 		if ((t->flags & TRANSPORT_ONE_REPLY) &&
 		    evbuffer_get_length(t->out) > 0) {
+			transport_stop(t, TRANSPORT_STOP_REPLY);
+			return 2;
+		}
+		/* The owner is over its share of memory, and the peer has
+		 * not read what waits for it: read nothing more until it
+		 * has (a peer that asks and never reads the answers would
+		 * make them pile up).  Not in the middle of an admitted
+		 * frame: its sender may be blocked writing the rest. */
+		if (t->full != NULL && !t->admitted &&
+		    evbuffer_get_length(t->out) > 0 && t->full(t->ctx)) {
 			transport_stop(t, TRANSPORT_STOP_REPLY);
 			return 2;
 		}

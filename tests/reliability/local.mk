@@ -52,7 +52,8 @@ tests_reliability_valgrind_test_CPPFLAGS += -DFB_SANITIZERS
 endif
 tests_reliability_valgrind_test_LDADD = $(REL_LDADD)
 
-tests_reliability_tenancy_test_SOURCES = tests/reliability/tenancy_test.c
+tests_reliability_tenancy_test_SOURCES = tests/reliability/tenancy_test.c \
+	tests/integration/itest.c tests/integration/itest.h
 tests_reliability_tenancy_test_CPPFLAGS = $(TEST_CPPFLAGS)
 if ENABLE_SANITIZERS
 tests_reliability_tenancy_test_CPPFLAGS += -DFB_SANITIZERS

@@ -6,8 +6,10 @@
  *		descriptors) plus a churn of jobs that fail during init and
  *		leave failed-job records behind
  *	memory	SEND headers announcing 1 MiB on connections without HELLO,
- *		control connections that never read their replies, and
- *		ranks that never read what is sent to them
+ *		control connections that never read their replies, ranks
+ *		that never read what is sent to them, and ranks that ask
+ *		(WAIT for a rank that left, each answered by LEFT) without
+ *		ever reading the answers
  *	cpu	control requests in a loop on several connections
  *
  * While an attack runs, the legitimate uid (root, the test) runs 50
@@ -20,6 +22,11 @@
  * (seen before the fix: 7x with a status flood, refusals with the
  * others).  The factor is generous on purpose: the test must not fail on
  * a loaded machine, only on a daemon that lets one user starve another.
+ *
+ * And on its own: a uid whose ranks ask (WAIT) on 4 connections as fast
+ * as the daemon reads, never reading the answers, is held to its share of
+ * --max-memory by the daemon's own count of bytes buffered: it stops
+ * reading a connection whose answers wait unread while its uid is over.
  *
  * The daemon's RSS must stay under --max-memory plus its idle size, its
  * descriptors under its RLIMIT_NOFILE, and both come back within 10% (and
@@ -46,6 +53,7 @@
 #include "harness.h"
 #include "rel.h"
 #include "tap.h"
+#include "tests/integration/itest.h"
 
 #define JOBS		50
 #define NRANKS		8
@@ -211,10 +219,11 @@ static void
 attack_memory(const char *sock, int ready)
 {
 	static uint8_t payload[1u << 20];
+	static uint8_t waits[256 * WIRE_HDR_LEN];
 	uint8_t key[WIRE_KEY_LEN], b[256];
 	struct wire_hello ctl = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
 	    WIRE_ROLE_CTL, 0 };
-	int jobs[2][2], ctls[16], i, j, fd;
+	int jobs[2][2], askers[4], ctls[16], i, j, fd;
 	size_t n;
 
 	for (j = 0; j < 2; j++) {
@@ -222,6 +231,17 @@ attack_memory(const char *sock, int ready)
 		jobs[j][0] = hostile_join(sock, 2, key, 0);
 		jobs[j][1] = hostile_join(sock, 2, key, 1);
 	}
+	/* Jobs whose rank 1 left: rank 0's WAITs for it are answered. */
+	for (j = 0; j < 4; j++) {
+		rel_random_key(key);
+		askers[j] = hostile_join(sock, 2, key, 0);
+		if ((fd = hostile_join(sock, 2, key, 1)) != -1) {
+			n = wire_encode_empty(b, WIRE_LEAVE, 0);
+			rel_send(fd, b, n);
+		}
+	}
+	for (i = 0; i < 256; i++)
+		wire_encode_empty(waits + i * WIRE_HDR_LEN, WIRE_WAIT, 1);
 	for (i = 0; i < 16; i++) {
 		if ((ctls[i] = rel_connect(sock)) == -1)
 			continue;
@@ -259,6 +279,14 @@ attack_memory(const char *sock, int ready)
 				ctls[i] = -1;
 			}
 		}
+		/* Questions whose answers are never read. */
+		for (j = 0; j < 4; j++)
+			if (askers[j] != -1 && send(askers[j], waits,
+			    sizeof waits, MSG_NOSIGNAL | MSG_DONTWAIT) == -1 &&
+			    errno != EAGAIN) {
+				close(askers[j]);
+				askers[j] = -1;
+			}
 		/* A 1 MiB SEND on a connection that said no HELLO. */
 		if ((fd = rel_connect(sock)) != -1) {
 			struct timeval tv = { 0, 100000 };
@@ -535,6 +563,71 @@ daemon_start(long *rss0, int *fds0)
 	return 0;
 }
 
+/*
+ * One hostile uid asks on 4 connections and never reads the answers, until
+ * the daemon has not read a byte of it for 300 ms (or 8 s passed).  What
+ * the daemon then holds for it must be within its share.
+ */
+static void
+askers(void)
+{
+	static uint8_t waits[256 * WIRE_HDR_LEN];
+	uint8_t key[WIRE_KEY_LEN], b[64];
+	int p[2], fds[4], i, fd, n, started;
+	double quiet, end;
+	long held = -1;
+	pid_t pid;
+	char c;
+
+	started = daemon_start(&(long){ 0 }, &(int){ 0 }) == 0;
+	if (!ok(started && pipe(p) == 0, "askers: fastbootd, --max-memory %d "
+	    "MiB", MAX_MEMORY_MB)) {
+		ok(0, "skipped: no daemon");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		hostile_become(9);
+		for (i = 0; i < 4; i++) {
+			rel_random_key(key);
+			fds[i] = hostile_join(d.sock, 2, key, 0);
+			if ((fd = hostile_join(d.sock, 2, key, 1)) != -1)
+				rel_send(fd, b, wire_encode_empty(b,
+				    WIRE_LEAVE, 0));
+		}
+		for (i = 0; i < 256; i++)
+			wire_encode_empty(waits + i * WIRE_HDR_LEN, WIRE_WAIT,
+			    1);
+		end = th_now_ms() + 8000;
+		for (quiet = th_now_ms(); th_now_ms() < quiet + 300 &&
+		    th_now_ms() < end;) {
+			for (i = 0; i < 4; i++)
+				if (fds[i] != -1 && send(fds[i], waits,
+				    sizeof waits, MSG_NOSIGNAL |
+				    MSG_DONTWAIT) > 0)
+					quiet = th_now_ms();
+			usleep(500);
+		}
+		(void)!write(p[1], "r", 1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], &c, 1) == 1)
+		held = itest_ctl_value(d.sock, "buffered_peak_bytes");
+	close(p[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	n = MAX_MEMORY_MB << 20;
+	ok(held >= 0 && held <= n / 8 + (256 << 10), "askers: a uid asking on "
+	    "4 connections and never reading: fastbootd held at most %ld "
+	    "bytes for it (its share: %d, an eighth of --max-memory)%s", held,
+	    n / 8, held < 0 ? "; root's status request got no answer" : "");
+	th_daemon_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -546,10 +639,10 @@ main(void)
 	int a, i, failed, fds0, started;
 	long rss0;
 
-	th_deadline(170);
-	tap_plan(2 + NATTACKS * (2 + 2 * 3));
+	th_deadline(190);
+	tap_plan(2 + NATTACKS * (2 + 2 * 3) + 2);
 	if (geteuid() != 0) {
-		for (i = 0; i < 2 + NATTACKS * (2 + 2 * 3); i++)
+		for (i = 0; i < 2 + NATTACKS * (2 + 2 * 3) + 2; i++)
 			tap_skip("not root: cannot run as distinct uids");
 		return tap_done();
 	}
@@ -594,5 +687,10 @@ main(void)
 		    "serves a 4-rank job after it", attack_name[a]);
 		th_daemon_cleanup(&d);
 	}
+	if (only != NULL && strcmp(only, "askers") != 0) {
+		tap_skip("TENANCY_ONLY=%s", only);
+		tap_skip("TENANCY_ONLY=%s", only);
+	} else
+		askers();
 	return tap_done();
 }
