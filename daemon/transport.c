@@ -340,8 +340,13 @@ transport_send(struct transport *t, const struct iovec *iov, int iovcnt)
 		return transport_queue(t, iov, iovcnt, 0);
 	n = wire_sendmsg(t->fd, iov, iovcnt, NULL, 0, MSG_DONTWAIT);
 	if (n == -1) {
-		if (errno != EAGAIN)
-			return -1;	/* the read side will see the EOF */
+		if (errno != EAGAIN) {
+			/* The read side will see the EOF; a control
+			 * connection goes at once (transport_write_cb). */
+			if (t->flags & TRANSPORT_ONE_REPLY)
+				transport_close(t);
+			return -1;
+		}
 		n = 0;
 	}
 	return transport_queue(t, iov, iovcnt, (size_t)n);
@@ -414,8 +419,15 @@ transport_write_cb(int fd, short events, void *arg)
 
 	n = evbuffer_get_length(t->out) > 0 ? evbuffer_write(t->out, fd) : 0;
 	if (n == -1 && errno != EAGAIN && errno != EINTR) {
-		/* Peer gone: drop what is queued, EOF comes on read. */
+		/* Peer gone: drop what is queued, EOF comes on read.  A
+		 * control connection's unread requests are of use to nobody:
+		 * it goes now, where a rate limit would have it read them
+		 * one by one first. */
 		evbuffer_drain(t->out, evbuffer_get_length(t->out));
+		if (t->flags & TRANSPORT_ONE_REPLY) {
+			transport_free(t);
+			return;
+		}
 	}
 	if (evbuffer_get_length(t->out) == 0) {
 		event_del(t->ev_write);
@@ -508,7 +520,9 @@ transport_frames(struct transport *t, int *budget)
 		t->ops->dispatch(t->ctx, &f);
 		if (t->closing)
 			return -1;
-		if (t->stopped & TRANSPORT_STOP_DEFER)
+		/* Deferred, or held (a rate limit): the frames already read
+		 * wait too, else each would be answered over the last. */
+		if (t->stopped & (TRANSPORT_STOP_DEFER | TRANSPORT_STOP_HOLD))
 			return 2;
 	}
 	return 1;

@@ -2,7 +2,8 @@
  * strays_test.c - the smaller faults of issue 12: a handle used after
  * fork, a JOIN_ACK whose descriptors do not fit (MSG_CTRUNC), a late JOIN
  * that does not fit a running job, the same id used again right after its
- * job ended, and status counters scoped to the caller.
+ * job ended, status counters scoped to the caller, and control requests
+ * written together past the rate limit's burst, each answered.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -302,11 +303,47 @@ stray_status(void)
 	fb_comm_destroy(c);
 }
 
+/*
+ * 150 status requests in one write, past the rate limit's burst of 100:
+ * while the limit holds the connection, the requests already read wait
+ * too, and every one is answered (before, those read during a hold were
+ * each answered over the last: 103 replies came).
+ */
+#define STRAY_REQS	150
+
+static void
+stray_ctl_burst(void)
+{
+	static uint8_t b[WIRE_HDR_LEN + WIRE_HELLO_LEN +
+	    STRAY_REQS * WIRE_HDR_LEN];
+	static uint8_t reply[8192];
+	struct wire_hello m = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+	    WIRE_ROLE_CTL, 0 };
+	struct wire_hdr h;
+	size_t n;
+	int fd, i, got = 0;
+
+	if ((fd = rel_connect(d.sock)) == -1) {
+		ok(0, "control burst: connect");
+		return;
+	}
+	n = wire_encode_hello(b, &m);
+	for (i = 0; i < STRAY_REQS; i++)
+		n += wire_encode_empty(b + n, WIRE_CTL_STATUS, 0);
+	rel_send(fd, b, n);
+	while (got < STRAY_REQS && rel_read_frame(fd, &h, reply,
+	    sizeof reply, MS) == 1)
+		got++;
+	close(fd);
+	ok(got == STRAY_REQS, "%d status requests in one write: %d answered",
+	    STRAY_REQS, got);
+}
+
 int
 main(void)
 {
 	th_deadline(60);
-	tap_plan(7);
+	tap_plan(8);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	chmod(d.dir, 0755);
@@ -316,6 +353,7 @@ main(void)
 	stray_reuse();
 	stray_reuse_wait();
 	stray_status();
+	stray_ctl_burst();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
