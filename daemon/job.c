@@ -534,6 +534,7 @@ void
 job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 {
 	struct uidmap *u;
+	unsigned char *p;
 	va_list ap;
 	uint32_t r;
 
@@ -542,6 +543,11 @@ job_fail(struct job *j, int code, uint32_t rank, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(j->error, sizeof j->error, fmt, ap);
 	va_end(ap);
+	/* It may quote a rank's or a node's text (ABORT, REFUSE, FAIL): no
+	 * control character reaches the log or fastbootctl's lines. */
+	for (p = (unsigned char *)j->error; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 	j->failed = code;
 	j->failed_rank = rank;
 	job_set_state(j, JOB_FAILED);

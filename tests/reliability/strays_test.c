@@ -2,8 +2,10 @@
  * strays_test.c - the smaller faults of issue 12: a handle used after
  * fork, a JOIN_ACK whose descriptors do not fit (MSG_CTRUNC), a late JOIN
  * that does not fit a running job, the same id used again right after its
- * job ended, status counters scoped to the caller, and control requests
- * written together past the rate limit's burst, each answered.
+ * job ended, status counters scoped to the caller, control requests
+ * written together past the rate limit's burst, each answered, and an
+ * ABORT whose text carries line breaks, which reach neither the log nor
+ * fastbootctl's lines.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -339,11 +341,58 @@ stray_ctl_burst(void)
 	    STRAY_REQS, got);
 }
 
+/* A rank's ABORT text with lines that would forge a job in CTL_JOBS. */
+static void
+stray_abort_text(void)
+{
+	static const char forged[] = "x\nend\njob 999\nuid 0\nstate running";
+	uint8_t key[WIRE_KEY_LEN], b[WIRE_STATUS_FRAME_MAX];
+	static uint8_t reply[65536];
+	struct wire_hello m = { WIRE_VERSION_MIN, WIRE_VERSION_MAX,
+	    WIRE_ROLE_CTL, 0 };
+	struct wire_hdr h;
+	int fds[2], c = -1, got = 0;
+	size_t n;
+
+	rel_random_key(key);
+	fds[0] = rel_connect(d.sock);
+	fds[1] = rel_connect(d.sock);
+	memset(reply, 0, sizeof reply);
+	if (fds[0] != -1 && fds[1] != -1 &&
+	    rel_join(fds[0], key, 0, 2, MS) == 0 &&
+	    rel_join(fds[1], key, 1, 2, MS) == 0) {
+		n = wire_encode_status(b, WIRE_ABORT, 0, FB_E_TIMEOUT, 0,
+		    forged);
+		rel_send(fds[0], b, n);
+		/* Rank 1 hears of it: the job has failed by then. */
+		while (rel_read_frame(fds[1], &h, NULL, 0, MS) == 1)
+			if (h.type == WIRE_FAIL)
+				break;
+		if ((c = rel_connect(d.sock)) != -1) {
+			n = wire_encode_hello(b, &m);
+			n += wire_encode_empty(b + n, WIRE_CTL_JOBS, 0);
+			rel_send(c, b, n);
+			got = rel_read_frame(c, &h, reply, sizeof reply - 1,
+			    MS) == 1;
+		}
+	}
+	ok(got && strstr((char *)reply, "x end job 999 uid 0") != NULL &&
+	    strstr((char *)reply, "\njob 999\n") == NULL, "an ABORT text with "
+	    "line breaks: fastbootctl jobs shows it on one line, no forged "
+	    "job");
+	if (c != -1)
+		close(c);
+	if (fds[0] != -1)
+		close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+}
+
 int
 main(void)
 {
 	th_deadline(60);
-	tap_plan(8);
+	tap_plan(9);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	chmod(d.dir, 0755);
@@ -354,6 +403,7 @@ main(void)
 	stray_reuse_wait();
 	stray_status();
 	stray_ctl_burst();
+	stray_abort_text();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
