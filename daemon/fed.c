@@ -506,7 +506,8 @@ fed_register_id(uid_t uid, uint8_t *frame)
 	struct wpeer_ep eps[WIRE_ID_MAX_EP];
 	struct fed_reg *r;
 	uint64_t now = clock_mono_ns();
-	uint32_t i, oldest = 0;
+	uint32_t i, oldest = 0, spare = FED_REG_MAX, mine = 0, live = 0;
+	uint32_t my_oldest = FED_REG_MAX;
 	int n;
 
 	n = tcp_endpoints(eps, WIRE_ID_MAX_EP);
@@ -519,17 +520,42 @@ fed_register_id(uid_t uid, uint8_t *frame)
 	for (i = 0; i < (uint32_t)n; i++)
 		wpeer_put_ep(p + WIRE_ID_MIN + i * WIRE_EP_LEN, &eps[i]);
 	if (n > 0) {
-		/* A free slot, an expired one, else the oldest. */
+		/*
+		 * The slots are shared by the share rule (uidmap_share): a
+		 * free or expired one if the uid may take one more, else the
+		 * uid's own oldest, so that no uid pushes out the others'
+		 * ids (a JOIN under an evicted id is refused at the root).
+		 * Only a uid with none, on a table full of others', takes the
+		 * oldest of all: the rule's reserve keeps that from
+		 * happening.
+		 */
 		for (i = 0; i < fed_nregs; i++) {
-			if (now - fed_regs[i].at_ns >= FED_REG_TTL_NS)
-				break;
+			if (now - fed_regs[i].at_ns >= FED_REG_TTL_NS) {
+				if (spare == FED_REG_MAX)
+					spare = i;
+				continue;
+			}
+			live++;
 			if (fed_regs[i].at_ns < fed_regs[oldest].at_ns)
 				oldest = i;
+			if (fed_regs[i].uid != uid)
+				continue;
+			mine++;
+			if (my_oldest == FED_REG_MAX ||
+			    fed_regs[i].at_ns < fed_regs[my_oldest].at_ns)
+				my_oldest = i;
 		}
-		if (i == fed_nregs && fed_nregs < FED_REG_MAX)
+		if (spare == FED_REG_MAX && fed_nregs < FED_REG_MAX)
+			spare = fed_nregs;
+		if (spare != FED_REG_MAX &&
+		    uidmap_share(mine, 1, live, FED_REG_MAX))
+			i = spare;
+		else if (my_oldest != FED_REG_MAX)
+			i = my_oldest;
+		else
+			i = spare != FED_REG_MAX ? spare : oldest;
+		if (i == fed_nregs)
 			fed_nregs++;
-		else if (i == fed_nregs)
-			i = oldest;
 		r = &fed_regs[i];
 		memcpy(r->key, p, WIRE_KEY_LEN);
 		fed_keys(r->key, 0, r->base, NULL);

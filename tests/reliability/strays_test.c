@@ -3,9 +3,10 @@
  * fork, a JOIN_ACK whose descriptors do not fit (MSG_CTRUNC), a late JOIN
  * that does not fit a running job, the same id used again right after its
  * job ended, status counters scoped to the caller, control requests
- * written together past the rate limit's burst, each answered, and an
- * ABORT whose text carries line breaks, which reach neither the log nor
- * fastbootctl's lines.
+ * written together past the rate limit's burst, each answered, an ABORT
+ * whose text carries line breaks, which reach neither the log nor
+ * fastbootctl's lines, and ids for jobs across nodes that one uid's flood
+ * of requests cannot push out of the daemon that made them.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -388,11 +389,94 @@ stray_abort_text(void)
 		close(fds[1]);
 }
 
+/*
+ * Root's id for a job across nodes, from daemon A (on loopback TCP); then
+ * nobody asks A for 4200 ids (more than it keeps); then root's rank 1
+ * joins through daemon B: A, the id's root, must still know the id, so the
+ * JOIN waits for rank 0 (FB_E_TIMEOUT), not FB_E_PERM "knows no job".
+ */
+#define STRAY_IDS	4200
+
+static void
+stray_ids(void)
+{
+	static char ep[2][32];
+	const char *args[2][5] = {
+	    { "--listen-tcp", ep[0], "--ctl-rate", "1000000", NULL },
+	    { "--listen-tcp", ep[1], "--ctl-rate", "1000000", NULL } };
+	static uint8_t reply[256];
+	struct th_daemon a, b;
+	fb_config cfg = FB_CONFIG_INITIALIZER;
+	fb_unique_id id;
+	fb_comm *c = NULL;
+	int rc = 0, got = -1, p[2];
+	pid_t pid;
+
+	/* Loopback ports of this test's own (a port in use skips). */
+	snprintf(ep[0], sizeof ep[0], "127.0.0.1:%d", 20000 + getpid() %
+	    20000);
+	snprintf(ep[1], sizeof ep[1], "127.0.0.1:%d", 40001 + getpid() %
+	    20000);
+	if (geteuid() != 0 || th_daemon_start(&a, args[0]) != 0) {
+		tap_skip("ids: not root, or no daemon on loopback TCP");
+		return;
+	}
+	if (th_daemon_start(&b, args[1]) != 0) {
+		th_daemon_cleanup(&a);
+		tap_skip("ids: no second daemon on loopback TCP");
+		return;
+	}
+	chmod(a.dir, 0755);
+	setenv("FASTBOOT_SOCKET", a.sock, 1);
+	setenv("FASTBOOT_ID_FROM_DAEMON", "1", 1);
+	rc = fb_get_unique_id(&id);
+	unsetenv("FASTBOOT_ID_FROM_DAEMON");
+	if (rc == 0 && pipe(p) == 0) {
+		if ((pid = fork()) == 0) {
+			struct wire_hello m = { WIRE_VERSION_MIN,
+			    WIRE_VERSION_MAX, WIRE_ROLE_CTL, 0 };
+			uint8_t req[WIRE_HDR_LEN + WIRE_HELLO_LEN];
+			struct wire_hdr h;
+			int fd, i, n = 0;
+
+			alarm(30);
+			close(p[0]);
+			if (setgroups(0, NULL) || setgid(65534) ||
+			    setuid(65534) || (fd = rel_connect(a.sock)) == -1)
+				_exit(2);
+			rel_send(fd, req, wire_encode_hello(req, &m));
+			for (i = 0; i < STRAY_IDS; i++) {
+				rel_send(fd, req, wire_encode_empty(req,
+				    WIRE_CTL_ID, 0));
+				n += rel_read_frame(fd, &h, reply,
+				    sizeof reply, MS) == 1;
+			}
+			(void)!write(p[1], &n, sizeof n);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], &got, sizeof got) != sizeof got)
+			got = -1;
+		close(p[0]);
+		rel_wait_pids(&pid, 1, 15000);
+		setenv("FASTBOOT_SOCKET", b.sock, 1);
+		cfg.timeout_ms = 1500;
+		rc = fb_comm_init_config(&c, &id, 1, 2, &cfg);
+	}
+	ok(got == STRAY_IDS && rc == FB_E_TIMEOUT, "ids: after another uid "
+	    "made %d ids, a job under root's id joins through its root (%s: "
+	    "%s)", got, fb_strerror(rc), fb_comm_last_error(NULL));
+	fb_comm_destroy(c);
+	setenv("FASTBOOT_SOCKET", d.sock, 1);
+	th_daemon_cleanup(&b);
+	th_daemon_cleanup(&a);
+}
+
 int
 main(void)
 {
-	th_deadline(60);
-	tap_plan(9);
+	th_deadline(90);
+	tap_plan(10);
 	if (!ok(th_daemon_start(&d, NULL) == 0, "fastbootd started"))
 		return tap_done();
 	chmod(d.dir, 0755);
@@ -404,6 +488,7 @@ main(void)
 	stray_status();
 	stray_ctl_burst();
 	stray_abort_text();
+	stray_ids();
 	th_daemon_cleanup(&d);
 	return tap_done();
 }
