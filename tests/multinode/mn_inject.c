@@ -602,26 +602,13 @@ main(int argc, char **argv)
 	uint8_t keys[2][WIRE_KEY_LEN], frame[4096], body[512], rec[4096];
 	struct mn_job live, fake, recorded;
 	struct mn_link l, l2;
-	char addr[64], *colon;
 	size_t blen, flen, rlen;
-	int port = WPEER_DEFAULT_PORT, fd;
 	uint8_t junk[64];
+	int fd;
 
 	if (argc == 5 && strcmp(argv[1], "--squat") == 0) {
-		snprintf(addr, sizeof addr, "%s", argv[2]);
-		if ((colon = strchr(addr, ':')) != NULL) {
-			*colon = '\0';
-			port = atoi(colon + 1);
-		}
-		memset(&mn_target, 0, sizeof mn_target);
-		mn_target.sin_family = AF_INET;
-		mn_target.sin_port = htons((uint16_t)port);
-		if (sodium_init() < 0 ||
-		    inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
-			fprintf(stderr, "mn_inject: %s: not an IPv4 address\n",
-			    addr);
+		if (sodium_init() < 0 || mn_target_set(argv[2]) == -1)
 			return 100;
-		}
 		return mn_squat(argv[3], atoi(argv[4]));
 	}
 	if (argc >= 2 && (strcmp(argv[1], "--kept") == 0 ||
@@ -646,18 +633,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "mn_inject: %s: two ids needed\n", argv[2]);
 		return 100;
 	}
-	snprintf(addr, sizeof addr, "%s", argv[1]);
-	if ((colon = strchr(addr, ':')) != NULL) {
-		*colon = '\0';
-		port = atoi(colon + 1);
-	}
-	memset(&mn_target, 0, sizeof mn_target);
-	mn_target.sin_family = AF_INET;
-	mn_target.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
-		fprintf(stderr, "mn_inject: %s: not an IPv4 address\n", addr);
+	if (mn_target_set(argv[1]) == -1)
 		return 100;
-	}
 	mn_job_keys(keys[0], &live);
 	mn_job_keys(keys[1], &recorded);
 	/* The intruder's own key: some other secret. */
@@ -770,6 +747,7 @@ main(int argc, char **argv)
 	mn_case("a 64 MiB frame announced after HELLO", l.fd, 0);
 	if (argc == 4) {
 		struct in_addr a;
+		char addr[64], *colon;
 
 		snprintf(addr, sizeof addr, "%s", argv[3]);
 		if ((colon = strchr(addr, ':')) != NULL)
