@@ -241,10 +241,16 @@ p2p_scribble(const fb_unique_id *id, int rank, int n, void *arg)
 /* Rank 0's second thread: empty messages into its ring to rank 1, as
  * fast as rank 1 takes them, until rank 1's fb_recv has returned (step 2)
  * or 30 s passed (then flood_capped). */
+struct p2p_flood {
+	struct ring_hdr *ring;
+	uint64_t size;
+};
+
 static void *
 p2p_flood_ring(void *arg)
 {
-	struct ring_hdr *r = arg;
+	const struct p2p_flood *f = arg;
+	struct ring_hdr *r = f->ring;
 	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	double end = th_now_ms() + 30000;
 	long sent = 0;
@@ -254,8 +260,8 @@ p2p_flood_ring(void *arg)
 			t->r[0].flag = 2;	/* the flood had to stop */
 			break;
 		}
-		if (ring_put(r, ((struct table_hdr *)t->scratch)->ring_bytes,
-		    &tail, 7, 0, NULL, 0) == RING_OK && ++sent == 1)
+		if (ring_put(r, f->size, &tail, 7, 0, NULL, 0) == RING_OK &&
+		    ++sent == 1)
 			t->r[0].step = 1;
 	}
 	return NULL;
@@ -265,6 +271,7 @@ static int
 p2p_flood_recv(const fb_unique_id *id, int rank, int n, void *arg)
 {
 	fb_config cfg = FB_CONFIG_INITIALIZER;
+	struct p2p_flood flood;
 	struct table_hdr *h;
 	pthread_t th;
 	uint8_t buf[8];
@@ -281,10 +288,10 @@ p2p_flood_recv(const fb_unique_id *id, int rank, int n, void *arg)
 	CHECK(h != NULL && h->ring_bytes != 0, "no rank table with rings "
 	    "in /proc/self/maps");
 	if (rank == 0) {
-		/* The flood thread reads the ring's size from here. */
-		memcpy(t->scratch, h, sizeof *h);
-		CHECK(pthread_create(&th, NULL, p2p_flood_ring,
-		    p2p_ring(h, 0, 1)) == 0, "pthread_create");
+		flood.ring = p2p_ring(h, 0, 1);
+		flood.size = h->ring_bytes;
+		CHECK(pthread_create(&th, NULL, p2p_flood_ring, &flood) == 0,
+		    "pthread_create");
 		pthread_join(th, NULL);
 		CHECK(t->r[0].flag != 2, "rank 1's fb_recv returned only "
 		    "once the flood stopped, 30 s later");
