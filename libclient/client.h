@@ -213,6 +213,7 @@ HIDDEN int decode_frame(fb_comm *, const struct wire_frame *);
 
 /* io.c */
 HIDDEN uint64_t io_deadline(const fb_comm *);
+HIDDEN uint64_t io_deadline_from(const fb_comm *, uint64_t start);
 HIDDEN int io_connect(fb_comm *, uint64_t deadline);
 HIDDEN int io_write(fb_comm *, const struct iovec *, int, uint64_t deadline);
 HIDDEN int io_wait_closed(fb_comm *, uint64_t deadline);

@@ -368,8 +368,7 @@ coll_job_failed(fb_comm *c, uint64_t start)
 
 	if (code == 0)
 		return 0;
-	rc = io_wait(c, c->timeout_ms < 0 ? UINT64_MAX : start +
-	    (uint64_t)c->timeout_ms * 1000000u, coll_never, NULL);
+	rc = io_wait(c, io_deadline_from(c, start), coll_never, NULL);
 	if (c->failed)
 		return c->failed;
 	return comm_fail(c, rc != FB_E_TIMEOUT ? rc : -(int)code, "the job "
@@ -448,8 +447,7 @@ coll_shm(fb_comm *c, uint32_t kind, uint64_t bytes, uint32_t seq)
 	/* Across nodes the last one waits too: the daemon releases. */
 	if ((!last || c->node_arrive) && !coll_spin_wait(c, &c->coll_spin,
 	    coll_published, &seq) && !coll_yield(c, coll_published, &seq)) {
-		rc = coll_sleep(c, c->timeout_ms < 0 ? UINT64_MAX : start +
-		    (uint64_t)c->timeout_ms * 1000000u, seq);
+		rc = coll_sleep(c, io_deadline_from(c, start), seq);
 		if (rc == FB_E_TIMEOUT && !c->failed)
 			return coll_timeout(c, kind, seq, start);
 		if (rc != 0)
@@ -492,8 +490,7 @@ coll_run(fb_comm *c, uint32_t kind, uint64_t bytes)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if ((rc = io_write(c, &iov, 1, io_deadline(c))) != 0)
 		return rc;
-	rc = io_wait(c, start + (c->timeout_ms < 0 ? UINT64_MAX - start :
-	    (uint64_t)c->timeout_ms * 1000000u), coll_released, &seq);
+	rc = io_wait(c, io_deadline_from(c, start), coll_released, &seq);
 	if (rc == FB_E_TIMEOUT && !c->failed)
 		return coll_timeout(c, kind, seq, start);
 	if (rc != 0)

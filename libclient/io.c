@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,12 +20,19 @@
 
 #include "client.h"
 
+/* The handle's timeout from start (CLOCK_MONOTONIC ns); UINT64_MAX: none. */
 uint64_t
-io_deadline(const fb_comm *comm)
+io_deadline_from(const fb_comm *comm, uint64_t start)
 {
 	if (comm->timeout_ms < 0)
 		return UINT64_MAX;
-	return clock_mono_ns() + (uint64_t)comm->timeout_ms * 1000000u;
+	return start + (uint64_t)comm->timeout_ms * 1000000u;
+}
+
+uint64_t
+io_deadline(const fb_comm *comm)
+{
+	return io_deadline_from(comm, clock_mono_ns());
 }
 
 int
@@ -155,8 +163,9 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 {
 	struct iovec iov[4], *v = iov;
 	struct pollfd pfd;
+	char why[128];
 	ssize_t n;
-	int i, ms, part = 0;
+	int i, ms, code, part = 0;
 
 	memcpy(iov, iov_in, sizeof *iov * (size_t)iovcnt);
 	for (;;) {
@@ -186,16 +195,18 @@ io_write(fb_comm *comm, const struct iovec *iov_in, int iovcnt,
 		/* The deadline passed, or poll failed.  With part of the
 		 * frame in the socket the daemon would read our next frame
 		 * as its rest: the handle is done for, and writes no more. */
-		if (ms != 0)
-			return (comm->torn = part) ? comm_fail(comm, FB_E_SYS,
-			    "poll: %s, in the middle of a frame to fastbootd",
-			    strerror(errno)) : comm_error(comm, FB_E_SYS,
-			    "poll: %s", strerror(errno));
-		return (comm->torn = part) ? comm_fail(comm, FB_E_TIMEOUT,
-		    "writing to fastbootd timed out after %d ms in the "
-		    "middle of a frame", comm->timeout_ms) : comm_error(comm,
-		    FB_E_TIMEOUT, "writing to fastbootd timed out after %d ms",
-		    comm->timeout_ms);
+		if (ms != 0) {
+			code = FB_E_SYS;
+			snprintf(why, sizeof why, "poll: %s", strerror(errno));
+		} else {
+			code = FB_E_TIMEOUT;
+			snprintf(why, sizeof why, "writing to fastbootd timed "
+			    "out after %d ms", comm->timeout_ms);
+		}
+		if ((comm->torn = part))
+			return comm_fail(comm, code, "%s, in the middle of a "
+			    "frame", why);
+		return comm_error(comm, code, "%s", why);
 	}
 }
 

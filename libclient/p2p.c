@@ -51,9 +51,8 @@ p2p_send_part(fb_comm *comm, const void *buf, uint32_t len, int peer,
 	    (uint32_t)peer, (uint32_t)tag, len);
 	iov[1].iov_base = (void *)buf;
 	iov[1].iov_len = len;
-	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
-	    start + (uint64_t)comm->timeout_ms * 1000000u;
 	/* One deadline for the whole message, every part of it. */
+	deadline = io_deadline_from(comm, start);
 	if ((rc = io_write(comm, iov, 2, deadline)) != 0)
 		return rc;
 	rc = io_wait(comm, deadline, p2p_acked, &seq);
@@ -193,8 +192,7 @@ fb_recv(fb_comm *comm, void *buf, size_t len, int peer, int tag)
 		return rc;
 	w.peer = (uint32_t)peer;
 	w.tag = (uint32_t)tag;
-	deadline = comm->timeout_ms < 0 ? UINT64_MAX :
-	    start + (uint64_t)comm->timeout_ms * 1000000u;
+	deadline = io_deadline_from(comm, start);
 	if ((rc = shm_drain(comm, w.peer)) != 0)
 		return rc;
 	if ((pp = mq_find(comm, w.peer, w.tag)) == NULL) {
