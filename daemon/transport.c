@@ -478,20 +478,15 @@ transport_frames(struct transport *t, int *budget)
 	int rc;
 
 	while (*budget > 0) {
-		/* One reply in flight: the next request waits for the peer
-		 * to read the last answer. */
-		if ((t->flags & TRANSPORT_ONE_REPLY) &&
-		    evbuffer_get_length(t->out) > 0) {
-			transport_stop(t, TRANSPORT_STOP_REPLY);
-			return 2;
-		}
-		/* The owner is over its share of memory, and the peer has
-		 * not read what waits for it: read nothing more until it
-		 * has (a peer that asks and never reads the answers would
-		 * make them pile up).  Not in the middle of an admitted
-		 * frame: its sender may be blocked writing the rest. */
-		if (t->full != NULL && !t->admitted &&
-		    evbuffer_get_length(t->out) > 0 && t->full(t->ctx)) {
+		/* The next request waits for the peer to read what is
+		 * queued for it: with one reply in flight, always; when the
+		 * owner is over its share of memory (a peer that asks and
+		 * never reads the answers would make them pile up), except
+		 * in the middle of an admitted frame, whose sender may be
+		 * blocked writing the rest. */
+		if (evbuffer_get_length(t->out) > 0 &&
+		    ((t->flags & TRANSPORT_ONE_REPLY) || (t->full != NULL &&
+		    !t->admitted && t->full(t->ctx)))) {
 			transport_stop(t, TRANSPORT_STOP_REPLY);
 			return 2;
 		}
