@@ -39,20 +39,30 @@ cuda_code(cudaError_t e)
 	return FB_E_SYS;
 }
 
+/* How many devices this process sees in *n: 0, or FB_E_NOGPU for none. */
+static int
+cuda_devices(int *n)
+{
+	cudaError_t e;
+
+	*n = 0;
+	if ((e = cudaGetDeviceCount(n)) != cudaSuccess)
+		return cuda_code(e);
+	return *n == 0 ? FB_E_NOGPU : 0;
+}
+
 int
 fb_cuda_gpu_info(int device, fb_gpu_info *info)
 {
 	struct cudaDeviceProp prop;
 	cudaError_t e;
-	int n = 0;
+	int n, rc;
 
 	if (info == NULL || device < 0)
 		return FB_E_INVAL;
 	memset(info, 0, sizeof *info);
-	if ((e = cudaGetDeviceCount(&n)) != cudaSuccess)
-		return cuda_code(e);
-	if (n == 0)
-		return FB_E_NOGPU;
+	if ((rc = cuda_devices(&n)) != 0)
+		return rc;
 	if (device >= n)
 		return FB_E_INVAL;
 	if ((e = cudaGetDeviceProperties(&prop, device)) != cudaSuccess ||
@@ -107,7 +117,7 @@ fb_cuda_allgather_ipc_handles(fb_comm *comm, void *devptr,
 {
 	struct cuda_slot *s;
 	cudaError_t e;
-	int rank, nranks, r, rc, n = 0;
+	int rank, nranks, r, rc, n;
 
 	if (comm == NULL || handles == NULL)
 		return FB_E_INVAL;
@@ -118,10 +128,8 @@ fb_cuda_allgather_ipc_handles(fb_comm *comm, void *devptr,
 		return FB_E_NOMEM;
 	if (devptr == NULL)
 		s[rank].status = FB_E_INVAL;
-	else if ((e = cudaGetDeviceCount(&n)) != cudaSuccess)
-		s[rank].status = cuda_code(e);
-	else if (n == 0)
-		s[rank].status = FB_E_NOGPU;
+	else if ((rc = cuda_devices(&n)) != 0)
+		s[rank].status = rc;
 	else if ((e = cudaIpcGetMemHandle(&s[rank].handle, devptr)) !=
 	    cudaSuccess)
 		s[rank].status = cuda_code(e);
