@@ -784,6 +784,14 @@ peer_handover_check(const struct wpeer_ep *ep)
 	peer_handover(o, w);
 }
 
+/* The same address (any port): one host's links. */
+static int
+peer_same_host(const struct wpeer_ep *a, const struct wpeer_ep *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+}
+
 /*
  * p is our own link to a higher endpoint, the one the pair keeps: its
  * frames wait while the peer's own link to us is up (or an accepted one
@@ -808,12 +816,9 @@ peer_wait_on(const struct peer *p)
 		if (o == p || o->dead || o->outbound || o->retire_in)
 			continue;
 		if (peer_same_daemon(o, p) && (o->authed ||
-		    (o->from_ep.family == o->ep.family &&
-		    memcmp(o->from_ep.addr, o->ep.addr,
-		    sizeof o->ep.addr) == 0)))
+		    peer_same_host(&o->from_ep, &o->ep)))
 			return o;
-		if (o->state == PEER_HELLO && o->ep.family == p->ep.family &&
-		    memcmp(o->ep.addr, p->ep.addr, sizeof o->ep.addr) == 0)
+		if (o->state == PEER_HELLO && peer_same_host(&o->ep, &p->ep))
 			return o;
 	}
 	return NULL;
