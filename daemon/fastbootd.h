@@ -108,6 +108,9 @@ int log_ratelimit(void);
 
 /* util.c */
 int util_set_nonblock(int);
+void util_accept_failed(struct event *listening, struct event *backoff,
+    const char *what);
+void util_accept_resume(int, short, void *);
 void util_ranges(char *buf, size_t size, const uint32_t *v, size_t n);
 
 /* listener.c: accepted sockets go to the function given to listener_open */

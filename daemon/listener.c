@@ -19,7 +19,6 @@
 #include "fastbootd.h"
 
 #define LISTENER_ACCEPT_BURST	64
-#define LISTENER_BACKOFF_MS	100
 
 static int listener_fd = -1;
 static int listener_owned;		/* we bound the path ourselves */
@@ -29,39 +28,16 @@ static struct event *listener_backoff_ev;
 static void (*listener_accept_fn)(int);
 
 static void
-listener_backoff_cb(int fd, short events, void *arg)
-{
-	event_add(listener_ev, NULL);
-}
-
-static void
 listener_accept_cb(int fd, short events, void *arg)
 {
-	struct timeval tv = { 0, LISTENER_BACKOFF_MS * 1000 };
 	int i, cfd;
 
 	for (i = 0; i < LISTENER_ACCEPT_BURST; i++) {
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd == -1) {
-			switch (errno) {
-			case EAGAIN:
-			case EINTR:
-			case ECONNABORTED:
-				return;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				if (log_ratelimit())
-					log_warn("accept: backing off %d ms",
-					    LISTENER_BACKOFF_MS);
-				event_del(listener_ev);
-				evtimer_add(listener_backoff_ev, &tv);
-				return;
-			default:
-				log_warn("accept");
-				return;
-			}
+			util_accept_failed(listener_ev, listener_backoff_ev,
+			    "accept");
+			return;
 		}
 		listener_accept_fn(cfd);
 	}
@@ -215,7 +191,8 @@ listener_open(void (*accept_fn)(int))
 	listener_fd = fd;
 	listener_ev = event_new(dbase, fd, EV_READ | EV_PERSIST,
 	    listener_accept_cb, NULL);
-	listener_backoff_ev = evtimer_new(dbase, listener_backoff_cb, NULL);
+	listener_backoff_ev = evtimer_new(dbase, util_accept_resume,
+	    listener_ev);
 	if (listener_ev == NULL || listener_backoff_ev == NULL)
 		fatalx("event_new failed");
 	event_add(listener_ev, NULL);

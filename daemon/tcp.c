@@ -30,6 +30,7 @@ struct tcp_listener {
 	int fd;
 	struct wpeer_ep ep;	/* as bound (may be a wildcard) */
 	struct event *ev;
+	struct event *backoff;	/* out of descriptors: ev waits */
 };
 
 static struct tcp_listener tcp_ls[TCP_MAX_LISTEN];
@@ -221,6 +222,7 @@ tcp_parse(const char *spec, struct wpeer_ep *ep)
 static void
 tcp_accept_cb(int fd, short events, void *arg)
 {
+	struct tcp_listener *l = arg;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int i, cfd;
@@ -230,9 +232,7 @@ tcp_accept_cb(int fd, short events, void *arg)
 		cfd = accept4(fd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED && log_ratelimit())
-				log_warn("accept (tcp)");
+			util_accept_failed(l->ev, l->backoff, "accept (tcp)");
 			return;
 		}
 		tcp_accept_fn(cfd, (struct sockaddr *)&ss);
@@ -251,9 +251,9 @@ tcp_listen_fd(int fd, const struct wpeer_ep *ep)
 	l = &tcp_ls[tcp_nls++];
 	l->fd = fd;
 	l->ep = *ep;
-	l->ev = event_new(dbase, fd, EV_READ | EV_PERSIST, tcp_accept_cb,
-	    NULL);
-	if (l->ev == NULL)
+	l->ev = event_new(dbase, fd, EV_READ | EV_PERSIST, tcp_accept_cb, l);
+	l->backoff = evtimer_new(dbase, util_accept_resume, l->ev);
+	if (l->ev == NULL || l->backoff == NULL)
 		fatalx("event_new failed");
 	event_add(l->ev, NULL);
 	return 0;
@@ -373,6 +373,7 @@ tcp_close(void)
 
 	for (i = 0; i < tcp_nls; i++) {
 		event_free(tcp_ls[i].ev);
+		event_free(tcp_ls[i].backoff);
 		close(tcp_ls[i].fd);
 	}
 	tcp_nls = 0;

@@ -1,6 +1,8 @@
 /*
- * util.c - descriptors and rank lists (clocks: wire/clock.h).
+ * util.c - descriptors, the accept loop's failures and rank lists (clocks:
+ * wire/clock.h).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
@@ -15,6 +17,50 @@ util_set_nonblock(int fd)
 	if (fl == -1)
 		return -1;
 	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+#define UTIL_ACCEPT_BACKOFF_MS	100
+
+/*
+ * accept4() on a listening socket failed (errno): what the Unix and the
+ * TCP listeners do about it.  Out of descriptors or memory the socket
+ * stays readable, and reading it again at once would spin: the listening
+ * event stops for UTIL_ACCEPT_BACKOFF_MS, until backoff (an evtimer whose
+ * callback is util_accept_resume, its argument the listening event) puts
+ * it back.  The caller's burst of accepts ends.
+ */
+void
+util_accept_failed(struct event *listening, struct event *backoff,
+    const char *what)
+{
+	struct timeval tv = { 0, UTIL_ACCEPT_BACKOFF_MS * 1000 };
+
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:	/* the client went away: nothing to do */
+		break;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		if (log_ratelimit())
+			log_warn("%s: backing off %d ms", what,
+			    UTIL_ACCEPT_BACKOFF_MS);
+		event_del(listening);
+		evtimer_add(backoff, &tv);
+		break;
+	default:
+		if (log_ratelimit())
+			log_warn("%s", what);
+		break;
+	}
+}
+
+void
+util_accept_resume(int fd, short events, void *listening)
+{
+	event_add(listening, NULL);
 }
 
 /*

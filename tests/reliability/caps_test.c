@@ -3,11 +3,15 @@
  * serves again once the load goes: --max-ranks, --max-jobs,
  * --max-conns-per-uid, --max-conns, --max-pending (a receiver that does
  * not receive), payload limits, the handshake deadline, and EMFILE on
- * accept (a low RLIMIT_NOFILE) backing off instead of spinning.
+ * accept (a low RLIMIT_NOFILE), on the Unix socket and on a TCP listener,
+ * backing off instead of spinning.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <grp.h>
 #include <pthread.h>
@@ -293,33 +297,69 @@ caps_conns_handshake(void)
 }
 
 /*
- * Accept with every descriptor in use: back off, don't spin.  The measure
- * is how long the daemon was runnable (on a CPU or waiting for one, from
- * /proc/PID/schedstat) over a stretch of wall time: a daemon spinning on
- * EMFILE is runnable all along however busy the machine is, where its CPU
- * share falls with the load.  Backing off 100 ms at a time, it is runnable
- * for one accept() per wake-up.
+ * Accept with every descriptor in use: back off, don't spin, on the Unix
+ * socket and on a --listen-tcp one.  The measure is how long the daemon was
+ * runnable (on a CPU or waiting for one, from /proc/PID/schedstat) over a
+ * stretch of wall time: a daemon spinning on EMFILE is runnable all along
+ * however busy the machine is, where its CPU share falls with the load.
+ * Backing off 100 ms at a time, it is runnable for one accept() per
+ * wake-up.
  */
 #define EMFILE_WINDOW_MS	1000
 /* Seen: 1.5-13.5% backing off (load up to ~30), 99-100% spinning. */
 #define EMFILE_RUNNABLE_MAX	0.75
 
+/* A TCP connection to 127.0.0.1:port (the kernel completes it whether or
+ * not the daemon accepts), or -1. */
+static int
+emfile_tcp_connect(int port)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* port 0: fill the Unix socket's descriptors; else a --listen-tcp port's. */
 static void
-emfile(void)
+emfile(int port)
 {
 	enum { N = 48, NOFILE = 24 };
 	struct th_daemon_opts o = { .nofile = NOFILE };
 	struct th_daemon d;
+	char ep[32];
+	const char *args[] = { "--listen-tcp", ep, NULL };
+	const char *on = port ? "a TCP listener" : "the Unix socket";
 	int fds[N], i, n = 0, full, have;
 	double run0, wait0, run1, wait1, t0, t1, runnable;
 
-	if (th_daemon_start_opts(&d, NULL, &o) == -1) {
+	snprintf(ep, sizeof ep, "127.0.0.1:%d", port);
+	if (th_daemon_start_opts(&d, port ? args : NULL, &o) == -1) {
+		if (port) {	/* the port may be another's */
+			tap_skip("EMFILE on %s: no daemon on %s", on, ep);
+			tap_skip("EMFILE on %s", on);
+			tap_skip("EMFILE on %s", on);
+			tap_skip("EMFILE on %s", on);
+			return;
+		}
 		ok(0, "fastbootd under RLIMIT_NOFILE 24 started");
 		return;
 	}
-	ok(1, "fastbootd under RLIMIT_NOFILE 24 started");
+	ok(1, "fastbootd under RLIMIT_NOFILE 24 started%s%s", port ?
+	    ", listening on " : "", port ? ep : "");
 	for (i = 0; i < N; i++)
-		if ((fds[i] = rel_connect(d.sock)) != -1)
+		if ((fds[i] = port ? emfile_tcp_connect(port) :
+		    rel_connect(d.sock)) != -1)
 			n++;
 	/* Out of descriptors: it has accepted all it can. */
 	t0 = th_now_ms();
@@ -337,13 +377,13 @@ emfile(void)
 		    "alive");
 	} else {
 		runnable = (run1 - run0 + wait1 - wait0) / (t1 - t0);
-		tap_diag("%d connections on a daemon with %d descriptors: in "
-		    "%.0f ms it ran %.1f ms and waited for a CPU %.1f ms "
-		    "(runnable %.1f%%)", n, NOFILE, t1 - t0, run1 - run0,
-		    wait1 - wait0, runnable * 100);
+		tap_diag("%d connections to %s of a daemon with %d "
+		    "descriptors: in %.0f ms it ran %.1f ms and waited for a "
+		    "CPU %.1f ms (runnable %.1f%%)", n, on, NOFILE, t1 - t0,
+		    run1 - run0, wait1 - wait0, runnable * 100);
 		ok(n == N && full && runnable < EMFILE_RUNNABLE_MAX,
-		    "EMFILE on accept backs off: the daemon is runnable "
-		    "%.1f%% of the time (< %.0f%%; spinning: ~100%%)",
+		    "EMFILE on accept on %s backs off: the daemon is runnable "
+		    "%.1f%% of the time (< %.0f%%; spinning: ~100%%)", on,
 		    runnable * 100, EMFILE_RUNNABLE_MAX * 100);
 		ok(rel_daemon_alive(&d), "the daemon out of descriptors is "
 		    "alive");
@@ -366,7 +406,7 @@ main(void)
 	int base;
 
 	th_deadline(180);
-	tap_plan(1 + 6 + 2 + 1 + 4 + 4 + 4);
+	tap_plan(1 + 6 + 2 + 1 + 4 + 4 + 4 + 4);
 	ok(th_daemon_start(&d, args) == 0, "fastbootd --max-ranks 4 "
 	    "--max-jobs 2 --max-conns-per-uid 6 --max-pending 1048576 started");
 	base = rel_proc_fds(d.pid);
@@ -376,7 +416,9 @@ main(void)
 	cap_payload();
 	th_daemon_cleanup(&d);
 	caps_conns_handshake();
-	emfile();
+	emfile(0);
+	/* A loopback port of this test's own. */
+	emfile(30000 + getpid() % 20000);
 	caps_jobs_per_uid();
 	return tap_done();
 }
