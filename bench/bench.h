@@ -128,6 +128,8 @@ void		stats_compute(const double *v, size_t n, struct bench_stats *s);
 struct bench_run;
 const char	*machine_binding(void);
 void		machine_describe(struct bench_run *run);
+double		*machine_handoff(int gap_us, size_t *n, char *err,
+		    size_t errlen);
 
 /* cpu.c */
 double		cpu_self_us(void);

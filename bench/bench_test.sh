@@ -201,13 +201,15 @@ for m in getid id connect nodemap sent join_ack mmap ready barrier; do
 	grep -q "\"metric\": \"bootstrap:$m\"" "$out/r/results.json" ||
 	    missing="$missing bootstrap:$m"
 done
-for m in memory:table-rss-kib memory:daemon-rss-delta-kib; do
+for m in memory:table-rss-kib memory:daemon-rss-delta-kib handoff \
+    handoff-idle; do
 	grep -q "\"metric\": \"$m\"" "$out/r/results.json" ||
 	    missing="$missing $m"
 done
 [ -z "$missing" ] && grep -q "Where fastboot's bootstrap goes" \
+    "$out/r/report.html" && grep -q "A round trip between two processes" \
     "$out/r/report.html"
-ok $? "results.json has fastboot's bootstrap phases and a job's memory, the report its phase table${missing:+; missing:$missing}"
+ok $? "results.json has fastboot's bootstrap phases, a job's memory and the machine's hand-offs, the report its phase table and the hand-off${missing:+; missing:$missing}"
 # The daemons' TCP connects around the warm-up, the first job and the
 # later ones: recorded, whole numbers, and none here (one node, a private
 # daemon that does not listen on TCP); the first job recorded.

@@ -1392,9 +1392,11 @@ bench_render(const char *results)
 int
 main(int argc, char **argv)
 {
-	char pmix_err[BENCH_ERRLEN], results[PATH_MAX + 16];
+	char pmix_err[BENCH_ERRLEN], herr[BENCH_ERRLEN];
+	char results[PATH_MAX + 16];
 	const struct bench_sys *order[5];
-	double t_start, mpi_init_us;
+	double t_start, mpi_init_us, *hv;
+	size_t hn;
 	int pmix_ok, pmix_all, i, nsys = 0, rc, len, failed = 0;
 	pid_t private_pid;
 	time_t now;
@@ -1492,6 +1494,17 @@ main(int argc, char **argv)
 			bench_progress_done();
 		}
 		bench_system(order[i]);
+	}
+	/* What fastboot's bootstrap pays over the floor's, on this machine,
+	 * back to back and after 1 ms idle (ranks of one node: the socket
+	 * is in one network namespace). */
+	for (i = 0; i < 2 && opt.nodes <= 1 && bench_nranks >= 2; i++) {
+		if ((hv = machine_handoff(i ? 1000 : 0, &hn, herr,
+		    sizeof herr)) != NULL)
+			bench_series("machine", i ? "handoff-idle" : "handoff",
+			    0, hv, hn);
+		else if (bench_rank == 0)
+			bench_note("no hand-off figure: %s", herr);
 	}
 	if (bench_rank == 0)
 		MPI_Reduce(MPI_IN_PLACE, &mpi_init_us, 1, MPI_DOUBLE, MPI_MAX,

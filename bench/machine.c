@@ -1,12 +1,17 @@
 /*
  * machine.c - what the report says about where the run ran: the host, CPU,
- * memory and kernel, and the CPUs each rank was allowed to run on (the
- * binding mpirun chose), gathered from every rank.
+ * memory and kernel, the CPUs each rank was allowed to run on (the binding
+ * mpirun chose), gathered from every rank, and what a hand-off between two
+ * sleeping processes costs here.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +120,150 @@ machine_describe(struct bench_run *run)
 			break;
 		}
 	fclose(f);
+}
+
+#define HANDOFF_WARM		10
+#define HANDOFF_TRIPS		200
+#define HANDOFF_WAIT_MS		2000	/* per read or accept */
+
+/* Wait (asleep, bounded) until fd is readable, then read one byte. */
+static int
+machine_handoff_read(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char b;
+
+	if (poll(&pfd, 1, HANDOFF_WAIT_MS) != 1)
+		return -1;
+	return read(fd, &b, 1) == 1 ? 0 : -1;
+}
+
+/* Ranks 0 and 1 alone: rank 0's round trips (us) into v, or -1. */
+static int
+machine_handoff_trips(const char *name, int lfd, int gap_us, double *v,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	double t0;
+	int fd = -1, i, rc = -1;
+	char b = 0;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path + 1, name, strlen(name));	/* abstract */
+	if (bench_rank == 1) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1 || connect(fd, (struct sockaddr *)&sun,
+		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+		    strlen(name))) == -1) {
+			snprintf(err, errlen, "hand-off: rank 1: connect: %s",
+			    strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < HANDOFF_WARM + HANDOFF_TRIPS; i++)
+			if (machine_handoff_read(fd) != 0 ||
+			    write(fd, &b, 1) != 1) {
+				snprintf(err, errlen, "hand-off: rank 1: trip "
+				    "%d: no byte from rank 0 within %d ms", i,
+				    HANDOFF_WAIT_MS);
+				goto out;
+			}
+		rc = 0;
+		goto out;
+	}
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, HANDOFF_WAIT_MS) != 1 ||
+	    (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "hand-off: rank 0: rank 1 did not "
+		    "connect within %d ms", HANDOFF_WAIT_MS);
+		goto out;
+	}
+	for (i = 0; i < HANDOFF_WARM + HANDOFF_TRIPS; i++) {
+		if (gap_us > 0)
+			usleep((useconds_t)gap_us);
+		t0 = bench_now_us();
+		if (write(fd, &b, 1) != 1 || machine_handoff_read(fd) != 0) {
+			snprintf(err, errlen, "hand-off: rank 0: trip %d: no "
+			    "answer from rank 1 within %d ms", i,
+			    HANDOFF_WAIT_MS);
+			goto out;
+		}
+		if (i >= HANDOFF_WARM)
+			v[i - HANDOFF_WARM] = bench_now_us() - t0;
+	}
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/*
+ * What a hand-off between two processes that sleep while they wait costs
+ * on this machine: rank 0 writes a byte to rank 1 over a Unix socket and
+ * sleeps in poll() for the answer; rank 1, asleep in poll(), reads and
+ * answers.  fastboot's bootstrap makes one such round trip that the floor
+ * does not (a rank's JOIN wakes fastbootd, its JOIN_ACK wakes the rank).
+ * Rank 0 waits gap_us before each trip: 0 measures trips back to back, a
+ * gap the cost of waking a CPU that went idle meanwhile (on a virtual
+ * machine the host may have descheduled it).  The other ranks sleep
+ * meanwhile (an MPI_Ibarrier looked at every ms), so that they leave the
+ * CPUs to the two.  Collective, with 2 ranks or more; rank 0 gets
+ * HANDOFF_TRIPS samples in us (*n), or NULL and the reason.
+ */
+double *
+machine_handoff(int gap_us, size_t *n, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	MPI_Request req;
+	char name[64] = "";
+	double *v = NULL;
+	int lfd = -1, rc = 0, all, done = 0;
+
+	*n = 0;
+	err[0] = '\0';
+	if (bench_nranks < 2)
+		return NULL;
+	if (bench_rank == 0) {
+		snprintf(name, sizeof name, "fbbench-handoff.%ld.%lx",
+		    (long)getpid(), (unsigned long)random());
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path + 1, name, strlen(name));
+		if ((v = calloc(HANDOFF_TRIPS, sizeof *v)) == NULL ||
+		    (lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1 || bind(lfd, (struct sockaddr *)&sun, (socklen_t)
+		    (offsetof(struct sockaddr_un, sun_path) + 1 +
+		    strlen(name))) == -1 || listen(lfd, 1) == -1) {
+			snprintf(err, errlen, "hand-off: rank 0: %s",
+			    v == NULL ? "out of memory" : strerror(errno));
+			rc = -1;
+		}
+	}
+	MPI_Bcast(name, sizeof name, MPI_CHAR, 0, MPI_COMM_WORLD);
+	MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	if (rc == 0 && bench_rank < 2)
+		rc = machine_handoff_trips(name, lfd, gap_us, v, err,
+		    errlen);
+	/* Everyone, the two included, waits asleep for the others. */
+	MPI_Ibarrier(MPI_COMM_WORLD, &req);
+	while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS &&
+	    !done)
+		usleep(1000);
+	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	if (lfd != -1)
+		close(lfd);
+	if (all != 0 && bench_rank == 0 && err[0] == '\0')
+		snprintf(err, errlen, "hand-off: rank 1 failed (its message "
+		    "is on its standard error)");
+	if (all != 0 && bench_rank == 1 && err[0] != '\0')
+		fprintf(stderr, "bootstrap_benchmark: %s\n", err);
+	if (all != 0 || bench_rank != 0) {
+		free(v);
+		return NULL;
+	}
+	*n = HANDOFF_TRIPS;
+	return v;
 }

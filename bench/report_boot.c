@@ -26,9 +26,34 @@ static const struct {
 };
 #define BOOT_NPHASES	(sizeof boot_phases / sizeof boot_phases[0])
 
+/*
+ * The run's hand-offs (bench/machine.c) in a sentence, us written as unit:
+ * what fastboot's bootstrap pays over the floor's on this machine.  0 if
+ * the run did not measure them.
+ */
+static int
+boot_handoff(struct report *r, const char *unit, char *buf, size_t len)
+{
+	const struct bench_series *s = report_find(r, "machine", "handoff",
+	    0), *idle = report_find(r, "machine", "handoff-idle", 0);
+
+	if (s == NULL || s->n == 0 || idle == NULL || idle->n == 0)
+		return 0;
+	snprintf(buf, len, "A round trip between two processes that sleep "
+	    "while they wait (a byte each way over a Unix socket, each side "
+	    "asleep in poll()) takes %.1f %s back to back and %.1f %s when "
+	    "each side was idle for 1 ms first, on this machine (medians of "
+	    "%zu, %d ranks in the run).  fastboot's bootstrap makes one such "
+	    "round trip that the floor's does not: a rank's JOIN wakes "
+	    "fastbootd, and its JOIN_ACK wakes the rank.", s->st.median, unit,
+	    idle->st.median, unit, s->n, r->run.nranks);
+	return 1;
+}
+
 static void
 boot_html_phases(FILE *f, struct report *r)
 {
+	char line[512];
 	double v, prev = 0, floor;
 	size_t i;
 
@@ -59,6 +84,12 @@ boot_html_phases(FILE *f, struct report *r)
 		fprintf(f, "<p>The shared-memory floor's whole bootstrap "
 		    "(shm_open, the same MPI_Bcast, mmap, a futex barrier): "
 		    "%.1f &micro;s.</p>\n", floor);
+	if (boot_handoff(r, "&micro;s", line, sizeof line))
+		fprintf(f, "<p>%s</p>\n", line);
+	if (r->beside != NULL &&
+	    boot_handoff(r->beside, "&micro;s", line, sizeof line))
+		fprintf(f, "<p>In the %d-rank run beside: %s</p>\n",
+		    r->beside->run.nranks, line);
 }
 
 /* The medians of one run, one column per system that ran. */
@@ -150,6 +181,7 @@ void
 report_boot_text(struct report *r)
 {
 	const struct report_target *t;
+	char line[512];
 	double v, prev = 0;
 	size_t i;
 	int k;
@@ -169,6 +201,8 @@ report_boot_text(struct report *r)
 			prev = v;
 		}
 	}
+	if (boot_handoff(r, "us", line, sizeof line))
+		printf("%s\n", line);
 	if (r->beside == NULL)
 		return;
 	printf("\nbeside: the %d-rank run (%s), targets:\n",
@@ -184,4 +218,6 @@ report_boot_text(struct report *r)
 			    "in this run\n", t->what, t->at_least ? ">=" : "<=",
 			    t->limit);
 	}
+	if (boot_handoff(r->beside, "us", line, sizeof line))
+		printf("  beside: %s\n", line);
 }
