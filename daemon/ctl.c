@@ -13,17 +13,23 @@
 #include "fastbootd.h"
 
 /* The node's counters of links and jobs across nodes (each a uint64_t of
- * struct daemon_stats), in the order shown. */
+ * struct daemon_stats), in the order shown.  Those of the links say how
+ * the node's network fares; those of jobs follow other users' work
+ * (their collectives, their messages, their ids used again), so only root
+ * sees them. */
 #define CTL_COUNTER(f)	{ #f, offsetof(struct daemon_stats, f) }
-static const struct {
+struct ctl_counter {
 	const char *name;
 	size_t off;
-} ctl_node_counters[] = {
+};
+static const struct ctl_counter ctl_link_counters[] = {
 	CTL_COUNTER(peer_starved),
 	CTL_COUNTER(peer_late_beats),
 	CTL_COUNTER(peer_handovers),
 	CTL_COUNTER(peer_handover_waits),
 	CTL_COUNTER(peer_handover_fallbacks),
+};
+static const struct ctl_counter ctl_job_counters[] = {
 	CTL_COUNTER(peer_stale),
 	CTL_COUNTER(peer_early_dropped),
 	CTL_COUNTER(peer_gen_evicted),
@@ -38,6 +44,17 @@ static const struct {
 	CTL_COUNTER(coll_rank_arrivals),
 };
 
+static void
+ctl_counters(struct evbuffer *b, const struct ctl_counter *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(b, "%s %llu\n", c[i].name,
+		    (unsigned long long)*(const uint64_t *)(const void *)
+		    ((const char *)&dstats + c[i].off));
+}
+
 /*
  * The daemon's status.  Counters of jobs and traffic are the caller's own
  * (its uid's: a user learns nothing of the others' work, and cannot move
@@ -50,7 +67,6 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	static const struct uidmap none;
 	const struct job *j;
 	uint64_t coll;
-	size_t i;
 
 	if (u == NULL)
 		u = &none;
@@ -118,11 +134,11 @@ ctl_status(struct evbuffer *b, uid_t uid)
 	evbuffer_add_printf(b, "peer_connects %llu\n",
 	    (unsigned long long)dstats.peer_connects);
 	evbuffer_add_printf(b, "peer_links %u\n", dstats.peer_links);
-	for (i = 0; i < sizeof ctl_node_counters /
-	    sizeof ctl_node_counters[0]; i++)
-		evbuffer_add_printf(b, "%s %llu\n", ctl_node_counters[i].name,
-		    (unsigned long long)*(const uint64_t *)(const void *)
-		    ((const char *)&dstats + ctl_node_counters[i].off));
+	ctl_counters(b, ctl_link_counters, sizeof ctl_link_counters /
+	    sizeof ctl_link_counters[0]);
+	if (uid == 0)
+		ctl_counters(b, ctl_job_counters, sizeof ctl_job_counters /
+		    sizeof ctl_job_counters[0]);
 	return 0;
 }
 

@@ -472,9 +472,11 @@ fastbootctl_status(char *reply, int json)
 		    "handed over\n", fastbootctl_num(&b, "peer_links"),
 		    fastbootctl_num(&b, "peer_connects"),
 		    fastbootctl_num(&b, "peer_handovers"));
-		printf("  multi-node:   %llu discovery rounds, %llu jobs "
-		    "mapped by PMIx\n", fastbootctl_num(&b, "discovery_rounds"),
-		    fastbootctl_num(&b, "pmix_jobs"));
+		if (strcmp(fastbootctl_get_or(&b, "scope", "?"), "all") == 0)
+			printf("  multi-node:   %llu discovery rounds, %llu "
+			    "jobs mapped by PMIx\n", fastbootctl_num(&b,
+			    "discovery_rounds"), fastbootctl_num(&b,
+			    "pmix_jobs"));
 	} else
 		printf("  peer links:   none (no --listen-tcp)\n");
 }

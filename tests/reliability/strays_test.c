@@ -300,9 +300,14 @@ stray_status(void)
 	ok(strstr(reply, "scope uid 65534\n") != NULL &&
 	    strstr(reply, "\njobs 0\n") != NULL &&
 	    strstr(reply, "\nranks 0\n") != NULL &&
-	    strstr(reply, "connections_accepted") == NULL,
+	    strstr(reply, "connections_accepted") == NULL &&
+	    strstr(reply, "\npeer_links ") != NULL &&
+	    strstr(reply, "coll_rank_arrivals") == NULL &&
+	    strstr(reply, "discovery_rounds") == NULL &&
+	    strstr(reply, "peer_msgs_held") == NULL,
 	    "fastbootctl status of another user (nobody) while root runs a "
-	    "job: its own counters only (scope uid 65534, jobs 0, ranks 0)");
+	    "job: its own counters only (scope uid 65534, jobs 0, ranks 0), "
+	    "the links' but none of the node's jobs across nodes");
 	fb_comm_destroy(c);
 }
 
