@@ -1983,6 +1983,18 @@ fed_left(struct job *j, uint32_t rank)
 	fed_broadcast(f, WPEER_LEFT, &iov, 1);
 }
 
+/* A failed job's FAIL frame: head (WPEER_FAIL_HDR bytes) and iov[2]. */
+static void
+fed_fail_frame(struct job *j, uint8_t *head, struct iovec *iov)
+{
+	wire_put32(head, (uint32_t)j->failed);
+	wire_put32(head + 4, j->failed_rank);
+	iov[0].iov_base = head;
+	iov[0].iov_len = WPEER_FAIL_HDR;
+	iov[1].iov_base = j->error;
+	iov[1].iov_len = strnlen(j->error, WPEER_TEXT_MAX);
+}
+
 /* The job failed here: tell the other nodes, unless they told us. */
 static void
 fed_failed(struct job *j)
@@ -1995,13 +2007,24 @@ fed_failed(struct job *j)
 	fed_early_drop(f);
 	if (f->remote_fail)
 		return;
-	wire_put32(head, (uint32_t)j->failed);
-	wire_put32(head + 4, j->failed_rank);
-	iov[0].iov_base = head;
-	iov[0].iov_len = sizeof head;
-	iov[1].iov_base = j->error;
-	iov[1].iov_len = strnlen(j->error, WPEER_TEXT_MAX);
+	fed_fail_frame(j, head, iov);
 	fed_broadcast(f, WPEER_FAIL, iov, 2);
+}
+
+/*
+ * The root's job failed before node's JOIN (on link p, whose MAC held)
+ * was taken, or because of it: the broadcast did not reach that node, so
+ * it hears the FAIL here, at once, rather than waiting for a map until its
+ * ranks time out.
+ */
+static void
+fed_fail_joiner(struct fed *f, struct peer *p)
+{
+	uint8_t head[WPEER_FAIL_HDR];
+	struct iovec iov[2];
+
+	fed_fail_frame(f->job, head, iov);
+	peer_send_job(p, WPEER_FAIL, &f->mac, f->tag, WPEER_NO_NODE, iov, 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2030,7 +2053,7 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 		uint32_t left[2];
 	} u;
 	uint32_t i, d;
-	int rc = WIRE_EVALUE, di;
+	int rc = WIRE_EVALUE, di = -1;
 	uint8_t head[12];
 	struct iovec rest[2];
 	char a[160];
@@ -2044,17 +2067,18 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			if ((rc = wpeer_decode_join(body, len, &u.join)) !=
 			    WIRE_OK)
 				goto bad;
-			if (u.join.nranks != j->nranks ||
-			    u.join.flags != j->flags) {
+			if (!j->failed && (u.join.nranks != j->nranks ||
+			    u.join.flags != j->flags))
 				job_fail(j, FB_E_MISMATCH, WIRE_NO_RANK,
 				    "node %s joined with nranks=%u, the job "
 				    "has nranks=%u", u.join.host,
 				    u.join.nranks, j->nranks);
-				return;
-			}
-			if ((di = fed_dn_add(f, &u.join.ep, u.join.host)) < 0) {
+			else if (!j->failed &&
+			    (di = fed_dn_add(f, &u.join.ep, u.join.host)) < 0)
 				job_fail(j, FB_E_LIMIT, WIRE_NO_RANK, "too "
 				    "many nodes");
+			if (j->failed) {
+				fed_fail_joiner(f, p);
 				return;
 			}
 			u.ranks.nlist = u.join.nlist;
@@ -2068,6 +2092,11 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 					break;
 			if (di == (int)f->ndn)
 				goto bad;
+			/* The FAIL went only over the links there were. */
+			if (j->failed) {
+				fed_fail_joiner(f, p);
+				return;
+			}
 		}
 		p->jobs_served += type == WPEER_JOIN;
 		for (i = 0; i < u.ranks.nlist; i++)
