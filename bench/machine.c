@@ -163,7 +163,7 @@ machine_handoff_trips(const char *name, int lfd, int gap_us, double *v,
 		}
 		for (i = 0; i < HANDOFF_WARM + HANDOFF_TRIPS; i++)
 			if (machine_handoff_read(fd) != 0 ||
-			    write(fd, &b, 1) != 1) {
+			    send(fd, &b, 1, MSG_NOSIGNAL) != 1) {
 				snprintf(err, errlen, "hand-off: rank 1: trip "
 				    "%d: no byte from rank 0 within %d ms", i,
 				    HANDOFF_WAIT_MS);
@@ -184,7 +184,8 @@ machine_handoff_trips(const char *name, int lfd, int gap_us, double *v,
 		if (gap_us > 0)
 			usleep((useconds_t)gap_us);
 		t0 = bench_now_us();
-		if (write(fd, &b, 1) != 1 || machine_handoff_read(fd) != 0) {
+		if (send(fd, &b, 1, MSG_NOSIGNAL) != 1 ||
+		    machine_handoff_read(fd) != 0) {
 			snprintf(err, errlen, "hand-off: rank 0: trip %d: no "
 			    "answer from rank 1 within %d ms", i,
 			    HANDOFF_WAIT_MS);
