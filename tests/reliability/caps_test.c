@@ -10,9 +10,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -309,27 +306,6 @@ caps_conns_handshake(void)
 /* Seen: 1.5-13.5% backing off (load up to ~30), 99-100% spinning. */
 #define EMFILE_RUNNABLE_MAX	0.75
 
-/* A TCP connection to 127.0.0.1:port (the kernel completes it whether or
- * not the daemon accepts), or -1. */
-static int
-emfile_tcp_connect(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* port 0: fill the Unix socket's descriptors; else a --listen-tcp port's. */
 static void
 emfile(int port)
@@ -358,7 +334,7 @@ emfile(int port)
 	ok(1, "fastbootd under RLIMIT_NOFILE 24 started%s%s", port ?
 	    ", listening on " : "", port ? ep : "");
 	for (i = 0; i < N; i++)
-		if ((fds[i] = port ? emfile_tcp_connect(port) :
+		if ((fds[i] = port ? rel_connect_loopback(port) :
 		    rel_connect(d.sock)) != -1)
 			n++;
 	/* Out of descriptors: it has accepted all it can. */

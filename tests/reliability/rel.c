@@ -6,6 +6,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -28,22 +31,42 @@ rel_daemon_alive(const struct th_daemon *d)
 	    kill(d->pid, 0) == 0;
 }
 
-int
-rel_connect(const char *sock)
+/* A stream socket connected to sa (blocking), or -1. */
+static int
+rel_connect_sa(const struct sockaddr *sa, socklen_t len)
 {
-	struct sockaddr_un sun;
 	int fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+	if (connect(fd, sa, len) == -1) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int
+rel_connect(const char *sock)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+	return rel_connect_sa((struct sockaddr *)&sun, sizeof sun);
+}
+
+int
+rel_connect_loopback(int port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return rel_connect_sa((struct sockaddr *)&sin, sizeof sin);
 }
 
 int

@@ -19,6 +19,9 @@ int rel_daemon_alive(const struct th_daemon *);
 
 /* Raw clients: blocking sockets, every read bounded by ms. */
 int rel_connect(const char *sock);
+/* A TCP connection to 127.0.0.1:port (the kernel completes it whether or
+ * not the daemon accepts), or -1. */
+int rel_connect_loopback(int port);
 int rel_send(int fd, const void *, size_t);
 int rel_send_fds(int fd, const void *, size_t, const int *fds, int nfds);
 size_t rel_hello_frame(uint8_t *);
