@@ -2,7 +2,8 @@
 # forged_test.sh - a namespace without the job's secret can neither join
 # nor inject, nor receive job frames (TAP), 3 simulated nodes:
 #  - before any link between nodes 1 and 2 exists, mn_inject in node 3
-#    connects to node 2 and says HELLO as node 1 (HELLO proves nothing);
+#    connects to node 2 and says HELLO as node 1, with the daemon instance
+#    node 1's own HELLO gave it (HELLO proves nothing);
 #    while the real job forms, node 2 must send that squatter no job frame
 #    (it must open its own link to node 1 instead);
 #  - a real job runs on nodes 1 and 2 (2 x 4 ranks, every call checked)

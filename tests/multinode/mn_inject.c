@@ -19,7 +19,8 @@
  *   mn_inject --squat ADDR[:PORT] NODE_ADDR:PORT SECONDS
  *
  * The squatter: before any link between the daemon at ADDR and the real
- * node at NODE_ADDR exists, say HELLO as that node and stay (answering
+ * node at NODE_ADDR exists, say HELLO as that node, with its daemon's
+ * instance read from its own HELLO first, and stay (answering
  * nothing, sending a PING now and then) for SECONDS while a job across the
  * two forms.  The daemon must send it no job frame (type 16 and up): it has
  * proved no secret.  Prints "squatting as ..." once the HELLOs crossed,
@@ -87,6 +88,7 @@ struct mn_link {
 	int fd;
 	uint8_t nonce[WPEER_NONCE_LEN];		/* ours */
 	uint8_t rnonce[WPEER_NONCE_LEN];	/* the daemon's */
+	uint64_t rinstance;			/* the daemon's */
 	uint32_t seq;
 };
 
@@ -94,6 +96,7 @@ static struct sockaddr_in mn_target;
 static int mn_failed;
 static struct wpeer_ep mn_as;		/* the endpoint our HELLO claims */
 static int mn_as_set;
+static uint64_t mn_as_instance;		/* and its daemon's instance */
 
 static long
 mn_ms(void)
@@ -313,6 +316,8 @@ mn_hello(struct mn_link *l)
 	if (mn_as_set) {
 		m.ep = mn_as;
 		snprintf(m.host, sizeof m.host, "impostor");
+		if (mn_as_instance != 0)
+			m.instance = mn_as_instance;
 	}
 	if (mn_write(l->fd, buf, wpeer_encode_hello(buf, &m)) == -1)
 		goto bad;
@@ -330,6 +335,7 @@ mn_hello(struct mn_link *l)
 	    wpeer_decode_hello(p, WPEER_HELLO_LEN, &m) != WIRE_OK)
 		goto bad;
 	memcpy(l->rnonce, m.nonce, sizeof l->rnonce);
+	l->rinstance = m.instance;
 	return 0;
 bad:
 	close(l->fd);
@@ -412,6 +418,27 @@ mn_parse_ep(const char *spec, struct wpeer_ep *ep)
 	return 0;
 }
 
+static int
+mn_target_set(const char *spec)
+{
+	char addr[64], *colon;
+	int port = WPEER_DEFAULT_PORT;
+
+	snprintf(addr, sizeof addr, "%s", spec);
+	if ((colon = strchr(addr, ':')) != NULL) {
+		*colon = '\0';
+		port = atoi(colon + 1);
+	}
+	memset(&mn_target, 0, sizeof mn_target);
+	mn_target.sin_family = AF_INET;
+	mn_target.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
+		fprintf(stderr, "mn_inject: %s: not an IPv4 address\n", addr);
+		return -1;
+	}
+	return 0;
+}
+
 /* --squat: HELLO as a real node, then count the job frames sent to us. */
 static int
 mn_squat(const char *node, int seconds)
@@ -420,6 +447,7 @@ mn_squat(const char *node, int seconds)
 	struct mn_link l;
 	struct wire_hdr h;
 	long end, next_ping;
+	struct sockaddr_in target = mn_target;
 	int njob = 0, ended = 0;
 	char first[64] = "";
 
@@ -427,6 +455,15 @@ mn_squat(const char *node, int seconds)
 		fprintf(stderr, "mn_inject: %s: not ADDR:PORT\n", node);
 		return 100;
 	}
+	/* The real node's daemon instance, from its HELLO (sent in clear to
+	 * anyone who connects): the impostor's HELLO names the same daemon. */
+	if (mn_target_set(node) == -1 || mn_hello(&l) == -1) {
+		printf("FAIL - squatter: no HELLO from %s\n", node);
+		return 1;
+	}
+	close(l.fd);
+	mn_as_instance = l.rinstance;
+	mn_target = target;
 	mn_as_set = 1;
 	if (mn_hello(&l) == -1) {
 		printf("FAIL - squatter: no HELLO exchange with the daemon\n");
@@ -474,27 +511,6 @@ mn_squat(const char *node, int seconds)
 	}
 	printf("ok - squatter claiming %s got no job frame in %d s%s\n", node,
 	    seconds, ended ? " (then dropped)" : "");
-	return 0;
-}
-
-static int
-mn_target_set(const char *spec)
-{
-	char addr[64], *colon;
-	int port = WPEER_DEFAULT_PORT;
-
-	snprintf(addr, sizeof addr, "%s", spec);
-	if ((colon = strchr(addr, ':')) != NULL) {
-		*colon = '\0';
-		port = atoi(colon + 1);
-	}
-	memset(&mn_target, 0, sizeof mn_target);
-	mn_target.sin_family = AF_INET;
-	mn_target.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &mn_target.sin_addr) != 1) {
-		fprintf(stderr, "mn_inject: %s: not an IPv4 address\n", addr);
-		return -1;
-	}
 	return 0;
 }
 
