@@ -2077,10 +2077,6 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 			    (di = fed_dn_add(f, &u.join.ep, u.join.host)) < 0)
 				job_fail(j, FB_E_LIMIT, WIRE_NO_RANK, "too "
 				    "many nodes");
-			if (j->failed) {
-				fed_fail_joiner(f, p);
-				return;
-			}
 			u.ranks.nlist = u.join.nlist;
 			u.ranks.list = u.join.list;
 		} else {
@@ -2092,11 +2088,12 @@ fed_handle(struct fed *f, struct peer *p, uint16_t type, uint32_t node,
 					break;
 			if (di == (int)f->ndn)
 				goto bad;
-			/* The FAIL went only over the links there were. */
-			if (j->failed) {
-				fed_fail_joiner(f, p);
-				return;
-			}
+		}
+		/* Failed before this node joined, by its JOIN, or while no
+		 * link to it was there: the broadcast FAIL missed it. */
+		if (j->failed) {
+			fed_fail_joiner(f, p);
+			return;
 		}
 		p->jobs_served += type == WPEER_JOIN;
 		for (i = 0; i < u.ranks.nlist; i++)
